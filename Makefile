@@ -1,0 +1,44 @@
+# CHESS — the two commands a newcomer needs are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+# Debian packages the build needs (system-library targets in Package.swift).
+DEBIAN_PACKAGES := zlib1g-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
+
+.PHONY: deps build release run test bench clean
+
+## Install the Debian packages the build needs (only those missing).
+deps:
+	@command -v swift >/dev/null || { echo "Swift not found: install Swift 6.3 at /opt/swift" >&2; exit 1; }
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages: $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+## The main job. Until chessd exists (issue 3): replay a real year of the KTH SP2 under each policy.
+run: release
+	@for policy in fcfs easy conservative; do \
+		echo; echo "== chessctl simulate --policy $$policy $(DEMO_TRACE)"; \
+		.build/release/chessctl simulate --policy $$policy $(DEMO_TRACE) || exit 1; \
+	done
+
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+## Benchmarks: figures printed side by side; not part of the tests.
+bench: deps
+	swift build -c release --product chess-bench --product chessctl
+	.build/release/chess-bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+// CHESS — Cluster HPC Efficient Scheduling System.
+// Module map and dependency rules: docs/architecture.md (and ../shared/DESIGN.md, the target).
+import PackageDescription
+
+let package = Package(
+    name: "chess",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "chessctl", targets: ["chessctl"]),
+        .executable(name: "chessd", targets: ["chessd"]),
+        .executable(name: "chess-nodeagent", targets: ["NodeAgent"]),
+        .executable(name: "chess-bench", targets: ["ChessBench"]),
+        .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries from Debian (see .ci/run for the packages).
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // Pure, deterministic scheduling: model, priority, allocation, planners, simulator.
+        .target(name: "SchedulerCore"),
+        // Prices, charges and rewards in integer money.
+        .target(name: "Billing", dependencies: ["SchedulerCore"]),
+        // Escrow life cycle and settlements for the compute marketplace.
+        .target(name: "MarketBridge", dependencies: ["Billing"]),
+        // Wire and file formats: what crosses a process boundary.
+        .target(name: "ChessAPI", dependencies: ["SchedulerCore", "CZlib"]),
+
+        .executableTarget(
+            name: "chessctl",
+            dependencies: [
+                "ChessAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "chessd",
+            dependencies: ["ChessAPI", "SchedulerCore", "Billing", "MarketBridge"]
+        ),
+        .executableTarget(name: "NodeAgent", dependencies: ["ChessAPI"]),
+
+        .executableTarget(
+            name: "ChessBench",
+            dependencies: ["SchedulerCore", "ChessAPI"],
+            path: "Benchmarks/ChessBench"
+        ),
+
+        .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing"]),
+        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
+        // Drives the built `chessctl` binary as a user would; needs the product built first.
+        .testTarget(name: "ChessctlTests", exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
