@@ -1,1 +1,64 @@
-print("placeholder")
+// chess-bench: scheduler speed figures, printed side by side. Not part of the test suite.
+//
+//   make bench                       # every trace in ../shared/data/swf, every policy
+//   chess-bench --traces DIR         # another folder of .swf / .swf.gz traces
+//
+// Wall-clock figures vary with the machine; compare the rows of one run with each other.
+import ChessAPI
+import Foundation
+import SchedulerCore
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var traceDirectory = "../shared/data/swf"
+if let i = arguments.firstIndex(of: "--traces"), i + 1 < arguments.count {
+    traceDirectory = arguments[i + 1]
+    arguments.removeSubrange(i...(i + 1))
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    let padding = String(repeating: " ", count: max(0, width - s.count))
+    return right ? padding + s : s + padding
+}
+
+let clock = ContinuousClock()
+
+// MARK: Flat-machine replay of real traces
+
+let names = ((try? FileManager.default.contentsOfDirectory(atPath: traceDirectory)) ?? [])
+    .filter { $0.hasSuffix(".swf") || $0.hasSuffix(".swf.gz") }.sorted()
+if names.isEmpty {
+    print("no traces in \(traceDirectory) (pass --traces DIR)")
+} else {
+    print("Flat-machine replay (SIMULATION.md), whole traces, no depth limit")
+    print([pad("trace", 30), pad("procs", 6, right: true), pad("jobs", 8, right: true), pad("load s", 7, right: true),
+           pad("policy", 13), pad("replay s", 9, right: true), pad("jobs/s", 10, right: true),
+           pad("avg wait s", 11, right: true), pad("avg bsld", 9, right: true), pad("util %", 7, right: true)]
+        .joined(separator: " "))
+    for name in names {
+        let path = traceDirectory + "/" + name
+        let loadStart = clock.now
+        let workload: SWFWorkload
+        do { workload = try TraceLoader.load(path: path) } catch {
+            print("\(name): \(error)")
+            continue
+        }
+        let load = seconds(clock.now - loadStart)
+        for policy in ReplayPolicy.allCases {
+            let start = clock.now
+            let outcome = FlatMachineReplay(workload: workload, policy: policy).run()
+            let elapsed = seconds(clock.now - start)
+            let m = outcome.metrics
+            print([pad(name, 30), pad("\(workload.machineSize)", 6, right: true), pad("\(m.jobs)", 8, right: true),
+                   pad(String(format: "%.3f", load), 7, right: true), pad(policy.rawValue, 13),
+                   pad(String(format: "%.3f", elapsed), 9, right: true),
+                   pad(String(format: "%.0f", Double(m.jobs) / max(elapsed, 1e-9)), 10, right: true),
+                   pad(String(format: "%.0f", m.avgWait), 11, right: true),
+                   pad(String(format: "%.2f", m.avgBoundedSlowdown), 9, right: true),
+                   pad(String(format: "%.2f", m.utilization * 100), 7, right: true)].joined(separator: " "))
+        }
+    }
+}
