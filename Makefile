@@ -37,7 +37,7 @@ test: deps
 
 ## Benchmarks: figures printed side by side; not part of the tests.
 bench: deps
-	swift build -c release --product chess-bench --product chessctl
+	swift build -c release --product chess-bench
 	.build/release/chess-bench
 
 clean:
