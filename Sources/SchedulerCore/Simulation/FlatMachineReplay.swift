@@ -191,18 +191,18 @@ private struct Engine {
 
     mutating func conservativePass(at t: Int) {
         guard !pendingInOrder.isEmpty else { return }
-        var profile = AvailabilityProfile(
+        var profile = StepProfile<Int>(
             now: t, free: free,
-            releases: runningByRequestedEnd.lazy.map { (time: $0.requestedEnd, procs: $0.procs) })
+            releases: runningByRequestedEnd.lazy.map { (time: $0.requestedEnd, amount: $0.procs) })
         var startedNow: [Int] = []
         for j in pendingInOrder {
             // Later reservations can only lower the profile: once nothing is free now, no later
             // job can start in this pass, and reservations do not outlive it.
             if profile.availableNow == 0 { break }
             let job = jobs[j]
-            let fit = profile.earliestFit(procs: job.procs, duration: job.requested)
-            profile.reserve(segment: fit.segment, end: fit.start + job.requested, procs: job.procs)
-            if fit.start == t { startedNow.append(j) }
+            let start = profile.earliestFit(job.procs, duration: job.requested)!.start
+            profile.reserve(job.procs, from: start, to: start + job.requested)
+            if start == t { startedNow.append(j) }
         }
         guard !startedNow.isEmpty else { return }
         for j in startedNow { start(j, at: t) }

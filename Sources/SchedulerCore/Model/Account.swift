@@ -1,0 +1,61 @@
+/// A bank account for fair share: its share of the machine relative to its siblings.
+public struct Account: Sendable, Hashable, Codable {
+    public var name: String
+    public var parent: String?
+    /// Raw shares (Slurm's `Fairshare=`); normalised against the sum of all accounts' shares.
+    public var shares: Int
+
+    public init(name: String, parent: String? = nil, shares: Int = 1) {
+        self.name = name
+        self.parent = parent
+        self.shares = shares
+    }
+}
+
+/// An advance reservation: whole nodes set aside for some users or accounts during a window.
+///
+/// A reservation asked for by amount (`cpus=128,gpus=8`) is pinned to nodes once, when it is
+/// created (`pinNodes`), so that every later pass and the users see the same nodes.
+public struct Reservation: Sendable, Hashable, Codable {
+    public var name: String
+    public var nodes: [String]
+    /// What was asked for when the reservation was made by amount rather than by node names.
+    public var requestedTRES: TRES?
+    /// Seconds, half-open `[start, end)`.
+    public var start: Int
+    public var end: Int
+    public var users: Set<String>
+    public var accounts: Set<String>
+
+    public init(name: String, nodes: [String], requestedTRES: TRES? = nil, start: Int, end: Int,
+                users: Set<String> = [], accounts: Set<String> = []) {
+        self.name = name
+        self.nodes = nodes
+        self.requestedTRES = requestedTRES
+        self.start = start
+        self.end = end
+        self.users = users
+        self.accounts = accounts
+    }
+
+    public func admits(user: String, account: String) -> Bool {
+        users.contains(user) || accounts.contains(account)
+    }
+
+    /// Picks, in the given order, the fewest leading nodes whose capacity covers `tres`; nil when
+    /// all of them together cannot.
+    public static func pinNodes(for tres: TRES, among candidates: [Node]) -> [String]? {
+        var picked: [String] = []
+        var total = TRES.zero
+        for node in candidates where node.acceptsJobs {
+            if total.cpus >= tres.cpus && total.memoryMB >= tres.memoryMB && total.gpus >= tres.gpus
+                && total.nodes >= tres.nodes && !picked.isEmpty { break }
+            picked.append(node.name)
+            let c = node.topology.capacity
+            total = total + TRES(cpus: c.cores, memoryMB: c.memoryMB, gpus: c.gpus, nodes: 1)
+        }
+        guard total.cpus >= tres.cpus, total.memoryMB >= tres.memoryMB, total.gpus >= tres.gpus,
+              total.nodes >= tres.nodes else { return nil }
+        return picked
+    }
+}

@@ -1,0 +1,32 @@
+/// A named set of nodes with its own limits and priority tier (Slurm's partition).
+public struct Partition: Sendable, Hashable, Codable {
+    public var name: String
+    /// Node names, in configuration order.
+    public var nodes: [String]
+    /// Jobs in a higher tier are considered first, whatever their priority.
+    public var priorityTier: Int
+    /// Slurm's PriorityJobFactor: the partition component of multifactor priority.
+    public var priorityJobFactor: Int
+    /// Seconds; a job without a time limit gets `defaultTime`, else `maxTime`.
+    public var defaultTime: Int?
+    public var maxTime: Int?
+    /// nil: any QoS/account may use the partition.
+    public var allowedQoS: Set<String>?
+    public var allowedAccounts: Set<String>?
+    /// Jobs get whole nodes unless they ask otherwise (`OverSubscribe=EXCLUSIVE`).
+    public var exclusiveByDefault: Bool
+
+    public init(name: String, nodes: [String], priorityTier: Int = 1, priorityJobFactor: Int = 1,
+                defaultTime: Int? = nil, maxTime: Int? = nil, allowedQoS: Set<String>? = nil,
+                allowedAccounts: Set<String>? = nil, exclusiveByDefault: Bool = false) {
+        self.name = name
+        self.nodes = nodes
+        self.priorityTier = priorityTier
+        self.priorityJobFactor = priorityJobFactor
+        self.defaultTime = defaultTime
+        self.maxTime = maxTime
+        self.allowedQoS = allowedQoS
+        self.allowedAccounts = allowedAccounts
+        self.exclusiveByDefault = exclusiveByDefault
+    }
+}

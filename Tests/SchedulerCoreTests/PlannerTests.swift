@@ -1,0 +1,344 @@
+import Testing
+@testable import SchedulerCore
+
+/// `count` nodes `n01…`: 2 sockets × `cores/2` cores, one NUMA domain each, `gpus` GPUs spread
+/// over the domains, `perSwitch` nodes per leaf switch.
+func makeNodes(_ count: Int, cores: Int = 16, memoryMB: Int = 64_000, gpus: Int = 0, gpuType: String = "a100",
+               perSwitch: Int = 1000, features: Set<String> = []) -> [Node] {
+    (1...count).map { i in
+        Node(name: "n" + (i < 10 ? "0" : "") + "\(i)",
+             topology: .uniform(sockets: 2, coresPerSocket: cores / 2, memoryMB: memoryMB, gpus: gpus, gpuType: gpuType,
+                                leafSwitch: "sw\((i - 1) / perSwitch)"),
+             features: features)
+    }
+}
+
+func makeCluster(_ nodes: [Node], qos: [QoS] = [QoS(name: "normal")], reservations: [Reservation] = [],
+                 exclusive: Bool = false) -> Cluster {
+    Cluster(nodes: nodes, partitions: [Partition(name: "batch", nodes: nodes.map(\.name), maxTime: 86400,
+                                                exclusiveByDefault: exclusive)],
+            qos: qos, reservations: reservations)
+}
+
+func pending(_ id: JobID, cores: Int = 1, nodes: Int? = nil, time: Int = 3600, gpus: Int? = nil, user: String = "alice",
+             submit: Int = 0, qos: String = "normal", exclusive: Bool? = nil, constraint: String? = nil,
+             memoryMB: Int? = nil) -> Job {
+    Job(id: id, user: user, partition: "batch", qos: qos,
+        request: JobRequest(nodes: nodes, tasks: nodes.map { $0 * cores } ?? 1, cpusPerTask: nodes == nil ? cores : 1,
+                            memory: memoryMB.map { .perNode($0) }, gpus: gpus.map { GPURequest(count: $0) },
+                            timeLimit: time, exclusive: exclusive, constraint: constraint.flatMap(FeatureExpression.init)),
+        submitTime: submit)
+}
+
+/// A job already running with the given allocation.
+func running(_ id: JobID, on allocation: [(String, [Int])], start: Int = 0, time: Int = 3600, qos: String = "normal",
+             user: String = "bob", gpus: [Int] = []) -> Job {
+    var job = Job(id: id, user: user, partition: "batch", qos: qos, request: JobRequest(timeLimit: time), submitTime: start)
+    job.state = .running
+    job.startTime = start
+    job.allocation = Allocation(nodes: allocation.map {
+        NodeAllocation(node: $0.0, cores: $0.1, memoryMB: 0, numaDomains: [], gpus: gpus, exclusive: false)
+    })
+    return job
+}
+
+func plan(_ cluster: Cluster, _ jobs: [Job], now: Int = 100, policy: SchedulingPolicy = .easy,
+          finished: [JobID: FinishedJob] = [:]) -> SchedulingDecisions {
+    Planner().plan(SchedulingSnapshot(now: now, cluster: cluster, jobs: jobs, finished: finished,
+                                      configuration: PlannerConfiguration(policy: policy)))
+}
+
+extension SchedulingDecisions {
+    func start(of id: JobID) -> Start? { starts.first { $0.job == id } }
+}
+
+@Suite("Allocation")
+struct AllocationTests {
+    @Test func coresArePackedInsideOneNUMADomain() throws {
+        let cluster = makeCluster(makeNodes(1))
+        let d = plan(cluster, [pending(1, cores: 4), pending(2, cores: 6)])
+        let a = try #require(d.start(of: 1)?.allocation.nodes.first)
+        let b = try #require(d.start(of: 2)?.allocation.nodes.first)
+        #expect(a.numaDomains.count == 1)
+        #expect(b.numaDomains.count == 1)
+        // The 6-core job cannot fit next to the 4-core one, so it takes the other domain.
+        #expect(a.numaDomains != b.numaDomains)
+        #expect(Set(a.cores).isDisjoint(with: b.cores))
+    }
+
+    @Test func gpusComeFromTheDomainOfTheCores() throws {
+        let cluster = makeCluster(makeNodes(1, gpus: 4))
+        let d = plan(cluster, [pending(1, cores: 2, gpus: 1), pending(2, cores: 2, gpus: 2)])
+        let topology = cluster.nodes[0].topology
+        for id in [1, 2] {
+            let a = try #require(d.start(of: id)?.allocation.nodes.first)
+            let domains = Set(a.gpus.map { g in topology.gpus.first { $0.index == g }!.numaDomain! })
+            #expect(domains.isSubset(of: Set(a.numaDomains)), "job \(id): GPUs \(a.gpus), domains \(a.numaDomains)")
+        }
+        #expect(d.start(of: 1)!.allocation.nodes[0].gpus.count == 1)
+        #expect(d.start(of: 2)!.allocation.nodes[0].gpus.count == 2)
+    }
+
+    @Test func exclusiveTakesTheWholeNodeAndConstraintsFilterNodes() throws {
+        var nodes = makeNodes(3)
+        nodes[2].features = ["bigmem"]
+        let cluster = makeCluster(nodes)
+        let d = plan(cluster, [pending(1, cores: 2, exclusive: true), pending(2, cores: 1, constraint: "bigmem"),
+                               pending(3, constraint: "nosuchfeature")])
+        let a = try #require(d.start(of: 1)?.allocation.nodes.first)
+        #expect(a.exclusive && a.cores.count == 16 && a.memoryMB == 64_000)
+        #expect(d.start(of: 2)?.allocation.nodeNames == ["n03"])
+        #expect(d.reasons[3] == .badConstraints)
+    }
+
+    @Test func multiNodeJobsUseTheFewestLeafSwitches() throws {
+        let cluster = makeCluster(makeNodes(8, perSwitch: 4))
+        let busy = running(1, on: [("n02", [0])], time: 10_000)
+        let d = plan(cluster, [busy, pending(2, cores: 16, nodes: 4)])
+        let names = try #require(d.start(of: 2)?.allocation.nodeNames)
+        #expect(Set(names) == ["n05", "n06", "n07", "n08"])
+    }
+}
+
+@Suite("Planner policies")
+struct PlannerPolicyTests {
+    /// Four 16-core nodes; a 4-node job runs until 1000; a 4-node job waits; a small short job and
+    /// a small long job come after it.
+    func scenario() -> (Cluster, [Job]) {
+        let cluster = makeCluster(makeNodes(4))
+        let first = running(1, on: [("n01", Array(0..<8))], time: 1000)
+        return (cluster, [first, pending(2, cores: 16, nodes: 4, submit: 1), pending(3, cores: 1, time: 500, submit: 2),
+                          pending(4, cores: 1, time: 5000, submit: 3)])
+    }
+
+    @Test func fifoBlocksThePartitionBehindTheFirstBlockedJob() {
+        let (cluster, jobs) = scenario()
+        let d = plan(cluster, jobs, policy: .fifo)
+        #expect(d.starts.isEmpty)
+        #expect(d.reasons == [2: .resources, 3: .priority, 4: .priority])
+        #expect(d.plannedStarts.isEmpty)
+    }
+
+    @Test func easyBackfillsOnlyWhatDoesNotDelayTheReservation() {
+        let (cluster, jobs) = scenario()
+        let d = plan(cluster, jobs, policy: .easy)
+        #expect(d.plannedStarts[2] == 1000)
+        #expect(d.start(of: 3) != nil)          // ends at 600, before 1000
+        #expect(d.start(of: 4) == nil)          // would hold a core past 1000
+        #expect(d.reasons[2] == .resources)
+        #expect(d.reasons[4] == .priority)
+        #expect(d.plannedStarts[4] == nil)      // EASY: one reservation per partition
+    }
+
+    @Test func conservativeReservesForEveryJob() {
+        let (cluster, jobs) = scenario()
+        let d = plan(cluster, jobs, policy: .conservative)
+        #expect(d.plannedStarts[2] == 1000)
+        #expect(d.start(of: 3) != nil)
+        #expect(d.plannedStarts[4] == 1000 + 3600)   // after job 2's reservation
+    }
+
+    @Test func everyWaitingJobLeavesThePassWithAReason() {
+        var jobs: [Job] = []
+        var rng = FlatReplayPropertyTests.SplitMix(state: 42)
+        for id in 1...300 {
+            var job = pending(id, cores: 1 + rng.next(16), nodes: rng.next(4) == 0 ? 1 + rng.next(3) : nil,
+                              time: 60 + rng.next(7200), user: "u\(rng.next(5))", submit: rng.next(100))
+            if rng.next(20) == 0 { job.hold = true }
+            if rng.next(15) == 0 { job.dependencies = [Dependency(.afterok, [1 + rng.next(300)])] }
+            jobs.append(job)
+        }
+        let cluster = makeCluster(makeNodes(10, perSwitch: 3))
+        for policy in SchedulingPolicy.allCases {
+            let d = plan(cluster, jobs, policy: policy)
+            let started = Set(d.starts.map(\.job))
+            for job in jobs where !started.contains(job.id) {
+                #expect(d.reasons[job.id] != nil, "\(policy): job \(job.id) has no reason")
+            }
+            // No node is oversubscribed by the starts.
+            var used: [String: Set<Int>] = [:]
+            for s in d.starts { for a in s.allocation.nodes {
+                #expect(used[a.node, default: []].isDisjoint(with: a.cores))
+                used[a.node, default: []].formUnion(a.cores)
+            } }
+            #expect(d == plan(cluster, jobs, policy: policy))   // deterministic
+        }
+    }
+
+    @Test func priorityOrdersByQoSThenAge() {
+        let cluster = makeCluster(makeNodes(1), qos: [QoS(name: "normal"), QoS(name: "high", priority: 100)])
+        let busy = running(1, on: [("n01", Array(0..<16))], time: 1000)
+        let d = plan(cluster, [busy, pending(2, cores: 16, submit: 0), pending(3, cores: 16, submit: 50, qos: "high")],
+                     policy: .conservative)
+        #expect(d.plannedStarts[3] == 1000)
+        #expect(d.plannedStarts[2] == 1000 + 3600)
+        #expect(d.priorities[3]! > d.priorities[2]!)
+    }
+}
+
+@Suite("Eligibility, limits, arrays, reservations")
+struct EligibilityTests {
+    @Test func holdsBeginTimesAndDependencies() {
+        let cluster = makeCluster(makeNodes(2))
+        var held = pending(1); held.hold = true
+        var later = pending(2); later.beginTime = 500
+        var okDep = pending(3); okDep.dependencies = [Dependency(.afterok, [90])]
+        var failedDep = pending(4); failedDep.dependencies = [Dependency(.afterok, [91])]
+        var notOk = pending(5); notOk.dependencies = [Dependency(.afternotok, [91])]
+        var waitDep = pending(6); waitDep.dependencies = [Dependency(.afterany, [20])]
+        var afterStart = pending(7); afterStart.dependencies = [Dependency(.after, [20])]
+        var unknown = pending(8); unknown.dependencies = [Dependency(.afterany, [12345])]
+        let d = plan(cluster, [held, later, okDep, failedDep, notOk, waitDep, afterStart, unknown, running(20, on: [("n02", [0])])],
+                     finished: [90: FinishedJob(state: .completed, exitCode: 0), 91: FinishedJob(state: .failed, exitCode: 1)])
+        #expect(d.reasons[1] == .jobHeld)
+        #expect(d.reasons[2] == .beginTime)
+        #expect(d.start(of: 3) != nil)
+        #expect(d.reasons[4] == .dependencyNeverSatisfied)
+        #expect(d.start(of: 5) != nil)
+        #expect(d.reasons[6] == .dependency)
+        #expect(d.start(of: 7) != nil)
+        #expect(d.reasons[8] == .dependencyNeverSatisfied)
+    }
+
+    @Test func singletonWaitsForTheRunningJobOfTheSameNameAndUser() {
+        let cluster = makeCluster(makeNodes(2))
+        var a = pending(1); a.name = "nightly"; a.singleton = true
+        var b = pending(2); b.name = "nightly"; b.singleton = true
+        let d = plan(cluster, [a, b])
+        #expect(d.start(of: 1) != nil)
+        #expect(d.reasons[2] == .dependency)
+    }
+
+    @Test func qosLimits() {
+        let limited = QoS(name: "normal", limits: QoSLimits(maxJobsPerUser: 2, maxTRESPerJob: TRESLimit(cpus: 8),
+                                                             grpTRES: TRESLimit(cpus: 20)))
+        let cluster = makeCluster(makeNodes(4), qos: [limited])
+        // FIFO: considered in id order, so which limit bites is predictable.
+        let d = plan(cluster, [pending(1, cores: 4), pending(2, cores: 4), pending(3, cores: 4),
+                               pending(4, cores: 12, user: "bob"), pending(5, cores: 8, user: "carol"),
+                               pending(6, cores: 8, user: "dave")], policy: .fifo)
+        #expect(d.start(of: 1) != nil && d.start(of: 2) != nil)
+        #expect(d.reasons[3] == .qosMaxJobsPerUser)
+        #expect(d.reasons[4] == .qosMaxTRESPerJob)
+        #expect(d.start(of: 5) != nil)            // 16 of 20 CPUs
+        #expect(d.reasons[6] == .qosGrpTRES)      // 24 > 20
+    }
+
+    @Test func partitionAndQoSTimeLimits() {
+        let qos = QoS(name: "normal", limits: QoSLimits(maxWall: 7200))
+        let cluster = makeCluster(makeNodes(1), qos: [qos])
+        let d = plan(cluster, [pending(1, time: 100_000), pending(2, time: 10_000), pending(3, qos: "gold")])
+        #expect(d.reasons[1] == .partitionTimeLimit)
+        #expect(d.reasons[2] == .qosMaxWall)
+        #expect(d.reasons[3] == .invalidQoS)
+    }
+
+    @Test func arraysStartTasksLazilyUnderTheirThrottle() {
+        let cluster = makeCluster(makeNodes(1))
+        var array = pending(1, cores: 1)
+        array.array = ArrayTasks(pending: Array(1...10), maxRunning: 3)
+        let d = plan(cluster, [array])
+        #expect(d.starts.map(\.arrayTaskIndex) == [1, 2, 3])
+        #expect(d.reasons[1] == .arrayTaskLimit)
+        // With two tasks already running, one more may start.
+        var task = running(50, on: [("n01", [0])]); task.arrayJobID = 1
+        var task2 = running(51, on: [("n01", [1])]); task2.arrayJobID = 1
+        array.array = ArrayTasks(pending: Array(3...10), maxRunning: 3)
+        let d2 = plan(cluster, [array, task, task2])
+        #expect(d2.starts.map(\.arrayTaskIndex) == [3])
+    }
+
+    @Test func advanceReservationsKeepOutsidersOffAndLetMembersIn() {
+        let nodes = makeNodes(2)
+        let r = Reservation(name: "maint", nodes: ["n01", "n02"], start: 1000, end: 5000, users: ["alice"])
+        let cluster = makeCluster(nodes, reservations: [r])
+        var member = pending(1, cores: 16, time: 2000, user: "alice")
+        member.request.reservation = "maint"
+        var intruder = pending(4, user: "mallory")
+        intruder.request.reservation = "maint"
+        let d = plan(cluster, [member, pending(2, cores: 16, time: 800, user: "bob"),
+                               pending(3, cores: 16, time: 2000, user: "bob"), intruder], now: 100, policy: .conservative)
+        #expect(d.start(of: 2) != nil)                 // ends at 900, before the window
+        #expect(d.start(of: 3) == nil)                 // would overlap the window
+        #expect(d.plannedStarts[3] == 5000)
+        #expect(d.plannedStarts[1] == 1000)
+        #expect(d.reasons[1] == .reservation)
+        #expect(d.reasons[4] == .reservationInvalid)
+    }
+}
+
+@Suite("Preemption")
+struct PreemptionTests {
+    @Test func smallestSetOfCheapestMostRecentVictims() {
+        let qos = [QoS(name: "normal", preemptMode: .requeue, graceTime: 30),
+                   QoS(name: "urgent", priority: 1000, preempt: ["normal"], preemptMode: .off)]
+        let cluster = makeCluster(makeNodes(2), qos: qos)
+        // n01 and n02 are full: four 8-core jobs, started at different times.
+        let jobs = [running(10, on: [("n01", Array(0..<8))], start: 10),
+                    running(11, on: [("n01", Array(8..<16))], start: 40),
+                    running(12, on: [("n02", Array(0..<8))], start: 20),
+                    running(13, on: [("n02", Array(8..<16))], start: 30),
+                    pending(20, cores: 8, qos: "urgent")]
+        let d = plan(cluster, jobs)
+        #expect(d.preemptions.map(\.victim) == [11])      // one job frees 8 cores: the latest started
+        #expect(d.preemptions.first?.mode == .requeue)
+        #expect(d.preemptions.first?.graceTime == 30)
+        #expect(d.preemptions.first?.preemptor == 20)
+        #expect(d.reasons[20] == .preempting)
+
+        let big = plan(cluster, Array(jobs.dropLast()) + [pending(21, cores: 16, qos: "urgent")])
+        // Age makes the earliest starts the most valuable: 11 < 13 < 12 < 10. A whole node is
+        // needed; {11, 13, 12} frees n02, and 11 is then unnecessary.
+        #expect(Set(big.preemptions.map(\.victim)) == [12, 13])
+    }
+
+    @Test func unpreemptableAndUnlistedQoSAreNeverVictims() {
+        let qos = [QoS(name: "normal", preemptMode: .off), QoS(name: "scavenger", preemptMode: .cancel),
+                   QoS(name: "urgent", priority: 10, preempt: ["scavenger"])]
+        let cluster = makeCluster(makeNodes(1), qos: qos)
+        let d = plan(cluster, [running(1, on: [("n01", Array(0..<16))], qos: "normal"), pending(2, cores: 4, qos: "urgent")])
+        #expect(d.preemptions.isEmpty)
+        #expect(d.reasons[2] == .resources)
+    }
+
+    @Test func suspendedVictimsResumeWhenTheirCoresAreFree() {
+        let cluster = makeCluster(makeNodes(1), qos: [QoS(name: "normal", preemptMode: .suspend)])
+        var suspended = running(1, on: [("n01", Array(0..<8))])
+        suspended.state = .suspended
+        suspended.suspendedByPreemption = true
+        let d = plan(cluster, [suspended])
+        #expect(d.resumes == [1])
+        let blocked = plan(cluster, [suspended, running(2, on: [("n01", [3])])])
+        #expect(blocked.resumes.isEmpty)
+    }
+}
+
+@Suite("Priority")
+struct PriorityTests {
+    @Test func exp2NegativeIsExactEnough() {
+        #expect(FixedPoint.exp2Negative(0, over: 1) == FixedPoint.one)
+        #expect(FixedPoint.exp2Negative(1, over: 1) == FixedPoint.one / 2)
+        #expect(FixedPoint.exp2Negative(3, over: 1) == FixedPoint.one / 8)
+        // 2^-0.5 = 0.70710678…
+        #expect(abs(FixedPoint.exp2Negative(1, over: 2) - 759_250_125) <= 1)
+        #expect(FixedPoint.exp2Negative(40, over: 1) == 0)
+    }
+
+    @Test func fairShareFavoursTheAccountThatUsedLess() {
+        let cluster = Cluster(nodes: makeNodes(1), partitions: [], accounts: [Account(name: "a", shares: 1), Account(name: "b", shares: 1)])
+        let calc = PriorityCalculator(weights: PriorityWeights(), now: 0, cluster: cluster, usage: ["a": 100, "b": 300])
+        // a used a quarter with half the shares: 2^-0.5; b three quarters: 2^-1.5.
+        #expect(abs(calc.fairShareFactor(account: "a") - 707_106) <= 1)
+        #expect(abs(calc.fairShareFactor(account: "b") - 353_553) <= 1)
+        #expect(calc.fairShareFactor(account: "nobody") == 0)
+    }
+
+    @Test func usageDecaysWithTheHalfLife() {
+        var ledger = FairShareLedger(halfLife: 100, now: 0)
+        ledger.charge("a", 1_000_000)
+        ledger.decay(to: 100)
+        #expect(ledger.usage["a"] == 500_000)
+        ledger.decay(to: 300)
+        #expect(ledger.usage["a"] == 125_000)
+    }
+}
