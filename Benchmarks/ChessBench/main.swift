@@ -24,7 +24,32 @@ func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
     return right ? padding + s : s + padding
 }
 
+var only: String?
+if let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count {
+    only = arguments[i + 1]
+    arguments.removeSubrange(i...(i + 1))
+}
+
 let clock = ContinuousClock()
+
+// MARK: Live-style planning passes
+
+print("One planning pass (Planner.plan), every pending job considered, no depth limit")
+print([pad("nodes", 6, right: true), pad("pending", 8, right: true), pad("policy", 13), pad("pass ms", 9, right: true),
+       pad("started", 8, right: true), pad("reserved", 9, right: true)].joined(separator: " "))
+let sizes = arguments.contains("--quick") ? [(1000, 10_000)] : [(1000, 10_000), (5000, 50_000)]
+for (nodeCount, pendingCount) in sizes {
+    for policy in SchedulingPolicy.allCases where only == nil || only == policy.rawValue {
+        let snapshot = PlanningPassWorkload(nodes: nodeCount, pending: pendingCount, policy: policy).snapshot
+        let start = clock.now
+        let decisions = Planner().plan(snapshot)
+        let elapsed = seconds(clock.now - start)
+        print([pad("\(nodeCount)", 6, right: true), pad("\(pendingCount)", 8, right: true), pad(policy.rawValue, 13),
+               pad(String(format: "%.1f", elapsed * 1000), 9, right: true), pad("\(decisions.starts.count)", 8, right: true),
+               pad("\(decisions.plannedStarts.count)", 9, right: true)].joined(separator: " "))
+    }
+}
+print()
 
 // MARK: Flat-machine replay of real traces
 

@@ -31,6 +31,16 @@ struct PlanningPass {
     var timelines: [StepProfile<NodeCapacity>]
     /// Per reservation, the view of its members on its nodes: free only inside its window.
     var memberTimelines: [String: [Int: StepProfile<NodeCapacity>]] = [:]
+    /// Free capacity now on the outsiders' view: a cheap first test before a timeline walk.
+    var freeNow: [NodeCapacity]
+    /// Componentwise maximum of `freeNow`: a job that it does not cover cannot start now anywhere.
+    var maxFreeNow = NodeCapacity.zero
+    let capacities: [NodeCapacity]
+    /// Node pools by what selects them; most jobs share a handful.
+    var pools: [PoolKey: (usable: [Int], matching: Int)] = [:]
+    /// Node indices of each partition, in configuration order.
+    let partitionNodes: [String: [Int]]
+    var smallestCores: [SmallestKey: Int] = [:]
     var limits = LimitUsage()
     var runningTasks: [JobID: Int] = [:]
     var activeSingletons: Set<[String]> = []
@@ -71,7 +81,51 @@ struct PlanningPass {
         timelines = (0..<built.count).map { n in
             StepProfile(now: snapshot.now, free: built[n].capacity, releases: releases[n].sorted { $0.time < $1.time })
         }
+        capacities = nodes.map(\.topology.capacity)
+        let index = nodeIndex
+        partitionNodes = Dictionary(snapshot.cluster.partitions.map { p in (p.name, p.nodes.compactMap { index[$0] }) },
+                                    uniquingKeysWith: { a, _ in a })
+        freeNow = built.map(\.capacity)
         applyReservations()
+        freeNow = timelines.map(\.availableNow)
+        refreshMaxFreeNow()
+    }
+
+    mutating func refreshMaxFreeNow() {
+        var m = NodeCapacity.zero
+        for f in freeNow {
+            m = NodeCapacity(cores: max(m.cores, f.cores), memoryMB: max(m.memoryMB, f.memoryMB), gpus: max(m.gpus, f.gpus))
+        }
+        maxFreeNow = m
+    }
+
+    struct PoolKey: Hashable {
+        var partition: String
+        var constraint: FeatureExpression?
+        var gpuType: String?
+        var reservation: String?
+        var perNode: NodeCapacity
+        var exclusive: Bool
+    }
+
+    /// Nodes of the partition that match the job's constraint, GPU type and reservation, are
+    /// big enough for its shape and accept jobs; and how many would if none were drained or down.
+    mutating func pool(_ key: PoolKey, partition: Partition, reservation: Reservation?) -> (usable: [Int], matching: Int) {
+        if let cached = pools[key] { return cached }
+        var matching = 0
+        var usable: [Int] = []
+        for n in partitionNodes[partition.name] ?? [] {
+            let node = nodes[n]
+            let name = node.name
+            if let c = key.constraint, !c.matches(node.features) { continue }
+            if let t = key.gpuType, key.perNode.gpus > 0, !node.topology.gpuTypes.contains(t) { continue }
+            if let r = reservation, !r.nodes.contains(name) { continue }
+            guard capacities[n].covers(key.perNode) else { continue }
+            matching += 1
+            if node.acceptsJobs { usable.append(n) }
+        }
+        pools[key] = (usable, matching)
+        return (usable, matching)
     }
 
     /// Outsiders lose reserved nodes during each window; members see only the window.
@@ -108,24 +162,24 @@ struct PlanningPass {
         let partitions = Dictionary(cluster.partitions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let qosByName = Dictionary(cluster.qos.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
-        struct Candidate { var job: Job; var priority: Int; var tier: Int }
+        struct Candidate { var index: Int; var tier: Int; var priority: Int; var submit: Int; var id: JobID }
         var candidates: [Candidate] = []
-        for job in snapshot.jobs where job.state.isWaiting || (job.state == .suspended && job.suspendedByPreemption) {
+        let jobs = snapshot.jobs
+        for (index, job) in jobs.enumerated() where job.state.isWaiting || (job.state == .suspended && job.suspendedByPreemption) {
             let partition = partitions[job.partition]
             let cpus = job.request.cpusPerTask * (job.request.tasks ?? job.request.nodes ?? 1)
             let p = priorities.priority(of: job, cpus: cpus, partition: partition, qos: qosByName[job.qos])
-            candidates.append(Candidate(job: job, priority: p, tier: partition?.priorityTier ?? 0))
+            candidates.append(Candidate(index: index, tier: partition?.priorityTier ?? 0, priority: p,
+                                        submit: job.submitTime, id: job.id))
             if job.state.isWaiting { decisions.priorities[job.id] = p }
         }
-        candidates.sort {
-            ($0.tier, $0.priority, -$0.job.submitTime, -$0.job.id) > ($1.tier, $1.priority, -$1.job.submitTime, -$1.job.id)
-        }
+        candidates.sort { ($0.tier, $0.priority, -$0.submit, -$0.id) > ($1.tier, $1.priority, -$1.submit, -$1.id) }
 
         var blocked = Set<String>()      // partitions with a job waiting for resources
         var reserved = Set<String>()     // EASY: partitions whose first blocked job holds a reservation
         var preemptors: [Job] = []
         for candidate in candidates {
-            let job = candidate.job
+            let job = jobs[candidate.index]
             if job.state == .suspended {
                 resumeIfFree(job)
                 continue
@@ -179,29 +233,21 @@ struct PlanningPass {
             reservation = r
         }
 
-        // Nodes the job could ever use, and the shape it takes on them.
+        if blocked && snapshot.configuration.policy == .fifo { return .reason(.priority) }
+
+        // The shape is resolved against the smallest node of the partition that matches.
         let gpuType = job.request.gpus?.type
-        let wantsGPUs = (job.request.gpus?.count ?? 0) > 0
-        var pool: [Int] = []
-        for name in partition.nodes {
-            guard let n = nodeIndex[name] else { continue }
-            let node = nodes[n]
-            if let c = job.request.constraint, !c.matches(node.features) { continue }
-            if wantsGPUs, let t = gpuType, !node.topology.gpuTypes.contains(t) { continue }
-            if let r = reservation, !r.nodes.contains(name) { continue }
-            pool.append(n)
-        }
-        let minCores = pool.map { nodes[$0].topology.coreCount }.min() ?? 0
-        guard let shape = job.request.shape(coresPerNode: minCores, exclusiveByDefault: partition.exclusiveByDefault)
+        guard let shape = job.request.shape(coresPerNode: smallestNodeCores(partition, job.request.constraint),
+                                            exclusiveByDefault: partition.exclusiveByDefault)
         else { return .reason(.badConstraints) }
-        pool.removeAll { !nodes[$0].topology.capacity.covers(shape.perNode) }
-        guard pool.count >= shape.nodeCount else { return .reason(.badConstraints) }
+        let key = PoolKey(partition: partition.name, constraint: job.request.constraint, gpuType: gpuType,
+                          reservation: reservation?.name, perNode: shape.perNode, exclusive: shape.exclusive)
+        let (usable, matching) = pool(key, partition: partition, reservation: reservation)
+        guard matching >= shape.nodeCount else { return .reason(.badConstraints) }
         if let reason = limits.reason(qos: qos, user: job.user, tres: shape.tres) {
             if reason == .qosMaxTRESPerJob { return .reason(reason) }
             return blocked ? .reason(.priority) : .reason(reason)
         }
-        let usable = pool.filter { nodes[$0].acceptsJobs }
-        if blocked && snapshot.configuration.policy == .fifo { return .reason(.priority) }
         guard usable.count >= shape.nodeCount else { return .waitingForResources(reservedAt: nil) }
 
         let view = reservation.map(\.name)
@@ -234,18 +280,38 @@ struct PlanningPass {
         guard mayReserve, !(blocked && snapshot.configuration.policy == .fifo) else {
             return .waitingForResources(reservedAt: nil, reason: reason)
         }
-        guard let start = earliestStart(shape: shape, on: usable, view: view, duration: timeLimit) else {
+        guard let (start, node) = earliestStart(shape: shape, on: usable, view: view, duration: timeLimit) else {
             return .waitingForResources(reservedAt: nil, reason: reason)
         }
-        let chosen = chooseNodes(shape: shape, among: usable, view: view, at: start, duration: timeLimit)
+        let chosen = node.map { [$0] } ?? chooseNodes(shape: shape, among: usable, view: view, at: start, duration: timeLimit)
         for n in chosen { reserveTimeline(n, need(shape, n), from: start, to: start + timeLimit) }
         return .waitingForResources(reservedAt: start, reason: reason)
     }
 
     // MARK: Nodes, time and placement
 
+    struct SmallestKey: Hashable {
+        var partition: String
+        var constraint: FeatureExpression?
+    }
+
+    /// Cores of the smallest node of the partition that matches the constraint (0 if none).
+    mutating func smallestNodeCores(_ partition: Partition, _ constraint: FeatureExpression?) -> Int {
+        let key = SmallestKey(partition: partition.name, constraint: constraint)
+        if let cached = smallestCores[key] { return cached }
+        var smallest = Int.max
+        for n in partitionNodes[partition.name] ?? [] {
+            if let c = constraint, !c.matches(nodes[n].features) { continue }
+            smallest = min(smallest, capacities[n].cores)
+        }
+        let result = smallest == Int.max ? 0 : smallest
+        smallestCores[key] = result
+        return result
+    }
+
+    @inline(__always)
     func need(_ shape: JobShape, _ n: Int) -> NodeCapacity {
-        shape.exclusive ? nodes[n].topology.capacity : shape.perNode
+        shape.exclusive ? capacities[n] : shape.perNode
     }
 
     func profile(_ n: Int, view: String?) -> StepProfile<NodeCapacity> {
@@ -273,34 +339,66 @@ struct PlanningPass {
             reserveTimeline(n, NodeCapacity(cores: a.cores.count, memoryMB: a.memoryMB, gpus: a.gpus.count),
                             from: now, to: now + duration)
         }
+        refreshMaxFreeNow()
     }
 
     /// Takes capacity on every view of the node.
     mutating func reserveTimeline(_ n: Int, _ amount: NodeCapacity, from: Int, to: Int) {
         timelines[n].reserve(amount, from: from, to: to)
+        freeNow[n] = timelines[n].availableNow
         for name in memberTimelines.keys where memberTimelines[name]![n] != nil {
             memberTimelines[name]![n]!.reserve(amount, from: from, to: to)
         }
     }
 
-    /// The earliest time at which `shape.nodeCount` nodes of the pool are each free for `duration`.
-    func earliestStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> Int? {
+    /// The earliest time at which `shape.nodeCount` nodes of the pool are each free for
+    /// `duration`; for a single-node job, also the node (the first in pool order at that time).
+    func earliestStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> (time: Int, node: Int?)? {
+        var result: Int?
+        var bestNode: Int?
         if shape.nodeCount == 1 {
-            var best: Int?
+            var best = Int.max
             for n in pool {
-                if let fit = profile(n, view: view).earliestFit(need(shape, n), duration: duration),
-                   fit.start < (best ?? Int.max) {
+                let need = need(shape, n)
+                let found = view == nil ? timelines[n].earliestFit(need, duration: duration, before: best)
+                    : profile(n, view: view).earliestFit(need, duration: duration, before: best)
+                if let fit = found {
                     best = fit.start
-                    if fit.start == now { break }
+                    bestNode = n
+                    if best == now { break }
                 }
             }
-            return best.flatMap { $0 >= Self.never ? nil : $0 }
+            result = best == Int.max ? nil : best
+        } else {
+            result = earliestCommonStart(shape: shape, on: pool, view: view, duration: duration)
         }
-        // Sweep over the intervals of feasible starts of every node.
+        guard let time = result, time < Self.never else { return nil }
+        return (time, bestNode)
+    }
+
+    /// Several nodes at once. No start can come before the k-th smallest of the nodes' own
+    /// earliest starts; most of the time enough nodes fit right there. Otherwise sweep over the
+    /// intervals of feasible starts of every node.
+    private func earliestCommonStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> Int? {
+        let k = shape.nodeCount
+        var firsts: [Int] = []
+        firsts.reserveCapacity(pool.count)
+        for n in pool {
+            if let fit = profile(n, view: view).earliestFit(need(shape, n), duration: duration) { firsts.append(fit.start) }
+        }
+        guard firsts.count >= k else { return nil }
+        firsts.sort()
+        let lowerBound = firsts[k - 1]
+        var fitting = 0
+        for n in pool where profile(n, view: view).fits(need(shape, n), from: lowerBound, duration: duration) {
+            fitting += 1
+            if fitting == k { return lowerBound }
+        }
         var events: [(time: Int, delta: Int)] = []
         for n in pool {
-            for interval in profile(n, view: view).feasibleStarts(need(shape, n), duration: duration) {
-                events.append((interval.from, 1))
+            for interval in profile(n, view: view).feasibleStarts(need(shape, n), duration: duration)
+            where interval.to > lowerBound {
+                events.append((max(interval.from, lowerBound), 1))
                 if interval.to != Int.max { events.append((interval.to, -1)) }
             }
         }
@@ -313,7 +411,7 @@ struct PlanningPass {
                 count += events[i].delta
                 i += 1
             }
-            if count >= shape.nodeCount { return t >= Self.never ? nil : t }
+            if count >= k { return t }
         }
         return nil
     }
@@ -321,17 +419,21 @@ struct PlanningPass {
     /// Picks `shape.nodeCount` nodes free at `start` for `duration`: fewest leaf switches, and
     /// within that the tightest fit (nodes already busy first), so whole nodes stay whole.
     func chooseNodes(shape: JobShape, among pool: [Int], view: String?, at start: Int, duration: Int) -> [Int] {
+        let startsNow = start == now && view == nil
+        if startsNow && !shape.exclusive && !maxFreeNow.covers(shape.perNode) { return [] }
         var fitting: [(n: Int, spare: Int)] = []
         for n in pool {
-            let p = profile(n, view: view)
             let need = need(shape, n)
-            if p.fits(need, from: start, duration: duration) {
-                fitting.append((n, start == now ? p.availableNow.cores - need.cores : 0))
-            }
+            if startsNow && !freeNow[n].covers(need) { continue }
+            let fits = view == nil ? timelines[n].fits(need, from: start, duration: duration)
+                : profile(n, view: view).fits(need, from: start, duration: duration)
+            if fits { fitting.append((n, start == now ? freeNow[n].cores - need.cores : 0)) }
         }
         guard fitting.count >= shape.nodeCount else { return [] }
+        if shape.nodeCount == 1 {
+            return [fitting.min { ($0.spare, $0.n) < ($1.spare, $1.n) }!.n]
+        }
         fitting.sort { ($0.spare, $0.n) < ($1.spare, $1.n) }
-        if shape.nodeCount == 1 { return [fitting[0].n] }
 
         var bySwitch: [String: [Int]] = [:]
         var switchOrder: [String] = []

@@ -41,29 +41,25 @@ public struct StepProfile<Amount: ProfileAmount>: Sendable {
     public var eventually: Amount { amounts[amounts.count - 1] }
 
     /// The earliest start `s >= now` with `need` covered on all of `[s, s + duration)`, with the
-    /// index of the segment that starts at `s`; nil when the final capacity cannot cover `need`.
-    public func earliestFit(_ need: Amount, duration: Int, notBefore: Int? = nil) -> (segment: Int, start: Int)? {
+    /// index of the segment that starts at `s`. Nil when there is none before `before` (a caller
+    /// that already knows a better start elsewhere stops early), or none at all.
+    public func earliestFit(_ need: Amount, duration: Int, before: Int = Int.max) -> (segment: Int, start: Int)? {
         guard eventually.covers(need) else { return nil }
         var i = 0
         let k = times.count
-        if let notBefore, notBefore > times[0] {
-            while i + 1 < k && times[i + 1] <= notBefore { i += 1 }
-        }
-        var first = true
-        while true {
-            let start = first ? max(times[i], notBefore ?? times[i]) : times[i]
-            first = false
-            let end = start + duration
+        while i < k && times[i] < before {
+            let end = times[i] + duration
             var j = i
             var fits = true
             while j < k && times[j] < end {
                 if !amounts[j].covers(need) { fits = false; break }
                 j += 1
             }
-            if fits { return (i, start) }
+            if fits { return (i, times[i]) }
             // No start before times[j+1] can span segment j; jump past it.
             i = j + 1
         }
+        return nil
     }
 
     /// True when `need` is covered on all of `[start, start + duration)`.
