@@ -20,6 +20,14 @@ enum Format {
     static func fixed(_ x: Double, _ digits: Int) -> String {
         String(format: "%.\(digits)f", x)
     }
+
+    /// `key  value` lines with the values aligned.
+    static func printRows(_ rows: [(String, String)]) {
+        let width = rows.map(\.0.count).max() ?? 0
+        for (key, value) in rows {
+            print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+        }
+    }
 }
 
 /// Progress on standard error: a line redrawn in place on a terminal, or forced with --progress.

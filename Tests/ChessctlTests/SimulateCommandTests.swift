@@ -159,3 +159,43 @@ struct SimulateCommandTests {
         }
     }
 }
+
+@Suite("chessctl simulate --scenario")
+struct SimulateScenarioTests {
+    let scenario = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/scenarios/small-cluster.json").path
+
+    @Test(arguments: ["fifo", "easy", "conservative"])
+    func theExampleRunsUnderEveryPolicy(policy: String) throws {
+        let run = try chessctlRun(["simulate", "--scenario", scenario, "--policy", policy, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["jobs"] as? Int == 54)
+        #expect(object["never_started"] as? Int == 2)
+        #expect(object["preemptions"] as? Int == 1)
+        let states = try #require(object["states"] as? [String: Int])
+        #expect(states["TIMEOUT"] == 1 && states["FAILED"] == 1)
+    }
+
+    @Test func perJobCSVShowsReasonsAndNodeLists() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chessctl-scn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let csv = dir.appendingPathComponent("jobs.csv").path
+        let run = try chessctlRun(["simulate", "--scenario", scenario, "--jobs-csv", csv])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("policy             easy"))
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        #expect(text.hasPrefix("id,array_job,array_task,user,partition,qos,submit,start,end,state,nodes,cores,preemptions,reason\n"))
+        #expect(text.contains("\n9,,,bob,batch,normal,1100,,,PENDING,\"\",0,0,PartitionTimeLimit\n"))
+        #expect(text.contains("\n8,,,carol,batch,normal,1000,7200,10200,COMPLETED,\"cpu[15-16]\",64,0,\n"))
+    }
+
+    @Test func badUseIsRefusedClearly() throws {
+        let both = try chessctlRun(["simulate", "--scenario", scenario, "trace.swf"])
+        #expect(both.status != 0 && both.stderr.contains("not both"))
+        let neither = try chessctlRun(["simulate"])
+        #expect(neither.status != 0 && neither.stderr.contains("--scenario"))
+        let missing = try chessctlRun(["simulate", "--scenario", "/nonexistent.json"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent.json: no such file"))
+    }
+}

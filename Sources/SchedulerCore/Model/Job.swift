@@ -37,6 +37,9 @@ public struct Job: Sendable, Hashable, Codable {
     /// Suspended to make room for a preemptor (not by an admin): resumes by itself when its cores
     /// and GPUs are free again.
     public var suspendedByPreemption: Bool
+    /// Jobs this one has had preempted and is waiting for. While any is still active it preempts
+    /// no one else, and it goes first in its tier so that what they free comes to it.
+    public var awaitingVictims: [JobID]
 
     public init(id: JobID, name: String = "job", user: String, account: String = "default",
                 partition: String, qos: String = "normal", request: JobRequest, submitTime: Int,
@@ -66,6 +69,7 @@ public struct Job: Sendable, Hashable, Codable {
         self.arrayJobID = nil
         self.preemptionPending = false
         self.suspendedByPreemption = false
+        self.awaitingVictims = []
     }
 }
 

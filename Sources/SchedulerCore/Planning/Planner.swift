@@ -162,18 +162,21 @@ struct PlanningPass {
         let partitions = Dictionary(cluster.partitions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let qosByName = Dictionary(cluster.qos.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
-        struct Candidate { var index: Int; var tier: Int; var priority: Int; var submit: Int; var id: JobID }
+        struct Candidate { var index: Int; var tier: Int; var preempting: Int; var priority: Int; var submit: Int; var id: JobID }
         var candidates: [Candidate] = []
         let jobs = snapshot.jobs
         for (index, job) in jobs.enumerated() where job.state.isWaiting || (job.state == .suspended && job.suspendedByPreemption) {
             let partition = partitions[job.partition]
             let cpus = job.request.cpusPerTask * (job.request.tasks ?? job.request.nodes ?? 1)
             let p = priorities.priority(of: job, cpus: cpus, partition: partition, qos: qosByName[job.qos])
-            candidates.append(Candidate(index: index, tier: partition?.priorityTier ?? 0, priority: p,
+            candidates.append(Candidate(index: index, tier: partition?.priorityTier ?? 0,
+                                        preempting: job.awaitingVictims.isEmpty ? 0 : 1, priority: p,
                                         submit: job.submitTime, id: job.id))
             if job.state.isWaiting { decisions.priorities[job.id] = p }
         }
-        candidates.sort { ($0.tier, $0.priority, -$0.submit, -$0.id) > ($1.tier, $1.priority, -$1.submit, -$1.id) }
+        candidates.sort {
+            ($0.tier, $0.preempting, $0.priority, -$0.submit, -$0.id) > ($1.tier, $1.preempting, $1.priority, -$1.submit, -$1.id)
+        }
 
         var blocked = Set<String>()      // partitions with a job waiting for resources
         var reserved = Set<String>()     // EASY: partitions whose first blocked job holds a reservation
@@ -197,7 +200,11 @@ struct PlanningPass {
                     reserved.insert(job.partition)
                 }
                 blocked.insert(job.partition)
-                if let qos = qosByName[job.qos], !qos.preempt.isEmpty { preemptors.append(job) }
+                if job.awaitingVictims.contains(where: eligibility.active.contains) {
+                    decisions.reasons[job.id] = .preempting
+                } else if let qos = qosByName[job.qos], !qos.preempt.isEmpty {
+                    preemptors.append(job)
+                }
             case .reason(let reason):
                 decisions.reasons[job.id] = reason
             }

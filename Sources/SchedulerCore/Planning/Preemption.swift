@@ -22,7 +22,8 @@ extension PlanningPass {
             var victims: [Victim] = []
             for job in snapshot.jobs where job.state == .running && !job.preemptionPending && !taken.contains(job.id)
                 && !startedNow.contains(job.id) {
-                guard qos.preempt.contains(job.qos), let victimQoS = qosByName[job.qos], victimQoS.preemptMode != .off,
+                // A QoS never preempts its own jobs: two of them would take turns forever.
+                guard job.qos != preemptor.qos, qos.preempt.contains(job.qos), let victimQoS = qosByName[job.qos], victimQoS.preemptMode != .off,
                       let allocation = job.allocation else { continue }
                 let holdings: [(Int, NodeCapacity)] = allocation.nodes.compactMap { a in
                     guard let n = nodeIndex[a.node], poolSet.contains(n) else { return nil }

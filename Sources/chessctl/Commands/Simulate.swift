@@ -7,16 +7,21 @@ import SchedulerCore
 /// rules of SIMULATION.md, so an admin can compare policies on a real workload before using one.
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replay a Standard Workload Format trace under a scheduling policy.",
+        abstract: "Replay a workload under a scheduling policy: an SWF trace, or a cluster scenario.",
         discussion: """
-            TRACE is an .swf file, plain or gzip-compressed. The machine size comes from its \
-            '; MaxProcs:' (or '; MaxNodes:') header. Prints wait, slowdown and utilization figures; \
-            --json prints them as one JSON object.
+            TRACE is an .swf file, plain or gzip-compressed, replayed on one flat pool of processors \
+            (SIMULATION.md); the machine size comes from its '; MaxProcs:' (or '; MaxNodes:') header. \
+            With --scenario FILE, a JSON scenario (nodes, partitions, QoS, accounts, reservations, jobs) \
+            is replayed through the full planner, preemption included; see docs/simulate.md. \
+            Prints wait and utilization figures; --json prints them as one JSON object.
             """
     )
 
-    @Option(help: "Queue policy: fcfs, easy or conservative.")
-    var policy: ReplayPolicy = .easy
+    @Option(help: "Policy: fcfs, easy or conservative (a scenario also takes fifo; default: the scenario's, else easy).")
+    var policy: String?
+
+    @Option(help: "Replay a cluster scenario (JSON) instead of a trace.")
+    var scenario: String?
 
     @Option(help: "Replay only the first K jobs that pass the checks.")
     var limit: Int?
@@ -31,15 +36,36 @@ struct Simulate: ParsableCommand {
     var progress = false
 
     @Argument(help: "The trace file (.swf or .swf.gz).")
-    var trace: String
+    var trace: String?
 
     func validate() throws {
         if let limit, limit < 0 {
             throw ValidationError("--limit must be zero or more, got \(limit)")
         }
+        switch (trace, scenario) {
+        case (nil, nil): throw ValidationError("give a TRACE file, or --scenario FILE")
+        case (.some, .some): throw ValidationError("give a TRACE file or --scenario FILE, not both")
+        case (nil, .some):
+            if limit != nil { throw ValidationError("--limit applies to traces only") }
+            if let policy, !["fifo", "fcfs", "easy", "conservative"].contains(policy) {
+                throw ValidationError("--policy '\(policy)': expected fifo, easy or conservative")
+            }
+        case (.some, nil):
+            if let policy, ReplayPolicy(rawValue: policy) == nil {
+                throw ValidationError("--policy '\(policy)': expected fcfs, easy or conservative")
+            }
+        }
     }
 
     func run() throws {
+        if let scenario {
+            try runScenario(scenario)
+        } else if let trace {
+            try runTrace(trace, policy: policy.flatMap(ReplayPolicy.init(rawValue:)) ?? .easy)
+        }
+    }
+
+    private func runTrace(_ trace: String, policy: ReplayPolicy) throws {
         let clock = ContinuousClock()
         let began = clock.now
         let workload: SWFWorkload
@@ -65,11 +91,69 @@ struct Simulate: ParsableCommand {
         if json {
             print(try JSONOutput.string(metrics))
         } else {
-            printSummary(metrics, workload: workload, elapsed: elapsed)
+            printSummary(metrics, trace: trace, policy: policy, workload: workload, elapsed: elapsed)
         }
     }
 
-    private func printSummary(_ m: ReplayMetrics, workload: SWFWorkload, elapsed: Duration) {
+    private func runScenario(_ path: String) throws {
+        let clock = ContinuousClock()
+        let began = clock.now
+        var scenario: Scenario
+        do {
+            scenario = try ScenarioFile.load(path: path)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        if let policy {
+            scenario.configuration.policy = policy == "fcfs" ? .fifo : SchedulingPolicy(rawValue: policy)!
+        }
+        let reporter = ProgressReporter(label: "replaying \(scenario.configuration.policy.rawValue)", force: progress)
+        let outcome = scenario.simulator.run { reporter.update($0.started, of: $0.total) }
+        reporter.finish()
+        let elapsed = clock.now - began
+
+        if let jobsCSV {
+            var out = "id,array_job,array_task,user,partition,qos,submit,start,end,state,nodes,cores,preemptions,reason\n"
+            for j in outcome.jobs {
+                let fields: [String] = [
+                    "\(j.id)", j.arrayJobID.map(String.init) ?? "", j.arrayTaskIndex.map(String.init) ?? "", j.user,
+                    j.partition, j.qos, "\(j.submit)", j.start.map(String.init) ?? "", j.end.map(String.init) ?? "",
+                    j.state.rawValue, "\"\(HostList.compress(j.nodes))\"", "\(j.cores)", "\(j.preemptions)",
+                    j.reason?.rawValue ?? "",
+                ]
+                out += fields.joined(separator: ",") + "\n"
+            }
+            do {
+                try out.write(toFile: jobsCSV, atomically: true, encoding: .utf8)
+            } catch {
+                throw CLIError("cannot write --jobs-csv file \(jobsCSV): \(error.localizedDescription)")
+            }
+        }
+        let m = outcome.metrics
+        if json {
+            print(try JSONOutput.string(m))
+            return
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let cores = scenario.cluster.nodes.reduce(0) { $0 + $1.topology.coreCount }
+        var rows: [(String, String)] = [
+            ("scenario", path),
+            ("policy", scenario.configuration.policy.rawValue),
+            ("cluster", "\(scenario.cluster.nodes.count) nodes, \(cores) cores, \(scenario.cluster.partitions.count) partitions"),
+            ("jobs", "\(m.jobs) (\(m.finished) finished, \(m.neverStarted) never started)"),
+            ("average wait", "\(Format.fixed(m.avgWait, 1)) s"),
+            ("maximum wait", "\(m.maxWait) s"),
+            ("preemptions", "\(m.preemptions)"),
+            ("makespan", "\(m.makespan) s"),
+            ("utilization", "\(Format.fixed(m.utilization * 100, 2)) %"),
+            ("scheduling passes", "\(m.passes)"),
+            ("replay time", "\(Format.fixed(seconds, 3)) s"),
+        ]
+        rows.insert(("end states", m.states.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")), at: 4)
+        Format.printRows(rows)
+    }
+
+    private func printSummary(_ m: ReplayMetrics, trace: String, policy: ReplayPolicy, workload: SWFWorkload, elapsed: Duration) {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         var rows: [(String, String)] = [
             ("trace", trace),
@@ -89,14 +173,9 @@ struct Simulate: ParsableCommand {
         if let line = workload.firstMalformedLine {
             rows.insert(("first malformed line", "\(trace):\(line)"), at: 5)
         }
-        let width = rows.map(\.0.count).max() ?? 0
-        for (key, value) in rows {
-            print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
-        }
+        Format.printRows(rows)
     }
 }
-
-extension ReplayPolicy: ExpressibleByArgument {}
 
 /// The per-job CSV of a replay: `id,submit,start,end,procs,run,requested`, queue order.
 enum ReplayCSV {
