@@ -6,6 +6,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 DEBIAN_PACKAGES := zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
+DEMO_SCENARIO := examples/scenarios/small-cluster.json
 
 .PHONY: deps build release run test bench clean
 
@@ -24,11 +25,16 @@ build: deps
 release: deps
 	swift build -c release
 
-## The main job. Until chessd exists (issue 3): replay a real year of the KTH SP2 under each policy.
+## The main job. Until chessd exists (issue 3): replay a real year of the KTH SP2, then a small
+## cluster scenario, under each policy.
 run: release
 	@for policy in fcfs easy conservative; do \
 		echo; echo "== chessctl simulate --policy $$policy $(DEMO_TRACE)"; \
 		.build/release/chessctl simulate --policy $$policy $(DEMO_TRACE) || exit 1; \
+	done
+	@for policy in fifo easy conservative; do \
+		echo; echo "== chessctl simulate --policy $$policy --scenario $(DEMO_SCENARIO)"; \
+		.build/release/chessctl simulate --policy $$policy --scenario $(DEMO_SCENARIO) || exit 1; \
 	done
 
 test: deps
