@@ -69,20 +69,8 @@ struct WorkedExampleTests {
 
 @Suite("Flat replay properties")
 struct FlatReplayPropertyTests {
-    /// A small deterministic generator, so failures reproduce.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-    }
-
     static func randomWorkload(seed: UInt64, jobs count: Int, machine: Int) -> SWFWorkload {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(seed: seed)
         var jobs: [ReplayJob] = []
         var t = 0
         for i in 0..<count {

@@ -140,7 +140,7 @@ struct PlannerPolicyTests {
 
     @Test func everyWaitingJobLeavesThePassWithAReason() {
         var jobs: [Job] = []
-        var rng = FlatReplayPropertyTests.SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         for id in 1...300 {
             var job = pending(id, cores: 1 + rng.next(16), nodes: rng.next(4) == 0 ? 1 + rng.next(3) : nil,
                               time: 60 + rng.next(7200), user: "u\(rng.next(5))", submit: rng.next(100))

@@ -15,14 +15,6 @@ public struct CoreSet: Sendable, Hashable, Codable, Sequence {
     public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
-    public mutating func formUnion(_ other: CoreSet) {
-        for i in words.indices where i < other.words.count { words[i] |= other.words[i] }
-    }
-
-    public mutating func subtract(_ other: CoreSet) {
-        for i in words.indices where i < other.words.count { words[i] &= ~other.words[i] }
-    }
-
     public func makeIterator() -> AnyIterator<Int> {
         var w = 0
         var bits = words.first ?? 0
