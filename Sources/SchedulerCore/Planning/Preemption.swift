@@ -8,12 +8,12 @@ extension PlanningPass {
         for preemptor in preemptors {
             guard let qos = qosByName[preemptor.qos], let partition = partitions[preemptor.partition],
                   preemptor.request.reservation == nil else { continue }
-            let pool = partition.nodes.compactMap { nodeIndex[$0] }.filter { n in
+            let pool = (partitionNodes[partition.name] ?? []).filter { n in
                 nodes[n].acceptsJobs && (preemptor.request.constraint?.matches(nodes[n].features) ?? true)
                     && (preemptor.request.gpus?.type.map { nodes[n].topology.gpuTypes.contains($0) } ?? true)
             }
-            let minCores = pool.map { nodes[$0].topology.coreCount }.min() ?? 0
-            guard let shape = preemptor.request.shape(coresPerNode: minCores, exclusiveByDefault: partition.exclusiveByDefault)
+            guard let shape = preemptor.request.shape(coresPerNode: smallestNodeCores(partition, preemptor.request.constraint),
+                                                      exclusiveByDefault: partition.exclusiveByDefault)
             else { continue }
             let poolSet = Set(pool)
 
