@@ -165,6 +165,22 @@ struct PlannerPolicyTests {
         }
     }
 
+    /// n01 is reserved on [10, 100); n02 is busy until 20 and reserved on [110, 200). A two-node
+    /// 30 s job: each node alone could start it at 100 and 20, but together only at 200, which
+    /// the planner must find past its first guess (the k-th smallest single-node start, 100).
+    @Test func multiNodeStartIsTheFirstTimeAllNodesFitTogether() {
+        let nodes = makeNodes(2)
+        let cluster = makeCluster(nodes, reservations: [
+            Reservation(name: "a", nodes: ["n01"], start: 10, end: 100, users: ["x"]),
+            Reservation(name: "b", nodes: ["n02"], start: 110, end: 200, users: ["x"]),
+        ])
+        let busy = running(1, on: [("n02", Array(0..<16))], start: 0, time: 20)
+        for policy in [SchedulingPolicy.easy, .conservative] {
+            let d = plan(cluster, [busy, pending(2, cores: 16, nodes: 2, time: 30)], now: 0, policy: policy)
+            #expect(d.plannedStarts[2] == 200, "\(policy)")
+        }
+    }
+
     @Test func priorityOrdersByQoSThenAge() {
         let cluster = makeCluster(makeNodes(1), qos: [QoS(name: "normal"), QoS(name: "high", priority: 100)])
         let busy = running(1, on: [("n01", Array(0..<16))], time: 1000)
