@@ -284,7 +284,7 @@ struct PlanningPass {
 
         // A job inside a reservation whose window has not opened waits for the window.
         let reason: PendingReason? = reservation.map { now < $0.start ? .reservation : .resources }
-        guard mayReserve, !(blocked && snapshot.configuration.policy == .fifo) else {
+        guard mayReserve else {
             return .waitingForResources(reservedAt: nil, reason: reason)
         }
         guard let (start, node) = earliestStart(shape: shape, on: usable, view: view, duration: timeLimit) else {

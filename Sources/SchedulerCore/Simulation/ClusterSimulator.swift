@@ -112,6 +112,9 @@ private struct ClusterEngine {
     var nextID: JobID
     var passes = 0
     var finishedCount = 0
+    /// Per array job: tasks started and not yet finished, and whether all finished ones completed.
+    var openTasks: [JobID: Int] = [:]
+    var arrayAllCompleted: [JobID: Bool] = [:]
     var pendingSubmits: [ScenarioJob]
 
     init(simulator: ClusterSimulator) {
@@ -205,6 +208,7 @@ private struct ClusterEngine {
             taskJob.arrayTaskIndex = task
             job = taskJob
             order.append(id)
+            openTasks[parent.id, default: 0] += 1
             behaviour[id] = behaviour[parent.id]
             records[id] = record(for: taskJob)
         }
@@ -287,11 +291,13 @@ private struct ClusterEngine {
         records[id]?.end = now
         records[id]?.reason = nil
         // An array job is finished when its last task is.
-        if let parent = job.arrayJobID, live[parent] == nil,
-           !live.values.contains(where: { $0.arrayJobID == parent }) {
-            let tasks = records.values.filter { $0.arrayJobID == parent }
-            let ok = tasks.allSatisfy { $0.state == .completed }
-            finished[parent] = FinishedJob(state: ok ? .completed : .failed, exitCode: ok ? 0 : 1)
+        if let parent = job.arrayJobID {
+            openTasks[parent, default: 0] -= 1
+            arrayAllCompleted[parent] = (arrayAllCompleted[parent] ?? true) && state == .completed
+            if openTasks[parent] == 0, live[parent] == nil {
+                let ok = arrayAllCompleted[parent]!
+                finished[parent] = FinishedJob(state: ok ? .completed : .failed, exitCode: ok ? 0 : 1)
+            }
         }
     }
 
