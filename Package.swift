@@ -15,6 +15,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries from Debian (see .ci/run for the packages).
@@ -42,7 +44,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "chessd",
-            dependencies: ["ChessAPI", "SchedulerCore", "Billing", "MarketBridge"]
+            dependencies: [
+                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(name: "NodeAgent", dependencies: ["ChessAPI"]),
 
@@ -57,6 +63,7 @@ let package = Package(
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", exclude: ["Fixtures"]),
+        .testTarget(name: "ChessdTests", dependencies: ["chessd", "ChessAPI", "SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

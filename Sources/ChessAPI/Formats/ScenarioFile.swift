@@ -35,9 +35,9 @@ public enum ScenarioFile {
     }
 
     public static func parse(_ data: Data, path: String = "<scenario>") throws -> Scenario {
-        let root: JSONNode
+        let root: DocumentNode
         do {
-            root = try JSONDecoder().decode(JSONNode.self, from: data)
+            root = try JSONDecoder().decode(DocumentNode.self, from: data)
         } catch {
             // JSONDecoder does not say where; JSONSerialization does ("around character N").
             var detail = describe(error)
@@ -45,8 +45,8 @@ public enum ScenarioFile {
             throw Error(path: path, location: syntaxErrorLine(detail, data), reason: "not valid JSON (\(detail))")
         }
         do {
-            return try ScenarioReader(path: path).scenario(JSONValue(root, at: ""))
-        } catch let e as ScenarioReader.Failure {
+            return try DocumentReader(path: path).scenario(DocumentValue(root, at: ""))
+        } catch let e as DocumentReader.Failure {
             throw Error(path: path, location: e.location, reason: e.reason)
         }
     }
@@ -73,103 +73,10 @@ public enum ScenarioFile {
     }
 }
 
-/// JSON as it was written: booleans are not numbers and whole numbers are not fractions.
-enum JSONNode: Decodable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([JSONNode])
-    case object([String: JSONNode])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONNode].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONNode].self)) }
-    }
-}
-
-/// A JSON value with the path it was found at.
-struct JSONValue {
-    let raw: JSONNode
-    let location: String
-
-    init(_ raw: JSONNode, at location: String) {
-        self.raw = raw
-        self.location = location
-    }
-}
-
-struct ScenarioReader {
-    struct Failure: Swift.Error {
-        let location: String
-        let reason: String
-    }
-
-    let path: String
-
-    func fail(_ v: JSONValue, _ reason: String) -> Failure { Failure(location: v.location, reason: reason) }
-
-    // MARK: Typed access
-
-    func object(_ v: JSONValue, keys allowed: Set<String>, required: Set<String> = []) throws -> [String: JSONValue] {
-        guard case .object(let dict) = v.raw else { throw fail(v, "expected an object") }
-        var out: [String: JSONValue] = [:]
-        for (k, value) in dict.sorted(by: { $0.key < $1.key }) {
-            let here = v.location.isEmpty ? k : "\(v.location).\(k)"
-            guard allowed.contains(k) else {
-                throw Failure(location: here, reason: "unknown key; expected one of: \(allowed.sorted().joined(separator: ", "))")
-            }
-            if case .null = value { continue }
-            out[k] = JSONValue(value, at: here)
-        }
-        for k in required where out[k] == nil {
-            throw Failure(location: v.location.isEmpty ? k : "\(v.location).\(k)", reason: "missing (required)")
-        }
-        return out
-    }
-
-    func array(_ v: JSONValue) throws -> [JSONValue] {
-        guard case .array(let list) = v.raw else { throw fail(v, "expected a list") }
-        return list.enumerated().map { JSONValue($1, at: "\(v.location)[\($0)]") }
-    }
-
-    func int(_ v: JSONValue, min: Int? = nil) throws -> Int {
-        guard case .int(let i) = v.raw else { throw fail(v, "expected a whole number") }
-        if let min, i < min { throw fail(v, "must be at least \(min), got \(i)") }
-        return i
-    }
-
-    func string(_ v: JSONValue) throws -> String {
-        guard case .string(let s) = v.raw else { throw fail(v, "expected a string") }
-        return s
-    }
-
-    func bool(_ v: JSONValue) throws -> Bool {
-        guard case .bool(let b) = v.raw else { throw fail(v, "expected true or false") }
-        return b
-    }
-
-    func strings(_ v: JSONValue) throws -> [String] { try array(v).map(string) }
-
-    func hosts(_ v: JSONValue) throws -> [String] {
-        do { return try HostList.expand(try string(v)) } catch let e as HostList.Error { throw fail(v, e.description) }
-    }
-
-    func syntax<T>(_ v: JSONValue, _ parse: (String) throws -> T) throws -> T {
-        let text = try string(v)
-        do { return try parse(text) } catch let e as JobSpecSyntax.Error { throw fail(v, e.description) }
-    }
-
+extension DocumentReader {
     // MARK: Scenario
 
-    func scenario(_ v: JSONValue) throws -> Scenario {
+    func scenario(_ v: DocumentValue) throws -> Scenario {
         let o = try object(v, keys: ["policy", "weights", "preemption", "fair_share_half_life", "nodes", "partitions", "qos",
                                      "accounts", "reservations", "jobs"],
                            required: ["nodes", "partitions", "jobs"])
@@ -203,109 +110,10 @@ struct ScenarioReader {
             return j
         }
         return Scenario(cluster: cluster, configuration: configuration, jobs: jobs,
-                        fairShareHalfLife: try o["fair_share_half_life"].map { try int($0, min: 1) } ?? 7 * 86400)
+                        fairShareHalfLife: try o["fair_share_half_life"].map { try duration($0, min: 1) } ?? 7 * 86400)
     }
 
-    func nodeGroup(_ v: JSONValue) throws -> [Node] {
-        let o = try object(v, keys: ["names", "sockets", "cores_per_socket", "memory_mb", "gpus", "gpu_type", "features",
-                                     "switch", "state", "reason"],
-                           required: ["names", "cores_per_socket", "memory_mb"])
-        let sockets = try o["sockets"].map { try int($0, min: 1) } ?? 1
-        let topology = NodeTopology.uniform(
-            sockets: sockets, coresPerSocket: try int(o["cores_per_socket"]!, min: 1),
-            memoryMB: try int(o["memory_mb"]!, min: 0), gpus: try o["gpus"].map { try int($0, min: 0) } ?? 0,
-            gpuType: try o["gpu_type"].map(string) ?? "gpu", leafSwitch: try o["switch"].map(string))
-        var state = NodeAdminState.up
-        if let s = o["state"] {
-            let name = try string(s)
-            guard let st = NodeAdminState(rawValue: name) else { throw fail(s, "'\(name)' is not one of up, drain, down, fail") }
-            state = st
-        }
-        let features = Set(try o["features"].map(strings) ?? [])
-        let reason = try o["reason"].map(string)
-        return try hosts(o["names"]!).map {
-            Node(name: $0, topology: topology, features: features, adminState: state, reason: reason)
-        }
-    }
-
-    func partition(_ v: JSONValue, known: Set<String>) throws -> Partition {
-        let o = try object(v, keys: ["name", "nodes", "priority_tier", "priority_job_factor", "default_time", "max_time",
-                                     "allowed_qos", "allowed_accounts", "exclusive"], required: ["name", "nodes"])
-        let nodes = try hosts(o["nodes"]!)
-        if let unknown = nodes.first(where: { !known.contains($0) }) {
-            throw fail(o["nodes"]!, "node '\(unknown)' is not defined under nodes")
-        }
-        return Partition(name: try string(o["name"]!), nodes: nodes,
-                         priorityTier: try o["priority_tier"].map { try int($0) } ?? 1,
-                         priorityJobFactor: try o["priority_job_factor"].map { try int($0, min: 0) } ?? 1,
-                         defaultTime: try o["default_time"].map { try int($0, min: 1) },
-                         maxTime: try o["max_time"].map { try int($0, min: 1) },
-                         allowedQoS: try o["allowed_qos"].map { Set(try strings($0)) },
-                         allowedAccounts: try o["allowed_accounts"].map { Set(try strings($0)) },
-                         exclusiveByDefault: try o["exclusive"].map(bool) ?? false)
-    }
-
-    func tresLimit(_ v: JSONValue) throws -> TRESLimit {
-        let o = try object(v, keys: ["cpus", "memory_mb", "gpus", "nodes"])
-        return TRESLimit(cpus: try o["cpus"].map { try int($0, min: 0) }, memoryMB: try o["memory_mb"].map { try int($0, min: 0) },
-                         gpus: try o["gpus"].map { try int($0, min: 0) }, nodes: try o["nodes"].map { try int($0, min: 0) })
-    }
-
-    func qosEntry(_ v: JSONValue) throws -> QoS {
-        let o = try object(v, keys: ["name", "priority", "preempt", "preempt_mode", "grace_time", "usage_factor_permille",
-                                     "max_wall", "max_jobs_per_user", "max_submit_jobs_per_user", "max_tres_per_job",
-                                     "max_tres_per_user", "grp_tres"], required: ["name"])
-        var mode = PreemptMode.cancel
-        if let m = o["preempt_mode"] {
-            let name = try string(m)
-            guard let pm = PreemptMode(rawValue: name) else { throw fail(m, "'\(name)' is not one of off, cancel, requeue, suspend") }
-            mode = pm
-        }
-        let limits = QoSLimits(
-            maxWall: try o["max_wall"].map { try int($0, min: 1) },
-            maxJobsPerUser: try o["max_jobs_per_user"].map { try int($0, min: 0) },
-            maxSubmitJobsPerUser: try o["max_submit_jobs_per_user"].map { try int($0, min: 0) },
-            maxTRESPerJob: try o["max_tres_per_job"].map(tresLimit) ?? TRESLimit(),
-            maxTRESPerUser: try o["max_tres_per_user"].map(tresLimit) ?? TRESLimit(),
-            grpTRES: try o["grp_tres"].map(tresLimit) ?? TRESLimit())
-        return QoS(name: try string(o["name"]!), priority: try o["priority"].map { try int($0) } ?? 0,
-                   preempt: Set(try o["preempt"].map(strings) ?? []), preemptMode: mode,
-                   graceTime: try o["grace_time"].map { try int($0, min: 0) } ?? 0,
-                   usageFactorPermille: try o["usage_factor_permille"].map { try int($0, min: 0) } ?? 1000, limits: limits)
-    }
-
-    func account(_ v: JSONValue) throws -> Account {
-        let o = try object(v, keys: ["name", "parent", "shares"], required: ["name"])
-        return Account(name: try string(o["name"]!), parent: try o["parent"].map(string),
-                       shares: try o["shares"].map { try int($0, min: 0) } ?? 1)
-    }
-
-    func reservation(_ v: JSONValue, known: Set<String>) throws -> Reservation {
-        let o = try object(v, keys: ["name", "nodes", "start", "end", "users", "accounts"], required: ["name", "nodes", "start", "end"])
-        let nodes = try hosts(o["nodes"]!)
-        if let unknown = nodes.first(where: { !known.contains($0) }) {
-            throw fail(o["nodes"]!, "node '\(unknown)' is not defined under nodes")
-        }
-        let start = try int(o["start"]!)
-        let end = try int(o["end"]!)
-        guard end > start else { throw fail(o["end"]!, "must be after start (\(start))") }
-        return Reservation(name: try string(o["name"]!), nodes: nodes, start: start, end: end,
-                           users: Set(try o["users"].map(strings) ?? []), accounts: Set(try o["accounts"].map(strings) ?? []))
-    }
-
-    func weights(_ v: JSONValue) throws -> PriorityWeights {
-        let o = try object(v, keys: ["age", "fair_share", "job_size", "partition", "qos", "max_age"])
-        var w = PriorityWeights()
-        if let x = o["age"] { w.age = try int(x, min: 0) }
-        if let x = o["fair_share"] { w.fairShare = try int(x, min: 0) }
-        if let x = o["job_size"] { w.jobSize = try int(x, min: 0) }
-        if let x = o["partition"] { w.partition = try int(x, min: 0) }
-        if let x = o["qos"] { w.qos = try int(x, min: 0) }
-        if let x = o["max_age"] { w.maxAge = try int(x, min: 1) }
-        return w
-    }
-
-    func job(_ v: JSONValue, cluster: Cluster) throws -> ScenarioJob {
+    func job(_ v: DocumentValue, cluster: Cluster) throws -> ScenarioJob {
         let o = try object(v, keys: ["id", "name", "submit", "run", "time", "user", "account", "partition", "qos", "nodes",
                                      "ntasks", "ntasks_per_node", "cpus_per_task", "mem_mb", "mem_per_cpu_mb", "gpus",
                                      "gpus_per_task", "gpu_type", "exclusive", "constraint", "reservation", "begin", "hold",
@@ -325,7 +133,7 @@ struct ScenarioReader {
         let gpuType = try o["gpu_type"].map(string)
         if let g = o["gpus"] { request.gpus = GPURequest(count: try int(g, min: 0), per: .perNode, type: gpuType) }
         if let g = o["gpus_per_task"] { request.gpus = GPURequest(count: try int(g, min: 0), per: .perTask, type: gpuType) }
-        request.timeLimit = try o["time"].map { try int($0, min: 1) }
+        request.timeLimit = try o["time"].map { try duration($0, min: 1) }
         request.exclusive = try o["exclusive"].map(bool)
         if let c = o["constraint"] {
             let text = try string(c)

@@ -1,0 +1,177 @@
+import Foundation
+import SchedulerCore
+
+/// What `chessd` runs with: the cluster as configured plus where it keeps its state and how it
+/// is reached. Read from one TOML file (`etc/chess.toml` is the annotated example,
+/// `docs/configuration.md` the reference).
+public struct ControllerConfiguration: Sendable {
+    public var clusterName: String
+    /// SQLite store, logs of the controller's own.
+    public var stateDirectory: String
+    /// The Unix socket users and admins reach the controller on.
+    public var socketPath: String
+    /// `HOST:PORT` for agents and the marketplace; nil: no TCP listener.
+    public var listen: String?
+    /// The shared secret agents sign their requests with (munge's model).
+    public var keyFile: String?
+    /// User names (besides root) that may act as administrators.
+    public var operators: Set<String>
+    public var cluster: Cluster
+    public var planner: PlannerConfiguration
+    /// Seconds between timer-driven scheduling passes (events trigger passes as well).
+    public var schedulerInterval: Int
+    public var fairShareHalfLife: Int
+    /// Where a job without `--partition` goes.
+    public var defaultPartition: String
+    /// Seconds without a heartbeat before an agent's nodes are marked DOWN.
+    public var heartbeatTimeout: Int
+
+    public static let defaultPath = "/etc/chess/chess.toml"
+}
+
+public enum ConfigurationFile {
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public let path: String
+        public let location: String
+        public let reason: String
+        public var description: String { location.isEmpty ? "\(path): \(reason)" : "\(path): \(location): \(reason)" }
+    }
+
+    public static func load(path: String) throws -> ControllerConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Error(path: path, location: "", reason: FileManager.default.fileExists(atPath: path)
+                        ? "cannot be read" : "no such file (give the configuration with --config FILE)")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(String(decoding: data, as: UTF8.self), path: path, directory: directory)
+    }
+
+    /// Relative paths in the file (state directory, socket, key file) are taken relative to
+    /// `directory`, the file's own folder.
+    public static func parse(_ text: String, path: String = "<config>", directory: String = ".") throws -> ControllerConfiguration {
+        let table: TOMLTable
+        do { table = try TOMLParser.parse(text) } catch {
+            throw Error(path: path, location: "line \(error.line), column \(error.column)", reason: error.message)
+        }
+        let (root, lines) = DocumentNode.fromTOML(table)
+        let reader = DocumentReader(path: path, lines: lines)
+        do {
+            return try reader.controllerConfiguration(DocumentValue(root, at: ""), directory: directory)
+        } catch let e as DocumentReader.Failure {
+            throw Error(path: path, location: e.location, reason: e.reason)
+        }
+    }
+}
+
+extension DocumentReader {
+    func controllerConfiguration(_ v: DocumentValue, directory: String) throws -> ControllerConfiguration {
+        let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
+                                     "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
+                                     "qos", "accounts", "reservations"],
+                           required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
+        func resolve(_ p: String) -> String {
+            p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
+        }
+        let name = try string(o["cluster_name"]!)
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw fail(o["cluster_name"]!, "use letters, digits, '-' and '_' only")
+        }
+        var nodes: [Node] = []
+        for n in try array(o["nodes"]!) { nodes += try nodeGroup(n) }
+        var seen = Set<String>()
+        for (i, n) in nodes.enumerated() where !seen.insert(n.name).inserted {
+            throw failure(at: "nodes", "node '\(n.name)' is defined twice (at position \(i))")
+        }
+        let qos = try o["qos"].map { try array($0).map(qosEntry) } ?? [QoS(name: "normal")]
+        try checkUnique(qos.map(\.name), o["qos"], what: "QoS")
+        for q in qos {
+            if let unknown = q.preempt.first(where: { p in !qos.contains { $0.name == p } }) {
+                throw failure(at: "qos", "QoS '\(q.name)' may preempt '\(unknown)', which is not defined")
+            }
+        }
+        let accounts = try o["accounts"].map { try array($0).map(account) } ?? [Account(name: "default")]
+        try checkUnique(accounts.map(\.name), o["accounts"], what: "account")
+        let partitions = try array(o["partitions"]!).map { try partition($0, known: seen) }
+        guard !partitions.isEmpty else { throw fail(o["partitions"]!, "at least one partition is needed") }
+        try checkUnique(partitions.map(\.name), o["partitions"], what: "partition")
+        for (i, p) in partitions.enumerated() {
+            if let unknown = p.allowedQoS?.first(where: { q in !qos.contains { $0.name == q } }) {
+                throw failure(at: "partitions[\(i)].allowed_qos", "QoS '\(unknown)' is not defined")
+            }
+        }
+        let reservations = try o["reservations"].map { try array($0).map { try reservation($0, known: seen) } } ?? []
+
+        var planner = PlannerConfiguration()
+        var interval = 5
+        var halfLife = 7 * 86400
+        var weightsGiven = false
+        if let s = o["scheduler"] {
+            let so = try object(s, keys: ["policy", "interval", "preemption", "fair_share_half_life", "weights"])
+            if let p = so["policy"] {
+                let text = try string(p)
+                guard let policy = SchedulingPolicy(rawValue: text) else {
+                    throw fail(p, "'\(text)' is not one of fifo, easy, conservative")
+                }
+                planner.policy = policy
+            }
+            if let w = so["weights"] {
+                planner.weights = try weights(w)
+                weightsGiven = true
+            }
+            if let p = so["preemption"] { planner.preemption = try bool(p) }
+            if let i = so["interval"] { interval = try duration(i, min: 1) }
+            if let h = so["fair_share_half_life"] { halfLife = try duration(h, min: 1) }
+        }
+        // FIFO means age alone unless weights were given explicitly.
+        if planner.policy == .fifo && !weightsGiven { planner.weights = .fifo }
+        let defaultPartition = try o["default_partition"].map(string) ?? partitions[0].name
+        guard partitions.contains(where: { $0.name == defaultPartition }) else {
+            throw fail(o["default_partition"]!, "partition '\(defaultPartition)' is not defined")
+        }
+        if let l = o["listen"] {
+            let text = try string(l)
+            guard HostPort(text) != nil else { throw fail(l, "expected HOST:PORT, such as 127.0.0.1:6817") }
+        }
+        return ControllerConfiguration(
+            clusterName: name, stateDirectory: resolve(try string(o["state_dir"]!)),
+            socketPath: resolve(try string(o["socket"]!)), listen: try o["listen"].map(string),
+            keyFile: try o["key_file"].map { resolve(try string($0)) }, operators: Set(try o["operators"].map(strings) ?? []),
+            cluster: Cluster(name: name, nodes: nodes, partitions: partitions, qos: qos, accounts: accounts,
+                             reservations: reservations),
+            planner: planner, schedulerInterval: interval, fairShareHalfLife: halfLife,
+            defaultPartition: defaultPartition,
+            heartbeatTimeout: try o["heartbeat_timeout"].map { try duration($0, min: 1) } ?? 60)
+    }
+
+    func checkUnique(_ names: [String], _ v: DocumentValue?, what: String) throws {
+        var seen = Set<String>()
+        for (i, n) in names.enumerated() where !seen.insert(n).inserted {
+            throw failure(at: "\(v?.location ?? "")[\(i)].name", "\(what) '\(n)' is defined twice")
+        }
+    }
+}
+
+/// `HOST:PORT` (IPv4 or a name; `[v6]:PORT` for IPv6).
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+
+    public init?(_ text: String) {
+        var hostPart: Substring
+        var portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty, let port = UInt16(portPart) else { return nil }
+        host = String(hostPart)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,80 @@
+import XCTest
+import SchedulerCore
+@testable import ChessAPI
+
+final class ConfigurationFileTests: XCTestCase {
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    func testExampleConfigurationLoads() throws {
+        let path = Self.repositoryRoot.appendingPathComponent("etc/chess.toml").path
+        let c = try ConfigurationFile.load(path: path)
+        XCTAssertEqual(c.clusterName, "demo")
+        XCTAssertEqual(c.cluster.nodes.count, 6)
+        XCTAssertEqual(c.cluster.partition(named: "gpu")?.nodes, ["gpu01", "gpu02"])
+        XCTAssertEqual(c.cluster.partition(named: "batch")?.maxTime, 2 * 86400)
+        XCTAssertEqual(c.cluster.qos(named: "spot")?.usageFactorPermille, 400)
+        XCTAssertEqual(c.cluster.qos(named: "spot")?.preemptMode, .requeue)
+        XCTAssertEqual(c.cluster.qos(named: "urgent")?.limits.maxWall, 12 * 3600)
+        XCTAssertEqual(c.planner.policy, .easy)
+        XCTAssertEqual(c.planner.weights.maxAge, 7 * 86400)
+        XCTAssertEqual(c.listen, "127.0.0.1:6817")
+        // Relative paths are resolved against the file's folder.
+        XCTAssertEqual(c.keyFile, Self.repositoryRoot.appendingPathComponent("etc/cluster.key").standardizedFileURL.path)
+        XCTAssertEqual(c.cluster.nodes.first { $0.name == "gpu01" }?.topology.gpus.count, 4)
+    }
+
+    let minimal = """
+        cluster_name = "t"
+        state_dir = "state"
+        socket = "s.sock"
+        [[nodes]]
+        names = "n[1-2]"
+        cores_per_socket = 4
+        memory_mb = 1000
+        [[partitions]]
+        name = "p"
+        nodes = "n[1-2]"
+        """
+
+    func testMinimalConfigurationGetsDefaults() throws {
+        let c = try ConfigurationFile.parse(minimal, directory: "/etc/chess")
+        XCTAssertEqual(c.stateDirectory, "/etc/chess/state")
+        XCTAssertEqual(c.defaultPartition, "p")
+        XCTAssertEqual(c.cluster.qos.map(\.name), ["normal"])
+        XCTAssertNil(c.listen)
+        XCTAssertEqual(c.schedulerInterval, 5)
+    }
+
+    func testBadFilesNameTheKeyTheLineAndTheReason() {
+        let cases: [(String, String)] = [
+            (minimal + "\n[scheduler]\npolicy = \"lottery\"", "line 12: scheduler.policy: 'lottery' is not one of fifo, easy, conservative"),
+            (minimal + "\nmax_tim = 3", "line 11: partitions[0].max_tim: unknown key"),
+            (minimal.replacingOccurrences(of: "nodes = \"n[1-2]\"", with: "nodes = \"n[1-3]\""),
+             "line 10: partitions[0].nodes: node 'n3' is not defined"),
+            (minimal + "\n[[qos]]\nname = \"a\"\npreempt = [\"b\"]", "qos: QoS 'a' may preempt 'b', which is not defined"),
+            (minimal + "\nmax_time = \"1:xx\"", "line 11: partitions[0].max_time: --time"),
+            (minimal.replacingOccurrences(of: "cores_per_socket = 4", with: "cores_per_socket = 0"),
+             "line 6: nodes[0].cores_per_socket: must be at least 1"),
+            (minimal.replacingOccurrences(of: "socket = \"s.sock\"\n", with: ""), "socket: missing (required)"),
+            ("cluster_name = \"t\"\nstate_dir = 3 3", "line 2, column 15: expected the end of the line"),
+            (minimal.replacingOccurrences(of: "state_dir = \"state\"", with: "state_dir = \"state\"\nlisten = \"nowhere\""),
+             "line 3: listen: expected HOST:PORT"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try ConfigurationFile.parse(text, path: "chess.toml")) { error in
+                let message = "\(error)"
+                XCTAssertTrue(message.hasPrefix("chess.toml: "), message)
+                XCTAssertTrue(message.contains(expected), "expected '\(expected)' in: \(message)")
+            }
+        }
+    }
+
+    func testHostPort() {
+        XCTAssertEqual(HostPort("127.0.0.1:6817")?.port, 6817)
+        XCTAssertEqual(HostPort("[::1]:80")?.host, "::1")
+        XCTAssertNil(HostPort("host"))
+        XCTAssertNil(HostPort("host:99999"))
+    }
+}
