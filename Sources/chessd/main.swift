@@ -1,10 +1,107 @@
-// chessd, the controller daemon, is not built yet (issue 3). Until it is, it says so plainly
-// instead of pretending to run, so that no script mistakes it for a working controller.
+import ChessAPI
 import Foundation
+import Glibc
+import Logging
 
-FileHandle.standardError.write(Data("""
-    chessd: the controller is not implemented yet in this build.
-    What works today: `chessctl simulate` (trace replay); see docs/architecture.md.
+/// chessd: the CHESS controller. `chessd --config FILE` (default /etc/chess/chess.toml).
+/// CHESS_STATE_DIR, CHESS_SOCKET and CHESS_LISTEN override the file's state directory, Unix
+/// socket and TCP address.
+let version = "0.1.0"
 
-    """.utf8))
-exit(2)
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("chessd: \(message)\n".utf8))
+    exit(1)
+}
+
+var configPath = ControllerConfiguration.defaultPath
+var arguments = CommandLine.arguments.dropFirst()
+while let arg = arguments.popFirst() {
+    switch arg {
+    case "--config", "-c":
+        guard let p = arguments.popFirst() else { fail("--config needs a file") }
+        configPath = p
+    case _ where arg.hasPrefix("--config="):
+        configPath = String(arg.dropFirst("--config=".count))
+    case "--version":
+        print("chessd \(version)")
+        exit(0)
+    case "--help", "-h":
+        print("""
+            usage: chessd [--config FILE]
+
+            The CHESS controller. FILE defaults to /etc/chess/chess.toml (see etc/chess.toml).
+            Environment: CHESS_STATE_DIR, CHESS_SOCKET and CHESS_LISTEN override the file's
+            state_dir, socket and listen.
+            """)
+        exit(0)
+    default:
+        fail("unknown argument '\(arg)' (chessd --help)")
+    }
+}
+
+var configuration: ControllerConfiguration
+do {
+    configuration = try ConfigurationFile.load(path: configPath)
+} catch {
+    fail("\(error)")
+}
+let environment = ProcessInfo.processInfo.environment
+if let dir = environment["CHESS_STATE_DIR"], !dir.isEmpty { configuration.stateDirectory = dir }
+if let socket = environment["CHESS_SOCKET"], !socket.isEmpty { configuration.socketPath = socket }
+if let listen = environment["CHESS_LISTEN"] {
+    if listen.isEmpty || listen == "none" {
+        configuration.listen = nil
+    } else {
+        guard HostPort(listen) != nil else { fail("CHESS_LISTEN: '\(listen)' is not HOST:PORT") }
+        configuration.listen = listen
+    }
+}
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = environment["CHESS_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+    return handler
+}
+let logger = Logger(label: "chessd")
+
+signal(SIGPIPE, SIG_IGN)
+let store: Store
+let controller: Controller
+var servers: [SocketServer] = []
+do {
+    store = try Store(directory: configuration.stateDirectory)
+    controller = try Controller(configuration: configuration, store: store, logger: logger)
+    let socketDirectory = (configuration.socketPath as NSString).deletingLastPathComponent
+    try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
+    let router = Router(controller: controller, version: version)
+    servers.append(try SocketServer(endpoint: .unix(path: configuration.socketPath), handler: router))
+    if let listen = configuration.listen, let hp = HostPort(listen) {
+        servers.append(try SocketServer(endpoint: .tcp(hp), handler: router))
+    }
+} catch {
+    fail("\(error)")
+}
+for server in servers { server.start() }
+controller.startSchedulingLoop()
+controller.requestPass()
+logger.info("chessd started", metadata: [
+    "cluster": "\(configuration.clusterName)", "socket": "\(configuration.socketPath)",
+    "listen": "\(configuration.listen ?? "none")", "state_dir": "\(configuration.stateDirectory)",
+    "policy": "\(configuration.planner.policy.rawValue)", "pid": "\(getpid())",
+])
+
+// Graceful shutdown: stop accepting, finish the pass, commit what is queued, exit.
+let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
+    signal(sig, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+    source.setEventHandler {
+        logger.info("shutting down", metadata: ["signal": "\(sig)"])
+        for server in servers { server.stop() }
+        controller.stop()
+        store.close()
+        exit(0)
+    }
+    source.resume()
+    return source
+}
+dispatchMain()

@@ -1,0 +1,117 @@
+/// `ping`: is the controller there, and who does it think I am.
+public struct PingResponse: Codable, Sendable, Equatable {
+    public var cluster: String
+    public var version: String
+    public var now: Int
+    public var uptime: Int
+    public var user: String
+    public var admin: Bool
+    public var policy: String
+
+    public init(cluster: String, version: String, now: Int, uptime: Int, user: String, admin: Bool, policy: String) {
+        self.cluster = cluster
+        self.version = version
+        self.now = now
+        self.uptime = uptime
+        self.user = user
+        self.admin = admin
+        self.policy = policy
+    }
+}
+
+/// A node as `nodes` and `show node` report it.
+public struct NodeInfo: Codable, Sendable, Equatable {
+    public var name: String
+    /// idle, mixed, allocated, drain, draining, down, fail.
+    public var state: String
+    public var reason: String?
+    public var partitions: [String]
+    public var sockets: Int
+    public var cores: Int
+    /// Hardware threads.
+    public var cpus: Int
+    public var memoryMB: Int
+    public var gpus: [GPUInfo]
+    public var numa: [NUMAInfo]
+    public var hcas: [String]
+    public var features: [String]
+    public var allocatedCores: Int
+    public var allocatedMemoryMB: Int
+    public var allocatedGPUs: Int
+    public var jobs: [Int]
+    /// Unix time of the last heartbeat; nil: never registered.
+    public var lastHeartbeat: Int?
+    public var leafSwitch: String?
+
+    public struct GPUInfo: Codable, Sendable, Equatable {
+        public var index: Int
+        public var type: String
+        public var numa: Int?
+        public init(index: Int, type: String, numa: Int?) {
+            self.index = index
+            self.type = type
+            self.numa = numa
+        }
+    }
+
+    public struct NUMAInfo: Codable, Sendable, Equatable {
+        public var id: Int
+        public var cores: [Int]
+        public var memoryMB: Int
+        public var gpus: [Int]
+        public init(id: Int, cores: [Int], memoryMB: Int, gpus: [Int]) {
+            self.id = id
+            self.cores = cores
+            self.memoryMB = memoryMB
+            self.gpus = gpus
+        }
+        enum CodingKeys: String, CodingKey {
+            case id, cores, gpus
+            case memoryMB = "memory_mb"
+        }
+    }
+
+    public init(name: String, state: String, partitions: [String], sockets: Int, cores: Int, cpus: Int, memoryMB: Int) {
+        self.name = name
+        self.state = state
+        self.partitions = partitions
+        self.sockets = sockets
+        self.cores = cores
+        self.cpus = cpus
+        self.memoryMB = memoryMB
+        self.gpus = []
+        self.numa = []
+        self.hcas = []
+        self.features = []
+        self.allocatedCores = 0
+        self.allocatedMemoryMB = 0
+        self.allocatedGPUs = 0
+        self.jobs = []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, state, reason, partitions, sockets, cores, cpus, gpus, numa, hcas, features, jobs
+        case memoryMB = "memory_mb"
+        case allocatedCores = "allocated_cores"
+        case allocatedMemoryMB = "allocated_memory_mb"
+        case allocatedGPUs = "allocated_gpus"
+        case lastHeartbeat = "last_heartbeat"
+        case leafSwitch = "switch"
+    }
+}
+
+public struct NodeList: Codable, Sendable, Equatable {
+    public var nodes: [NodeInfo]
+    public init(nodes: [NodeInfo]) { self.nodes = nodes }
+}
+
+/// `node drain|resume|down`.
+public struct NodeStateChange: Codable, Sendable, Equatable {
+    /// drain, resume, down.
+    public var action: String
+    public var reason: String?
+    public init(action: String, reason: String?) {
+        self.action = action
+        self.reason = reason
+    }
+}

@@ -1,0 +1,153 @@
+import SchedulerCore
+
+/// A job as submitted: the options of `sbatch` (or `#CHESS`/`#SBATCH` directives) after
+/// parsing, plus the script. Sizes are plain numbers (MiB, seconds); the controller turns this
+/// into a `JobRequest` and checks it against partitions, QoS and limits.
+public struct JobSubmission: Codable, Sendable, Equatable {
+    public var name: String?
+    /// The batch script (with its `#!` line); nil only for `--wrap`, which fills it.
+    public var script: String?
+    public var partition: String?
+    public var qos: String?
+    public var account: String?
+    public var nodes: Int?
+    public var ntasks: Int?
+    public var ntasksPerNode: Int?
+    public var cpusPerTask: Int?
+    public var memMB: Int?
+    public var memPerCPUMB: Int?
+    public var gpus: Int?
+    public var gpusPerTask: Int?
+    public var gpuType: String?
+    /// Seconds; nil takes the partition's default.
+    public var timeLimit: Int?
+    public var exclusive: Bool?
+    public var constraint: String?
+    public var reservation: String?
+    /// Unix time before which the job may not start.
+    public var begin: Int?
+    public var hold: Bool?
+    /// Slurm's syntax: `afterok:12:13,singleton`.
+    public var dependency: String?
+    /// Slurm's syntax: `1-100%10`.
+    public var array: String?
+    public var workdir: String?
+    public var output: String?
+    public var error: String?
+    public var environment: [String: String]?
+    /// Admin-set priority (Slurm's `--priority`), refused for others.
+    public var priority: Int?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
+        case dependency, array, workdir, output, error, environment, priority
+        case ntasksPerNode = "ntasks_per_node"
+        case cpusPerTask = "cpus_per_task"
+        case memMB = "mem_mb"
+        case memPerCPUMB = "mem_per_cpu_mb"
+        case gpus
+        case gpusPerTask = "gpus_per_task"
+        case gpuType = "gpu_type"
+        case timeLimit = "time_limit"
+    }
+}
+
+public struct SubmitResponse: Codable, Sendable, Equatable {
+    public var id: Int
+    public init(id: Int) { self.id = id }
+}
+
+/// A job as `queue`, `show job` and `acct` report it.
+public struct JobInfo: Codable, Sendable, Equatable {
+    public var id: Int
+    /// `1234_7` for an array task, `1234_[8-40%8]` for the tasks not yet started.
+    public var displayID: String
+    public var arrayJobID: Int?
+    public var arrayTaskID: Int?
+    /// Task indexes not yet started (array records only), as a range expression.
+    public var arrayPending: String?
+    public var name: String
+    public var user: String
+    public var account: String
+    public var partition: String
+    public var qos: String
+    public var state: String
+    /// Pending reason, or why the job ended.
+    public var reason: String?
+    public var priority: Int?
+    public var submitTime: Int
+    public var eligibleTime: Int?
+    public var startTime: Int?
+    public var endTime: Int?
+    /// Expected start of a pending job holding a reservation.
+    public var plannedStart: Int?
+    /// Seconds; nil is unlimited.
+    public var timeLimit: Int?
+    public var nodeList: String?
+    public var nodes: Int
+    public var cpus: Int
+    public var memoryMB: Int
+    public var gpus: Int
+    public var exitCode: Int?
+    public var dependency: String?
+    public var workdir: String?
+    public var output: String?
+    public var error: String?
+
+    public init(id: Int, displayID: String, name: String, user: String, account: String, partition: String, qos: String,
+                state: String, submitTime: Int, nodes: Int, cpus: Int, memoryMB: Int, gpus: Int) {
+        self.id = id
+        self.displayID = displayID
+        self.name = name
+        self.user = user
+        self.account = account
+        self.partition = partition
+        self.qos = qos
+        self.state = state
+        self.submitTime = submitTime
+        self.nodes = nodes
+        self.cpus = cpus
+        self.memoryMB = memoryMB
+        self.gpus = gpus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, user, account, partition, qos, state, reason, priority, nodes, cpus, gpus, dependency, workdir, output, error
+        case displayID = "display_id"
+        case arrayJobID = "array_job_id"
+        case arrayTaskID = "array_task_id"
+        case arrayPending = "array_pending"
+        case submitTime = "submit_time"
+        case eligibleTime = "eligible_time"
+        case startTime = "start_time"
+        case endTime = "end_time"
+        case plannedStart = "planned_start"
+        case timeLimit = "time_limit"
+        case nodeList = "node_list"
+        case memoryMB = "memory_mb"
+        case exitCode = "exit_code"
+    }
+}
+
+public struct JobList: Codable, Sendable, Equatable {
+    public var jobs: [JobInfo]
+    public init(jobs: [JobInfo]) { self.jobs = jobs }
+}
+
+/// What `cancel`, `hold`, `release`, `requeue`, `suspend` and `resume` send.
+public struct JobActionRequest: Codable, Sendable, Equatable {
+    /// Signal name for `cancel --signal` (default: end the job).
+    public var signal: String?
+    public init(signal: String? = nil) { self.signal = signal }
+}
+
+public struct JobActionResponse: Codable, Sendable, Equatable {
+    public var id: Int
+    public var state: String
+    public init(id: Int, state: String) {
+        self.id = id
+        self.state = state
+    }
+}

@@ -1,0 +1,40 @@
+import SchedulerCore
+
+/// Lookups over the configured cluster that reads need often: rebuilt when the cluster changes.
+struct ClusterIndex: Sendable {
+    let cluster: Cluster
+    let nodeByName: [String: Int]
+    /// Cores of the smallest node of each partition, to size pending jobs.
+    let smallestCores: [String: Int]
+    let partitionsOfNode: [String: [String]]
+
+    init(_ cluster: Cluster) {
+        self.cluster = cluster
+        nodeByName = Dictionary(cluster.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var smallest: [String: Int] = [:]
+        var partitionsOf: [String: [String]] = [:]
+        for p in cluster.partitions {
+            var m = Int.max
+            for n in p.nodes {
+                partitionsOf[n, default: []].append(p.name)
+                if let i = nodeByName[n] { m = min(m, cluster.nodes[i].topology.coreCount) }
+            }
+            smallest[p.name] = m == Int.max ? 1 : m
+        }
+        smallestCores = smallest
+        partitionsOfNode = partitionsOf
+    }
+
+    func node(_ name: String) -> Node? { nodeByName[name].map { cluster.nodes[$0] } }
+
+    /// What a job holds, or will hold once placed as far as can be known before.
+    func tres(of job: Job) -> TRES {
+        if let a = job.allocation { return a.tres }
+        guard let p = cluster.partition(named: job.partition),
+              let shape = job.request.shape(coresPerNode: smallestCores[job.partition] ?? 1,
+                                            exclusiveByDefault: p.exclusiveByDefault) else {
+            return TRES(cpus: job.request.cpusPerTask * (job.request.tasks ?? 1), nodes: job.request.nodes ?? 1)
+        }
+        return shape.tres
+    }
+}

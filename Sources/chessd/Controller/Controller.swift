@@ -1,0 +1,636 @@
+import ChessAPI
+import Foundation
+import GRDB
+import Logging
+import SchedulerCore
+
+/// The controller's state and every change to it.
+///
+/// One lock guards the in-memory state; reads (queue, show) answer from memory. A change is
+/// applied in memory and written to the store through the group-committing writer; the caller
+/// is answered once the write is durable. Scheduling passes plan outside the lock on a snapshot
+/// and apply their decisions only to jobs that have not changed meanwhile.
+final class Controller: @unchecked Sendable {
+    let configuration: ControllerConfiguration
+    let store: Store
+    let logger: Logger
+    let startedAt: Int
+    private let planner = Planner()
+
+    private let lock = NSLock()
+    private var index: ClusterIndex
+    /// Live jobs: waiting, active, and array records whose tasks have not all ended.
+    private var records: [JobID: JobRecord] = [:]
+    private var finished: [JobID: FinishedJob] = [:]
+    private var nextID = 1
+    private var nodes: [String: NodeStatus] = [:]
+    private var ledger: FairShareLedger
+    /// Per array job: tasks started and not yet ended, and whether all that ended completed.
+    private var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
+    /// Jobs asked to stop for a preemption, and when their grace time runs out.
+    private var preemptionDeadlines: [JobID: Int] = [:]
+    private var passCount = 0
+
+    private let passSignal = NSCondition()
+    private var passRequested = false
+    private var stopping = false
+    private var loopStopped = false
+
+    /// Seconds since the epoch; the only clock the controller reads.
+    static func now() -> Int { Int(Date().timeIntervalSince1970) }
+
+    init(configuration: ControllerConfiguration, store: Store, logger: Logger) throws {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        startedAt = Controller.now()
+        index = ClusterIndex(configuration.cluster)
+        ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, now: startedAt)
+        for node in configuration.cluster.nodes {
+            nodes[node.name] = NodeStatus(adminState: node.adminState == .up ? .down : node.adminState,
+                                          reason: node.adminState == .up ? NodeStatus.notRegistered : node.reason,
+                                          registered: false)
+        }
+        try recover()
+    }
+
+    // MARK: Recovery
+
+    /// Loads what the store holds: every live job, the outcome of every finished one, node
+    /// states set by admins, fair-share usage.
+    private func recover() throws {
+        let (live, done, maxID, nodeRows) = try store.read { db in
+            (try JobTable.live(in: db), try JobTable.finishedOutcomes(in: db), try JobTable.maxID(in: db),
+             try NodeTable.all(in: db))
+        }
+        finished = done
+        nextID = maxID + 1
+        for record in live {
+            records[record.id] = record
+            if let parent = record.job.arrayJobID, record.job.state.isActive || record.job.state.isWaiting {
+                arrayProgress[parent, default: (0, true)].open += 1
+            }
+        }
+        for (name, saved) in nodeRows where nodes[name] != nil {
+            // Admin states survive restarts; registration does not (agents register again).
+            if saved.adminState != .up {
+                nodes[name]!.adminState = saved.adminState
+                nodes[name]!.reason = saved.reason
+                nodes[name]!.adminSet = true
+            }
+        }
+        logger.info("recovered state", metadata: ["live_jobs": "\(live.count)", "finished_jobs": "\(done.count)",
+                                                  "next_job_id": "\(nextID)"])
+    }
+
+    // MARK: Submit
+
+    /// Validates and stores a job; `completion` gets its id once the job is durable.
+    func submit(_ submission: JobSubmission, identity: Identity,
+                completion: @escaping @Sendable (Result<Int, APIError>) -> Void) {
+        let now = Controller.now()
+        lock.lock()
+        let id = nextID
+        let validator = SubmissionValidator(
+            index: index, defaultPartition: configuration.defaultPartition, identity: identity, now: now,
+            jobExists: { [records, finished] in records[$0] != nil || finished[$0] != nil },
+            liveJobsOfUser: { [records] qos in
+                records.values.reduce(0) { n, r in
+                    guard r.job.user == identity.user, r.job.qos == qos else { return n }
+                    return n + (r.job.array.map { $0.pending.count } ?? 1)
+                }
+            })
+        let record: JobRecord
+        do {
+            record = try validator.validate(submission, id: id)
+        } catch {
+            lock.unlock()
+            completion(.failure(error))
+            return
+        }
+        nextID += 1
+        lock.unlock()
+        let script = submission.script ?? ""
+        store.write({ db in
+            try JobTable.save(record, in: db)
+            try JobTable.saveScript(script, job: id, in: db)
+            try JobTable.event(id, time: now, state: .pending, reason: "submitted by \(identity.user)", in: db)
+        }, completion: { [self] error in
+            if let error {
+                logger.error("submit not stored", metadata: ["job": "\(id)", "error": "\(error)"])
+                completion(.failure(.unavailable("the job could not be stored: \(error)")))
+                return
+            }
+            lock.lock()
+            records[id] = record
+            lock.unlock()
+            requestPass()
+            completion(.success(id))
+        })
+    }
+
+    // MARK: Reads
+
+    struct QueueFilter {
+        var users: Set<String>?
+        var states: Set<JobState>?
+        var partitions: Set<String>?
+        var ids: Set<JobID>?
+    }
+
+    /// Live jobs (waiting and active), oldest first.
+    func queue(_ filter: QueueFilter) -> [JobInfo] {
+        lock.lock()
+        defer { lock.unlock() }
+        var out: [JobInfo] = []
+        out.reserveCapacity(records.count)
+        for id in records.keys.sorted() {
+            let r = records[id]!
+            if r.job.array?.pending.isEmpty == true { continue }
+            if let u = filter.users, !u.contains(r.job.user) { continue }
+            if let s = filter.states, !s.contains(r.job.state) { continue }
+            if let p = filter.partitions, !p.contains(r.job.partition) { continue }
+            if let ids = filter.ids, !ids.contains(id) && !(r.job.arrayJobID.map(ids.contains) ?? false) { continue }
+            out.append(r.info(index))
+        }
+        return out
+    }
+
+    /// A job by `1234` or `1234_7`, live or from the store.
+    func job(_ ref: JobReference) throws(APIError) -> JobInfo {
+        let found: JobRecord?
+        do { found = try lookup(ref) } catch { throw .internal("store: \(error)") }
+        guard let found else { throw .notFound("job \(ref) does not exist") }
+        lock.lock()
+        defer { lock.unlock() }
+        return found.info(index)
+    }
+
+    private func lookup(_ ref: JobReference) throws -> JobRecord? {
+        lock.lock()
+        if let task = ref.task {
+            if let live = records.values.first(where: { $0.job.arrayJobID == ref.id && $0.job.arrayTaskIndex == task }) {
+                lock.unlock()
+                return live
+            }
+            if var array = records[ref.id], array.job.array?.pending.contains(task) == true {
+                lock.unlock()
+                array.job.array = ArrayTasks(pending: [task], maxRunning: nil)
+                return array
+            }
+            lock.unlock()
+            return try store.read { try JobTable.task(of: ref.id, index: task, in: $0) }
+        }
+        if let live = records[ref.id] {
+            lock.unlock()
+            return live
+        }
+        lock.unlock()
+        return try store.read { try JobTable.record(ref.id, in: $0) }
+    }
+
+    func nodeInfos() -> [NodeInfo] {
+        lock.lock()
+        defer { lock.unlock() }
+        var usage: [String: (cores: Int, memory: Int, gpus: Int, jobs: [Int])] = [:]
+        for r in records.values where r.job.state.isActive {
+            for a in r.job.allocation?.nodes ?? [] {
+                var u = usage[a.node] ?? (0, 0, 0, [])
+                u.cores += a.cores.count
+                u.memory += a.memoryMB
+                u.gpus += a.gpus.count
+                u.jobs.append(r.id)
+                usage[a.node] = u
+            }
+        }
+        return index.cluster.nodes.map { node in
+            let status = nodes[node.name]!
+            let u = usage[node.name] ?? (0, 0, 0, [])
+            let t = node.topology
+            var info = NodeInfo(name: node.name,
+                                state: NodeState.of(status.adminState, usedCores: u.cores, totalCores: t.coreCount).rawValue,
+                                partitions: index.partitionsOfNode[node.name] ?? [], sockets: t.sockets, cores: t.coreCount,
+                                cpus: t.coreCount * max(t.threadsPerCore, 1), memoryMB: t.memoryMB)
+            info.reason = status.reason
+            info.gpus = t.gpus.map { .init(index: $0.index, type: $0.type, numa: $0.numaDomain) }
+            info.numa = t.numaDomains.map { d in
+                .init(id: d.id, cores: d.cores, memoryMB: d.memoryMB, gpus: t.gpus.filter { $0.numaDomain == d.id }.map(\.index))
+            }
+            info.features = node.features.sorted()
+            info.allocatedCores = u.cores
+            info.allocatedMemoryMB = u.memory
+            info.allocatedGPUs = u.gpus
+            info.jobs = u.jobs.sorted()
+            info.lastHeartbeat = status.lastHeartbeat
+            info.leafSwitch = t.leafSwitch
+            return info
+        }
+    }
+
+    var cluster: Cluster {
+        lock.lock()
+        defer { lock.unlock() }
+        return index.cluster
+    }
+
+    // MARK: Job actions
+
+    enum Action: String, Sendable {
+        case cancel, hold, release
+    }
+
+    /// Carries out `action` on a job (all tasks of an array for `1234`, one for `1234_7`).
+    func perform(_ action: Action, on ref: JobReference, identity: Identity,
+                 completion: @escaping @Sendable (Result<JobActionResponse, APIError>) -> Void) {
+        let now = Controller.now()
+        lock.lock()
+        var changed: [JobRecord] = []
+        var events: [(JobID, JobState, String)] = []
+        let result: Result<JobActionResponse, APIError>
+        do {
+            result = .success(try performLocked(action, ref, identity, now, &changed, &events))
+        } catch {
+            result = .failure(error)
+        }
+        lock.unlock()
+        guard case .success = result, !changed.isEmpty else { return completion(result) }
+        store.write({ [changed, events] db in
+            for r in changed { try JobTable.save(r, in: db) }
+            for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
+        }, completion: { [self] error in
+            if let error {
+                completion(.failure(.unavailable("the change could not be stored: \(error)")))
+            } else {
+                requestPass()
+                completion(result)
+            }
+        })
+    }
+
+    private func performLocked(_ action: Action, _ ref: JobReference, _ identity: Identity, _ now: Int,
+                               _ changed: inout [JobRecord], _ events: inout [(JobID, JobState, String)]) throws(APIError) -> JobActionResponse {
+        // The records the reference names: a job, an array (record and started tasks), or one task.
+        var targets: [JobID] = []
+        var pendingTask: (array: JobID, index: Int)?
+        if let task = ref.task {
+            if let live = records.values.first(where: { $0.job.arrayJobID == ref.id && $0.job.arrayTaskIndex == task }) {
+                targets = [live.id]
+            } else if records[ref.id]?.job.array?.pending.contains(task) == true {
+                pendingTask = (ref.id, task)
+            }
+        } else if records[ref.id] != nil {
+            targets = [ref.id] + records.values.filter { $0.job.arrayJobID == ref.id }.map(\.id).sorted()
+        }
+        guard !targets.isEmpty || pendingTask != nil else {
+            if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
+            throw .notFound("job \(ref) does not exist or has ended")
+        }
+        let owner = records[pendingTask?.array ?? targets[0]]!
+        guard identity.owns(owner) else {
+            throw .forbidden("job \(ref) belongs to \(owner.job.user); only its owner or an administrator may \(action.rawValue) it")
+        }
+
+        if let (arrayID, task) = pendingTask {
+            // One task not yet started: act on the array record for that index.
+            switch action {
+            case .cancel:
+                var array = records[arrayID]!
+                array.job.array!.pending.removeAll { $0 == task }
+                records[arrayID] = array
+                changed.append(array)
+                events.append((arrayID, .pending, "task \(task) cancelled by \(identity.user)"))
+                finishArrayIfDone(arrayID, now: now, changed: &changed, events: &events)
+                return JobActionResponse(id: arrayID, state: JobState.cancelled.rawValue)
+            case .hold, .release:
+                throw .conflict("hold and release apply to the whole array \(arrayID) until a task starts")
+            }
+        }
+
+        var lastState = JobState.pending
+        for id in targets {
+            guard var r = records[id] else { continue }
+            switch action {
+            case .cancel:
+                if r.job.array != nil {
+                    r.job.array!.pending = []
+                    records[id] = r
+                    changed.append(r)
+                    continue
+                }
+                let reason = "cancelled by \(identity.user)"
+                finishLocked(id, state: .cancelled, exitCode: 0, reason: reason, now: now, changed: &changed, events: &events)
+                lastState = .cancelled
+            case .hold, .release:
+                guard r.job.state.isWaiting else {
+                    throw .conflict("job \(ref) is \(r.job.state.rawValue); only pending jobs can be held or released")
+                }
+                r.job.hold = action == .hold
+                records[id] = r
+                changed.append(r)
+                events.append((id, r.job.state, action == .hold ? "held by \(identity.user)" : "released by \(identity.user)"))
+                lastState = r.job.state
+            }
+        }
+        if action == .cancel, ref.task == nil, let r = records[ref.id], r.job.array != nil {
+            finishArrayIfDone(ref.id, now: now, changed: &changed, events: &events)
+        }
+        return JobActionResponse(id: ref.id, state: lastState.rawValue)
+    }
+
+    /// Ends a live job: frees what it holds, charges fair share, settles array bookkeeping.
+    private func finishLocked(_ id: JobID, state: JobState, exitCode: Int, reason: String, now: Int,
+                              changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
+        guard var r = records.removeValue(forKey: id) else { return }
+        if let start = r.job.startTime, let a = r.job.allocation, r.job.state == .running {
+            let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
+            ledger.decay(to: now)
+            ledger.charge(r.job.account, a.tres.cpus * max(now - start, 0) * factor / 1000)
+        }
+        r.job.state = state
+        r.job.endTime = now
+        r.exitCode = exitCode
+        r.endReason = reason
+        r.job.reason = nil
+        preemptionDeadlines[id] = nil
+        finished[id] = FinishedJob(state: state, exitCode: exitCode)
+        changed.append(r)
+        events.append((id, state, reason))
+        if let parent = r.job.arrayJobID {
+            var p = arrayProgress[parent] ?? (1, true)
+            p.open -= 1
+            p.allCompleted = p.allCompleted && state == .completed && exitCode == 0
+            arrayProgress[parent] = p
+            finishArrayIfDone(parent, now: now, changed: &changed, events: &events)
+        }
+    }
+
+    /// An array record ends when no task is pending and none is running.
+    private func finishArrayIfDone(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
+        guard var r = records[id], let array = r.job.array, array.pending.isEmpty,
+              (arrayProgress[id]?.open ?? 0) <= 0 else { return }
+        let ok = arrayProgress[id]?.allCompleted ?? false
+        let state: JobState = ok ? .completed : (arrayProgress[id] == nil ? .cancelled : .failed)
+        records[id] = nil
+        arrayProgress[id] = nil
+        r.job.state = state
+        r.job.endTime = now
+        r.exitCode = ok ? 0 : 1
+        r.endReason = "all tasks ended"
+        finished[id] = FinishedJob(state: state, exitCode: r.exitCode!)
+        changed.append(r)
+        events.append((id, state, "all tasks ended"))
+    }
+
+    // MARK: Nodes
+
+    func changeNode(_ name: String, _ change: NodeStateChange, identity: Identity) throws(APIError) -> NodeInfo {
+        guard identity.admin else { throw .forbidden("only root or an operator may change node states") }
+        lock.lock()
+        guard var status = nodes[name] else {
+            lock.unlock()
+            throw .notFound("node \(name) is not configured")
+        }
+        switch change.action {
+        case "drain":
+            guard let reason = change.reason, !reason.isEmpty else {
+                lock.unlock()
+                throw .badRequest("draining a node needs a reason (--reason \"...\")")
+            }
+            status.adminState = .drain
+            status.reason = reason
+            status.adminSet = true
+        case "down":
+            status.adminState = .down
+            status.reason = change.reason ?? "set down by \(identity.user)"
+            status.adminSet = true
+        case "resume":
+            status.adminSet = false
+            if status.registered {
+                status.adminState = .up
+                status.reason = nil
+            } else {
+                status.adminState = .down
+                status.reason = NodeStatus.notRegistered
+            }
+        default:
+            lock.unlock()
+            throw .badRequest("unknown node action '\(change.action)'; use drain, resume or down")
+        }
+        nodes[name] = status
+        lock.unlock()
+        let saved = status
+        do {
+            try store.writeAndWait { db in try NodeTable.save(name, saved, in: db) }
+        } catch {
+            throw .unavailable("the node state could not be stored: \(error)")
+        }
+        requestPass()
+        return nodeInfos().first { $0.name == name }!
+    }
+
+    // MARK: Scheduling
+
+    func requestPass() {
+        passSignal.lock()
+        passRequested = true
+        passSignal.signal()
+        passSignal.unlock()
+    }
+
+    /// Runs passes on request and every `schedulerInterval` seconds until `stop()`.
+    func startSchedulingLoop() {
+        let thread = Thread { [self] in
+            while true {
+                passSignal.lock()
+                if !passRequested && !stopping {
+                    _ = passSignal.wait(until: Date(timeIntervalSinceNow: Double(configuration.schedulerInterval)))
+                }
+                let stop = stopping
+                passRequested = false
+                passSignal.unlock()
+                if stop { break }
+                runPass()
+            }
+            passSignal.lock()
+            loopStopped = true
+            passSignal.broadcast()
+            passSignal.unlock()
+        }
+        thread.name = "scheduler"
+        thread.start()
+    }
+
+    func stop() {
+        passSignal.lock()
+        stopping = true
+        passSignal.broadcast()
+        while !loopStopped { passSignal.wait() }
+        passSignal.unlock()
+    }
+
+    /// The cluster as the planner should see it: node states from registration and admins.
+    private func effectiveClusterLocked() -> Cluster {
+        var cluster = index.cluster
+        for i in cluster.nodes.indices {
+            let s = nodes[cluster.nodes[i].name]!
+            cluster.nodes[i].adminState = s.adminState
+            cluster.nodes[i].reason = s.reason
+        }
+        return cluster
+    }
+
+    /// One pass: end jobs past their time limit, plan, commit the decisions, carry them out.
+    func runPass() {
+        let now = Controller.now()
+        var changed: [JobRecord] = []
+        var events: [(JobID, JobState, String)] = []
+        lock.lock()
+        enforceTimeLimitsLocked(now: now, changed: &changed, events: &events)
+        ledger.decay(to: now)
+        let jobs = records.keys.sorted().compactMap { id -> Job? in
+            let j = records[id]!.job
+            if let a = j.array, a.pending.isEmpty { return nil }
+            return j.state.isWaiting || j.state.isActive ? j : nil
+        }
+        let snapshot = SchedulingSnapshot(now: now, cluster: effectiveClusterLocked(), jobs: jobs, finished: finished,
+                                          usage: ledger.usage, configuration: configuration.planner)
+        let versions = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) })
+        lock.unlock()
+
+        let decisions = planner.plan(snapshot)
+
+        lock.lock()
+        passCount += 1
+        for start in decisions.starts {
+            // Apply only to jobs nobody changed while the pass planned.
+            guard let current = records[start.job], current.job == versions[start.job] ?? current.job,
+                  current.job.state.isWaiting, !current.job.hold else { continue }
+            applyStartLocked(start, now: now, changed: &changed, events: &events)
+        }
+        for p in decisions.preemptions where records[p.victim]?.job.state == .running {
+            records[p.victim]!.job.preemptionPending = true
+            records[p.preemptor]?.job.awaitingVictims.append(p.victim)
+            preemptionDeadlines[p.victim] = now + p.graceTime
+            events.append((p.victim, .running, "preemption requested for job \(p.preemptor) (\(p.mode.rawValue), grace \(p.graceTime)s)"))
+            changed.append(records[p.victim]!)
+        }
+        for (id, reason) in decisions.reasons { records[id]?.job.reason = reason }
+        for (id, priority) in decisions.priorities { records[id]?.priority = priority }
+        for id in records.keys where records[id]!.job.state.isWaiting { records[id]!.plannedStart = decisions.plannedStarts[id] }
+        lock.unlock()
+
+        guard !changed.isEmpty || !events.isEmpty else { return }
+        let toWrite = changed
+        let toLog = events
+        do {
+            try store.writeAndWait { db in
+                for r in toWrite { try JobTable.save(r, in: db) }
+                for (id, state, reason) in toLog { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
+            }
+        } catch {
+            logger.error("scheduling decisions not stored", metadata: ["error": "\(error)"])
+        }
+        if !decisions.starts.isEmpty {
+            logger.info("pass", metadata: ["starts": "\(decisions.starts.count)", "pending": "\(decisions.reasons.count)"])
+        }
+    }
+
+    private func applyStartLocked(_ start: SchedulingDecisions.Start, now: Int, changed: inout [JobRecord],
+                                  events: inout [(JobID, JobState, String)]) {
+        guard var record = records[start.job] else { return }
+        if let task = start.arrayTaskIndex {
+            // The task becomes a job of its own; the array record keeps the rest.
+            record.job.array?.pending.removeAll { $0 == task }
+            records[record.id] = record
+            changed.append(record)
+            var taskRecord = record
+            taskRecord.job.id = nextID
+            nextID += 1
+            taskRecord.job.array = nil
+            taskRecord.job.arrayJobID = record.id
+            taskRecord.job.arrayTaskIndex = task
+            taskRecord.arrayExpression = nil
+            arrayProgress[record.id, default: (0, true)].open += 1
+            record = taskRecord
+        }
+        record.job.state = .running
+        record.job.startTime = now
+        record.job.allocation = start.allocation
+        record.job.reason = nil
+        record.job.awaitingVictims = []
+        record.plannedStart = nil
+        if record.eligibleTime == nil { record.eligibleTime = now }
+        records[record.id] = record
+        changed.append(record)
+        events.append((record.id, .running, "started on \(HostList.compress(start.allocation.nodeNames))"))
+    }
+
+    private func enforceTimeLimitsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
+        for (id, r) in records where r.job.state == .running {
+            if let limit = r.job.request.timeLimit, let start = r.job.startTime, now >= start + limit {
+                finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(Duration.slurm(limit))) reached",
+                             now: now, changed: &changed, events: &events)
+            }
+        }
+        for (id, deadline) in preemptionDeadlines where now >= deadline {
+            preemptionDeadlines[id] = nil
+            guard var r = records[id], r.job.state == .running, r.job.preemptionPending else { continue }
+            let mode = index.cluster.qos(named: r.job.qos)?.preemptMode ?? .cancel
+            switch mode {
+            case .off, .cancel:
+                finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted", now: now, changed: &changed, events: &events)
+            case .requeue:
+                r.job.state = .pending
+                r.job.allocation = nil
+                r.job.startTime = nil
+                r.job.preemptionPending = false
+                records[id] = r
+                changed.append(r)
+                events.append((id, .pending, "requeued by preemption"))
+            case .suspend:
+                r.job.state = .suspended
+                r.job.suspendedByPreemption = true
+                r.job.preemptionPending = false
+                records[id] = r
+                changed.append(r)
+                events.append((id, .suspended, "suspended by preemption"))
+            }
+        }
+    }
+
+    var statistics: (live: Int, passes: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (records.count, passCount)
+    }
+}
+
+/// A node's runtime state beyond its configuration.
+struct NodeStatus: Codable, Sendable {
+    static let notRegistered = "Not responding: no agent has registered this node"
+
+    var adminState: NodeAdminState
+    var reason: String?
+    var registered: Bool
+    var lastHeartbeat: Int?
+    /// Set by an admin (drain/down): kept across restarts and registrations.
+    var adminSet = false
+}
+
+/// `1234` or `1234_7`.
+struct JobReference: Sendable, Hashable, CustomStringConvertible {
+    var id: JobID
+    var task: Int?
+
+    init?(_ text: String) {
+        let parts = text.split(separator: "_", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let id = Int(parts[0]), id > 0 else { return nil }
+        self.id = id
+        if parts.count == 2 {
+            guard let t = Int(parts[1]), t >= 0 else { return nil }
+            task = t
+        }
+    }
+
+    var description: String { task.map { "\(id)_\($0)" } ?? "\(id)" }
+}

@@ -1,0 +1,77 @@
+import ChessAPI
+import SchedulerCore
+
+/// A job as the controller keeps it: the scheduler's view (`job`) plus what only the
+/// controller needs (where output goes, how it ended). Stored as JSON in the `jobs` table; the
+/// script lives in `job_scripts` so that memory holds no scripts.
+struct JobRecord: Codable, Sendable {
+    var job: Job
+    var uid: UInt32?
+    var gid: UInt32?
+    var workdir: String?
+    var output: String?
+    var error: String?
+    var environment: [String: String]?
+    /// Dependencies as the user wrote them, for display.
+    var dependencyText: String?
+    var exitCode: Int?
+    /// Why a finished job ended ("cancelled by alice", "time limit").
+    var endReason: String?
+    /// When the job last became eligible to run (all its conditions met).
+    var eligibleTime: Int?
+    var plannedStart: Int?
+    var priority: Int?
+    /// Array records: the expression the tasks came from, for display.
+    var arrayExpression: String?
+
+    init(job: Job) { self.job = job }
+
+    var id: JobID { job.id }
+
+    /// `1234`, `1234_7` (a task), `1234_[8-40%8]` (an array's tasks not yet started).
+    var displayID: String {
+        if let parent = job.arrayJobID, let task = job.arrayTaskIndex { return "\(parent)_\(task)" }
+        if let array = job.array {
+            let cap = array.maxRunning.map { "%\($0)" } ?? ""
+            return "\(job.id)_[\(Self.rangeExpression(array.pending))\(cap)]"
+        }
+        return "\(job.id)"
+    }
+
+    /// `[1,2,3,5,7,8]` → `1-3,5,7-8`.
+    static func rangeExpression(_ indexes: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < indexes.count {
+            var j = i
+            while j + 1 < indexes.count && indexes[j + 1] == indexes[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(indexes[i])" : "\(indexes[i])-\(indexes[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+
+    func info(_ index: ClusterIndex) -> JobInfo {
+        let tres = index.tres(of: job)
+        var info = JobInfo(id: job.id, displayID: displayID, name: job.name, user: job.user, account: job.account,
+                           partition: job.partition, qos: job.qos, state: job.state.rawValue, submitTime: job.submitTime,
+                           nodes: tres.nodes, cpus: tres.cpus, memoryMB: tres.memoryMB, gpus: tres.gpus)
+        info.arrayJobID = job.arrayJobID
+        info.arrayTaskID = job.arrayTaskIndex
+        info.arrayPending = job.array.map { Self.rangeExpression($0.pending) }
+        info.reason = job.state.isWaiting ? (job.hold ? PendingReason.jobHeld.rawValue : job.reason?.rawValue) : endReason
+        info.priority = priority
+        info.eligibleTime = eligibleTime
+        info.startTime = job.startTime
+        info.endTime = job.endTime
+        info.plannedStart = job.state.isWaiting ? plannedStart : nil
+        info.timeLimit = job.request.timeLimit
+        info.nodeList = job.allocation.map { HostList.compress($0.nodeNames) }
+        info.exitCode = exitCode
+        info.dependency = dependencyText
+        info.workdir = workdir
+        info.output = output
+        info.error = error
+        return info
+    }
+}

@@ -1,0 +1,176 @@
+import ChessAPI
+import SchedulerCore
+
+/// Turns a submission into a job, or says precisely why it cannot be accepted, as `sbatch`
+/// would refuse it (partition, QoS, account, sizes, time limits, dependencies).
+struct SubmissionValidator {
+    let index: ClusterIndex
+    let defaultPartition: String
+    let identity: Identity
+    let now: Int
+    /// Whether a job id exists (live or finished), for dependencies.
+    let jobExists: (JobID) -> Bool
+    /// Live (pending or running) jobs of this user in a QoS, counting array tasks.
+    let liveJobsOfUser: (String) -> Int
+
+    var cluster: Cluster { index.cluster }
+
+    func validate(_ s: JobSubmission, id: JobID) throws(APIError) -> JobRecord {
+        guard let script = s.script, !script.isEmpty else {
+            throw .invalid("the job has no script: give a batch script file or --wrap COMMAND")
+        }
+        guard script.hasPrefix("#!") else {
+            throw .invalid("this does not look like a batch script: the first line must start with #! followed by the path to an interpreter, as in #!/bin/bash")
+        }
+        let partitionName = s.partition ?? defaultPartition
+        guard let partition = cluster.partition(named: partitionName) else {
+            throw .invalid("invalid partition '\(partitionName)'; partitions: \(cluster.partitions.map(\.name).joined(separator: ", "))")
+        }
+        let qosName = s.qos ?? defaultQoS(for: partition)
+        guard let qos = cluster.qos(named: qosName) else {
+            throw .invalid("invalid QoS '\(qosName)'; QoS: \(cluster.qos.map(\.name).joined(separator: ", "))")
+        }
+        if let allowed = partition.allowedQoS, !allowed.contains(qos.name) {
+            throw .invalid("partition '\(partition.name)' does not allow QoS '\(qos.name)'; it allows: \(allowed.sorted().joined(separator: ", "))")
+        }
+        let accountName = s.account ?? (cluster.accounts.contains { $0.name == "default" } ? "default" : cluster.accounts.first?.name ?? "default")
+        guard cluster.accounts.contains(where: { $0.name == accountName }) else {
+            throw .invalid("invalid account '\(accountName)'; accounts: \(cluster.accounts.map(\.name).joined(separator: ", "))")
+        }
+        if let allowed = partition.allowedAccounts, !allowed.contains(accountName) {
+            throw .invalid("partition '\(partition.name)' does not allow account '\(accountName)'")
+        }
+
+        var request = JobRequest()
+        func positive(_ v: Int?, _ option: String) throws(APIError) -> Int? {
+            guard let v else { return nil }
+            guard v >= 1 else { throw .invalid("\(option) must be at least 1, got \(v)") }
+            return v
+        }
+        request.nodes = try positive(s.nodes, "--nodes")
+        request.tasks = try positive(s.ntasks, "--ntasks")
+        request.tasksPerNode = try positive(s.ntasksPerNode, "--ntasks-per-node")
+        request.cpusPerTask = try positive(s.cpusPerTask, "--cpus-per-task") ?? 1
+        if s.memMB != nil && s.memPerCPUMB != nil { throw .invalid("give --mem or --mem-per-cpu, not both") }
+        if let m = s.memMB {
+            guard m >= 0 else { throw .invalid("--mem must not be negative") }
+            request.memory = .perNode(m)
+        }
+        if let m = s.memPerCPUMB {
+            guard m >= 0 else { throw .invalid("--mem-per-cpu must not be negative") }
+            request.memory = .perCPU(m)
+        }
+        if s.gpus != nil && s.gpusPerTask != nil { throw .invalid("give --gpus-per-node or --gpus-per-task, not both") }
+        if let g = s.gpus {
+            guard g >= 0 else { throw .invalid("--gpus must not be negative") }
+            if g > 0 { request.gpus = GPURequest(count: g, per: .perNode, type: s.gpuType) }
+        }
+        if let g = s.gpusPerTask {
+            guard g >= 0 else { throw .invalid("--gpus-per-task must not be negative") }
+            if g > 0 { request.gpus = GPURequest(count: g, per: .perTask, type: s.gpuType) }
+        }
+        request.exclusive = s.exclusive
+        if let c = s.constraint {
+            guard let e = FeatureExpression(c) else { throw .invalid("--constraint '\(c)' is not a feature expression such as ib&avx2 or a100|h100") }
+            request.constraint = e
+        }
+        if let r = s.reservation {
+            guard let res = cluster.reservations.first(where: { $0.name == r }) else { throw .invalid("reservation '\(r)' does not exist") }
+            guard identity.admin || res.admits(user: identity.user, account: accountName) else {
+                throw .invalid("reservation '\(r)' does not admit user \(identity.user) or account \(accountName)")
+            }
+            request.reservation = r
+        }
+
+        // Time limit: the partition's default, capped by the partition and the QoS.
+        if let t = s.timeLimit, t < 1 { throw .invalid("--time must be at least one second") }
+        request.timeLimit = s.timeLimit ?? partition.defaultTime ?? partition.maxTime ?? qos.limits.maxWall
+        if let t = request.timeLimit, let max = partition.maxTime, t > max {
+            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds partition '\(partition.name)' MaxTime \(Duration.slurm(max))")
+        }
+        if let t = request.timeLimit, let max = qos.limits.maxWall, t > max {
+            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds QoS '\(qos.name)' MaxWall \(Duration.slurm(max))")
+        }
+
+        // The shape must fit somewhere in the partition, now or later.
+        let candidates = partition.nodes.compactMap(index.node).filter { node in
+            (request.constraint?.matches(node.features) ?? true)
+                && (request.gpus?.type.map { node.topology.gpuTypes.contains($0) } ?? true)
+        }
+        guard !candidates.isEmpty else {
+            throw .invalid("requested node configuration is not available: no node of partition '\(partition.name)' has the features or GPU type asked for")
+        }
+        let largest = candidates.map(\.topology.coreCount).max()!
+        guard let shape = request.shape(coresPerNode: largest, exclusiveByDefault: partition.exclusiveByDefault) else {
+            throw .invalid("requested node configuration is not available: \(request.tasksPerNode ?? request.tasks ?? 1) task(s) × \(request.cpusPerTask) CPU(s) per node exceed the largest node of partition '\(partition.name)' (\(largest) cores)")
+        }
+        let fitting = candidates.filter { $0.topology.capacity.covers(shape.perNode) }
+        guard fitting.count >= shape.nodeCount else {
+            throw .invalid("requested node configuration is not available: \(shape.nodeCount) node(s) with \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s) each; partition '\(partition.name)' has \(fitting.count) such node(s)")
+        }
+        if !qos.limits.maxTRESPerJob.allows(shape.tres) {
+            throw .invalid("the job exceeds QoS '\(qos.name)' MaxTRESPerJob")
+        }
+
+        var job = Job(id: id, name: s.name ?? "job", user: identity.user, account: accountName, partition: partition.name,
+                      qos: qos.name, request: request, submitTime: now)
+        if let b = s.begin, b > now { job.beginTime = b }
+        job.hold = s.hold ?? false
+        if let p = s.priority {
+            guard identity.admin else { throw .forbidden("only an administrator may set a job's priority") }
+            job.priorityOverride = p
+        }
+        var record = JobRecord(job: job)
+        if let d = s.dependency, !d.isEmpty {
+            do {
+                let parsed = try JobSpecSyntax.dependencies(d)
+                for dep in parsed.dependencies {
+                    for target in dep.jobs where !jobExists(target) {
+                        throw APIError.invalid("job dependency problem: job \(target) does not exist")
+                    }
+                }
+                record.job.dependencies = parsed.dependencies
+                record.job.singleton = parsed.singleton
+                record.dependencyText = d
+            } catch let e as JobSpecSyntax.Error {
+                throw .invalid(e.description)
+            } catch let e as APIError {
+                throw e
+            } catch {
+                throw .invalid("\(error)")
+            }
+        }
+        var taskCount = 1
+        if let a = s.array {
+            do { record.job.array = try JobSpecSyntax.array(a) } catch { throw .invalid("\(error)") }
+            record.arrayExpression = a
+            taskCount = record.job.array!.pending.count
+        }
+        if let max = qos.limits.maxSubmitJobsPerUser, liveJobsOfUser(qos.name) + taskCount > max {
+            throw APIError(status: 422, code: "limit_exceeded",
+                           message: "QoS '\(qos.name)' allows \(max) submitted jobs per user (MaxSubmitJobsPerUser); \(identity.user) has \(liveJobsOfUser(qos.name))")
+        }
+        record.uid = identity.uid
+        record.gid = identity.gid
+        record.workdir = s.workdir
+        record.output = s.output
+        record.error = s.error
+        record.environment = s.environment
+        record.eligibleTime = nil
+        return record
+    }
+
+    func defaultQoS(for partition: Partition) -> String {
+        if let allowed = partition.allowedQoS, !allowed.contains("normal"), let first = allowed.sorted().first { return first }
+        return cluster.qos(named: "normal") != nil ? "normal" : cluster.qos.first?.name ?? "normal"
+    }
+}
+
+/// Durations in Slurm's `[D-]HH:MM:SS` form, for messages and tables.
+enum Duration {
+    static func slurm(_ seconds: Int) -> String {
+        let d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
+        let hms = "\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m):\(s < 10 ? "0" : "")\(s)"
+        return d > 0 ? "\(d)-\(hms)" : hms
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import SchedulerCore
+
+/// Reading and writing job rows. A row holds the record as JSON plus the columns that
+/// recovery and accounting queries filter on.
+enum JobTable {
+    static func save(_ record: JobRecord, in db: Database) throws {
+        let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        let j = record.job
+        try db.execute(sql: """
+            INSERT INTO jobs (id, user, account, partition, state, finished, submit_time, start_time, end_time, exit_code, record)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET state = excluded.state, finished = excluded.finished,
+                start_time = excluded.start_time, end_time = excluded.end_time, exit_code = excluded.exit_code,
+                record = excluded.record
+            """, arguments: [j.id, j.user, j.account, j.partition, j.state.rawValue, isFinished(record) ? 1 : 0,
+                             j.submitTime, j.startTime, j.endTime, record.exitCode, json])
+    }
+
+    /// An array record whose tasks have all started stays in the store as the array's own row
+    /// until its last task ends.
+    static func isFinished(_ record: JobRecord) -> Bool { record.job.state.isFinished }
+
+    static func saveScript(_ script: String, job: JobID, in db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO job_scripts (job_id, script) VALUES (?, ?)", arguments: [job, script])
+    }
+
+    static func event(_ job: JobID, time: Int, state: JobState, reason: String?, in db: Database) throws {
+        try db.execute(sql: "INSERT INTO job_events (job_id, time, state, reason) VALUES (?, ?, ?, ?)",
+                       arguments: [job, time, state.rawValue, reason])
+    }
+
+    static func decode(_ json: String) throws -> JobRecord {
+        try JSONDecoder().decode(JobRecord.self, from: Data(json.utf8))
+    }
+
+    static func live(in db: Database) throws -> [JobRecord] {
+        try String.fetchAll(db, sql: "SELECT record FROM jobs WHERE finished = 0 ORDER BY id").map(decode)
+    }
+
+    static func finishedOutcomes(in db: Database) throws -> [JobID: FinishedJob] {
+        var out: [JobID: FinishedJob] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, state, exit_code FROM jobs WHERE finished = 1")
+        while let row = try rows.next() {
+            let state = JobState(rawValue: row["state"]) ?? .failed
+            out[row["id"]] = FinishedJob(state: state, exitCode: row["exit_code"] ?? 0)
+        }
+        return out
+    }
+
+    static func maxID(in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT MAX(id) FROM jobs") ?? 0
+    }
+
+    static func record(_ id: JobID, in db: Database) throws -> JobRecord? {
+        try String.fetchOne(db, sql: "SELECT record FROM jobs WHERE id = ?", arguments: [id]).map(decode)
+    }
+
+    static func task(of arrayJob: JobID, index: Int, in db: Database) throws -> JobRecord? {
+        // Tasks are few per array; the JSON holds the index.
+        try String.fetchAll(db, sql: "SELECT record FROM jobs WHERE id > ? AND record LIKE ?",
+                            arguments: [arrayJob, "%\"arrayJobID\":\(arrayJob)%"])
+            .map(decode).first { $0.job.arrayTaskIndex == index }
+    }
+
+    static func script(_ id: JobID, in db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT script FROM job_scripts WHERE job_id = ?", arguments: [id])
+    }
+}

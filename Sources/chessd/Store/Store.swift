@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The controller's durable state: SQLite in WAL mode through GRDB.
+///
+/// Every change is a transaction. Writes go through one writer thread that group-commits what
+/// has queued up since its last commit, so a storm of submits costs one fsync per batch rather
+/// than one per job, and each caller hears back only after its own change is on disk.
+final class Store: Sendable {
+    let pool: DatabasePool
+    private let batcher: WriteBatcher
+
+    init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.prepareDatabase { db in
+            // FULL: a commit is on disk when it returns, which is what acknowledging a submit promises.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.busyMode = .timeout(10)
+        pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("chess.sqlite"), configuration: config)
+        try Store.migrator.migrate(pool)
+        batcher = WriteBatcher(pool: pool)
+        batcher.start()
+    }
+
+    /// Queues `work` for the next group commit; `completion` runs after it is durable (nil) or
+    /// failed (the error; the rest of the batch is not affected).
+    func write(_ work: @escaping @Sendable (Database) throws -> Void,
+               completion: @escaping @Sendable ((any Error)?) -> Void) {
+        batcher.enqueue(WriteBatcher.Item(work: work, completion: completion))
+    }
+
+    /// Writes and waits until durable.
+    func writeAndWait(_ work: @escaping @Sendable (Database) throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<(any Error)?>(nil)
+        write(work) { error in
+            result.withLock { $0 = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = result.withLock({ $0 }) { throw error }
+    }
+
+    func read<T>(_ work: (Database) throws -> T) throws -> T {
+        try pool.read(work)
+    }
+
+    /// Stops the writer after it has committed what was queued.
+    func close() {
+        batcher.stop()
+    }
+
+    // MARK: Schema
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                CREATE TABLE jobs (
+                    id INTEGER PRIMARY KEY NOT NULL,
+                    user TEXT NOT NULL,
+                    account TEXT NOT NULL,
+                    partition TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    finished INTEGER NOT NULL DEFAULT 0,
+                    submit_time INTEGER NOT NULL,
+                    start_time INTEGER,
+                    end_time INTEGER,
+                    exit_code INTEGER,
+                    record TEXT NOT NULL
+                );
+                CREATE INDEX jobs_live ON jobs(finished, id);
+                CREATE INDEX jobs_end ON jobs(end_time);
+                CREATE TABLE job_scripts (job_id INTEGER PRIMARY KEY NOT NULL, script TEXT NOT NULL);
+                CREATE TABLE job_events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id INTEGER NOT NULL,
+                    time INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    reason TEXT
+                );
+                CREATE INDEX job_events_job ON job_events(job_id);
+                CREATE TABLE nodes (name TEXT PRIMARY KEY NOT NULL, record TEXT NOT NULL);
+                CREATE TABLE usage (account TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL, as_of INTEGER NOT NULL);
+                """)
+        }
+        return m
+    }
+}
+
+/// The single writer: takes everything queued, runs each item in a savepoint of one
+/// transaction, commits, then reports to every caller.
+final class WriteBatcher: @unchecked Sendable {
+    struct Item {
+        let work: @Sendable (Database) throws -> Void
+        let completion: @Sendable ((any Error)?) -> Void
+    }
+
+    private let pool: DatabasePool
+    private let condition = NSCondition()
+    private var queue: [Item] = []
+    private var stopping = false
+    private var stoppedWriter = false
+    /// Commits made and items written, for metrics and the benchmark.
+    private(set) var commits = 0
+
+    init(pool: DatabasePool) { self.pool = pool }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "store writer"
+        thread.start()
+    }
+
+    func enqueue(_ item: Item) {
+        condition.lock()
+        if stoppedWriter {
+            condition.unlock()
+            item.completion(StoreClosed())
+            return
+        }
+        queue.append(item)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stoppedWriter { condition.wait() }
+        condition.unlock()
+    }
+
+    struct StoreClosed: Error, CustomStringConvertible {
+        var description: String { "the store is closed (chessd is shutting down)" }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                stoppedWriter = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            condition.unlock()
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Item]) {
+        var errors = [(any Error)?](repeating: nil, count: batch.count)
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    for (i, item) in batch.enumerated() {
+                        do {
+                            try db.inSavepoint {
+                                try item.work(db)
+                                return .commit
+                            }
+                        } catch {
+                            errors[i] = error
+                        }
+                    }
+                    return .commit
+                }
+            }
+            commits += 1
+        } catch {
+            // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
+            for i in errors.indices { errors[i] = error }
+        }
+        for (i, item) in batch.enumerated() { item.completion(errors[i]) }
+    }
+}
