@@ -7,6 +7,7 @@ struct ChessCtl: ParsableCommand {
         commandName: "chessctl",
         abstract: "Control and query a CHESS cluster, and replay workloads offline.",
         version: "0.1.0",
-        subcommands: [Simulate.self]
+        subcommands: [Submit.self, Queue.self, Show.self, Cancel.self, Hold.self, Release.self, Nodes.self,
+                      NodeCommand.self, Ping.self, Simulate.self]
     )
 }

@@ -1,0 +1,162 @@
+import Foundation
+import Glibc
+
+/// A blocking HTTP/1.1 client for chessd's Unix socket (one kept-alive connection).
+///
+/// Blocking and dependency-free on purpose: `chessctl` runs once per command, and its start-up
+/// time is part of every `submit` and `queue` a user types.
+public final class ControllerClient {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        /// The controller's error code, when it answered with one.
+        public let code: String?
+        public let status: Int?
+    }
+
+    public let socketPath: String
+    private var fd: Int32 = -1
+
+    /// `--socket`, then `CHESS_SOCKET`, then the default path.
+    public static func resolveSocket(_ explicit: String?) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let env = ProcessInfo.processInfo.environment["CHESS_SOCKET"], !env.isEmpty { return env }
+        return defaultSocket
+    }
+
+    public static let defaultSocket = "/run/chess/chessd.sock"
+
+    public init(socketPath: String) {
+        self.socketPath = socketPath
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    private func connectIfNeeded() throws {
+        guard fd < 0 else { return }
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard s >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))", code: nil, status: nil) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socketPath.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(s)
+            throw Failure(description: "\(socketPath): socket path too long", code: nil, status: nil)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else {
+            let e = errno
+            close(s)
+            let why = e == ENOENT ? "no such socket" : String(cString: strerror(e))
+            throw Failure(description: "cannot reach chessd at \(socketPath): \(why). Is chessd running? (set --socket or CHESS_SOCKET)",
+                          code: nil, status: nil)
+        }
+        fd = s
+    }
+
+    /// Sends one request; returns the status and body. Non-2xx answers throw with the
+    /// controller's message.
+    @discardableResult
+    public func request(_ method: String, _ target: String, body: Data? = nil) throws -> Data {
+        try connectIfNeeded()
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: chessd\r\n"
+        if let body {
+            head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        } else {
+            head += "Content-Length: 0\r\n"
+        }
+        head += "\r\n"
+        var out = Array(head.utf8)
+        if let body { out += body }
+        try writeAll(out)
+        let (status, data) = try readResponse()
+        guard (200..<300).contains(status) else {
+            if let e = try? JSONDecoder().decode(ErrorBody.self, from: data) {
+                throw Failure(description: e.error.message, code: e.error.code, status: status)
+            }
+            throw Failure(description: "chessd answered \(status): \(String(decoding: data, as: UTF8.self))", code: nil, status: status)
+        }
+        return data
+    }
+
+    public func get<T: Decodable>(_ target: String, as type: T.Type) throws -> T {
+        try decode(type, try request("GET", target))
+    }
+
+    public func post<T: Decodable, B: Encodable>(_ target: String, _ body: B, as type: T.Type) throws -> T {
+        try decode(type, try request("POST", target, body: WireJSON.encode(body)))
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        do { return try WireJSON.decode(type, from: data) } catch {
+            throw Failure(description: "unexpected answer from chessd: \(WireJSON.describe(error))", code: nil, status: nil)
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(description: "lost the connection to chessd", code: nil, status: nil) }
+            offset += n
+        }
+    }
+
+    private var buffer: [UInt8] = []
+
+    private func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(description: "chessd closed the connection", code: nil, status: nil) }
+            buffer += chunk[0..<n]
+            return
+        }
+    }
+
+    private func readResponse() throws -> (Int, Data) {
+        var headerEnd: Int?
+        var searchFrom = 0
+        while headerEnd == nil {
+            if buffer.count >= 4 {
+                var i = max(searchFrom, 0)
+                while i + 3 < buffer.count {
+                    if buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 { headerEnd = i; break }
+                    i += 1
+                }
+                searchFrom = max(buffer.count - 3, 0)
+            }
+            if headerEnd == nil { try fill() }
+        }
+        let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self)
+        let lines = head.split(separator: "\r\n")
+        let statusParts = lines.first?.split(separator: " ") ?? []
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
+            throw Failure(description: "malformed answer from chessd", code: nil, status: nil)
+        }
+        var length = 0
+        var closeAfter = false
+        for line in lines.dropFirst() {
+            let lower = line.lowercased()
+            if lower.hasPrefix("content-length:") { length = Int(lower.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0 }
+            if lower.hasPrefix("connection:") && lower.contains("close") { closeAfter = true }
+        }
+        let bodyStart = headerEnd! + 4
+        while buffer.count < bodyStart + length { try fill() }
+        let body = Data(buffer[bodyStart..<bodyStart + length])
+        buffer.removeFirst(bodyStart + length)
+        if closeAfter {
+            close(fd)
+            fd = -1
+            buffer = []
+        }
+        return (status, body)
+    }
+}

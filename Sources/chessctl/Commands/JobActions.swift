@@ -1,0 +1,59 @@
+import ArgumentParser
+import ChessAPI
+import Foundation
+
+/// cancel, hold, release: one or more job ids (`1234`, `1234_7`).
+protocol JobActionCommand: ParsableCommand {
+    static var action: String { get }
+    static var pastTense: String { get }
+    var connection: ConnectionOptions { get }
+    var ids: [String] { get }
+    var quiet: Bool { get }
+}
+
+extension JobActionCommand {
+    func run() throws {
+        let client = connection.client()
+        var failures: [String] = []
+        for id in ids {
+            guard !id.isEmpty, id.split(separator: "_").allSatisfy({ Int($0) != nil }) else {
+                failures.append("'\(id)' is not a job id (1234 or 1234_7)")
+                continue
+            }
+            do {
+                _ = try client.post("/v1/jobs/\(id)/\(Self.action)", JobActionRequest(), as: JobActionResponse.self)
+                if !quiet { print("Job \(id) \(Self.pastTense)") }
+            } catch let e as ControllerClient.Failure {
+                failures.append("job \(id): \(e.description)")
+            }
+        }
+        if !failures.isEmpty { throw CLIError(failures.joined(separator: "\n")) }
+    }
+}
+
+struct Cancel: JobActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel jobs (scancel); 1234 cancels every task of array 1234.")
+    static let action = "cancel"
+    static let pastTense = "cancelled"
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
+    @Argument(help: "Job ids (1234 or 1234_7).") var ids: [String]
+}
+
+struct Hold: JobActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Keep pending jobs from starting (scontrol hold).")
+    static let action = "hold"
+    static let pastTense = "held"
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
+    @Argument(help: "Job ids.") var ids: [String]
+}
+
+struct Release: JobActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Let held jobs start again (scontrol release).")
+    static let action = "release"
+    static let pastTense = "released"
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
+    @Argument(help: "Job ids.") var ids: [String]
+}

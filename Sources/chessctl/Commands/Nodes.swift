@@ -1,0 +1,123 @@
+import ArgumentParser
+import ChessAPI
+import Foundation
+
+/// `chessctl nodes`: sinfo — nodes grouped by partition and state, node lists compressed.
+struct Nodes: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Summarise nodes by partition and state (sinfo).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: [.customShort("N"), .customLong("node-oriented")], help: "One line per node.") var perNode = false
+    @Flag(name: [.customShort("R"), .long], help: "Show down, drained and failed nodes with their reasons (sinfo -R).") var reasons = false
+    @Flag(help: "Print the nodes as JSON.") var json = false
+
+    func run() throws {
+        let client = connection.client()
+        let data = try withController { try client.request("GET", "/v1/nodes") }
+        if json {
+            FileHandle.standardOutput.write(data)
+            print()
+            return
+        }
+        let nodes = try WireJSON.decode(NodeList.self, from: data).nodes
+        if reasons {
+            let bad = nodes.filter { ["drain", "draining", "down", "fail"].contains($0.state) }
+            var groups: [String: [String]] = [:]
+            var order: [String] = []
+            for n in bad {
+                let key = "\(n.reason ?? "")\u{0}\(n.state)"
+                if groups[key] == nil { order.append(key) }
+                groups[key, default: []].append(n.name)
+            }
+            Table.print(["REASON", "STATE", "NODELIST"], order.map { key in
+                let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
+                return [String(parts[0]), String(parts[1]), HostList.compress(groups[key]!)]
+            })
+            return
+        }
+        if perNode {
+            Table.print(["NODELIST", "PARTITION", "STATE", "CPUS", "MEMORY", "GPUS", "ALLOC_CPUS", "FEATURES"], nodes.map { n in
+                [n.name, n.partitions.joined(separator: ","), n.state, "\(n.cores)", "\(n.memoryMB)",
+                 "\(n.gpus.count)", "\(n.allocatedCores)", n.features.joined(separator: ",")]
+            })
+            return
+        }
+        // One row per (partition, state), as sinfo does.
+        var rows: [[String]] = []
+        var partitions: [String] = []
+        for n in nodes { for p in n.partitions where !partitions.contains(p) { partitions.append(p) } }
+        for p in partitions {
+            var byState: [String: [String]] = [:]
+            var stateOrder: [String] = []
+            for n in nodes where n.partitions.contains(p) {
+                if byState[n.state] == nil { stateOrder.append(n.state) }
+                byState[n.state, default: []].append(n.name)
+            }
+            for s in stateOrder {
+                rows.append([p, "\(byState[s]!.count)", s, HostList.compress(byState[s]!)])
+            }
+        }
+        Table.print(["PARTITION", "NODES", "STATE", "NODELIST"], rows)
+    }
+}
+
+/// `chessctl node drain|resume|down NODES`.
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Drain, resume or down nodes (scontrol update nodename=… state=…).",
+        subcommands: [Drain.self, Resume.self, Down.self]
+    )
+
+    struct Drain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let running jobs finish; start no new ones.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "Why (required, shown by nodes --reasons).") var reason: String
+        @Argument(help: "Nodes (a hostlist such as node[01-04]).") var nodes: String
+        func run() throws { try NodeCommand.change(nodes, "drain", reason, connection) }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Return drained or down nodes to service.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Nodes.") var nodes: String
+        func run() throws { try NodeCommand.change(nodes, "resume", nil, connection) }
+    }
+
+    struct Down: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take nodes out of service now.")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "Why.") var reason: String?
+        @Argument(help: "Nodes.") var nodes: String
+        func run() throws { try NodeCommand.change(nodes, "down", reason, connection) }
+    }
+
+    static func change(_ expression: String, _ action: String, _ reason: String?, _ connection: ConnectionOptions) throws {
+        let names: [String]
+        do { names = try HostList.expand(expression) } catch { throw CLIError("\(expression): \(error)") }
+        let client = connection.client()
+        for name in names {
+            let info = try withController {
+                try client.post("/v1/nodes/\(name)/state", NodeStateChange(action: action, reason: reason), as: NodeInfo.self)
+            }
+            print("\(info.name): \(info.state)\(info.reason.map { " (\($0))" } ?? "")")
+        }
+    }
+}
+
+/// `chessctl ping`: is chessd up, and who am I to it.
+struct Ping: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that chessd answers.")
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print the answer as JSON.") var json = false
+
+    func run() throws {
+        let client = connection.client()
+        let p = try withController { try client.get("/v1/ping", as: PingResponse.self) }
+        if json {
+            print(try JSONOutput.string(p))
+        } else {
+            print("chessd \(p.version) on cluster \(p.cluster) is UP (uptime \(Time.duration(p.uptime)), policy \(p.policy)); you are \(p.user)\(p.admin ? " (admin)" : "")")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import ChessAPI
+import Foundation
+
+/// `chessctl show job|node NAME`: scontrol show.
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one job or node in detail (scontrol show).",
+        subcommands: [ShowJob.self, ShowNode.self]
+    )
+}
+
+struct ShowJob: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "job", abstract: "Show a job (1234 or 1234_7).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print the job as JSON.") var json = false
+    @Argument(help: "Job id.") var id: String
+
+    func run() throws {
+        guard id.split(separator: "_").allSatisfy({ Int($0) != nil }) else { throw CLIError("'\(id)' is not a job id (1234 or 1234_7)") }
+        let client = connection.client()
+        let data = try withController { try client.request("GET", "/v1/jobs/\(id)") }
+        if json {
+            FileHandle.standardOutput.write(data)
+            print()
+            return
+        }
+        let j = try WireJSON.decode(JobInfo.self, from: data)
+        var rows: [(String, String)] = []
+        rows.add("JobId", j.displayID)
+        rows.add("JobName", j.name)
+        rows.add("User", j.user)
+        rows.add("Account", j.account)
+        rows.add("Partition", j.partition)
+        rows.add("QOS", j.qos)
+        rows.add("JobState", j.state)
+        rows.add("Reason", j.reason)
+        rows.add("Priority", j.priority.map(String.init))
+        rows.add("Dependency", j.dependency)
+        rows.add("ArrayTasksPending", j.arrayPending)
+        rows.add("SubmitTime", Time.timestamp(j.submitTime))
+        rows.add("EligibleTime", j.eligibleTime.map { Time.timestamp($0) })
+        rows.add("StartTime", j.startTime.map { Time.timestamp($0) } ?? j.plannedStart.map { Time.timestamp($0) + " (expected)" })
+        rows.add("EndTime", j.endTime.map { Time.timestamp($0) })
+        rows.add("TimeLimit", Time.duration(j.timeLimit))
+        rows.add("NodeList", j.nodeList)
+        rows.add("NumNodes", "\(j.nodes)")
+        rows.add("NumCPUs", "\(j.cpus)")
+        rows.add("Memory", j.memoryMB > 0 ? "\(j.memoryMB)M" : nil)
+        rows.add("GPUs", j.gpus > 0 ? "\(j.gpus)" : nil)
+        rows.add("ExitCode", j.exitCode.map(String.init))
+        rows.add("WorkDir", j.workdir)
+        rows.add("StdOut", j.output)
+        rows.add("StdErr", j.error)
+        Format.printRows(rows)
+    }
+}
+
+struct ShowNode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "Show a node with its topology.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print the node as JSON.") var json = false
+    @Argument(help: "Node name.") var name: String
+
+    func run() throws {
+        let client = connection.client()
+        let data = try withController { try client.request("GET", "/v1/nodes/\(name)") }
+        if json {
+            FileHandle.standardOutput.write(data)
+            print()
+            return
+        }
+        let n = try WireJSON.decode(NodeInfo.self, from: data)
+        var rows: [(String, String)] = []
+        rows.add("NodeName", n.name)
+        rows.add("State", n.state.uppercased())
+        rows.add("Reason", n.reason)
+        rows.add("Partitions", n.partitions.joined(separator: ","))
+        rows.add("Sockets", "\(n.sockets)")
+        rows.add("Cores", "\(n.cores)")
+        rows.add("CPUs", "\(n.cpus)")
+        rows.add("RealMemory", "\(n.memoryMB)M")
+        rows.add("Allocated", "cores=\(n.allocatedCores) mem=\(n.allocatedMemoryMB)M gpus=\(n.allocatedGPUs)")
+        rows.add("Features", n.features.joined(separator: ","))
+        rows.add("Switch", n.leafSwitch)
+        rows.add("Jobs", n.jobs.map(String.init).joined(separator: ","))
+        rows.add("LastHeartbeat", n.lastHeartbeat.map { Time.timestamp($0) } ?? "never")
+        for d in n.numa {
+            let gpus = d.gpus.isEmpty ? "" : " gpus=\(d.gpus.map(String.init).joined(separator: ","))"
+            rows.add("NUMA\(d.id)", "cores=\(Show.ranges(d.cores)) mem=\(d.memoryMB)M\(gpus)")
+        }
+        for g in n.gpus { rows.add("GPU\(g.index)", "\(g.type)" + (g.numa.map { " numa=\($0)" } ?? "")) }
+        for (i, h) in n.hcas.enumerated() { rows.add("HCA\(i)", h) }
+        Format.printRows(rows)
+    }
+}
+
+extension Show {
+    /// `[0,1,2,3,8]` → `0-3,8`.
+    static func ranges(_ xs: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < xs.count {
+            var j = i
+            while j + 1 < xs.count && xs[j + 1] == xs[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(xs[i])" : "\(xs[i])-\(xs[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+}

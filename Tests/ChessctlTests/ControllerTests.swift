@@ -1,0 +1,207 @@
+import Foundation
+import Testing
+
+/// chessd and chessctl together, as a user drives them: a real daemon on a Unix socket in a
+/// temporary directory, real SQLite, the real CLI.
+@Suite("chessd with chessctl", .serialized)
+struct ControllerTests {
+    func script(_ body: String, in cluster: TestCluster, name: String = "job.sh") throws -> String {
+        let path = cluster.directory.appendingPathComponent(name).path
+        try body.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func queueJSON(_ cluster: TestCluster, _ extra: [String] = []) throws -> [[String: Any]] {
+        let r = try cluster.ctl(["queue", "--json"] + extra)
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        return try #require(object["jobs"] as? [[String: Any]])
+    }
+
+    @Test func submitQueueShowAndDirectives() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let path = try script("""
+            #!/bin/bash
+            #SBATCH --job-name=hello --ntasks=4   # four tasks
+            #SBATCH -t 10:00
+            #CHESS --mem=2G
+            #SBATCH --mail-type=END
+            echo hello
+            #SBATCH --job-name=ignored-after-commands
+            """, in: cluster)
+        let submit = try cluster.ctl(["submit", "--parsable", path])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        #expect(submit.stdout == "1\n")
+        #expect(submit.stderr.contains("--mail-type is accepted and has no effect"))
+
+        // The command line overrides directives.
+        let second = try cluster.ctl(["submit", "-J", "override", "-t", "5", path])
+        #expect(second.stdout == "Submitted batch job 2\n", "\(second.stderr)")
+
+        let jobs = try queueJSON(cluster)
+        #expect(jobs.count == 2)
+        #expect(jobs[0]["id"] as? Int == 1)
+        #expect(jobs[0]["name"] as? String == "hello")
+        #expect(jobs[0]["state"] as? String == "PENDING")
+        #expect(jobs[0]["partition"] as? String == "batch")
+        #expect(jobs[0]["user"] as? String != nil)
+        #expect(jobs[0]["cpus"] as? Int == 4)
+        #expect(jobs[0]["memory_mb"] as? Int == 2048)
+        #expect(jobs[0]["time_limit"] as? Int == 600)
+        #expect(jobs[1]["name"] as? String == "override")
+        #expect(jobs[1]["time_limit"] as? Int == 300)
+        // No agent has registered a node: the jobs wait for resources, and say so.
+        #expect(jobs[0]["reason"] as? String == "Resources" || jobs[0]["reason"] as? String == nil)
+
+        let table = try cluster.ctl(["queue"])
+        #expect(table.stdout.hasPrefix("JOBID"))
+        #expect(table.stdout.contains("hello"))
+
+        let show = try cluster.ctl(["show", "job", "1"])
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("JobName     hello"))
+        #expect(show.stdout.contains("TimeLimit   00:10:00"))
+
+        let missing = try cluster.ctl(["show", "job", "99"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("job 99 does not exist"))
+    }
+
+    @Test func badSubmissionsAreRefusedWithTheReason() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let cases: [([String], String)] = [
+            (["submit", "-p", "nope", "--wrap", "true"], "invalid partition 'nope'; partitions: batch, gpu"),
+            (["submit", "-t", "2-00:00:00", "--wrap", "true"], "exceeds partition 'batch' MaxTime 1-00:00:00"),
+            (["submit", "-c", "9", "--wrap", "true"], "exceed the largest node"),
+            (["submit", "-N", "5", "--wrap", "true"], "5 node(s)"),
+            (["submit", "--gpus=h100:1", "-p", "gpu", "--wrap", "true"], "GPU type"),
+            (["submit", "--bogus", "--wrap", "true"], "unrecognized option --bogus"),
+            (["submit", "-d", "afterok:4242", "--wrap", "true"], "job 4242 does not exist"),
+            (["submit", "--wrap"], "needs a value"),
+            (["submit"], "no script"),
+        ]
+        for (args, message) in cases {
+            let r = try cluster.ctl(args)
+            #expect(r.status == 1, "\(args)")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        let notAScript = try script("echo no shebang\n", in: cluster)
+        let r = try cluster.ctl(["submit", notAScript])
+        #expect(r.stderr.contains("first line must start with #!"))
+        let badDirective = try script("#!/bin/sh\n#SBATCH --time=forever\n", in: cluster)
+        let d = try cluster.ctl(["submit", badDirective])
+        #expect(d.stderr.contains("job.sh: line 2: --time"), "\(d.stderr)")
+        // The QoS allows two submitted jobs per user; an array of three counts as three.
+        #expect(try cluster.ctl(["submit", "-q", "tiny", "--wrap", "true"]).status == 0)
+        let limit = try cluster.ctl(["submit", "-q", "tiny", "-a", "1-3", "--wrap", "true"])
+        #expect(limit.stderr.contains("MaxSubmitJobsPerUser"))
+        #expect(try queueJSON(cluster).count == 1)
+    }
+
+    @Test func cancelHoldReleaseAndArrays() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        #expect(try cluster.ctl(["submit", "--wrap", "sleep 100"]).status == 0)
+        #expect(try cluster.ctl(["submit", "-a", "1-5%2", "--wrap", "true"]).status == 0)
+        #expect(try cluster.ctl(["hold", "1"]).stdout == "Job 1 held\n")
+        var jobs = try queueJSON(cluster)
+        #expect(jobs[0]["reason"] as? String == "JobHeldUser")
+        #expect(jobs[1]["display_id"] as? String == "2_[1-5%2]")
+        #expect(try cluster.ctl(["release", "1"]).status == 0)
+        #expect(try cluster.ctl(["cancel", "2_3"]).status == 0)
+        jobs = try queueJSON(cluster)
+        #expect(jobs[1]["array_pending"] as? String == "1-2,4-5")
+        #expect(try cluster.ctl(["cancel", "1", "2"]).status == 0)
+        #expect(try queueJSON(cluster).isEmpty)
+        let again = try cluster.ctl(["cancel", "1"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already ended"))
+        let show = try cluster.ctl(["show", "job", "1", "--json"])
+        let job = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        #expect(job["state"] as? String == "CANCELLED")
+        #expect((job["reason"] as? String)?.hasPrefix("cancelled by") == true)
+    }
+
+    @Test func acknowledgedJobsSurviveKillDashNine() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        // Three submitters in parallel; kill -9 the controller while they run.
+        let acknowledged = LockedIDs()
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            DispatchQueue.global().async(group: group) {
+                for _ in 0..<100 {
+                    guard let r = try? cluster.ctl(["submit", "--parsable", "--wrap", "true"]), r.status == 0,
+                          let id = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+                    acknowledged.insert(id)
+                }
+            }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while acknowledged.count < 30 && Date() < deadline { usleep(10_000) }
+        cluster.crash()
+        group.wait()
+        let before = acknowledged.all
+        #expect(before.count >= 30)
+        try cluster.start()
+        let ids = Set(try queueJSON(cluster).compactMap { $0["id"] as? Int })
+        #expect(before.isSubset(of: ids), "lost: \(before.subtracting(ids).sorted())")
+        // Every stored job is whole: it reads back with its fields.
+        for job in try queueJSON(cluster) {
+            #expect(job["state"] as? String == "PENDING")
+            #expect(job["partition"] as? String == "batch")
+        }
+        // New ids continue after the highest one stored.
+        let next = try cluster.ctl(["submit", "--parsable", "--wrap", "true"])
+        #expect(Int(next.stdout.trimmingCharacters(in: .whitespacesAndNewlines))! > ids.max()!)
+    }
+
+    @Test func nodeStatesSurviveRestartAndNeedAdminRights() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let noReason = try cluster.ctl(["node", "drain", "n01"])
+        #expect(noReason.status != 0)
+        let drain = try cluster.ctl(["node", "drain", "--reason", "bad dimm", "n[01-02]"])
+        #expect(drain.status == 0, "\(drain.stderr)")
+        #expect(drain.stdout == "n01: drain (bad dimm)\nn02: drain (bad dimm)\n")
+        cluster.stop()
+        try cluster.start()
+        let reasons = try cluster.ctl(["nodes", "-R"])
+        let line = reasons.stdout.split(separator: "\n").first { $0.hasPrefix("bad dimm") }
+        #expect(line?.split(separator: " ").filter { !$0.isEmpty } == ["bad", "dimm", "drain", "n[01-02]"], "\(reasons.stdout)")
+        let summary = try cluster.ctl(["nodes"])
+        #expect(summary.stdout.contains("batch      2      drain  n[01-02]"), "\(summary.stdout)")
+        let node = try cluster.ctl(["show", "node", "g01", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(node.stdout.utf8)) as? [String: Any])
+        #expect(object["cores"] as? Int == 16)
+        #expect((object["numa"] as? [[String: Any]])?.count == 2)
+        #expect((object["gpus"] as? [[String: Any]])?.count == 2)
+        #expect(try cluster.ctl(["node", "resume", "n01"]).status == 0)
+    }
+
+    @Test func badConfigurationIsRefusedAtStartWithTheKey() throws {
+        let cluster = try TestCluster(config: TestCluster.defaultConfig.replacingOccurrences(of: "policy = \"easy\"", with: "policy = \"lottery\""))
+        let r = try runBinary("chessd", ["--config", cluster.configPath], timeout: 20)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("line 5: scheduler.policy: 'lottery' is not one of fifo, easy, conservative"), "\(r.stderr)")
+        let missing = try runBinary("chessd", ["--config", "/nonexistent/chess.toml"], timeout: 20)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no such file"))
+    }
+
+    @Test func chessctlSaysWhereItLookedWhenNoDaemonRuns() throws {
+        let r = try runBinary("chessctl", ["queue", "--socket", "/tmp/no-such-chessd.sock"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot reach chessd at /tmp/no-such-chessd.sock"))
+    }
+}
+
+final class LockedIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids = Set<Int>()
+    func insert(_ id: Int) { lock.lock(); ids.insert(id); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return ids.count }
+    var all: Set<Int> { lock.lock(); defer { lock.unlock() }; return ids }
+}

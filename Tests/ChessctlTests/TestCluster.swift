@@ -1,0 +1,146 @@
+import Foundation
+import Glibc
+
+/// The built binaries next to this test bundle.
+func builtBinary(_ name: String) -> URL {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent(name).path), dir.path != "/" {
+        dir.deleteLastPathComponent()
+    }
+    return dir.appendingPathComponent(name)
+}
+
+/// Runs a built binary to completion with extra environment; killed after `timeout` seconds.
+func runBinary(_ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) throws -> Run {
+    let p = Process()
+    p.executableURL = builtBinary(name)
+    p.arguments = arguments
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    watchdog.cancel()
+    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// A real chessd on a Unix socket in a temporary directory, stopped by PID when done.
+final class TestCluster: @unchecked Sendable {
+    let directory: URL
+    let configPath: String
+    var socket: String { directory.appendingPathComponent("chessd.sock").path }
+    var stateDirectory: String { directory.appendingPathComponent("state").path }
+    private(set) var process: Process?
+    private var logHandle: FileHandle?
+
+    static let defaultConfig = """
+        cluster_name = "test"
+        state_dir = "state"
+        socket = "chessd.sock"
+        [scheduler]
+        policy = "easy"
+        interval = 1
+        [[nodes]]
+        names = "n[01-04]"
+        sockets = 2
+        cores_per_socket = 4
+        memory_mb = 16000
+        [[nodes]]
+        names = "g01"
+        sockets = 2
+        cores_per_socket = 8
+        memory_mb = 64000
+        gpus = 2
+        gpu_type = "a100"
+        [[partitions]]
+        name = "batch"
+        nodes = "n[01-04]"
+        max_time = "1-00:00:00"
+        default_time = "1:00:00"
+        [[partitions]]
+        name = "gpu"
+        nodes = "g01"
+        [[qos]]
+        name = "normal"
+        [[qos]]
+        name = "tiny"
+        max_submit_jobs_per_user = 2
+        """
+
+    init(config: String = TestCluster.defaultConfig) throws {
+        directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("chess-it-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        configPath = directory.appendingPathComponent("chess.toml").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts chessd and waits (at most 20 s) until it answers `ping`.
+    func start() throws {
+        let p = Process()
+        p.executableURL = builtBinary("chessd")
+        p.arguments = ["--config", configPath]
+        var env = ProcessInfo.processInfo.environment
+        env["CHESS_LISTEN"] = "none"
+        env["CHESS_STATE_DIR"] = nil
+        env["CHESS_SOCKET"] = nil
+        p.environment = env
+        let logPath = directory.appendingPathComponent("chessd.log").path
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+        logHandle = log
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if !p.isRunning { throw Failure("chessd exited: \(self.log)") }
+            if let r = try? ctl(["ping"]), r.status == 0 { return }
+            usleep(50_000)
+        }
+        throw Failure("chessd did not answer within 20 s: \(self.log)")
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
+    var log: String {
+        (try? String(contentsOfFile: directory.appendingPathComponent("chessd.log").path, encoding: .utf8)) ?? ""
+    }
+
+    func ctl(_ arguments: [String]) throws -> Run {
+        try runBinary("chessctl", arguments, environment: ["CHESS_SOCKET": socket])
+    }
+
+    /// kill -9: no chance to flush or clean up.
+    func crash() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    /// SIGTERM and wait (at most 20 s).
+    func stop() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        process = nil
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
