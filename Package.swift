@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
-        .testTarget(name: "ChessctlTests", exclude: ["Fixtures"]),
+        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "ChessAPI", "SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]

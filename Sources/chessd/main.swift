@@ -73,7 +73,11 @@ do {
     controller = try Controller(configuration: configuration, store: store, logger: logger)
     let socketDirectory = (configuration.socketPath as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
-    let router = Router(controller: controller, version: version)
+    let authenticator = AgentAuthenticator(keyFile: configuration.keyFile)
+    if configuration.listen != nil, let problem = authenticator.problem {
+        logger.warning("agents cannot connect", metadata: ["reason": "\(problem)"])
+    }
+    let router = Router(controller: controller, version: version, agents: authenticator)
     servers.append(try SocketServer(endpoint: .unix(path: configuration.socketPath), handler: router))
     if let listen = configuration.listen, let hp = HostPort(listen) {
         servers.append(try SocketServer(endpoint: .tcp(hp), handler: router))

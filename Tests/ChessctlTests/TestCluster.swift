@@ -72,11 +72,41 @@ final class TestCluster: @unchecked Sendable {
         max_submit_jobs_per_user = 2
         """
 
-    init(config: String = TestCluster.defaultConfig) throws {
+    /// TCP address for agents when the configuration has a `listen`, on a free port.
+    private(set) var listen: String?
+
+    init(config: String = TestCluster.defaultConfig, withAgents: Bool = false) throws {
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("chess-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         configPath = directory.appendingPathComponent("chess.toml").path
-        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        var text = config
+        if withAgents {
+            listen = "127.0.0.1:\(TestCluster.freePort())"
+            let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
+            FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key))
+            text = "key_file = \"cluster.key\"\nheartbeat_timeout = 3\n" + text
+        }
+        try text.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    var key: [UInt8] { Array(FileManager.default.contents(atPath: directory.appendingPathComponent("cluster.key").path) ?? Data()) }
+
+    /// A port nobody listens on right now.
+    static func freePort() -> UInt16 {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Int32 in
+                _ = bind(fd, sa, len)
+                return getsockname(fd, sa, &len)
+            }
+        }
+        return UInt16(bigEndian: addr.sin_port)
     }
 
     /// Starts chessd and waits (at most 20 s) until it answers `ping`.
@@ -85,7 +115,7 @@ final class TestCluster: @unchecked Sendable {
         p.executableURL = builtBinary("chessd")
         p.arguments = ["--config", configPath]
         var env = ProcessInfo.processInfo.environment
-        env["CHESS_LISTEN"] = "none"
+        env["CHESS_LISTEN"] = listen ?? "none"
         env["CHESS_STATE_DIR"] = nil
         env["CHESS_SOCKET"] = nil
         p.environment = env

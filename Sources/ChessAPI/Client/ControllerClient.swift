@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 
-/// A blocking HTTP/1.1 client for chessd's Unix socket (one kept-alive connection).
+/// A blocking HTTP/1.1 client for chessd (one kept-alive connection): on the Unix socket for
+/// `chessctl`, on TCP with signed requests for agents.
 ///
 /// Blocking and dependency-free on purpose: `chessctl` runs once per command, and its start-up
 /// time is part of every `submit` and `queue` a user types.
-public final class ControllerClient {
+public final class ControllerClient: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
         /// The controller's error code, when it answered with one.
@@ -14,6 +15,9 @@ public final class ControllerClient {
     }
 
     public let socketPath: String
+    private let tcp: HostPort?
+    /// Adds headers to each request (agents: the HMAC signature).
+    private let signer: (@Sendable (_ method: String, _ target: String, _ body: [UInt8]) -> [(String, String)])?
     private var fd: Int32 = -1
 
     /// `--socket`, then `CHESS_SOCKET`, then the default path.
@@ -27,12 +31,29 @@ public final class ControllerClient {
 
     public init(socketPath: String) {
         self.socketPath = socketPath
+        tcp = nil
+        signer = nil
+    }
+
+    /// A client for chessd's TCP listener; `signer` adds each request's authentication headers.
+    public init(tcp: HostPort, signer: (@Sendable (String, String, [UInt8]) -> [(String, String)])?) {
+        socketPath = tcp.description
+        self.tcp = tcp
+        self.signer = signer
+    }
+
+    /// Drops the connection (the next request dials again).
+    public func disconnect() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        buffer = []
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
     private func connectIfNeeded() throws {
         guard fd < 0 else { return }
+        if let tcp { return try connectTCP(tcp) }
         let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard s >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))", code: nil, status: nil) }
         var addr = sockaddr_un()
@@ -59,12 +80,35 @@ public final class ControllerClient {
         fd = s
     }
 
+    private func connectTCP(_ hp: HostPort) throws {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let gai = getaddrinfo(hp.host, String(hp.port), &hints, &result)
+        guard gai == 0, let info = result else {
+            throw Failure(description: "cannot resolve \(hp.host): \(String(cString: gai_strerror(gai)))", code: nil, status: nil)
+        }
+        defer { freeaddrinfo(result) }
+        let s = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
+        guard s >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))", code: nil, status: nil) }
+        guard Glibc.connect(s, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+            let e = String(cString: strerror(errno))
+            close(s)
+            throw Failure(description: "cannot reach chessd at \(hp): \(e)", code: nil, status: nil)
+        }
+        var one: Int32 = 1
+        setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        fd = s
+    }
+
     /// Sends one request; returns the status and body. Non-2xx answers throw with the
     /// controller's message.
     @discardableResult
     public func request(_ method: String, _ target: String, body: Data? = nil) throws -> Data {
         try connectIfNeeded()
         var head = "\(method) \(target) HTTP/1.1\r\nHost: chessd\r\n"
+        for (k, v) in signer?(method, target, body.map { Array($0) } ?? []) ?? [] { head += "\(k): \(v)\r\n" }
         if let body {
             head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         } else {

@@ -7,6 +7,7 @@ import SchedulerCore
 struct Router: HTTPHandler {
     let controller: Controller
     let version: String
+    let agents: AgentAuthenticator
 
     func handle(_ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let identity: Identity
@@ -17,7 +18,18 @@ struct Router: HTTPHandler {
             if request.method == "GET" && request.path == "/metrics" {
                 return respond(Metrics.render(controller))
             }
-            return respond(APIError.unauthorized("TCP clients must authenticate (agents sign requests with the cluster key); users and admins use the Unix socket").response)
+            guard request.path.hasPrefix("/v1/agent/") else {
+                return respond(APIError.unauthorized("TCP clients must authenticate (agents sign requests with the cluster key); users and admins use the Unix socket").response)
+            }
+            do {
+                let agent = try agents.verify(request, now: Controller.now())
+                try agentRoute(request, agent: agent, respond: respond)
+            } catch let e as APIError {
+                respond(e.response)
+            } catch {
+                respond(APIError.internal("\(error)").response)
+            }
+            return
         }
         do {
             try route(request, identity: identity, respond: respond)
@@ -103,6 +115,27 @@ struct Router: HTTPHandler {
 
         default:
             throw APIError.notFound("no route \(request.method) \(request.path) (docs/openapi.yaml lists the routes)")
+        }
+    }
+
+    /// `/v1/agent/register` and `/v1/agent/heartbeat`, for a verified agent.
+    private func agentRoute(_ request: HTTPRequest, agent: String, respond: @escaping @Sendable (HTTPResponse) -> Void) throws {
+        switch (request.method, request.path) {
+        case ("POST", "/v1/agent/register"):
+            let registration = try decode(AgentRegistration.self, request)
+            guard registration.agent == agent else { throw APIError.forbidden("signed as \(agent) but registering as \(registration.agent)") }
+            respond(.json(controller.register(registration)))
+        case ("POST", "/v1/agent/heartbeat"):
+            let beat = try decode(AgentHeartbeat.self, request)
+            guard beat.agent == agent else { throw APIError.forbidden("signed as \(agent) but reporting as \(beat.agent)") }
+            controller.heartbeat(beat) { result in
+                switch result {
+                case .success(let r): respond(.json(r))
+                case .failure(let e): respond(e.response)
+                }
+            }
+        default:
+            throw APIError.notFound("no agent route \(request.method) \(request.path)")
         }
     }
 

@@ -15,26 +15,33 @@ final class Controller: @unchecked Sendable {
     let store: Store
     let logger: Logger
     let startedAt: Int
-    private let planner = Planner()
+    let planner = Planner()
 
-    private let lock = NSLock()
-    private var index: ClusterIndex
+    let lock = NSLock()
+    var index: ClusterIndex
     /// Live jobs: waiting, active, and array records whose tasks have not all ended.
-    private var records: [JobID: JobRecord] = [:]
-    private var finished: [JobID: FinishedJob] = [:]
-    private var nextID = 1
-    private var nodes: [String: NodeStatus] = [:]
-    private var ledger: FairShareLedger
+    var records: [JobID: JobRecord] = [:]
+    var finished: [JobID: FinishedJob] = [:]
+    var nextID = 1
+    var nodes: [String: NodeStatus] = [:]
+    var ledger: FairShareLedger
     /// Per array job: tasks started and not yet ended, and whether all that ended completed.
-    private var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
+    var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
     /// Jobs asked to stop for a preemption, and when their grace time runs out.
-    private var preemptionDeadlines: [JobID: Int] = [:]
-    private var passCount = 0
+    var preemptionDeadlines: [JobID: Int] = [:]
+    var passCount = 0
+    /// Node topologies as configured: what registrations are checked against.
+    let configuredTopology: [String: NodeTopology]
+    let agentLinks = AgentLinks()
+    /// Started jobs whose launch is to be sent once their start is committed.
+    var pendingLaunches: [JobID] = []
+    /// Jobs the controller ended while they ran (cancel, time limit): their agents must stop them.
+    var pendingTerminations: [(job: JobID, node: String, reason: String)] = []
 
     private let passSignal = NSCondition()
-    private var passRequested = false
-    private var stopping = false
-    private var loopStopped = false
+    var passRequested = false
+    var stopping = false
+    var loopStopped = false
 
     /// Seconds since the epoch; the only clock the controller reads.
     static func now() -> Int { Int(Date().timeIntervalSince1970) }
@@ -45,6 +52,7 @@ final class Controller: @unchecked Sendable {
         self.logger = logger
         startedAt = Controller.now()
         index = ClusterIndex(configuration.cluster)
+        configuredTopology = Dictionary(configuration.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
         ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, now: startedAt)
         for node in configuration.cluster.nodes {
             nodes[node.name] = NodeStatus(adminState: node.adminState == .up ? .down : node.adminState,
@@ -222,6 +230,7 @@ final class Controller: @unchecked Sendable {
             info.allocatedGPUs = u.gpus
             info.jobs = u.jobs.sorted()
             info.lastHeartbeat = status.lastHeartbeat
+            info.hcas = status.hcas
             info.leafSwitch = t.leafSwitch
             return info
         }
@@ -261,6 +270,7 @@ final class Controller: @unchecked Sendable {
             if let error {
                 completion(.failure(.unavailable("the change could not be stored: \(error)")))
             } else {
+                dispatchCommands()
                 requestPass()
                 completion(result)
             }
@@ -338,9 +348,12 @@ final class Controller: @unchecked Sendable {
     }
 
     /// Ends a live job: frees what it holds, charges fair share, settles array bookkeeping.
-    private func finishLocked(_ id: JobID, state: JobState, exitCode: Int, reason: String, now: Int,
-                              changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
+    func finishLocked(_ id: JobID, state: JobState, exitCode: Int, reason: String, now: Int,
+                      changed: inout [JobRecord], events: inout [(JobID, JobState, String)], notifyAgent: Bool = true) {
         guard var r = records.removeValue(forKey: id) else { return }
+        if notifyAgent, r.job.state.isActive, let first = r.job.allocation?.nodes.first?.node {
+            pendingTerminations.append((id, first, reason))
+        }
         if let start = r.job.startTime, let a = r.job.allocation, r.job.state == .running {
             let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
             ledger.decay(to: now)
@@ -461,6 +474,7 @@ final class Controller: @unchecked Sendable {
     }
 
     func stop() {
+        agentLinks.releaseAll()
         passSignal.lock()
         stopping = true
         passSignal.broadcast()
@@ -469,7 +483,7 @@ final class Controller: @unchecked Sendable {
     }
 
     /// The cluster as the planner should see it: node states from registration and admins.
-    private func effectiveClusterLocked() -> Cluster {
+    func effectiveClusterLocked() -> Cluster {
         var cluster = index.cluster
         for i in cluster.nodes.indices {
             let s = nodes[cluster.nodes[i].name]!
@@ -484,7 +498,9 @@ final class Controller: @unchecked Sendable {
         let now = Controller.now()
         var changed: [JobRecord] = []
         var events: [(JobID, JobState, String)] = []
+        var nodeWrites: [(String, NodeStatus)] = []
         lock.lock()
+        checkHeartbeatsLocked(now: now, changed: &changed, events: &events, nodeWrites: &nodeWrites)
         enforceTimeLimitsLocked(now: now, changed: &changed, events: &events)
         ledger.decay(to: now)
         let jobs = records.keys.sorted().compactMap { id -> Job? in
@@ -519,17 +535,8 @@ final class Controller: @unchecked Sendable {
         for id in records.keys where records[id]!.job.state.isWaiting { records[id]!.plannedStart = decisions.plannedStarts[id] }
         lock.unlock()
 
-        guard !changed.isEmpty || !events.isEmpty else { return }
-        let toWrite = changed
-        let toLog = events
-        do {
-            try store.writeAndWait { db in
-                for r in toWrite { try JobTable.save(r, in: db) }
-                for (id, state, reason) in toLog { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
-            }
-        } catch {
-            logger.error("scheduling decisions not stored", metadata: ["error": "\(error)"])
-        }
+        persist(changed: changed, events: events, nodes: nodeWrites, now: now)
+        dispatchCommands()
         if !decisions.starts.isEmpty {
             logger.info("pass", metadata: ["starts": "\(decisions.starts.count)", "pending": "\(decisions.reasons.count)"])
         }
@@ -562,6 +569,7 @@ final class Controller: @unchecked Sendable {
         if record.eligibleTime == nil { record.eligibleTime = now }
         records[record.id] = record
         changed.append(record)
+        pendingLaunches.append(record.id)
         events.append((record.id, .running, "started on \(HostList.compress(start.allocation.nodeNames))"))
     }
 
@@ -615,6 +623,11 @@ struct NodeStatus: Codable, Sendable {
     var lastHeartbeat: Int?
     /// Set by an admin (drain/down): kept across restarts and registrations.
     var adminSet = false
+    /// The agent that registered the node (launches for it go there).
+    var agent: String?
+    var hcas: [String] = []
+    /// Drained because its probed hardware falls short of the configuration.
+    var drainedByRegistration = false
 }
 
 /// `1234` or `1234_7`.

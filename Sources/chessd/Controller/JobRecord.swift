@@ -23,6 +23,10 @@ struct JobRecord: Codable, Sendable {
     var priority: Int?
     /// Array records: the expression the tasks came from, for display.
     var arrayExpression: String?
+    /// As the agent measured it, once the job has ended.
+    var usage: JobUsage?
+    /// Times the job went back to the queue after a node failure or lost launch.
+    var requeueCount = 0
 
     init(job: Job) { self.job = job }
 

@@ -1,0 +1,283 @@
+/// The agent ⇄ controller protocol (`/v1/agent/*` on chessd's TCP listener, signed with the
+/// cluster key; see `RequestSigning`). Agents dial the controller: registration, then
+/// heartbeats that carry job completions and, held open up to `wait` seconds, bring back
+/// commands (launch, signal, terminate) as soon as there are any.
+
+/// A node's hardware as the agent's probe found it.
+public struct AgentTopology: Codable, Sendable, Equatable {
+    public struct Domain: Codable, Sendable, Equatable {
+        public var id: Int
+        public var cores: [Int]
+        public var memoryMB: Int
+        public init(id: Int, cores: [Int], memoryMB: Int) {
+            self.id = id
+            self.cores = cores
+            self.memoryMB = memoryMB
+        }
+        enum CodingKeys: String, CodingKey {
+            case id, cores
+            case memoryMB = "memory_mb"
+        }
+    }
+
+    public struct GPU: Codable, Sendable, Equatable {
+        public var index: Int
+        public var type: String
+        public var numa: Int?
+        public var uuid: String?
+        public var pciBusID: String?
+        public init(index: Int, type: String, numa: Int?, uuid: String? = nil, pciBusID: String? = nil) {
+            self.index = index
+            self.type = type
+            self.numa = numa
+            self.uuid = uuid
+            self.pciBusID = pciBusID
+        }
+        enum CodingKeys: String, CodingKey {
+            case index, type, numa, uuid
+            case pciBusID = "pci_bus_id"
+        }
+    }
+
+    public var sockets: Int
+    public var threadsPerCore: Int
+    public var numa: [Domain]
+    public var gpus: [GPU]
+    /// InfiniBand HCAs (`mlx5_0 port 1 ACTIVE 200 Gb/s`), as the probe describes them.
+    public var hcas: [String]
+
+    public init(sockets: Int, threadsPerCore: Int, numa: [Domain], gpus: [GPU] = [], hcas: [String] = []) {
+        self.sockets = sockets
+        self.threadsPerCore = threadsPerCore
+        self.numa = numa
+        self.gpus = gpus
+        self.hcas = hcas
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sockets, numa, gpus, hcas
+        case threadsPerCore = "threads_per_core"
+    }
+}
+
+public struct AgentNodeReport: Codable, Sendable, Equatable {
+    public var name: String
+    public var topology: AgentTopology
+    public init(name: String, topology: AgentTopology) {
+        self.name = name
+        self.topology = topology
+    }
+}
+
+/// How a job ended on the agent, with what it used. Sent until acknowledged.
+public struct JobCompletion: Codable, Sendable, Equatable {
+    public var job: Int
+    /// COMPLETED, FAILED, TIMEOUT, CANCELLED, OUT_OF_MEMORY, NODE_FAIL (launch failure).
+    public var state: String
+    public var exitCode: Int
+    /// The signal that ended it, if one did.
+    public var signal: Int?
+    public var startTime: Int?
+    public var endTime: Int
+    public var cpuSeconds: Int
+    public var maxRSSMB: Int
+    public var gpuSeconds: Int
+    public var reason: String?
+
+    public init(job: Int, state: String, exitCode: Int, signal: Int? = nil, startTime: Int? = nil, endTime: Int,
+                cpuSeconds: Int = 0, maxRSSMB: Int = 0, gpuSeconds: Int = 0, reason: String? = nil) {
+        self.job = job
+        self.state = state
+        self.exitCode = exitCode
+        self.signal = signal
+        self.startTime = startTime
+        self.endTime = endTime
+        self.cpuSeconds = cpuSeconds
+        self.maxRSSMB = maxRSSMB
+        self.gpuSeconds = gpuSeconds
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case job, state, signal, reason
+        case exitCode = "exit_code"
+        case startTime = "start_time"
+        case endTime = "end_time"
+        case cpuSeconds = "cpu_seconds"
+        case maxRSSMB = "max_rss_mb"
+        case gpuSeconds = "gpu_seconds"
+    }
+}
+
+public struct AgentRegistration: Codable, Sendable, Equatable {
+    /// A stable name for the agent process (normally its host name).
+    public var agent: String
+    public var version: String
+    public var nodes: [AgentNodeReport]
+    /// Jobs whose supervisors are still running.
+    public var running: [Int]
+    /// Ended jobs not yet acknowledged (from the spool).
+    public var completions: [JobCompletion]
+
+    public init(agent: String, version: String, nodes: [AgentNodeReport], running: [Int] = [], completions: [JobCompletion] = []) {
+        self.agent = agent
+        self.version = version
+        self.nodes = nodes
+        self.running = running
+        self.completions = completions
+    }
+}
+
+public struct NodeRegistrationResult: Codable, Sendable, Equatable {
+    public var name: String
+    public var state: String
+    public var reason: String?
+    public init(name: String, state: String, reason: String?) {
+        self.name = name
+        self.state = state
+        self.reason = reason
+    }
+}
+
+public struct AgentRegistrationResponse: Codable, Sendable, Equatable {
+    /// Seconds between heartbeats the controller expects (it marks nodes DOWN after its timeout).
+    public var heartbeatInterval: Int
+    public var nodes: [NodeRegistrationResult]
+    /// Completions the controller has recorded: drop them from the spool.
+    public var acknowledged: [Int]
+    /// Running jobs the controller does not know or has ended: kill them.
+    public var terminate: [Int]
+
+    public init(heartbeatInterval: Int, nodes: [NodeRegistrationResult], acknowledged: [Int], terminate: [Int]) {
+        self.heartbeatInterval = heartbeatInterval
+        self.nodes = nodes
+        self.acknowledged = acknowledged
+        self.terminate = terminate
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case nodes, acknowledged, terminate
+        case heartbeatInterval = "heartbeat_interval"
+    }
+}
+
+/// What a node needs to run its part of a job.
+public struct JobLaunch: Codable, Sendable, Equatable {
+    public struct NodePart: Codable, Sendable, Equatable {
+        public var node: String
+        public var cores: [Int]
+        public var memoryMB: Int
+        public var numa: [Int]
+        public var gpus: [Int]
+        public init(node: String, cores: [Int], memoryMB: Int, numa: [Int], gpus: [Int]) {
+            self.node = node
+            self.cores = cores
+            self.memoryMB = memoryMB
+            self.numa = numa
+            self.gpus = gpus
+        }
+        enum CodingKeys: String, CodingKey {
+            case node, cores, numa, gpus
+            case memoryMB = "memory_mb"
+        }
+    }
+
+    public var job: Int
+    public var arrayJobID: Int?
+    public var arrayTaskID: Int?
+    public var name: String
+    public var user: String
+    public var uid: UInt32?
+    public var gid: UInt32?
+    public var account: String
+    public var partition: String
+    public var script: String
+    public var workdir: String?
+    public var output: String?
+    public var error: String?
+    public var environment: [String: String]
+    /// Seconds; nil is unlimited.
+    public var timeLimit: Int?
+    public var nodeList: String
+    public var nodes: [NodePart]
+    public var tasks: Int
+    public var cpusPerTask: Int
+
+    public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
+                account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
+                environment: [String: String], timeLimit: Int?, nodeList: String, nodes: [NodePart], tasks: Int, cpusPerTask: Int) {
+        self.job = job
+        self.arrayJobID = arrayJobID
+        self.arrayTaskID = arrayTaskID
+        self.name = name
+        self.user = user
+        self.uid = uid
+        self.gid = gid
+        self.account = account
+        self.partition = partition
+        self.script = script
+        self.workdir = workdir
+        self.output = output
+        self.error = error
+        self.environment = environment
+        self.timeLimit = timeLimit
+        self.nodeList = nodeList
+        self.nodes = nodes
+        self.tasks = tasks
+        self.cpusPerTask = cpusPerTask
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks
+        case arrayJobID = "array_job_id"
+        case arrayTaskID = "array_task_id"
+        case timeLimit = "time_limit"
+        case nodeList = "node_list"
+        case cpusPerTask = "cpus_per_task"
+    }
+}
+
+public struct AgentCommand: Codable, Sendable, Equatable {
+    /// launch, signal, terminate.
+    public var kind: String
+    public var job: Int
+    public var launch: JobLaunch?
+    /// For signal: the signal name (TERM, USR1, …). Terminate sends TERM, then KILL after `grace`.
+    public var signal: String?
+    public var grace: Int?
+    /// Why (shown in the job's end reason on the agent side).
+    public var reason: String?
+
+    public init(kind: String, job: Int, launch: JobLaunch? = nil, signal: String? = nil, grace: Int? = nil, reason: String? = nil) {
+        self.kind = kind
+        self.job = job
+        self.launch = launch
+        self.signal = signal
+        self.grace = grace
+        self.reason = reason
+    }
+}
+
+public struct AgentHeartbeat: Codable, Sendable, Equatable {
+    public var agent: String
+    public var completions: [JobCompletion]
+    /// Hold the answer up to this many seconds when there is no command to send.
+    public var wait: Int?
+    public var load: Double?
+
+    public init(agent: String, completions: [JobCompletion] = [], wait: Int? = nil, load: Double? = nil) {
+        self.agent = agent
+        self.completions = completions
+        self.wait = wait
+        self.load = load
+    }
+}
+
+public struct HeartbeatResponse: Codable, Sendable, Equatable {
+    public var acknowledged: [Int]
+    public var commands: [AgentCommand]
+    public init(acknowledged: [Int], commands: [AgentCommand]) {
+        self.acknowledged = acknowledged
+        self.commands = commands
+    }
+}

@@ -1,0 +1,61 @@
+import ChessAPI
+import Foundation
+
+/// Checks agents' signed requests (`RequestSigning`): the HMAC with the cluster key, a
+/// timestamp within the window, and a nonce not seen within it.
+final class AgentAuthenticator: @unchecked Sendable {
+    private let key: [UInt8]?
+    private let keyProblem: String
+    private let lock = NSLock()
+    private var seen: [String: Int] = [:]
+    private var lastPrune = 0
+
+    init(keyFile: String?) {
+        guard let keyFile else {
+            key = nil
+            keyProblem = "no key_file is configured: agents cannot authenticate"
+            return
+        }
+        do {
+            key = try RequestSigning.loadKey(path: keyFile)
+            keyProblem = ""
+        } catch {
+            key = nil
+            keyProblem = "\(error)"
+        }
+    }
+
+    var problem: String? { key == nil ? keyProblem : nil }
+
+    /// The agent name the request is signed for.
+    func verify(_ request: HTTPRequest, now: Int) throws(APIError) -> String {
+        guard let key else { throw .unauthorized(keyProblem) }
+        guard let auth = request.header("authorization"), auth.hasPrefix(RequestSigning.scheme + " ") else {
+            throw .unauthorized("missing Authorization: \(RequestSigning.scheme) AGENT:SIGNATURE")
+        }
+        let credential = auth.dropFirst(RequestSigning.scheme.count + 1)
+        guard let colon = credential.lastIndex(of: ":"), let mac = Hex.decode(String(credential[credential.index(after: colon)...])) else {
+            throw .unauthorized("malformed Authorization header")
+        }
+        let agent = String(credential[..<colon])
+        guard let ts = request.header("x-chess-timestamp").flatMap(Int.init), let nonce = request.header("x-chess-nonce"),
+              !nonce.isEmpty, nonce.count <= 128 else {
+            throw .unauthorized("missing X-Chess-Timestamp or X-Chess-Nonce")
+        }
+        guard abs(now - ts) <= RequestSigning.window else {
+            throw .unauthorized("request timestamp is \(now - ts)s off the controller's clock (window \(RequestSigning.window)s): check NTP")
+        }
+        let expected = HMACSHA256.authenticate(
+            RequestSigning.canonical(method: request.method, target: request.target, timestamp: ts, nonce: nonce, body: request.body), key: key)
+        guard HMACSHA256.equal(expected, mac) else { throw .unauthorized("bad signature: is the agent using this cluster's key?") }
+        lock.lock()
+        defer { lock.unlock() }
+        if now - lastPrune > 60 {
+            seen = seen.filter { now - $0.value <= 2 * RequestSigning.window }
+            lastPrune = now
+        }
+        guard seen[nonce] == nil else { throw .unauthorized("replayed request (nonce already used)") }
+        seen[nonce] = ts
+        return agent
+    }
+}

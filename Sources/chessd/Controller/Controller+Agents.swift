@@ -1,0 +1,258 @@
+import ChessAPI
+import Foundation
+import SchedulerCore
+
+/// The controller's side of the agent protocol: registration, heartbeats, completions, and the
+/// commands that carry out decisions (launch, terminate).
+extension Controller {
+    /// Registers an agent's nodes: their probed topology becomes the controller's view of them,
+    /// unless it falls short of the configuration, which drains the node with the reason.
+    func register(_ registration: AgentRegistration) -> AgentRegistrationResponse {
+        let now = Controller.now()
+        var changed: [JobRecord] = []
+        var events: [(JobID, JobState, String)] = []
+        var results: [NodeRegistrationResult] = []
+        var nodeWrites: [(String, NodeStatus)] = []
+        lock.lock()
+        var cluster = index.cluster
+        for report in registration.nodes {
+            guard let i = index.nodeByName[report.name] else {
+                results.append(NodeRegistrationResult(name: report.name, state: "unknown",
+                                                      reason: "not in the controller's configuration; add it under [[nodes]]"))
+                continue
+            }
+            let configured = configuredTopology[report.name] ?? cluster.nodes[i].topology
+            var status = nodes[report.name]!
+            status.registered = true
+            status.lastHeartbeat = now
+            status.agent = registration.agent
+            status.hcas = report.topology.hcas
+            if let mismatch = NodeTopologyCheck.mismatch(reported: report.topology, configured: configured) {
+                status.adminState = .drain
+                status.reason = mismatch
+                status.adminSet = false
+                status.drainedByRegistration = true
+            } else {
+                cluster.nodes[i].topology = NodeTopologyCheck.merge(reported: report.topology, configured: configured)
+                if !status.adminSet {
+                    status.adminState = .up
+                    status.reason = nil
+                    status.drainedByRegistration = false
+                }
+            }
+            nodes[report.name] = status
+            nodeWrites.append((report.name, status))
+            results.append(NodeRegistrationResult(name: report.name, state: status.adminState.rawValue, reason: status.reason))
+        }
+        if cluster != index.cluster { index = ClusterIndex(cluster) }
+
+        let acknowledged = applyCompletionsLocked(registration.completions, now: now, changed: &changed, events: &events)
+        // Jobs this agent should be running but does not know: their launch was lost.
+        let known = Set(registration.running).union(registration.completions.map(\.job))
+        for (id, r) in records where r.job.state.isActive && !known.contains(id) {
+            guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.agent == registration.agent else { continue }
+            requeueLocked(id, reason: "launch lost: the agent on \(first) does not run it", now: now, changed: &changed, events: &events)
+        }
+        let terminate = registration.running.filter { id in !(records[id]?.job.state.isActive ?? false) }
+        lock.unlock()
+        persist(changed: changed, events: events, nodes: nodeWrites, now: now)
+        logger.info("agent registered", metadata: ["agent": "\(registration.agent)",
+                                                   "nodes": "\(HostList.compress(registration.nodes.map(\.name)))"])
+        requestPass()
+        return AgentRegistrationResponse(heartbeatInterval: max(configuration.heartbeatTimeout / 3, 1), nodes: results,
+                                         acknowledged: acknowledged, terminate: terminate)
+    }
+
+    /// A heartbeat: the agent's nodes are alive; completions are recorded, then acknowledged.
+    func heartbeat(_ beat: AgentHeartbeat, respond: @escaping @Sendable (Result<HeartbeatResponse, APIError>) -> Void) {
+        let now = Controller.now()
+        var changed: [JobRecord] = []
+        var events: [(JobID, JobState, String)] = []
+        lock.lock()
+        let owned = nodes.filter { $0.value.agent == beat.agent && $0.value.registered }.map(\.key)
+        guard !owned.isEmpty else {
+            lock.unlock()
+            return respond(.failure(APIError(status: 409, code: "not_registered",
+                                             message: "agent \(beat.agent) has no registered nodes: register first")))
+        }
+        for name in owned { nodes[name]!.lastHeartbeat = now }
+        let acknowledged = applyCompletionsLocked(beat.completions, now: now, changed: &changed, events: &events)
+        lock.unlock()
+        if !changed.isEmpty || !events.isEmpty {
+            persist(changed: changed, events: events, nodes: [], now: now)
+            requestPass()
+        }
+        let wait = min(max(beat.wait ?? 0, 0), 60)
+        agentLinks.collect(for: beat.agent, wait: beat.completions.isEmpty ? wait : 0) { commands in
+            respond(.success(HeartbeatResponse(acknowledged: acknowledged, commands: commands)))
+        }
+    }
+
+    /// Records completions of live jobs; returns the ids the agent may forget (all of them:
+    /// a completion for a job that already ended is acknowledged and ignored).
+    func applyCompletionsLocked(_ completions: [JobCompletion], now: Int, changed: inout [JobRecord],
+                                events: inout [(JobID, JobState, String)]) -> [Int] {
+        for c in completions {
+            guard let r = records[c.job], r.job.state.isActive else { continue }
+            let state = JobState(rawValue: c.state) ?? (c.exitCode == 0 ? .completed : .failed)
+            records[c.job]!.usage = JobUsage(cpuSeconds: c.cpuSeconds, maxRSSMB: c.maxRSSMB, gpuSeconds: c.gpuSeconds)
+            if state == .nodeFail {
+                requeueLocked(c.job, reason: c.reason ?? "launch failed", now: now, changed: &changed, events: &events)
+                continue
+            }
+            let reason = c.reason ?? (state == .completed ? "exited with 0" : "exit code \(c.exitCode)" + (c.signal.map { ", signal \($0)" } ?? ""))
+            finishLocked(c.job, state: state, exitCode: c.exitCode, reason: reason, now: c.endTime, changed: &changed,
+                         events: &events, notifyAgent: false)
+        }
+        return completions.map(\.job)
+    }
+
+    /// Puts an active job back in the queue (node failure, lost launch): Slurm's requeue.
+    func requeueLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
+        guard var r = records[id] else { return }
+        events.append((id, .nodeFail, reason))
+        r.job.state = .pending
+        r.job.allocation = nil
+        r.job.startTime = nil
+        r.job.preemptionPending = false
+        r.job.suspendedByPreemption = false
+        r.requeueCount += 1
+        records[id] = r
+        preemptionDeadlines[id] = nil
+        changed.append(r)
+        events.append((id, .pending, "requeued"))
+    }
+
+    /// Nodes whose agent has been silent past the timeout go DOWN; their jobs are requeued.
+    func checkHeartbeatsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)],
+                               nodeWrites: inout [(String, NodeStatus)]) {
+        let timeout = configuration.heartbeatTimeout
+        var lost = Set<String>()
+        for (name, s) in nodes {
+            // After a restart, nodes get one timeout to register again before their jobs are given up.
+            let last = s.lastHeartbeat ?? (s.registered ? nil : startedAt)
+            guard let last, now - last > timeout else { continue }
+            if s.registered || records.values.contains(where: { $0.job.state.isActive && $0.job.allocation?.nodeNames.contains(name) == true }) {
+                lost.insert(name)
+            }
+        }
+        guard !lost.isEmpty else { return }
+        for name in lost.sorted() {
+            var s = nodes[name]!
+            if s.registered {
+                s.registered = false
+                if !s.adminSet {
+                    s.adminState = .down
+                    s.reason = "Not responding: no heartbeat for more than \(timeout)s"
+                }
+                nodes[name] = s
+                nodeWrites.append((name, s))
+                logger.warning("node not responding", metadata: ["node": "\(name)"])
+            }
+        }
+        for (id, r) in records where r.job.state.isActive {
+            guard let names = r.job.allocation?.nodeNames, let down = names.first(where: lost.contains) else { continue }
+            requeueLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
+        }
+    }
+
+    /// Writes changed jobs, events and node states in one transaction and waits for it.
+    func persist(changed: [JobRecord], events: [(JobID, JobState, String)], nodes nodeWrites: [(String, NodeStatus)], now: Int) {
+        guard !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty else { return }
+        do {
+            try store.writeAndWait { db in
+                for r in changed { try JobTable.save(r, in: db) }
+                for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
+                for (name, s) in nodeWrites { try NodeTable.save(name, s, in: db) }
+            }
+        } catch {
+            logger.error("state not stored", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sends what committed decisions call for: launches of started jobs (with their scripts)
+    /// and terminations of jobs ended by the controller.
+    func dispatchCommands() {
+        lock.lock()
+        let launches = pendingLaunches
+        let terminations = pendingTerminations
+        pendingLaunches.removeAll()
+        pendingTerminations.removeAll()
+        var commands: [(String, AgentCommand)] = []
+        var needScripts: [(String, JobRecord)] = []
+        for id in launches {
+            guard let r = records[id], r.job.state.isActive, let a = r.job.allocation,
+                  let agent = nodes[a.nodes[0].node]?.agent else { continue }
+            needScripts.append((agent, r))
+        }
+        for t in terminations {
+            guard let agent = nodes[t.node]?.agent else { continue }
+            commands.append((agent, AgentCommand(kind: "terminate", job: t.job, launch: nil, signal: "TERM", grace: 30, reason: t.reason)))
+        }
+        let cluster = index.cluster
+        lock.unlock()
+        for (agent, r) in needScripts {
+            let script = (try? store.read { db in try JobTable.script(r.id, in: db) }) ?? nil
+            commands.append((agent, AgentCommand(kind: "launch", job: r.id, launch: Controller.launch(for: r, script: script ?? "", cluster: cluster),
+                                                 signal: nil, grace: nil, reason: nil)))
+        }
+        for (agent, command) in commands { agentLinks.send(command, to: agent) }
+    }
+
+    static func launch(for r: JobRecord, script: String, cluster: Cluster) -> JobLaunch {
+        let a = r.job.allocation!
+        let parts = a.nodes.map { JobLaunch.NodePart(node: $0.node, cores: $0.cores, memoryMB: $0.memoryMB, numa: $0.numaDomains, gpus: $0.gpus) }
+        let tasksPerNode = max(a.nodes.first.map { $0.cores.count / max(r.job.request.cpusPerTask, 1) } ?? 1, 1)
+        return JobLaunch(job: r.id, arrayJobID: r.job.arrayJobID, arrayTaskID: r.job.arrayTaskIndex, name: r.job.name,
+                         user: r.job.user, uid: r.uid, gid: r.gid, account: r.job.account, partition: r.job.partition,
+                         script: script, workdir: r.workdir, output: r.output, error: r.error, environment: r.environment ?? [:],
+                         timeLimit: r.job.request.timeLimit, nodeList: HostList.compress(a.nodeNames), nodes: parts,
+                         tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask)
+    }
+}
+
+/// What the agent measured for a job.
+struct JobUsage: Codable, Sendable, Hashable {
+    var cpuSeconds: Int
+    var maxRSSMB: Int
+    var gpuSeconds: Int
+}
+
+/// Compares a probed topology with the configured one.
+enum NodeTopologyCheck {
+    /// Why the node falls short of its configuration, or nil when it does not.
+    static func mismatch(reported: AgentTopology, configured: NodeTopology) -> String? {
+        let cores = reported.numa.reduce(0) { $0 + $1.cores.count }
+        let memory = reported.numa.reduce(0) { $0 + $1.memoryMB }
+        if cores < configured.coreCount { return "Low core count (\(cores) < \(configured.coreCount) configured)" }
+        if memory < configured.memoryMB { return "Low RealMemory (\(memory) < \(configured.memoryMB) MiB configured)" }
+        if reported.gpus.count < configured.gpus.count {
+            return "GPU count mismatch (\(reported.gpus.count) < \(configured.gpus.count) configured)"
+        }
+        let configuredTypes = configured.gpuTypes
+        if !configuredTypes.isEmpty, let other = reported.gpus.first(where: { !configuredTypes.contains($0.type) }) {
+            return "GPU type mismatch (\(other.type), configured \(configuredTypes.sorted().joined(separator: ",")))"
+        }
+        return nil
+    }
+
+    /// The probed layout (which cores and GPUs sit in which NUMA domain), with the configured
+    /// amounts: extra cores, memory and GPUs beyond the configuration are not scheduled, as in
+    /// Slurm, so that a site can keep some for the system.
+    static func merge(reported: AgentTopology, configured: NodeTopology) -> NodeTopology {
+        var remainingCores = configured.coreCount
+        let totalMemory = max(reported.numa.reduce(0) { $0 + $1.memoryMB }, 1)
+        var domains: [NUMADomain] = []
+        var memoryLeft = configured.memoryMB
+        for (i, d) in reported.numa.enumerated() {
+            let cores = Array(d.cores.prefix(remainingCores))
+            remainingCores -= cores.count
+            let memory = i == reported.numa.count - 1 ? memoryLeft : configured.memoryMB * d.memoryMB / totalMemory
+            memoryLeft -= memory
+            domains.append(NUMADomain(id: d.id, cores: cores, memoryMB: memory))
+        }
+        let gpus = reported.gpus.prefix(configured.gpus.count).map { GPUDevice(index: $0.index, type: $0.type, numaDomain: $0.numa) }
+        return NodeTopology(sockets: reported.sockets, numaDomains: domains, gpus: Array(gpus),
+                            threadsPerCore: reported.threadsPerCore, leafSwitch: configured.leafSwitch)
+    }
+}

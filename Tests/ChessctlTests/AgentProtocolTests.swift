@@ -1,0 +1,177 @@
+import ChessAPI
+import Foundation
+import Testing
+
+/// An agent as chessd sees it: anything that speaks the protocol over TCP with the cluster key.
+/// These tests play the agent by hand, so they check the controller's side alone.
+final class ProtocolAgent: @unchecked Sendable {
+    let name: String
+    let client: ControllerClient
+
+    init(name: String, cluster: TestCluster, key: [UInt8]? = nil) {
+        self.name = name
+        let key = key ?? cluster.key
+        client = ControllerClient(tcp: HostPort(cluster.listen!)!) { method, target, body in
+            RequestSigning.headers(agent: name, key: key, method: method, target: target, body: body)
+        }
+    }
+
+    static func topology(sockets: Int, coresPerSocket: Int, memoryMB: Int, gpus: Int = 0, type: String = "a100") -> AgentTopology {
+        AgentTopology(sockets: sockets, threadsPerCore: 2,
+                      numa: (0..<sockets).map { s in
+                          .init(id: s, cores: Array(s * coresPerSocket..<(s + 1) * coresPerSocket), memoryMB: memoryMB / sockets)
+                      },
+                      gpus: (0..<gpus).map { .init(index: $0, type: type, numa: $0 % sockets) },
+                      hcas: ["mlx5_0 port 1 ACTIVE InfiniBand 200 Gb/s"])
+    }
+
+    func register(_ nodes: [AgentNodeReport], running: [Int] = []) throws -> AgentRegistrationResponse {
+        try client.post("/v1/agent/register", AgentRegistration(agent: name, version: "test", nodes: nodes, running: running),
+                        as: AgentRegistrationResponse.self)
+    }
+
+    func heartbeat(_ completions: [JobCompletion] = [], wait: Int = 0) throws -> HeartbeatResponse {
+        try client.post("/v1/agent/heartbeat", AgentHeartbeat(agent: name, completions: completions, wait: wait),
+                        as: HeartbeatResponse.self)
+    }
+
+    /// Heartbeats (bounded) until a command comes back.
+    func nextCommands(within seconds: Double = 10) throws -> [AgentCommand] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let r = try heartbeat(wait: 2)
+            if !r.commands.isEmpty { return r.commands }
+        }
+        return []
+    }
+}
+
+@Suite("chessd's side of the agent protocol", .serialized)
+struct AgentProtocolTests {
+    let cpuNodes = ["n01", "n02", "n03", "n04"].map {
+        AgentNodeReport(name: $0, topology: ProtocolAgent.topology(sockets: 2, coresPerSocket: 4, memoryMB: 16384))
+    }
+
+    func job(_ cluster: TestCluster, _ id: String) throws -> [String: Any] {
+        let r = try cluster.ctl(["show", "job", id, "--json"])
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+    }
+
+    func waitFor(_ what: String, within seconds: Double = 15, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(100_000)
+        }
+        Issue.record("timed out waiting for \(what)")
+    }
+
+    @Test func registrationLaunchCompletionAndAccounting() throws {
+        let cluster = try TestCluster(withAgents: true)
+        try cluster.start()
+        let agent = ProtocolAgent(name: "host1", cluster: cluster)
+        // g01 is configured with two GPUs; the probe finds one: drained, with the reason.
+        let gpuNode = AgentNodeReport(name: "g01", topology: ProtocolAgent.topology(sockets: 2, coresPerSocket: 8, memoryMB: 65536, gpus: 1))
+        let reg = try agent.register(cpuNodes + [gpuNode, AgentNodeReport(name: "stranger", topology: cpuNodes[0].topology)])
+        #expect(reg.nodes.first { $0.name == "n01" }?.state == "up")
+        #expect(reg.nodes.first { $0.name == "g01" }?.reason == "GPU count mismatch (1 < 2 configured)")
+        #expect(reg.nodes.first { $0.name == "stranger" }?.state == "unknown")
+        let nodes = try cluster.ctl(["nodes"])
+        #expect(nodes.stdout.contains("batch      4      idle   n[01-04]"), "\(nodes.stdout)")
+        let node = try cluster.ctl(["show", "node", "n01", "--json"])
+        let n = try #require(try JSONSerialization.jsonObject(with: Data(node.stdout.utf8)) as? [String: Any])
+        #expect(n["cpus"] as? Int == 16)
+        #expect((n["hcas"] as? [String])?.count == 1)
+
+        let path = cluster.directory.appendingPathComponent("two.sh").path
+        try "#!/bin/sh\n#SBATCH -n 2 -J two\necho two\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try cluster.ctl(["submit", path]).status == 0)
+        let commands = try agent.nextCommands()
+        let launch = try #require(commands.first?.launch, "\(commands)")
+        #expect(commands.first?.kind == "launch")
+        #expect(launch.job == 1)
+        #expect(launch.name == "two")
+        #expect(launch.script.contains("echo two"))
+        #expect(launch.nodes.count == 1)
+        #expect(launch.nodes[0].cores.count == 2)
+        #expect(launch.nodes[0].numa == [0])
+        #expect(launch.timeLimit == 3600)
+        #expect(try job(cluster, "1")["state"] as? String == "RUNNING")
+
+        let done = try agent.heartbeat([JobCompletion(job: 1, state: "COMPLETED", exitCode: 0, endTime: Int(Date().timeIntervalSince1970),
+                                                      cpuSeconds: 3, maxRSSMB: 12)])
+        #expect(done.acknowledged == [1])
+        try waitFor("job 1 to complete") { try job(cluster, "1")["state"] as? String == "COMPLETED" }
+        #expect(try job(cluster, "1")["exit_code"] as? Int == 0)
+
+        // A failing job, and a job that needed it to succeed.
+        #expect(try cluster.ctl(["submit", "--wrap", "exit 3"]).status == 0)
+        let failing = try #require(try agent.nextCommands().first?.launch)
+        #expect(try cluster.ctl(["submit", "-d", "afterok:\(failing.job)", "--wrap", "true"]).status == 0)
+        _ = try agent.heartbeat([JobCompletion(job: failing.job, state: "FAILED", exitCode: 3, endTime: Int(Date().timeIntervalSince1970))])
+        try waitFor("the dependent job to give up") {
+            try job(cluster, "\(failing.job + 1)")["reason"] as? String == "DependencyNeverSatisfied"
+        }
+        #expect(try job(cluster, "\(failing.job)")["state"] as? String == "FAILED")
+
+        // Cancelling a running job sends the agent a terminate.
+        #expect(try cluster.ctl(["submit", "--wrap", "sleep 600"]).status == 0)
+        let running = try #require(try agent.nextCommands().first?.launch)
+        #expect(try cluster.ctl(["cancel", "\(running.job)"]).status == 0)
+        let stop = try agent.nextCommands()
+        #expect(stop.first?.kind == "terminate")
+        #expect(stop.first?.job == running.job)
+    }
+
+    @Test func unsignedForgedAndReplayedRequestsAreRefused() throws {
+        let cluster = try TestCluster(withAgents: true)
+        try cluster.start()
+        let wrongKey = ProtocolAgent(name: "host1", cluster: cluster, key: Array(repeating: 7, count: 32))
+        #expect(throws: ControllerClient.Failure.self) { try wrongKey.register(cpuNodes) }
+        do {
+            _ = try wrongKey.register(cpuNodes)
+        } catch let e as ControllerClient.Failure {
+            #expect(e.status == 401)
+            #expect(e.description.contains("bad signature"))
+        }
+        // The same signed request twice: the second is a replay.
+        let key = cluster.key
+        let body = Array(WireJSON.encode(AgentRegistration(agent: "host1", version: "t", nodes: cpuNodes)))
+        let headers = RequestSigning.headers(agent: "host1", key: key, method: "POST", target: "/v1/agent/register", body: body)
+        let replayer = ControllerClient(tcp: HostPort(cluster.listen!)!) { _, _, _ in headers }
+        #expect(throws: Never.self) { try replayer.request("POST", "/v1/agent/register", body: Data(body)) }
+        do {
+            try replayer.request("POST", "/v1/agent/register", body: Data(body))
+            Issue.record("replay accepted")
+        } catch let e as ControllerClient.Failure {
+            #expect(e.description.contains("replayed"))
+        }
+        // Signed as one agent, claiming to be another.
+        let liar = ProtocolAgent(name: "host2", cluster: cluster)
+        do {
+            _ = try liar.client.post("/v1/agent/register", AgentRegistration(agent: "host1", version: "t", nodes: cpuNodes),
+                                     as: AgentRegistrationResponse.self)
+            Issue.record("impersonation accepted")
+        } catch let e as ControllerClient.Failure {
+            #expect(e.status == 403)
+        }
+    }
+
+    @Test func aSilentAgentsNodesGoDownAndTheirJobsAreRequeued() throws {
+        let cluster = try TestCluster(withAgents: true)
+        try cluster.start()
+        let agent = ProtocolAgent(name: "host1", cluster: cluster)
+        _ = try agent.register(cpuNodes)
+        #expect(try cluster.ctl(["submit", "--wrap", "sleep 600"]).status == 0)
+        #expect(try agent.nextCommands().first?.kind == "launch")
+        // No more heartbeats: after the 3 s timeout the nodes are DOWN and the job waits again.
+        try waitFor("the nodes to go down") {
+            let r = try cluster.ctl(["nodes", "-R"])
+            return r.stdout.contains("Not responding: no heartbeat")
+        }
+        try waitFor("the job to be requeued") { try job(cluster, "1")["state"] as? String == "PENDING" }
+        // The agent comes back: the job starts again.
+        _ = try agent.register(cpuNodes)
+        #expect(try agent.nextCommands().first?.launch?.job == 1)
+    }
+}
