@@ -8,6 +8,6 @@ struct ChessCtl: ParsableCommand {
         abstract: "Control and query a CHESS cluster, and replay workloads offline.",
         version: "0.1.0",
         subcommands: [Submit.self, Queue.self, Show.self, Cancel.self, Hold.self, Release.self, Nodes.self,
-                      NodeCommand.self, Ping.self, Simulate.self]
+                      NodeCommand.self, Acct.self, Ping.self, Simulate.self]
     )
 }

@@ -121,6 +121,26 @@ struct AgentProtocolTests {
         let stop = try agent.nextCommands()
         #expect(stop.first?.kind == "terminate")
         #expect(stop.first?.job == running.job)
+
+        // Accounting: one record per job, with what the agent measured.
+        let acct = try cluster.ctl(["acct", "-a", "--json"])
+        let records = try #require((try JSONSerialization.jsonObject(with: Data(acct.stdout.utf8)) as? [String: Any])?["records"] as? [[String: Any]], "\(acct.stderr)")
+        #expect(records.map { $0["state"] as? String } == ["COMPLETED", "FAILED", "PENDING", "CANCELLED"])
+        let first = records[0]
+        #expect(first["id"] as? Int == 1)
+        #expect(first["user"] as? String != nil)
+        #expect(first["partition"] as? String == "batch")
+        #expect(first["alloc_cpus"] as? Int == 2)
+        #expect(first["cpu_seconds"] as? Int == 3)
+        #expect(first["max_rss_mb"] as? Int == 12)
+        #expect(first["node_list"] as? String == "n01")
+        let parsable = try cluster.ctl(["acct", "-a", "-P", "-o", "jobid,state,exitcode,alloccpus", "-s", "F,CD"])
+        #expect(parsable.stdout == "JobID|State|ExitCode|AllocCPUS\n1|COMPLETED|0:0|2\n\(failing.job)|FAILED|3:0|1\n", "\(parsable.stdout)\(parsable.stderr)")
+        let window = try cluster.ctl(["acct", "-a", "-S", "now-1days", "-E", "now-12hours", "-n", "-P"])
+        #expect(window.stdout.isEmpty, "\(window.stdout)")
+        let badTime = try cluster.ctl(["acct", "-S", "yesterdayish"])
+        #expect(badTime.status == 1)
+        #expect(badTime.stderr.contains("--starttime"))
     }
 
     @Test func unsignedForgedAndReplayedRequestsAreRefused() throws {

@@ -304,10 +304,15 @@ public enum BatchOptions {
         }
     }
 
-    /// `--begin`: `now+60` (seconds), `now+2hours`, `16:00`, `2026-12-01T08:00[:00]`, or Unix time.
-    static func beginTime(_ v: String, now: Int) throws -> Int {
+    /// `--begin`: `now+60` (seconds), `now+2hours`, `now-1day`, `16:00`, `2026-12-01T08:00[:00]`,
+    /// or Unix time. Also the time syntax of `acct --starttime/--endtime`.
+    public static func beginTime(_ v: String, now: Int) throws -> Int {
         let lower = v.lowercased()
         if lower == "now" { return now }
+        if lower.hasPrefix("now-") {
+            let back = try beginTime("now+" + lower.dropFirst(4), now: now) - now
+            return now - back
+        }
         if lower.hasPrefix("now+") {
             let rest = lower.dropFirst(4)
             let digits = rest.prefix { $0.isNumber }

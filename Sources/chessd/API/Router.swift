@@ -70,20 +70,8 @@ struct Router: HTTPHandler {
             var filter = Controller.QueueFilter()
             filter.users = list(request.query["user"])
             filter.partitions = list(request.query["partition"])
-            if let s = list(request.query["state"]) {
-                filter.states = Set(try s.map { name -> JobState in
-                    guard let st = JobState.lookup(name) else {
-                        throw APIError.badRequest("unknown state '\(name)'; states: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    return st
-                })
-            }
-            if let ids = list(request.query["id"]) {
-                filter.ids = Set(try ids.map { t -> JobID in
-                    guard let id = Int(t), id > 0 else { throw APIError.badRequest("'\(t)' is not a job id") }
-                    return id
-                })
-            }
+            if let s = list(request.query["state"]) { filter.states = Set(try s.map(jobState)) }
+            if let ids = list(request.query["id"]) { filter.ids = Set(try ids.map(jobID)) }
             respond(.json(JobList(jobs: controller.queue(filter))))
 
         case ("GET", "jobs", 2):
@@ -99,6 +87,21 @@ struct Router: HTTPHandler {
                 case .failure(let e): respond(e.response)
                 }
             }
+
+        case ("GET", "accounting", 1):
+            let now = Controller.now()
+            func time(_ key: String, _ fallback: Int) throws -> Int {
+                guard let v = request.query[key], !v.isEmpty else { return fallback }
+                guard let t = Int(v) else { throw APIError.badRequest("\(key) must be Unix seconds, got '\(v)'") }
+                return t
+            }
+            var q = Controller.AccountingQuery(start: try time("start", 0), end: try time("end", now))
+            q.users = list(request.query["user"])
+            q.accounts = list(request.query["account"])
+            q.partitions = list(request.query["partition"])
+            if let s = list(request.query["state"]) { q.states = Set(try s.map(jobState)) }
+            if let ids = list(request.query["id"]) { q.ids = Set(try ids.map(jobID)) }
+            respond(.json(AccountingList(records: try controller.accounting(q))))
 
         case ("GET", "nodes", 1):
             respond(.json(NodeList(nodes: controller.nodeInfos())))
@@ -146,6 +149,18 @@ struct Router: HTTPHandler {
         } catch {
             throw APIError.badRequest("invalid request body: \(WireJSON.describe(error))")
         }
+    }
+
+    private func jobState(_ name: String) throws -> JobState {
+        guard let st = JobState.lookup(name) else {
+            throw APIError.badRequest("unknown state '\(name)'; states: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return st
+    }
+
+    private func jobID(_ text: String) throws -> JobID {
+        guard let id = Int(text), id > 0 else { throw APIError.badRequest("'\(text)' is not a job id") }
+        return id
     }
 
     private func reference(_ text: String) throws -> JobReference {

@@ -1,0 +1,121 @@
+import ArgumentParser
+import ChessAPI
+import Foundation
+
+/// `chessctl acct`: sacct — accounting records in a time window.
+struct Acct: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show accounting records of jobs (sacct).",
+        discussion: """
+            By default: your own jobs since midnight. Times: YYYY-MM-DD[THH:MM[:SS]], HH:MM, now, \
+            now-7days, or Unix seconds. Columns for --format: \(Acct.columns.keys.sorted().joined(separator: ",")).
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(name: [.customShort("S"), .long], help: "Start of the window (default: midnight today).") var starttime: String?
+    @Option(name: [.customShort("E"), .long], help: "End of the window (default: now).") var endtime: String?
+    @Option(name: [.short, .long], help: "Only these users (comma-separated).") var user: String?
+    @Flag(name: [.customShort("a"), .customLong("allusers")], help: "All users' jobs.") var allUsers = false
+    @Option(name: [.customShort("A"), .long], help: "Only these accounts.") var accounts: String?
+    @Option(name: [.customShort("r"), .long], help: "Only these partitions.") var partition: String?
+    @Option(name: [.short, .long], help: "Only these states (COMPLETED,FAILED or CD,F).") var state: String?
+    @Option(name: [.short, .long], help: "Only these job ids (an array id includes its tasks).") var jobs: String?
+    @Option(name: [.customShort("o"), .long], help: "Columns, comma-separated.") var format: String?
+    @Flag(name: [.customShort("p"), .customLong("parsable")], help: "Fields separated by |, with a trailing |.") var parsable = false
+    @Flag(name: [.customShort("P"), .customLong("parsable2")], help: "Fields separated by |, no trailing |.") var parsable2 = false
+    @Flag(name: [.customShort("n"), .customLong("noheader")], help: "No header line.") var noHeader = false
+    @Flag(help: "Print the records as JSON.") var json = false
+
+    static let columns: [String: String] = [
+        "jobid": "JobID", "jobname": "JobName", "user": "User", "account": "Account", "partition": "Partition",
+        "qos": "QOS", "state": "State", "exitcode": "ExitCode", "submit": "Submit", "eligible": "Eligible",
+        "start": "Start", "end": "End", "elapsed": "Elapsed", "timelimit": "Timelimit", "alloccpus": "AllocCPUS",
+        "allocnodes": "AllocNodes", "allocgpus": "AllocGPUS", "reqmem": "AllocMem", "nodelist": "NodeList",
+        "totalcpu": "TotalCPU", "maxrss": "MaxRSS", "gpuseconds": "GPUSeconds", "reason": "Reason", "requeues": "Requeues",
+    ]
+    static let defaultColumns = ["jobid", "jobname", "partition", "account", "alloccpus", "state", "exitcode"]
+
+    func run() throws {
+        let now = Int(Date().timeIntervalSince1970)
+        func time(_ text: String?, _ option: String, _ fallback: Int) throws -> Int {
+            guard let text else { return fallback }
+            do { return try BatchOptions.beginTime(text, now: now) } catch let e as BatchOptions.Error {
+                throw CLIError(e.description.replacingOccurrences(of: "--begin", with: option))
+            }
+        }
+        let midnight = Int(Calendar.current.startOfDay(for: Date()).timeIntervalSince1970)
+        // Given job ids, the window opens wide, as sacct does.
+        let start = try time(starttime, "--starttime", jobs == nil ? midnight : 0)
+        let end = try time(endtime, "--endtime", now)
+        guard end >= start else { throw CLIError("--endtime is before --starttime") }
+        var query = ["start=\(start)", "end=\(end)"]
+        if let user {
+            query.append("user=\(user)")
+        } else if !allUsers {
+            query.append("user=\(ProcessInfo.processInfo.environment["USER"] ?? NSUserName())")
+        }
+        if let accounts { query.append("account=\(accounts)") }
+        if let partition { query.append("partition=\(partition)") }
+        if let state { query.append("state=\(state)") }
+        if let jobs { query.append("id=\(jobs.split(separator: ",").map { $0.split(separator: "_")[0] }.joined(separator: ","))") }
+        let target = "/v1/accounting?" + query.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
+        let client = connection.client()
+        let data = try withController { try client.request("GET", target) }
+        if json {
+            FileHandle.standardOutput.write(data)
+            print()
+            return
+        }
+        let list = try WireJSON.decode(AccountingList.self, from: data)
+        let names = try format.map { f in
+            try f.split(separator: ",").map { c -> String in
+                let key = c.lowercased()
+                guard Acct.columns[key] != nil else {
+                    throw CLIError("unknown column '\(c)'; columns: \(Acct.columns.keys.sorted().joined(separator: ","))")
+                }
+                return key
+            }
+        } ?? Acct.defaultColumns
+        let rows = list.records.map { r in names.map { Acct.cell($0, r) } }
+        if parsable || parsable2 {
+            var out = ""
+            let tail = parsable ? "|" : ""
+            if !noHeader { out += names.map { Acct.columns[$0]! }.joined(separator: "|") + tail + "\n" }
+            for row in rows { out += row.joined(separator: "|") + tail + "\n" }
+            FileHandle.standardOutput.write(Data(out.utf8))
+        } else {
+            Table.print(noHeader ? names.map { _ in "" } : names.map { Acct.columns[$0]! }, rows)
+        }
+    }
+
+    static func cell(_ column: String, _ r: AccountingRecord) -> String {
+        switch column {
+        case "jobid": return r.jobID
+        case "jobname": return r.name
+        case "user": return r.user
+        case "account": return r.account
+        case "partition": return r.partition
+        case "qos": return r.qos
+        case "state": return r.state
+        case "exitcode": return r.exitCode.map { "\($0):0" } ?? ""
+        case "submit": return Time.timestamp(r.submitTime)
+        case "eligible": return r.eligibleTime.map { Time.timestamp($0) } ?? "Unknown"
+        case "start": return r.startTime.map { Time.timestamp($0) } ?? "Unknown"
+        case "end": return r.endTime.map { Time.timestamp($0) } ?? "Unknown"
+        case "elapsed": return Time.duration(r.elapsed)
+        case "timelimit": return Time.duration(r.timeLimit)
+        case "alloccpus": return "\(r.allocCPUs)"
+        case "allocnodes": return "\(r.allocNodes)"
+        case "allocgpus": return "\(r.allocGPUs)"
+        case "reqmem": return "\(r.allocMemoryMB)M"
+        case "nodelist": return r.nodeList ?? "None assigned"
+        case "totalcpu": return r.cpuSeconds.map { Time.duration($0) } ?? ""
+        case "maxrss": return r.maxRSSMB.map { "\($0)M" } ?? ""
+        case "gpuseconds": return r.gpuSeconds.map(String.init) ?? ""
+        case "reason": return r.reason ?? ""
+        case "requeues": return "\(r.requeues)"
+        default: return ""
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ChessAPI
+import Foundation
+import GRDB
+import SchedulerCore
+
+/// Accounting reads: every job row the store holds, finished or not, in a time window.
+extension Controller {
+    struct AccountingQuery {
+        /// Jobs that existed at some point in `[start, end]`.
+        var start: Int
+        var end: Int
+        var users: Set<String>?
+        var accounts: Set<String>?
+        var partitions: Set<String>?
+        var states: Set<JobState>?
+        var ids: Set<JobID>?
+    }
+
+    func accounting(_ q: AccountingQuery) throws(APIError) -> [AccountingRecord] {
+        let rows: [JobRecord]
+        do {
+            rows = try store.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT record FROM jobs WHERE submit_time <= ? AND (end_time IS NULL OR end_time >= ?) ORDER BY id
+                    """, arguments: [q.end, q.start]).map(JobTable.decode)
+            }
+        } catch {
+            throw .internal("reading accounting: \(error)")
+        }
+        lock.lock()
+        let index = self.index
+        lock.unlock()
+        let now = Controller.now()
+        return rows.compactMap { r -> AccountingRecord? in
+            let j = r.job
+            // An array's own row stands for its tasks not yet started; once all have started, the tasks speak for it.
+            if let a = j.array, a.pending.isEmpty { return nil }
+            if let u = q.users, !u.contains(j.user) { return nil }
+            if let a = q.accounts, !a.contains(j.account) { return nil }
+            if let p = q.partitions, !p.contains(j.partition) { return nil }
+            if let s = q.states, !s.contains(j.state) { return nil }
+            if let ids = q.ids, !ids.contains(j.id), !(j.arrayJobID.map(ids.contains) ?? false) { return nil }
+            let tres = j.allocation?.tres ?? index.tres(of: j)
+            var rec = AccountingRecord(
+                id: j.id, jobID: r.displayID, name: j.name, user: j.user, account: j.account, partition: j.partition,
+                qos: j.qos, state: j.state.rawValue, submitTime: j.submitTime,
+                elapsed: j.startTime.map { (j.endTime ?? now) - $0 } ?? 0, allocCPUs: j.allocation == nil ? 0 : tres.cpus,
+                allocMemoryMB: j.allocation == nil ? 0 : tres.memoryMB, allocGPUs: j.allocation == nil ? 0 : tres.gpus,
+                allocNodes: j.allocation == nil ? 0 : tres.nodes, requeues: r.requeueCount)
+            rec.arrayJobID = j.arrayJobID
+            rec.arrayTaskID = j.arrayTaskIndex
+            rec.reason = j.state.isWaiting ? j.reason?.rawValue : r.endReason
+            rec.exitCode = r.exitCode
+            rec.eligibleTime = r.eligibleTime
+            rec.startTime = j.startTime
+            rec.endTime = j.endTime
+            rec.timeLimit = j.request.timeLimit
+            rec.nodeList = j.allocation.map { HostList.compress($0.nodeNames) }
+            rec.cpuSeconds = r.usage?.cpuSeconds
+            rec.maxRSSMB = r.usage?.maxRSSMB
+            rec.gpuSeconds = r.usage?.gpuSeconds
+            return rec
+        }
+    }
+}
