@@ -7,7 +7,8 @@ struct ChessCtl: ParsableCommand {
         commandName: "chessctl",
         abstract: "Control and query a CHESS cluster, and replay workloads offline.",
         version: "0.1.0",
-        subcommands: [Submit.self, Queue.self, Show.self, Cancel.self, Hold.self, Release.self, Nodes.self,
+        subcommands: [Submit.self, Queue.self, Show.self, Cancel.self, Hold.self, Release.self, Requeue.self,
+                      Suspend.self, Resume.self, Nodes.self,
                       NodeCommand.self, Acct.self, Ping.self, Simulate.self]
     )
 }

@@ -143,6 +143,30 @@ struct AgentProtocolTests {
         #expect(badTime.stderr.contains("--starttime"))
     }
 
+    @Test func suspendResumeAndRequeueReachTheAgent() throws {
+        let cluster = try TestCluster(withAgents: true)
+        try cluster.start()
+        let agent = ProtocolAgent(name: "host1", cluster: cluster)
+        _ = try agent.register(cpuNodes)
+        #expect(try cluster.ctl(["submit", "--wrap", "sleep 600"]).status == 0)
+        #expect(try agent.nextCommands().first?.kind == "launch")
+        #expect(try cluster.ctl(["suspend", "1"]).stdout == "Job 1 suspended\n")
+        #expect(try job(cluster, "1")["state"] as? String == "SUSPENDED")
+        #expect(try agent.nextCommands().map(\.kind) == ["suspend"])
+        let again = try cluster.ctl(["suspend", "1"])
+        #expect(again.stderr.contains("only RUNNING jobs can be suspended"))
+        #expect(try cluster.ctl(["resume", "1"]).status == 0)
+        #expect(try agent.nextCommands().map(\.kind) == ["resume"])
+        #expect(try cluster.ctl(["requeue", "1"]).status == 0)
+        // The agent is told to stop it, then (the nodes being free) to start it again.
+        var kinds: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while kinds.count < 2 && Date() < deadline { kinds += try agent.nextCommands().map(\.kind) }
+        #expect(kinds == ["terminate", "launch"])
+        let acct = try cluster.ctl(["acct", "-a", "-P", "-n", "-o", "jobid,requeues"])
+        #expect(acct.stdout == "1|1\n")
+    }
+
     @Test func unsignedForgedAndReplayedRequestsAreRefused() throws {
         let cluster = try TestCluster(withAgents: true)
         try cluster.start()

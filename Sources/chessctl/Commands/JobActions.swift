@@ -57,3 +57,30 @@ struct Release: JobActionCommand {
     @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
     @Argument(help: "Job ids.") var ids: [String]
 }
+
+struct Requeue: JobActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop running jobs and put them back in the queue (scontrol requeue).")
+    static let action = "requeue"
+    static let pastTense = "requeued"
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
+    @Argument(help: "Job ids.") var ids: [String]
+}
+
+struct Suspend: JobActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Pause running jobs, keeping their resources (scontrol suspend; admins).")
+    static let action = "suspend"
+    static let pastTense = "suspended"
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
+    @Argument(help: "Job ids.") var ids: [String]
+}
+
+struct Resume: JobActionCommand {
+    static let configuration = CommandConfiguration(abstract: "Continue suspended jobs (scontrol resume; admins).")
+    static let action = "resume"
+    static let pastTense = "resumed"
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
+    @Argument(help: "Job ids.") var ids: [String]
+}

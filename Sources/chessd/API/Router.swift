@@ -79,7 +79,7 @@ struct Router: HTTPHandler {
 
         case ("POST", "jobs", 3):
             guard let action = Controller.Action(rawValue: rest[2]) else {
-                throw APIError.notFound("no job action '\(rest[2])'; actions: cancel, hold, release")
+                throw APIError.notFound("no job action '\(rest[2])'; actions: cancel, hold, release, requeue, suspend, resume")
             }
             controller.perform(action, on: try reference(rest[1]), identity: identity) { result in
                 switch result {

@@ -176,8 +176,10 @@ extension Controller {
         lock.lock()
         let launches = pendingLaunches
         let terminations = pendingTerminations
+        let signals = pendingSignals
         pendingLaunches.removeAll()
         pendingTerminations.removeAll()
+        pendingSignals.removeAll()
         var commands: [(String, AgentCommand)] = []
         var needScripts: [(String, JobRecord)] = []
         for id in launches {
@@ -188,6 +190,10 @@ extension Controller {
         for t in terminations {
             guard let agent = nodes[t.node]?.agent else { continue }
             commands.append((agent, AgentCommand(kind: "terminate", job: t.job, launch: nil, signal: "TERM", grace: 30, reason: t.reason)))
+        }
+        for s in signals {
+            guard let agent = nodes[s.node]?.agent else { continue }
+            commands.append((agent, AgentCommand(kind: s.kind, job: s.job)))
         }
         let cluster = index.cluster
         lock.unlock()

@@ -37,6 +37,8 @@ final class Controller: @unchecked Sendable {
     var pendingLaunches: [JobID] = []
     /// Jobs the controller ended while they ran (cancel, time limit): their agents must stop them.
     var pendingTerminations: [(job: JobID, node: String, reason: String)] = []
+    /// Suspend and resume commands for agents.
+    var pendingSignals: [(job: JobID, node: String, kind: String)] = []
 
     private let passSignal = NSCondition()
     var passRequested = false
@@ -245,7 +247,7 @@ final class Controller: @unchecked Sendable {
     // MARK: Job actions
 
     enum Action: String, Sendable {
-        case cancel, hold, release
+        case cancel, hold, release, requeue, suspend, resume
     }
 
     /// Carries out `action` on a job (all tasks of an array for `1234`, one for `1234_7`).
@@ -296,6 +298,9 @@ final class Controller: @unchecked Sendable {
             throw .notFound("job \(ref) does not exist or has ended")
         }
         let owner = records[pendingTask?.array ?? targets[0]]!
+        if (action == .suspend || action == .resume) && !identity.admin {
+            throw .forbidden("only root or an operator may \(action.rawValue) jobs (as in Slurm)")
+        }
         guard identity.owns(owner) else {
             throw .forbidden("job \(ref) belongs to \(owner.job.user); only its owner or an administrator may \(action.rawValue) it")
         }
@@ -311,8 +316,8 @@ final class Controller: @unchecked Sendable {
                 events.append((arrayID, .pending, "task \(task) cancelled by \(identity.user)"))
                 finishArrayIfDone(arrayID, now: now, changed: &changed, events: &events)
                 return JobActionResponse(id: arrayID, state: JobState.cancelled.rawValue)
-            case .hold, .release:
-                throw .conflict("hold and release apply to the whole array \(arrayID) until a task starts")
+            default:
+                throw .conflict("\(action.rawValue) applies to the whole array \(arrayID) until task \(task) starts")
             }
         }
 
@@ -338,6 +343,39 @@ final class Controller: @unchecked Sendable {
                 records[id] = r
                 changed.append(r)
                 events.append((id, r.job.state, action == .hold ? "held by \(identity.user)" : "released by \(identity.user)"))
+                lastState = r.job.state
+            case .requeue:
+                if r.job.array != nil && targets.count > 1 { continue }
+                guard r.job.state.isActive else {
+                    throw .conflict("job \(ref) is \(r.job.state.rawValue); only running or suspended jobs can be requeued")
+                }
+                if let first = r.job.allocation?.nodes.first?.node {
+                    pendingTerminations.append((id, first, "requeued by \(identity.user)"))
+                }
+                r.job.state = .pending
+                r.job.allocation = nil
+                r.job.startTime = nil
+                r.job.preemptionPending = false
+                r.job.suspendedByPreemption = false
+                r.requeueCount += 1
+                records[id] = r
+                changed.append(r)
+                events.append((id, .requeued, "requeued by \(identity.user)"))
+                lastState = .pending
+            case .suspend, .resume:
+                if r.job.array != nil && targets.count > 1 { continue }
+                let from: JobState = action == .suspend ? .running : .suspended
+                guard r.job.state == from else {
+                    throw .conflict("job \(ref) is \(r.job.state.rawValue); only \(from.rawValue) jobs can be \(action == .suspend ? "suspended" : "resumed")")
+                }
+                r.job.state = action == .suspend ? .suspended : .running
+                r.job.suspendedByPreemption = false
+                records[id] = r
+                changed.append(r)
+                events.append((id, r.job.state, "\(action.rawValue)d by \(identity.user)"))
+                if let first = r.job.allocation?.nodes.first?.node {
+                    pendingSignals.append((id, first, action.rawValue))
+                }
                 lastState = r.job.state
             }
         }
