@@ -2,28 +2,122 @@ import ChessAPI
 import Foundation
 import SchedulerCore
 
-/// The `/v1` routes: decodes requests, checks who may do what, calls the controller, encodes
-/// the answer. Every failure is a JSON `ErrorBody` with a stable code.
+/// The routes of the API. Every route is an entry of `routes`, which is also what the test
+/// holds `docs/openapi.yaml` against. Failures are JSON `ErrorBody`s with a stable code.
 struct Router: HTTPHandler {
     let controller: Controller
     let version: String
     let agents: AgentAuthenticator
 
-    func handle(_ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        let identity: Identity
-        switch peer {
-        case .local(let uid, let gid, _):
-            identity = Identity.local(uid: uid, gid: gid, operators: controller.configuration.operators)
-        case .remote:
-            if request.method == "GET" && request.path == "/metrics" {
-                return respond(Metrics.render(controller))
+    /// Who may call a route.
+    enum Access: Sendable {
+        /// Anyone, on either listener (metrics).
+        case open
+        /// Local users and admins on the Unix socket, identified by SO_PEERCRED.
+        case local
+        /// Agents on TCP, with a signed request.
+        case agent
+    }
+
+    struct Context {
+        let request: HTTPRequest
+        let parameters: [String: String]
+        /// Set on `.local` routes.
+        let identity: Identity?
+        /// Set on `.agent` routes.
+        let agent: String?
+        let respond: @Sendable (HTTPResponse) -> Void
+
+        var user: Identity { identity! }
+        subscript(_ name: String) -> String { parameters[name]! }
+    }
+
+    struct Route: Sendable {
+        let method: String
+        /// `/v1/jobs/{id}/{action}`.
+        let pattern: String
+        let access: Access
+        let handler: @Sendable (Router, Context) throws -> Void
+
+        var segments: [Substring] { pattern.split(separator: "/") }
+
+        func match(_ method: String, _ path: [Substring]) -> [String: String]? {
+            guard method == self.method else { return nil }
+            let segments = self.segments
+            guard segments.count == path.count else { return nil }
+            var parameters: [String: String] = [:]
+            for (s, p) in zip(segments, path) {
+                if s.hasPrefix("{") { parameters[String(s.dropFirst().dropLast())] = String(p) } else if s != p { return nil }
             }
-            guard request.path.hasPrefix("/v1/agent/") else {
-                return respond(APIError.unauthorized("TCP clients must authenticate (agents sign requests with the cluster key); users and admins use the Unix socket").response)
+            return parameters
+        }
+    }
+
+    static let routes: [Route] = [
+        Route(method: "GET", pattern: "/metrics", access: .open) { r, c in c.respond(Metrics.render(r.controller)) },
+        Route(method: "GET", pattern: "/v1/ping", access: .local) { r, c in r.ping(c) },
+        Route(method: "POST", pattern: "/v1/jobs", access: .local) { r, c in try r.submit(c) },
+        Route(method: "GET", pattern: "/v1/jobs", access: .local) { r, c in try r.queue(c) },
+        Route(method: "GET", pattern: "/v1/jobs/{id}", access: .local) { r, c in
+            c.respond(.json(try r.controller.job(try r.reference(c["id"]))))
+        },
+        Route(method: "POST", pattern: "/v1/jobs/{id}/{action}", access: .local) { r, c in try r.jobAction(c) },
+        Route(method: "GET", pattern: "/v1/accounting", access: .local) { r, c in try r.accounting(c) },
+        Route(method: "GET", pattern: "/v1/nodes", access: .local) { r, c in c.respond(.json(NodeList(nodes: r.controller.nodeInfos()))) },
+        Route(method: "GET", pattern: "/v1/nodes/{name}", access: .local) { r, c in
+            guard let node = r.controller.nodeInfos().first(where: { $0.name == c["name"] }) else {
+                throw APIError.notFound("node \(c["name"]) is not configured")
+            }
+            c.respond(.json(node))
+        },
+        Route(method: "POST", pattern: "/v1/nodes/{name}/state", access: .local) { r, c in
+            let change = try r.decode(NodeStateChange.self, c.request)
+            c.respond(.json(try r.controller.changeNode(c["name"], change, identity: c.user)))
+        },
+        Route(method: "POST", pattern: "/v1/agent/register", access: .agent) { r, c in
+            let registration = try r.decode(AgentRegistration.self, c.request)
+            guard registration.agent == c.agent else {
+                throw APIError.forbidden("signed as \(c.agent!) but registering as \(registration.agent)")
+            }
+            c.respond(.json(r.controller.register(registration)))
+        },
+        Route(method: "POST", pattern: "/v1/agent/heartbeat", access: .agent) { r, c in
+            let beat = try r.decode(AgentHeartbeat.self, c.request)
+            guard beat.agent == c.agent else { throw APIError.forbidden("signed as \(c.agent!) but reporting as \(beat.agent)") }
+            r.controller.heartbeat(beat) { result in
+                switch result {
+                case .success(let response): c.respond(.json(response))
+                case .failure(let e): c.respond(e.response)
+                }
+            }
+        },
+    ]
+
+    func handle(_ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let path = request.path.split(separator: "/")
+        var allowed: [String] = []
+        for route in Router.routes {
+            guard let parameters = route.match(request.method, path) else {
+                if route.match(route.method, path) != nil { allowed.append(route.method) }
+                continue
             }
             do {
-                let agent = try agents.verify(request, now: Controller.now())
-                try agentRoute(request, agent: agent, respond: respond)
+                var identity: Identity?
+                var agent: String?
+                switch (route.access, peer) {
+                case (.open, _):
+                    break
+                case (.local, .local(let uid, let gid, _)):
+                    identity = Identity.local(uid: uid, gid: gid, operators: controller.configuration.operators)
+                case (.local, .remote):
+                    throw APIError.unauthorized("this route is served on the Unix socket only: users and admins connect there")
+                case (.agent, .remote):
+                    agent = try agents.verify(request, now: Controller.now())
+                case (.agent, .local):
+                    throw APIError.forbidden("agent routes are served on the TCP listener, with signed requests")
+                }
+                try route.handler(self, Context(request: request, parameters: parameters, identity: identity, agent: agent,
+                                                respond: respond))
             } catch let e as APIError {
                 respond(e.response)
             } catch {
@@ -31,118 +125,71 @@ struct Router: HTTPHandler {
             }
             return
         }
-        do {
-            try route(request, identity: identity, respond: respond)
-        } catch let e as APIError {
-            respond(e.response)
-        } catch {
-            respond(APIError.internal("\(error)").response)
+        if !allowed.isEmpty {
+            return respond(APIError(status: 405, code: "method_not_allowed",
+                                    message: "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: " or "))").response)
+        }
+        respond(APIError.notFound("no route \(request.method) \(request.path) (docs/openapi.yaml lists the routes)").response)
+    }
+
+    // MARK: Handlers
+
+    func ping(_ c: Context) {
+        c.respond(.json(PingResponse(cluster: controller.configuration.clusterName, version: version, now: Controller.now(),
+                                     uptime: Controller.now() - controller.startedAt, user: c.user.user,
+                                     admin: c.user.admin, policy: controller.configuration.planner.policy.rawValue)))
+    }
+
+    func submit(_ c: Context) throws {
+        let submission = try decode(JobSubmission.self, c.request)
+        controller.submit(submission, identity: c.user) { result in
+            switch result {
+            case .success(let id): c.respond(.json(SubmitResponse(id: id), status: 201))
+            case .failure(let e): c.respond(e.response)
+            }
         }
     }
 
-    private func route(_ request: HTTPRequest, identity: Identity, respond: @escaping @Sendable (HTTPResponse) -> Void) throws {
-        let parts = request.path.split(separator: "/").map(String.init)
-        switch (request.method, parts.count, parts.first) {
-        case ("GET", 1, "metrics"):
-            return respond(Metrics.render(controller))
-        case (_, _, "v1"):
-            break
-        default:
-            throw APIError.notFound("no route \(request.method) \(request.path); the API lives under /v1 (docs/openapi.yaml)")
+    func queue(_ c: Context) throws {
+        let q = c.request.query
+        var filter = Controller.QueueFilter()
+        filter.users = list(q["user"])
+        filter.partitions = list(q["partition"])
+        if let s = list(q["state"]) { filter.states = Set(try s.map(jobState)) }
+        if let ids = list(q["id"]) { filter.ids = Set(try ids.map(jobID)) }
+        c.respond(.json(JobList(jobs: controller.queue(filter))))
+    }
+
+    func jobAction(_ c: Context) throws {
+        guard let action = Controller.Action(rawValue: c["action"]) else {
+            throw APIError.notFound("no job action '\(c["action"])'; actions: cancel, hold, release, requeue, suspend, resume")
         }
-        let rest = Array(parts.dropFirst())
-        switch (request.method, rest.first, rest.count) {
-        case ("GET", "ping", 1):
-            respond(.json(PingResponse(cluster: controller.configuration.clusterName, version: version, now: Controller.now(),
-                                       uptime: Controller.now() - controller.startedAt, user: identity.user,
-                                       admin: identity.admin, policy: controller.configuration.planner.policy.rawValue)))
-
-        case ("POST", "jobs", 1):
-            let submission = try decode(JobSubmission.self, request)
-            controller.submit(submission, identity: identity) { result in
-                switch result {
-                case .success(let id): respond(.json(SubmitResponse(id: id), status: 201))
-                case .failure(let e): respond(e.response)
-                }
+        controller.perform(action, on: try reference(c["id"]), identity: c.user) { result in
+            switch result {
+            case .success(let r): c.respond(.json(r))
+            case .failure(let e): c.respond(e.response)
             }
-
-        case ("GET", "jobs", 1):
-            var filter = Controller.QueueFilter()
-            filter.users = list(request.query["user"])
-            filter.partitions = list(request.query["partition"])
-            if let s = list(request.query["state"]) { filter.states = Set(try s.map(jobState)) }
-            if let ids = list(request.query["id"]) { filter.ids = Set(try ids.map(jobID)) }
-            respond(.json(JobList(jobs: controller.queue(filter))))
-
-        case ("GET", "jobs", 2):
-            respond(.json(try controller.job(try reference(rest[1]))))
-
-        case ("POST", "jobs", 3):
-            guard let action = Controller.Action(rawValue: rest[2]) else {
-                throw APIError.notFound("no job action '\(rest[2])'; actions: cancel, hold, release, requeue, suspend, resume")
-            }
-            controller.perform(action, on: try reference(rest[1]), identity: identity) { result in
-                switch result {
-                case .success(let r): respond(.json(r))
-                case .failure(let e): respond(e.response)
-                }
-            }
-
-        case ("GET", "accounting", 1):
-            let now = Controller.now()
-            func time(_ key: String, _ fallback: Int) throws -> Int {
-                guard let v = request.query[key], !v.isEmpty else { return fallback }
-                guard let t = Int(v) else { throw APIError.badRequest("\(key) must be Unix seconds, got '\(v)'") }
-                return t
-            }
-            var q = Controller.AccountingQuery(start: try time("start", 0), end: try time("end", now))
-            q.users = list(request.query["user"])
-            q.accounts = list(request.query["account"])
-            q.partitions = list(request.query["partition"])
-            if let s = list(request.query["state"]) { q.states = Set(try s.map(jobState)) }
-            if let ids = list(request.query["id"]) { q.ids = Set(try ids.map(jobID)) }
-            respond(.json(AccountingList(records: try controller.accounting(q))))
-
-        case ("GET", "nodes", 1):
-            respond(.json(NodeList(nodes: controller.nodeInfos())))
-
-        case ("GET", "nodes", 2):
-            guard let node = controller.nodeInfos().first(where: { $0.name == rest[1] }) else {
-                throw APIError.notFound("node \(rest[1]) is not configured")
-            }
-            respond(.json(node))
-
-        case ("POST", "nodes", 3) where rest[2] == "state":
-            let change = try decode(NodeStateChange.self, request)
-            respond(.json(try controller.changeNode(rest[1], change, identity: identity)))
-
-        default:
-            throw APIError.notFound("no route \(request.method) \(request.path) (docs/openapi.yaml lists the routes)")
         }
     }
 
-    /// `/v1/agent/register` and `/v1/agent/heartbeat`, for a verified agent.
-    private func agentRoute(_ request: HTTPRequest, agent: String, respond: @escaping @Sendable (HTTPResponse) -> Void) throws {
-        switch (request.method, request.path) {
-        case ("POST", "/v1/agent/register"):
-            let registration = try decode(AgentRegistration.self, request)
-            guard registration.agent == agent else { throw APIError.forbidden("signed as \(agent) but registering as \(registration.agent)") }
-            respond(.json(controller.register(registration)))
-        case ("POST", "/v1/agent/heartbeat"):
-            let beat = try decode(AgentHeartbeat.self, request)
-            guard beat.agent == agent else { throw APIError.forbidden("signed as \(agent) but reporting as \(beat.agent)") }
-            controller.heartbeat(beat) { result in
-                switch result {
-                case .success(let r): respond(.json(r))
-                case .failure(let e): respond(e.response)
-                }
-            }
-        default:
-            throw APIError.notFound("no agent route \(request.method) \(request.path)")
+    func accounting(_ c: Context) throws {
+        let query = c.request.query
+        let now = Controller.now()
+        func time(_ key: String, _ fallback: Int) throws -> Int {
+            guard let v = query[key], !v.isEmpty else { return fallback }
+            guard let t = Int(v) else { throw APIError.badRequest("\(key) must be Unix seconds, got '\(v)'") }
+            return t
         }
+        var q = Controller.AccountingQuery(start: try time("start", 0), end: try time("end", now))
+        q.users = list(query["user"])
+        q.accounts = list(query["account"])
+        q.partitions = list(query["partition"])
+        if let s = list(query["state"]) { q.states = Set(try s.map(jobState)) }
+        if let ids = list(query["id"]) { q.ids = Set(try ids.map(jobID)) }
+        c.respond(.json(AccountingList(records: try controller.accounting(q))))
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws -> T {
         guard !request.body.isEmpty else { throw APIError.badRequest("the request needs a JSON body") }
         do {
             return try WireJSON.decode(type, from: Data(request.body))
@@ -151,24 +198,24 @@ struct Router: HTTPHandler {
         }
     }
 
-    private func jobState(_ name: String) throws -> JobState {
+    func jobState(_ name: String) throws -> JobState {
         guard let st = JobState.lookup(name) else {
             throw APIError.badRequest("unknown state '\(name)'; states: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return st
     }
 
-    private func jobID(_ text: String) throws -> JobID {
+    func jobID(_ text: String) throws -> JobID {
         guard let id = Int(text), id > 0 else { throw APIError.badRequest("'\(text)' is not a job id") }
         return id
     }
 
-    private func reference(_ text: String) throws -> JobReference {
+    func reference(_ text: String) throws -> JobReference {
         guard let ref = JobReference(text) else { throw APIError.badRequest("'\(text)' is not a job id (1234 or 1234_7)") }
         return ref
     }
 
-    private func list(_ value: String?) -> Set<String>? {
+    func list(_ value: String?) -> Set<String>? {
         guard let value, !value.isEmpty else { return nil }
         return Set(value.split(separator: ",").map(String.init))
     }
