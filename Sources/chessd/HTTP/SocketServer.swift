@@ -184,7 +184,7 @@ final class SocketServer: Sendable {
                         && getnameinfo(sa, len, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0
                 }
             }
-            return .remote(address: ok ? String(cString: host) : "unknown")
+            return .remote(address: ok ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown")
         }
     }
 }
