@@ -9,6 +9,8 @@ struct ChessCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [Submit.self, Queue.self, Show.self, Cancel.self, Hold.self, Release.self, Requeue.self,
                       Suspend.self, Resume.self, Nodes.self,
-                      NodeCommand.self, Acct.self, Ping.self, Simulate.self]
+                      NodeCommand.self, ConfigCommand<PartitionKind>.self,
+                      ConfigCommand<QoSKind>.self, ConfigCommand<AccountKind>.self, ConfigCommand<ReservationKind>.self,
+                      Acct.self, Ping.self, Simulate.self]
     )
 }

@@ -181,6 +181,45 @@ struct ControllerTests {
         #expect(try cluster.ctl(["node", "resume", "n01"]).status == 0)
     }
 
+    @Test func runtimeConfigurationChangesAreCheckedAndSurviveRestarts() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let create = try cluster.ctl(["partition", "create", "debug", "nodes=n[01-02]", "max_time=30", "priority_tier=3"])
+        #expect(create.status == 0, "\(create.stderr)")
+        #expect(try cluster.ctl(["qos", "create", "spot", "usage_factor=0.4", "preempt_mode=requeue",
+                                 "max_tres_per_user=cpu=8,gres/gpu=1"]).status == 0)
+        #expect(try cluster.ctl(["qos", "update", "normal", "preempt=spot"]).status == 0)
+        // Refused as the file would be, with the object named.
+        let badNode = try cluster.ctl(["partition", "create", "bad", "nodes=zz01"])
+        #expect(badNode.stderr.contains("partition 'bad': nodes: node 'zz01' is not defined"), "\(badNode.stderr)")
+        let badQoS = try cluster.ctl(["partition", "update", "debug", "allowed_qos=gold"])
+        #expect(badQoS.stderr.contains("QoS 'gold' is not defined"), "\(badQoS.stderr)")
+        let twice = try cluster.ctl(["partition", "create", "debug", "nodes=n01"])
+        #expect(twice.stderr.contains("already exists"))
+        // The new partition takes jobs, with its limits.
+        let tooLong = try cluster.ctl(["submit", "-p", "debug", "-t", "31", "--wrap", "true"])
+        #expect(tooLong.stderr.contains("exceeds partition 'debug' MaxTime 00:30:00"))
+        #expect(try cluster.ctl(["submit", "-p", "debug", "-q", "spot", "--wrap", "true"]).status == 0)
+        let inUse = try cluster.ctl(["partition", "delete", "debug"])
+        #expect(inUse.stderr.contains("used by pending or running jobs"))
+        #expect(try cluster.ctl(["cancel", "1"]).status == 0)
+        #expect(try cluster.ctl(["account", "create", "physics", "shares=10"]).status == 0)
+        #expect(try cluster.ctl(["account", "delete", "physics"]).status == 0)
+
+        cluster.crash()
+        try cluster.start()
+        let show = try cluster.ctl(["show", "partition", "debug"])
+        #expect(show.stdout.contains("max_time       30"), "\(show.stdout)")
+        let qos = try cluster.ctl(["show", "qos", "spot", "--json"])
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(qos.stdout.utf8)) as? [String: Any])
+        #expect(fields["usage_factor"] as? Double == 0.4)
+        #expect((fields["max_tres_per_user"] as? [String: Any])?["gpus"] as? Int == 1)
+        let accounts = try cluster.ctl(["account", "list"])
+        #expect(!accounts.stdout.contains("physics"))
+        #expect(try cluster.ctl(["partition", "delete", "debug"]).status == 0)
+        #expect(try cluster.ctl(["show", "partition", "debug"]).stderr.contains("does not exist"))
+    }
+
     @Test func badConfigurationIsRefusedAtStartWithTheKey() throws {
         let cluster = try TestCluster(config: TestCluster.defaultConfig.replacingOccurrences(of: "policy = \"easy\"", with: "policy = \"lottery\""))
         let r = try runBinary("chessd", ["--config", cluster.configPath], timeout: 20)

@@ -25,6 +25,10 @@ public struct ControllerConfiguration: Sendable {
     public var defaultPartition: String
     /// Seconds without a heartbeat before an agent's nodes are marked DOWN.
     public var heartbeatTimeout: Int
+    /// The file as read, so that runtime changes can be applied to it and checked as it was.
+    public var document: DocumentNode = .null
+    /// The folder relative paths were resolved against.
+    public var directory: String = "."
 
     public static let defaultPath = "/etc/chess/chess.toml"
 }
@@ -34,7 +38,9 @@ public enum ConfigurationFile {
         public let path: String
         public let location: String
         public let reason: String
-        public var description: String { location.isEmpty ? "\(path): \(reason)" : "\(path): \(location): \(reason)" }
+        public var description: String {
+            [path, location, reason].filter { !$0.isEmpty }.joined(separator: ": ")
+        }
     }
 
     public static func load(path: String) throws -> ControllerConfiguration {
@@ -56,7 +62,10 @@ public enum ConfigurationFile {
         let (root, lines) = DocumentNode.fromTOML(table)
         let reader = DocumentReader(path: path, lines: lines)
         do {
-            return try reader.controllerConfiguration(DocumentValue(root, at: ""), directory: directory)
+            var c = try reader.controllerConfiguration(DocumentValue(root, at: ""), directory: directory)
+            c.document = root
+            c.directory = directory
+            return c
         } catch let e as DocumentReader.Failure {
             throw Error(path: path, location: e.location, reason: e.reason)
         }
@@ -174,4 +183,94 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The kinds of configuration objects `chessctl` can create, update and delete at run time.
+public enum ConfigObjectKind: String, CaseIterable, Sendable, Codable {
+    case partitions, qos, accounts, reservations
+
+    /// `partition`, `qos`, … as the CLI and messages say it.
+    public var singular: String {
+        switch self {
+        case .partitions: return "partition"
+        case .qos: return "qos"
+        case .accounts: return "account"
+        case .reservations: return "reservation"
+        }
+    }
+}
+
+/// One runtime change: an object's full fields (created or updated), or its deletion.
+public struct ConfigOverride: Sendable, Codable, Equatable {
+    public var kind: ConfigObjectKind
+    public var name: String
+    /// nil: deleted.
+    public var fields: [String: DocumentNode]?
+
+    public init(kind: ConfigObjectKind, name: String, fields: [String: DocumentNode]?) {
+        self.kind = kind
+        self.name = name
+        self.fields = fields
+    }
+}
+
+extension ControllerConfiguration {
+    /// The objects of a kind, with their fields, as the document now has them.
+    public func objects(_ kind: ConfigObjectKind) -> [[String: DocumentNode]] {
+        guard case .array(let items)? = document.objectValue?[kind.rawValue] else {
+            return kind == .qos ? [["name": .string("normal")]] : kind == .accounts ? [["name": .string("default")]] : []
+        }
+        return items.compactMap(\.objectValue)
+    }
+
+    public func object(_ kind: ConfigObjectKind, named name: String) -> [String: DocumentNode]? {
+        objects(kind).first { $0["name"] == .string(name) }
+    }
+
+    /// This configuration with `overrides` applied in order, checked as the file is: a change
+    /// that would make the file invalid is refused with the reason. Paths and listeners stay
+    /// as they are (they may come from the environment).
+    public func applying(_ overrides: [ConfigOverride]) throws -> ControllerConfiguration {
+        guard !overrides.isEmpty else { return self }
+        var root = document.objectValue ?? [:]
+        for o in overrides {
+            var items = objects(o.kind)
+            if case .array(let current)? = root[o.kind.rawValue] { items = current.compactMap(\.objectValue) }
+            let at = items.firstIndex { $0["name"] == .string(o.name) }
+            if var fields = o.fields {
+                fields["name"] = .string(o.name)
+                if let at { items[at] = fields } else { items.append(fields) }
+            } else if let at {
+                items.remove(at: at)
+            }
+            root[o.kind.rawValue] = .array(items.map { .object($0) })
+        }
+        let reader = DocumentReader(path: "runtime configuration")
+        var next: ControllerConfiguration
+        do {
+            next = try reader.controllerConfiguration(DocumentValue(.object(root), at: ""), directory: directory)
+        } catch let e as DocumentReader.Failure {
+            throw ConfigurationFile.Error(path: "", location: ControllerConfiguration.describe(e.location, in: root), reason: e.reason)
+        }
+        next.document = .object(root)
+        next.directory = directory
+        next.stateDirectory = stateDirectory
+        next.socketPath = socketPath
+        next.listen = listen
+        next.keyFile = keyFile
+        return next
+    }
+
+    /// `partitions[2].max_time` → `partition 'debug': max_time`.
+    static func describe(_ location: String, in root: [String: DocumentNode]) -> String {
+        for kind in ConfigObjectKind.allCases where location.hasPrefix(kind.rawValue + "[") {
+            let rest = location.dropFirst(kind.rawValue.count + 1)
+            guard let close = rest.firstIndex(of: "]"), let i = Int(rest[..<close]),
+                  case .array(let items)? = root[kind.rawValue], i < items.count,
+                  case .string(let name)? = items[i].objectValue?["name"] else { return location }
+            let field = rest[rest.index(after: close)...].drop { $0 == "." }
+            return "\(kind.singular) '\(name)'" + (field.isEmpty ? "" : ": \(field)")
+        }
+        return location
+    }
 }

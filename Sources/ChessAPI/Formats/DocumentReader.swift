@@ -1,7 +1,8 @@
 import SchedulerCore
 
-/// JSON as it was written: booleans are not numbers and whole numbers are not fractions.
-enum DocumentNode: Decodable {
+/// A configuration document as written (JSON or TOML): booleans are not numbers and whole
+/// numbers are not fractions. Also the wire form of runtime configuration changes.
+public enum DocumentNode: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -10,7 +11,25 @@ enum DocumentNode: Decodable {
     case array([DocumentNode])
     case object([String: DocumentNode])
 
-    init(from decoder: any Decoder) throws {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    public var objectValue: [String: DocumentNode]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }

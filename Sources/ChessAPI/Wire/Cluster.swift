@@ -115,3 +115,9 @@ public struct NodeStateChange: Codable, Sendable, Equatable {
         self.reason = reason
     }
 }
+
+/// Partitions, QoS, accounts or reservations, each with the fields of its configuration entry.
+public struct ConfigObjectList: Codable, Sendable, Equatable {
+    public var objects: [[String: DocumentNode]]
+    public init(objects: [[String: DocumentNode]]) { self.objects = objects }
+}

@@ -74,6 +74,26 @@ struct Router: HTTPHandler {
             let change = try r.decode(NodeStateChange.self, c.request)
             c.respond(.json(try r.controller.changeNode(c["name"], change, identity: c.user)))
         },
+        Route(method: "GET", pattern: "/v1/config/{kind}", access: .local) { r, c in
+            c.respond(.json(ConfigObjectList(objects: r.controller.configObjects(try r.kind(c)))))
+        },
+        Route(method: "GET", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
+            c.respond(.json(try r.controller.configObject(try r.kind(c), c["name"])))
+        },
+        Route(method: "POST", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
+            let fields = try r.decode([String: DocumentNode].self, c.request)
+            let saved = try r.controller.changeObject(try r.kind(c), c["name"], .create(fields), identity: c.user)
+            c.respond(.json(saved ?? [:], status: 201))
+        },
+        Route(method: "PATCH", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
+            let fields = try r.decode([String: DocumentNode].self, c.request)
+            let saved = try r.controller.changeObject(try r.kind(c), c["name"], .update(fields), identity: c.user)
+            c.respond(.json(saved ?? [:]))
+        },
+        Route(method: "DELETE", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
+            try r.controller.changeObject(try r.kind(c), c["name"], .delete, identity: c.user)
+            c.respond(HTTPResponse(status: 204, body: []))
+        },
         Route(method: "POST", pattern: "/v1/agent/register", access: .agent) { r, c in
             let registration = try r.decode(AgentRegistration.self, c.request)
             guard registration.agent == c.agent else {
@@ -196,6 +216,13 @@ struct Router: HTTPHandler {
         } catch {
             throw APIError.badRequest("invalid request body: \(WireJSON.describe(error))")
         }
+    }
+
+    func kind(_ c: Context) throws -> ConfigObjectKind {
+        guard let k = ConfigObjectKind(rawValue: c["kind"]) else {
+            throw APIError.notFound("no configuration kind '\(c["kind"])'; kinds: partitions, qos, accounts, reservations")
+        }
+        return k
     }
 
     func jobState(_ name: String) throws -> JobState {

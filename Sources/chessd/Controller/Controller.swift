@@ -30,6 +30,9 @@ final class Controller: @unchecked Sendable {
     /// Jobs asked to stop for a preemption, and when their grace time runs out.
     var preemptionDeadlines: [JobID: Int] = [:]
     var passCount = 0
+    /// The configuration with the runtime changes applied (partitions, QoS, accounts, reservations).
+    var effective: ControllerConfiguration
+    let configChangeLock = NSLock()
     /// Node topologies as configured: what registrations are checked against.
     let configuredTopology: [String: NodeTopology]
     let agentLinks = AgentLinks()
@@ -50,6 +53,7 @@ final class Controller: @unchecked Sendable {
 
     init(configuration: ControllerConfiguration, store: Store, logger: Logger) throws {
         self.configuration = configuration
+        effective = configuration
         self.store = store
         self.logger = logger
         startedAt = Controller.now()
@@ -69,10 +73,21 @@ final class Controller: @unchecked Sendable {
     /// Loads what the store holds: every live job, the outcome of every finished one, node
     /// states set by admins, fair-share usage.
     private func recover() throws {
-        let (live, done, maxID, nodeRows) = try store.read { db in
+        let (live, done, maxID, nodeRows, overrides) = try store.read { db in
             (try JobTable.live(in: db), try JobTable.finishedOutcomes(in: db), try JobTable.maxID(in: db),
-             try NodeTable.all(in: db))
+             try NodeTable.all(in: db), try ConfigTable.all(in: db))
         }
+        // Runtime changes replay over the file; one the file no longer allows is skipped, loudly.
+        var config = configuration
+        for o in overrides {
+            do {
+                config = try config.applying([o])
+            } catch {
+                logger.error("a stored configuration change no longer fits the file; skipped",
+                             metadata: ["kind": "\(o.kind.rawValue)", "name": "\(o.name)", "error": "\(error)"])
+            }
+        }
+        adopt(config)
         finished = done
         nextID = maxID + 1
         for record in live {

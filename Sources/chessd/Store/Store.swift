@@ -88,6 +88,16 @@ final class Store: Sendable {
                 CREATE TABLE usage (account TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL, as_of INTEGER NOT NULL);
                 """)
         }
+        m.registerMigration("v2: runtime configuration") { db in
+            try db.execute(sql: """
+                CREATE TABLE config_objects (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    fields TEXT
+                );
+                """)
+        }
         return m
     }
 }
