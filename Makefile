@@ -42,7 +42,7 @@ test: deps
 
 ## Benchmarks: figures printed side by side; not part of the tests.
 bench: deps
-	swift build -c release --product chess-bench
+	swift build -c release
 	.build/release/chess-bench
 
 clean:

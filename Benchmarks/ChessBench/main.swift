@@ -2,6 +2,8 @@
 //
 //   make bench                       # every trace in ../shared/data/swf, every policy
 //   chess-bench --traces DIR         # another folder of .swf / .swf.gz traces
+//   chess-bench --controller         # only the controller figures (chessd, chessctl)
+//   chess-bench --no-controller      # only the scheduler figures
 //
 // Wall-clock figures vary with the machine; compare the rows of one run with each other.
 import ChessAPI
@@ -31,6 +33,13 @@ if let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count {
 }
 
 let clock = ContinuousClock()
+
+// MARK: The controller
+
+if arguments.contains("--controller") || !arguments.contains("--no-controller") {
+    do { try ControllerBenchmark().run() } catch { print("controller benchmark: \(error)\n") }
+    if arguments.contains("--controller") { exit(0) }
+}
 
 // MARK: Live-style planning passes
 

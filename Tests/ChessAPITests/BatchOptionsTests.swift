@@ -70,3 +70,23 @@ final class BatchOptionsTests: XCTestCase {
         }
     }
 }
+
+final class JSONWriterTests: XCTestCase {
+    /// The hand-written submission JSON says exactly what the Codable one says.
+    func testSubmissionJSONMatchesTheCodableForm() throws {
+        var s = JobSubmission()
+        s.name = "quote \" backslash \\ newline \n tab \t bell \u{7} é"
+        s.script = "#!/bin/sh\necho hi\n"
+        s.nodes = 2
+        s.memPerCPUMB = 512
+        s.exclusive = true
+        s.hold = false
+        s.environment = ["PATH": "/bin", "EMPTY": ""]
+        s.dependency = "afterok:1"
+        let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
+        let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
+        XCTAssertEqual(hand, codable)
+        XCTAssertEqual(try WireJSON.decode(JobSubmission.self, from: Data(s.jsonBytes)), s)
+        XCTAssertEqual(JobSubmission().jsonBytes, Array("{}".utf8))
+    }
+}

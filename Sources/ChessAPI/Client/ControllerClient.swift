@@ -189,7 +189,7 @@ public final class ControllerClient: @unchecked Sendable {
         var closeAfter = false
         for line in lines.dropFirst() {
             let lower = line.lowercased()
-            if lower.hasPrefix("content-length:") { length = Int(lower.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0 }
+            if lower.hasPrefix("content-length:") { length = Int(lower.dropFirst(15).trimmingBlanks) ?? 0 }
             if lower.hasPrefix("connection:") && lower.contains("close") { closeAfter = true }
         }
         let bodyStart = headerEnd! + 4

@@ -216,7 +216,7 @@ public enum BatchOptions {
     public static func directives(in script: String) throws -> [(line: Int, arguments: [String])] {
         var out: [(Int, [String])] = []
         for (n, raw) in script.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingBlanks
             if line.isEmpty { continue }
             guard line.hasPrefix("#") else { break }
             var body: Substring
@@ -354,5 +354,16 @@ public enum BatchOptions {
         let all = Array(table.keys) + ["parsable", "wrap", "json"]
         let close = all.filter { $0.hasPrefix(String(name.prefix(3))) }.sorted()
         return close.isEmpty ? "" : " (did you mean --\(close[0])?)"
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs. Plain Swift: Foundation's
+    /// `trimmingCharacters` bridges through NSString, which shows in `chessctl submit`'s start-up.
+    var trimmingBlanks: Substring {
+        let s = Substring(self)
+        let start = s.firstIndex { $0 != " " && $0 != "\t" } ?? s.endIndex
+        let end = s.lastIndex { $0 != " " && $0 != "\t" }.map { s.index(after: $0) } ?? start
+        return start < end ? s[start..<end] : s[start..<start]
     }
 }

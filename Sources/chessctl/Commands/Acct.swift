@@ -53,7 +53,7 @@ struct Acct: ParsableCommand {
         if let user {
             query.append("user=\(user)")
         } else if !allUsers {
-            query.append("user=\(ProcessInfo.processInfo.environment["USER"] ?? NSUserName())")
+            query.append("user=\(Process.userName)")
         }
         if let accounts { query.append("account=\(accounts)") }
         if let partition { query.append("partition=\(partition)") }

@@ -37,7 +37,7 @@ struct Queue: ParsableCommand {
     func run() throws {
         var query: [String] = []
         var users = user
-        if mine { users = ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+        if mine { users = Process.userName }
         if let users { query.append("user=\(users)") }
         if let state { query.append("state=\(state)") }
         if let partition { query.append("partition=\(partition)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import ChessAPI
 import Foundation
 
@@ -21,6 +22,12 @@ struct Submit: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
+        try Submit.submit(arguments)
+    }
+
+    /// The whole command, also called directly by `ChessCtl.main` (without building the
+    /// argument parser's command tree), since `submit` is what batch pipelines run in loops.
+    static func submit(_ arguments: [String]) throws {
         var args = arguments
         var socket: String?
         if let i = args.firstIndex(where: { $0 == "--socket" || $0.hasPrefix("--socket=") }) {
@@ -55,10 +62,7 @@ struct Submit: ParsableCommand {
             guard let path = cli.operands.first else {
                 throw CLIError("no script: give a batch script file, or --wrap COMMAND")
             }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIError("\(path): \(FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")")
-            }
-            script = String(decoding: data, as: UTF8.self)
+            script = try Process.readFile(path)
             scriptName = (path as NSString).lastPathComponent
             if cli.operands.count > 1 {
                 // The script's own arguments travel inside the script, as sbatch passes them.
@@ -79,13 +83,18 @@ struct Submit: ParsableCommand {
         warnings += cli.warnings
         submission.script = script
         if submission.name == nil { submission.name = scriptName }
-        if submission.workdir == nil { submission.workdir = FileManager.default.currentDirectoryPath }
-        let env = ProcessInfo.processInfo.environment
-        submission.environment = env.filter { !$0.key.hasPrefix("CHESS_SOCKET") }
+        if submission.workdir == nil { submission.workdir = Process.currentDirectory }
+        // Slurm's default (--export=ALL): the job starts with the submitter's environment.
+        submission.environment = Process.environment.filter { $0.key != "CHESS_SOCKET" }
         for w in warnings { FileHandle.standardError.write(Data("chessctl: warning: \(w)\n".utf8)) }
 
-        let client = ControllerClient(socketPath: ControllerClient.resolveSocket(socket))
-        let response = try withController { try client.post("/v1/jobs", submission, as: SubmitResponse.self) }
+        let client = ControllerClient(socketPath: socket ?? Process.environment["CHESS_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+                                      ?? ControllerClient.defaultSocket)
+        let data = try withController { try client.request("POST", "/v1/jobs", body: Data(submission.jsonBytes)) }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["id"] as? Int else {
+            throw CLIError("unexpected answer from chessd: \(String(decoding: data, as: UTF8.self))")
+        }
+        let response = SubmitResponse(id: id)
         if cli.client.json {
             print(try JSONOutput.string(response))
         } else if cli.client.parsable {
@@ -100,8 +109,62 @@ struct Submit: ParsableCommand {
     static func insertArguments(_ args: String, into script: String) -> String {
         var lines = script.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var at = 1
-        while at < lines.count, lines[at].trimmingCharacters(in: .whitespaces).isEmpty || lines[at].hasPrefix("#") { at += 1 }
+        while at < lines.count, lines[at].allSatisfy({ $0 == " " || $0 == "\t" }) || lines[at].hasPrefix("#") { at += 1 }
         lines.insert("set -- \(args)", at: min(at, lines.count))
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The process's own files, directory and environment through libc: Foundation's versions cost
+/// a short-lived `submit` a visible share of its run time.
+enum Process {
+    static let environment: [String: String] = {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") {
+                out[String(text[..<eq])] = String(text[text.index(after: eq)...])
+            }
+            p += 1
+        }
+        return out
+    }()
+
+    /// The user running chessctl, as the controller will see it on the socket.
+    static var userName: String {
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getpwuid_r(getuid(), &pwd, &buffer, buffer.count, &result) == 0, result != nil {
+            return String(cString: pwd.pw_name)
+        }
+        return environment["USER"] ?? "\(getuid())"
+    }
+
+    static var currentDirectory: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func readFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let why = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+            throw CLIError("\(path): \(why)")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw CLIError("\(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+            guard bytes.count <= 16 << 20 else { throw CLIError("\(path): larger than 16 MiB; is this really a batch script?") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -17,6 +17,15 @@ enum Metrics {
         for n in controller.nodeInfos() { nodes[n.state, default: 0] += 1 }
         out += "# HELP chess_nodes Nodes by state.\n# TYPE chess_nodes gauge\n"
         for (state, n) in nodes.sorted(by: { $0.key < $1.key }) { out += "chess_nodes{state=\"\(state)\"} \(n)\n" }
+        out += "# HELP chess_scheduler_pass_seconds Duration of scheduling passes.\n# TYPE chess_scheduler_pass_seconds histogram\n"
+        out += controller.passDurations.render(name: "chess_scheduler_pass_seconds",
+                                               labels: "policy=\"\(controller.configuration.planner.policy.rawValue)\"")
+        var reasons: [String: Int] = [:]
+        for job in controller.queue(.init()) where job.state == "PENDING" { reasons[job.reason ?? "None", default: 0] += 1 }
+        out += "# HELP chess_pending_jobs Pending jobs by reason.\n# TYPE chess_pending_jobs gauge\n"
+        for (reason, n) in reasons.sorted(by: { $0.key < $1.key }) { out += "chess_pending_jobs{reason=\"\(reason)\"} \(n)\n" }
+        out += "# HELP chess_jobs_submitted_total Jobs accepted since chessd started.\n# TYPE chess_jobs_submitted_total counter\n"
+        out += "chess_jobs_submitted_total \(controller.submittedCount)\n"
         let stats = controller.statistics
         out += "# HELP chess_scheduler_passes_total Scheduling passes run.\n# TYPE chess_scheduler_passes_total counter\n"
         out += "chess_scheduler_passes_total \(stats.passes)\n"

@@ -30,9 +30,13 @@ final class Controller: @unchecked Sendable {
     /// Jobs asked to stop for a preemption, and when their grace time runs out.
     var preemptionDeadlines: [JobID: Int] = [:]
     var passCount = 0
+    /// Jobs accepted since start (the submit rate, for `/metrics`).
+    var submittedCount = 0
     /// The configuration with the runtime changes applied (partitions, QoS, accounts, reservations).
     var effective: ControllerConfiguration
     let configChangeLock = NSLock()
+    /// Pass durations, for `/metrics`.
+    let passDurations = DurationHistogram()
     /// Node topologies as configured: what registrations are checked against.
     let configuredTopology: [String: NodeTopology]
     let agentLinks = AgentLinks()
@@ -148,6 +152,7 @@ final class Controller: @unchecked Sendable {
             }
             lock.lock()
             records[id] = record
+            submittedCount += 1
             lock.unlock()
             requestPass()
             completion(.success(id))
@@ -504,18 +509,32 @@ final class Controller: @unchecked Sendable {
     }
 
     /// Runs passes on request and every `schedulerInterval` seconds until `stop()`.
+    /// Passes triggered by events start at most this often, so that a storm of submits is
+    /// scheduled in a few passes rather than one per job; an idle controller starts at once.
+    static let minimumPassGap = 0.005
+
     func startSchedulingLoop() {
         let thread = Thread { [self] in
+            var lastPass = Date.distantPast
             while true {
                 passSignal.lock()
                 if !passRequested && !stopping {
                     _ = passSignal.wait(until: Date(timeIntervalSinceNow: Double(configuration.schedulerInterval)))
                 }
+                let wait = lastPass.addingTimeInterval(Controller.minimumPassGap).timeIntervalSinceNow
+                if wait > 0 && !stopping {
+                    passSignal.unlock()
+                    Thread.sleep(forTimeInterval: wait)
+                    passSignal.lock()
+                }
                 let stop = stopping
                 passRequested = false
                 passSignal.unlock()
                 if stop { break }
+                let started = Date()
                 runPass()
+                passDurations.record(Date().timeIntervalSince(started))
+                lastPass = Date()
             }
             passSignal.lock()
             loopStopped = true

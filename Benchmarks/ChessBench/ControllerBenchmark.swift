@@ -1,0 +1,209 @@
+import ChessAPI
+import Foundation
+import Glibc
+
+/// The controller's figures (issue 3): sequential `chessctl submit` processes, durable submits
+/// through one pipelined connection, `chessctl queue` and `show job` with 10,000 pending jobs,
+/// and memory per pending job. Runs the release `chessd` and `chessctl` next to this binary.
+struct ControllerBenchmark {
+    let binaries: URL
+    let directory: URL
+
+    init() {
+        binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("chess-bench-\(getpid())")
+    }
+
+    var socket: String { directory.appendingPathComponent("chessd.sock").path }
+
+    func run() throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = """
+            cluster_name = "bench"
+            state_dir = "state"
+            socket = "chessd.sock"
+            [scheduler]
+            policy = "easy"
+            [[nodes]]
+            names = "n[0001-1000]"
+            sockets = 2
+            cores_per_socket = 32
+            memory_mb = 256000
+            gpus = 4
+            [[partitions]]
+            name = "batch"
+            nodes = "n[0001-1000]"
+            default_time = "1:00:00"
+            """
+        let configPath = directory.appendingPathComponent("chess.toml").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let daemon = Process()
+        daemon.executableURL = binaries.appendingPathComponent("chessd")
+        daemon.arguments = ["--config", configPath]
+        var env = ProcessInfo.processInfo.environment
+        env["CHESS_LISTEN"] = "none"
+        env["CHESS_LOG_LEVEL"] = "warning"
+        daemon.environment = env
+        try daemon.run()
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        let client = ControllerClient(socketPath: socket)
+        let deadline = Date().addingTimeInterval(20)
+        while (try? client.request("GET", "/v1/ping")) == nil {
+            guard Date() < deadline else { throw BenchError("chessd did not start") }
+            usleep(20_000)
+        }
+        client.disconnect()
+        let rssStart = rssKiB(daemon.processIdentifier)
+
+        print("Controller (chessd + chessctl, release build, 1,000 nodes configured)")
+        let sequential = 300
+        let t0 = Date()
+        for _ in 0..<sequential {
+            let r = try runCtl(["submit", "--wrap", "true"])
+            guard r == 0 else { throw BenchError("chessctl submit failed") }
+        }
+        let seqRate = Double(sequential) / Date().timeIntervalSince(t0)
+        row("sequential chessctl submit processes", String(format: "%.0f jobs/s", seqRate),
+            "target ≥ 440 jobs/s (2 × sbatch's ~220 measured by the issue author)")
+
+        let pipelined = 10_000 - sequential
+        let rate = try pipelinedSubmits(pipelined)
+        row("durable submits, one pipelined connection", String(format: "%.0f jobs/s", rate), "target ≥ 5,000 jobs/s")
+
+        usleep(300_000)
+        let rssLoaded = rssKiB(daemon.processIdentifier)
+        row("controller memory per pending job", String(format: "%.2f KiB", Double(rssLoaded - rssStart) / 10_000),
+            "target < 2 KiB (slurmctld ~3.4 KiB); RSS \(rssStart / 1024) → \(rssLoaded / 1024) MiB")
+
+        let queueTime = try timeCtl(["queue"], runs: 10)
+        row("chessctl queue, 10,000 pending", String(format: "%.1f ms", queueTime * 1000), "target < 20 ms (squeue ~74 ms)")
+        let jsonTime = try timeCtl(["queue", "--json"], runs: 10)
+        row("chessctl queue --json, 10,000 pending", String(format: "%.1f ms", jsonTime * 1000), "")
+        let showTime = try timeCtl(["show", "job", "5000"], runs: 20)
+        row("chessctl show job", String(format: "%.1f ms", showTime * 1000), "target < 5 ms")
+        let more = try pipelinedSubmits(20_000)
+        row("durable submits, one connection, 10k → 30k pending", String(format: "%.0f jobs/s", more), "")
+        print()
+    }
+
+    func row(_ what: String, _ figure: String, _ note: String) {
+        print("  " + what.padding(toLength: 52, withPad: " ", startingAt: 0) + figure.padding(toLength: 16, withPad: " ", startingAt: 0) + note)
+    }
+
+    /// posix_spawn and waitpid: Foundation's Process notices an exit only on its run loop's
+    /// next turn, tens of milliseconds that are not chessctl's.
+    func runCtl(_ args: [String]) throws -> Int32 {
+        let path = binaries.appendingPathComponent("chessctl").path
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        var envStrings = ProcessInfo.processInfo.environment.filter { $0.key != "CHESS_SOCKET" }.map { "\($0.key)=\($0.value)" }
+        envStrings.append("CHESS_SOCKET=\(socket)")
+        let envp = envStrings.map { strdup($0) } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else { throw BenchError("cannot start \(path)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status >> 8) & 0xff
+    }
+
+    /// Mean wall time of a command over `runs` runs, process start to exit.
+    func timeCtl(_ args: [String], runs: Int) throws -> Double {
+        _ = try runCtl(args)
+        let t = Date()
+        for _ in 0..<runs { _ = try runCtl(args) }
+        return Date().timeIntervalSince(t) / Double(runs)
+    }
+
+    /// Writes `count` submit requests on one connection without waiting (up to 2,000 in flight)
+    /// and reads the answers; every answer comes after its job is durable.
+    func pipelinedSubmits(_ count: Int) throws -> Double {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socket.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw BenchError("connect failed") }
+        var submission = JobSubmission()
+        submission.script = "#!/bin/sh\ntrue\n"
+        submission.name = "pipelined"
+        let body = submission.jsonBytes
+        let request = Array("POST /v1/jobs HTTP/1.1\r\nHost: chessd\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+        let start = Date()
+        var sent = 0
+        var answered = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var pending: [UInt8] = []
+        let marker = Array("HTTP/1.1 201".utf8)
+        while answered < count {
+            // Keep up to 2,000 requests in flight.
+            var batch: [UInt8] = []
+            while sent < count && sent - answered < 2000 && batch.count < 256 * 1024 {
+                batch += request
+                sent += 1
+            }
+            var offset = 0
+            while offset < batch.count {
+                let n = batch.withUnsafeBytes { send(fd, $0.baseAddress! + offset, batch.count - offset, Int32(MSG_NOSIGNAL)) }
+                guard n > 0 else { throw BenchError("send failed") }
+                offset += n
+            }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw BenchError("connection closed after \(answered) answers") }
+            pending += buffer[0..<n]
+            // Count complete answers (each ends with its JSON body's closing brace).
+            var i = 0
+            var lastEnd = 0
+            while let r = find(marker, in: pending, from: i) {
+                guard let close = pending[r...].firstIndex(of: UInt8(ascii: "}")) else { break }
+                answered += 1
+                i = close + 1
+                lastEnd = i
+            }
+            if lastEnd == 0, pending.count > 4096, find(Array("HTTP/1.1 ".utf8), in: pending, from: 0) != nil, find(marker, in: pending, from: 0) == nil {
+                throw BenchError("submit refused: \(String(decoding: pending.prefix(300), as: UTF8.self))")
+            }
+            pending.removeFirst(lastEnd)
+        }
+        return Double(count) / Date().timeIntervalSince(start)
+    }
+
+    func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
+        guard hay.count >= needle.count, from <= hay.count - needle.count else { return nil }
+        var i = from
+        while i <= hay.count - needle.count {
+            if hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    func rssKiB(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,128 @@
+/// A small JSON writer for the requests on hot paths (`chessctl submit`): the generic
+/// `JSONEncoder` instantiates type metadata on first use, which costs a short-lived process more
+/// than the whole request. Output is compact with keys in the order written.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma: [Bool] = []
+
+    public init() { bytes.reserveCapacity(1024) }
+
+    public mutating func beginObject() {
+        separator()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma.append(false)
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma.removeLast()
+    }
+
+    private mutating func separator() {
+        guard let last = needsComma.last else { return }
+        if last { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+    }
+
+    private mutating func key(_ k: String) {
+        separator()
+        string(k)
+        bytes.append(UInt8(ascii: ":"))
+        // The value that follows must not write another separator.
+        needsComma.append(false)
+    }
+
+    private mutating func endValue() { needsComma.removeLast() }
+
+    public mutating func field(_ k: String, _ v: String?) {
+        guard let v else { return }
+        key(k)
+        string(v)
+        endValue()
+    }
+
+    public mutating func field(_ k: String, _ v: Int?) {
+        guard let v else { return }
+        key(k)
+        bytes.append(contentsOf: String(v).utf8)
+        endValue()
+    }
+
+    public mutating func field(_ k: String, _ v: Bool?) {
+        guard let v else { return }
+        key(k)
+        bytes.append(contentsOf: (v ? "true" : "false").utf8)
+        endValue()
+    }
+
+    public mutating func field(_ k: String, _ v: [String: String]?) {
+        guard let v else { return }
+        key(k)
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for (name, value) in v.sorted(by: { $0.key < $1.key }) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            string(name)
+            bytes.append(UInt8(ascii: ":"))
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        endValue()
+    }
+
+    private mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JobSubmission {
+    /// The same JSON as `WireJSON.encode(self)` (a test holds them together), written directly.
+    public var jsonBytes: [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("account", account)
+        w.field("array", array)
+        w.field("begin", begin)
+        w.field("constraint", constraint)
+        w.field("cpus_per_task", cpusPerTask)
+        w.field("dependency", dependency)
+        w.field("environment", environment)
+        w.field("error", error)
+        w.field("exclusive", exclusive)
+        w.field("gpu_type", gpuType)
+        w.field("gpus", gpus)
+        w.field("gpus_per_task", gpusPerTask)
+        w.field("hold", hold)
+        w.field("mem_mb", memMB)
+        w.field("mem_per_cpu_mb", memPerCPUMB)
+        w.field("name", name)
+        w.field("nodes", nodes)
+        w.field("ntasks", ntasks)
+        w.field("ntasks_per_node", ntasksPerNode)
+        w.field("output", output)
+        w.field("partition", partition)
+        w.field("priority", priority)
+        w.field("qos", qos)
+        w.field("reservation", reservation)
+        w.field("script", script)
+        w.field("time_limit", timeLimit)
+        w.field("workdir", workdir)
+        w.endObject()
+        return w.bytes
+    }
+}
