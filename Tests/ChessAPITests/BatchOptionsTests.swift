@@ -90,3 +90,27 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(JobSubmission().jsonBytes, Array("{}".utf8))
     }
 }
+
+final class JSONScannerTests: XCTestCase {
+    func sample(_ i: Int, full: Bool) -> JobInfo {
+        var j = JobInfo(id: i, displayID: "\(i)_[1-3%2]", name: "n \"q\" \\ é \u{1F600}", user: "alice", account: "phys",
+                        partition: "batch", qos: "normal", state: "PENDING", submitTime: 1_700_000_000 + i, nodes: 2, cpus: 16,
+                        memoryMB: 4096, gpus: 1)
+        if full {
+            j.arrayJobID = 3; j.arrayTaskID = 4; j.arrayPending = "1-3"; j.reason = "Resources\nwith break"; j.priority = -5
+            j.eligibleTime = 1; j.startTime = 2; j.endTime = 3; j.plannedStart = 4; j.timeLimit = 3600; j.nodeList = "n[01-02]"
+            j.exitCode = 0; j.dependency = "afterok:1"; j.workdir = "/home/a"; j.output = "o"; j.error = "e"
+        }
+        return j
+    }
+
+    /// The hand-written list is the Codable list, byte for byte, and scans back to the same values.
+    func testJobListWriterAndScannerAgreeWithCodable() throws {
+        let list = JobList(jobs: [sample(1, full: true), sample(2, full: false), sample(3, full: true)])
+        XCTAssertEqual(String(decoding: list.jsonBytes, as: UTF8.self), String(decoding: WireJSON.encode(list), as: UTF8.self))
+        XCTAssertEqual(try JobList(scanning: list.jsonBytes), list)
+        XCTAssertEqual(try JobList(scanning: Array(WireJSON.encode(list))), list)
+        XCTAssertEqual(try JobList(scanning: Array("{\"jobs\":[],\"extra\":{\"a\":[1,2,{\"b\":null}]}}".utf8)).jobs, [])
+        XCTAssertThrowsError(try JobList(scanning: Array("{\"jobs\":[{\"id\":}]}".utf8)))
+    }
+}

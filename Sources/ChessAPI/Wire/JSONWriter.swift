@@ -34,6 +34,18 @@ public struct JSONWriter {
 
     private mutating func endValue() { needsComma.removeLast() }
 
+    /// Starts `"k": [` whose elements are objects written with `beginObject`/`endObject`.
+    public mutating func beginArrayField(_ k: String) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        needsComma[needsComma.count - 1] = false
+    }
+
+    public mutating func endArrayField() {
+        bytes.append(UInt8(ascii: "]"))
+        endValue()
+    }
+
     public mutating func field(_ k: String, _ v: String?) {
         guard let v else { return }
         key(k)

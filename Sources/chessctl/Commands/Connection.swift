@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChessAPI
 import Foundation
+import Glibc
 
 /// How a command reaches chessd: `--socket`, then `CHESS_SOCKET`, then /run/chess/chessd.sock.
 struct ConnectionOptions: ParsableArguments {
@@ -30,18 +31,33 @@ extension Array where Element == (String, String) {
 }
 
 enum Table {
-    /// Prints rows under headers, columns aligned (the last column unpadded).
+    /// Prints rows under headers, columns aligned (the last column unpadded). Padding is done by
+    /// hand: `queue` prints tens of thousands of rows and Foundation's padding bridges to NSString.
     static func print(_ headers: [String], _ rows: [[String]]) {
         var widths = headers.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in
-                i == cells.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
+        var out: [UInt8] = []
+        out.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 2 * widths.count + 1))
+        func line(_ cells: [String]) {
+            for (i, c) in cells.enumerated() {
+                out.append(contentsOf: c.utf8)
+                if i < cells.count - 1 {
+                    let pad = widths[i] - c.count + 2
+                    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
+                }
+            }
+            out.append(0x0A)
         }
-        var out = line(headers) + "\n"
-        for row in rows { out += line(row) + "\n" }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        line(headers)
+        for row in rows { line(row) }
+        out.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(1, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
     }
 }
 
@@ -51,7 +67,8 @@ enum Time {
         guard let seconds else { return "UNLIMITED" }
         let s = max(seconds, 0)
         let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
-        let hms = String(format: "%02d:%02d:%02d", h, m, sec)
+        func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
+        let hms = "\(two(h)):\(two(m)):\(two(sec))"
         return d > 0 ? "\(d)-\(hms)" : hms
     }
 

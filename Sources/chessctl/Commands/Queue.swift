@@ -50,7 +50,8 @@ struct Queue: ParsableCommand {
             print()
             return
         }
-        let list = try WireJSON.decode(JobList.self, from: data)
+        let list: JobList
+        do { list = try JobList(scanning: Array(data)) } catch { throw CLIError("unexpected answer from chessd: \(error)") }
         let columns = try format.map { f in
             try f.split(separator: ",").map { c -> String in
                 let name = String(c).lowercased()

@@ -177,7 +177,7 @@ struct Router: HTTPHandler {
         filter.partitions = list(q["partition"])
         if let s = list(q["state"]) { filter.states = Set(try s.map(jobState)) }
         if let ids = list(q["id"]) { filter.ids = Set(try ids.map(jobID)) }
-        c.respond(.json(JobList(jobs: controller.queue(filter))))
+        c.respond(HTTPResponse(status: 200, body: JobList(jobs: controller.queue(filter)).jsonBytes))
     }
 
     func jobAction(_ c: Context) throws {
