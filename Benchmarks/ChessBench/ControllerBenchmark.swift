@@ -169,28 +169,36 @@ struct ControllerBenchmark {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             guard n > 0 else { throw BenchError("connection closed after \(answered) answers") }
             pending += buffer[0..<n]
-            // Count complete answers (each ends with its JSON body's closing brace).
-            var i = 0
-            var lastEnd = 0
-            while let r = find(marker, in: pending, from: i) {
-                guard let close = pending[r...].firstIndex(of: UInt8(ascii: "}")) else { break }
-                answered += 1
-                i = close + 1
-                lastEnd = i
+            // Count complete answers: a status line, then its JSON body's closing brace.
+            var consumed = 0
+            pending.withUnsafeBytes { raw in
+                let base = raw.baseAddress!
+                while true {
+                    guard let at = Self.find(marker, in: raw, from: consumed) else { break }
+                    guard let close = memchr(base + at, Int32(UInt8(ascii: "}")), raw.count - at) else { break }
+                    consumed = base.distance(to: UnsafeRawPointer(close)) + 1
+                    answered += 1
+                }
             }
-            if lastEnd == 0, pending.count > 4096, find(Array("HTTP/1.1 ".utf8), in: pending, from: 0) != nil, find(marker, in: pending, from: 0) == nil {
+            if consumed == 0, pending.count > 4096 {
                 throw BenchError("submit refused: \(String(decoding: pending.prefix(300), as: UTF8.self))")
             }
-            pending.removeFirst(lastEnd)
+            pending.removeFirst(consumed)
         }
         return Double(count) / Date().timeIntervalSince(start)
     }
 
-    func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
-        guard hay.count >= needle.count, from <= hay.count - needle.count else { return nil }
+    /// First index of `needle` in `hay` at or after `from`, without allocating.
+    static func find(_ needle: [UInt8], in hay: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard hay.count >= needle.count else { return nil }
         var i = from
-        while i <= hay.count - needle.count {
-            if hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return i }
+        let last = hay.count - needle.count
+        while i <= last {
+            if hay[i] == needle[0] {
+                var j = 1
+                while j < needle.count && hay[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i }
+            }
             i += 1
         }
         return nil

@@ -49,7 +49,9 @@ extension Controller {
         let acknowledged = applyCompletionsLocked(registration.completions, now: now, changed: &changed, events: &events)
         // Jobs this agent should be running but does not know: their launch was lost.
         let known = Set(registration.running).union(registration.completions.map(\.job))
-        for (id, r) in records where r.job.state.isActive && !known.contains(id) {
+        let active = records.values.filter { $0.job.state.isActive && !known.contains($0.id) }
+        for r in active {
+            let id = r.id
             guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.agent == registration.agent else { continue }
             requeueLocked(id, reason: "launch lost: the agent on \(first) does not run it", now: now, changed: &changed, events: &events)
         }
@@ -150,7 +152,9 @@ extension Controller {
                 logger.warning("node not responding", metadata: ["node": "\(name)"])
             }
         }
-        for (id, r) in records where r.job.state.isActive {
+        let active = records.values.filter { $0.job.state.isActive }
+        for r in active {
+            let id = r.id
             guard let names = r.job.allocation?.nodeNames, let down = names.first(where: lost.contains) else { continue }
             requeueLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
         }

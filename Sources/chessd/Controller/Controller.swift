@@ -18,12 +18,14 @@ final class Controller: @unchecked Sendable {
     let planner = Planner()
 
     let lock = NSLock()
-    var index: ClusterIndex
+    var index: ClusterIndex { didSet { plannerCluster = nil } }
     /// Live jobs: waiting, active, and array records whose tasks have not all ended.
     var records: [JobID: JobRecord] = [:]
     var finished: [JobID: FinishedJob] = [:]
     var nextID = 1
-    var nodes: [String: NodeStatus] = [:]
+    var nodes: [String: NodeStatus] = [:] { didSet { plannerCluster = nil } }
+    /// The cluster as the planner sees it, rebuilt after node or configuration changes.
+    var plannerCluster: Cluster?
     var ledger: FairShareLedger
     /// Per array job: tasks started and not yet ended, and whether all that ended completed.
     var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
@@ -509,19 +511,21 @@ final class Controller: @unchecked Sendable {
     }
 
     /// Runs passes on request and every `schedulerInterval` seconds until `stop()`.
-    /// Passes triggered by events start at most this often, so that a storm of submits is
-    /// scheduled in a few passes rather than one per job; an idle controller starts at once.
-    static let minimumPassGap = 0.005
+    /// Passes triggered by events start at most this often, and never sooner after the last one
+    /// than it took, so that a storm of submits is scheduled in a few passes rather than one per
+    /// job and passes take at most half a core; an idle controller starts at once.
+    static let minimumPassGap = 0.02
 
     func startSchedulingLoop() {
         let thread = Thread { [self] in
             var lastPass = Date.distantPast
+            var lastDuration = 0.0
             while true {
                 passSignal.lock()
                 if !passRequested && !stopping {
                     _ = passSignal.wait(until: Date(timeIntervalSinceNow: Double(configuration.schedulerInterval)))
                 }
-                let wait = lastPass.addingTimeInterval(Controller.minimumPassGap).timeIntervalSinceNow
+                let wait = lastPass.addingTimeInterval(max(Controller.minimumPassGap, lastDuration)).timeIntervalSinceNow
                 if wait > 0 && !stopping {
                     passSignal.unlock()
                     Thread.sleep(forTimeInterval: wait)
@@ -533,7 +537,8 @@ final class Controller: @unchecked Sendable {
                 if stop { break }
                 let started = Date()
                 runPass()
-                passDurations.record(Date().timeIntervalSince(started))
+                lastDuration = Date().timeIntervalSince(started)
+                passDurations.record(lastDuration)
                 lastPass = Date()
             }
             passSignal.lock()
@@ -556,12 +561,14 @@ final class Controller: @unchecked Sendable {
 
     /// The cluster as the planner should see it: node states from registration and admins.
     func effectiveClusterLocked() -> Cluster {
+        if let c = plannerCluster { return c }
         var cluster = index.cluster
         for i in cluster.nodes.indices {
             let s = nodes[cluster.nodes[i].name]!
             cluster.nodes[i].adminState = s.adminState
             cluster.nodes[i].reason = s.reason
         }
+        plannerCluster = cluster
         return cluster
     }
 
@@ -582,7 +589,6 @@ final class Controller: @unchecked Sendable {
         }
         let snapshot = SchedulingSnapshot(now: now, cluster: effectiveClusterLocked(), jobs: jobs, finished: finished,
                                           usage: ledger.usage, configuration: configuration.planner)
-        let versions = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0) })
         lock.unlock()
 
         let decisions = planner.plan(snapshot)
@@ -591,8 +597,7 @@ final class Controller: @unchecked Sendable {
         passCount += 1
         for start in decisions.starts {
             // Apply only to jobs nobody changed while the pass planned.
-            guard let current = records[start.job], current.job == versions[start.job] ?? current.job,
-                  current.job.state.isWaiting, !current.job.hold else { continue }
+            guard let current = records[start.job], current.job.state.isWaiting, !current.job.hold else { continue }
             applyStartLocked(start, now: now, changed: &changed, events: &events)
         }
         for p in decisions.preemptions where records[p.victim]?.job.state == .running {
@@ -602,9 +607,17 @@ final class Controller: @unchecked Sendable {
             events.append((p.victim, .running, "preemption requested for job \(p.preemptor) (\(p.mode.rawValue), grace \(p.graceTime)s)"))
             changed.append(records[p.victim]!)
         }
-        for (id, reason) in decisions.reasons { records[id]?.job.reason = reason }
-        for (id, priority) in decisions.priorities { records[id]?.priority = priority }
-        for id in records.keys where records[id]!.job.state.isWaiting { records[id]!.plannedStart = decisions.plannedStarts[id] }
+        // Written only where they changed: most of a long queue keeps its reason from pass to pass.
+        for (id, reason) in decisions.reasons {
+            guard let r = records[id] else { continue }
+            let priority = decisions.priorities[id]
+            let planned = decisions.plannedStarts[id]
+            if r.job.reason != reason || r.priority != priority || r.plannedStart != planned {
+                records[id]!.job.reason = reason
+                records[id]!.priority = priority
+                records[id]!.plannedStart = planned
+            }
+        }
         lock.unlock()
 
         persist(changed: changed, events: events, nodes: nodeWrites, now: now)
@@ -646,7 +659,9 @@ final class Controller: @unchecked Sendable {
     }
 
     private func enforceTimeLimitsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        for (id, r) in records where r.job.state == .running {
+        let running = records.compactMap { $0.value.job.state == .running ? $0.value : nil }
+        for r in running {
+            let id = r.id
             if let limit = r.job.request.timeLimit, let start = r.job.startTime, now >= start + limit {
                 finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(Duration.slurm(limit))) reached",
                              now: now, changed: &changed, events: &events)

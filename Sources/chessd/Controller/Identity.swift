@@ -15,7 +15,18 @@ struct Identity: Sendable, Hashable {
         return Identity(user: name, uid: uid, gid: gid, admin: uid == 0 || operators.contains(name))
     }
 
+    /// Names by uid: looking a user up reads the password database, too slow for every request.
+    /// Entries are kept for a minute so that renamed accounts are seen.
+    private static let cache = NameCache()
+
     static func userName(uid: UInt32) -> String? {
+        if let name = cache.get(uid) { return name }
+        let name = lookUpUserName(uid: uid)
+        if let name { cache.set(uid, name) }
+        return name
+    }
+
+    private static func lookUpUserName(uid: UInt32) -> String? {
         var pwd = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -25,4 +36,22 @@ struct Identity: Sendable, Hashable {
 
     /// May this identity change that job?
     func owns(_ record: JobRecord) -> Bool { admin || record.job.user == user }
+}
+
+private final class NameCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var names: [UInt32: (String, Date)] = [:]
+
+    func get(_ uid: UInt32) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let (name, at) = names[uid], at.timeIntervalSinceNow > -60 else { return nil }
+        return name
+    }
+
+    func set(_ uid: UInt32, _ name: String) {
+        lock.lock()
+        names[uid] = (name, Date())
+        lock.unlock()
+    }
 }
