@@ -122,10 +122,20 @@ struct AgentProtocolTests {
         #expect(stop.first?.kind == "terminate")
         #expect(stop.first?.job == running.job)
 
+        // Array tasks launch with their array's script and the submitter's environment.
+        let array = try cluster.ctl(["submit", "--parsable", "-a", "1-2", "--wrap", "echo task"])
+        let arrayID = Int(array.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        var tasks: [JobLaunch] = []
+        let deadline = Date().addingTimeInterval(10)
+        while tasks.count < 2 && Date() < deadline { tasks += try agent.nextCommands().compactMap(\.launch) }
+        #expect(tasks.map(\.arrayTaskID).sorted { ($0 ?? 0) < ($1 ?? 0) } == [1, 2])
+        #expect(tasks.allSatisfy { $0.arrayJobID == arrayID && $0.script.contains("echo task") && $0.environment["PATH"] != nil })
+        _ = try agent.heartbeat(tasks.map { JobCompletion(job: $0.job, state: "COMPLETED", exitCode: 0, endTime: Int(Date().timeIntervalSince1970)) })
+
         // Accounting: one record per job, with what the agent measured.
         let acct = try cluster.ctl(["acct", "-a", "--json"])
         let records = try #require((try JSONSerialization.jsonObject(with: Data(acct.stdout.utf8)) as? [String: Any])?["records"] as? [[String: Any]], "\(acct.stderr)")
-        #expect(records.map { $0["state"] as? String } == ["COMPLETED", "FAILED", "PENDING", "CANCELLED"])
+        #expect(records.map { $0["state"] as? String } == ["COMPLETED", "FAILED", "PENDING", "CANCELLED", "COMPLETED", "COMPLETED"])
         let first = records[0]
         #expect(first["id"] as? Int == 1)
         #expect(first["user"] as? String != nil)
@@ -135,7 +145,7 @@ struct AgentProtocolTests {
         #expect(first["max_rss_mb"] as? Int == 12)
         #expect(first["node_list"] as? String == "n01")
         let parsable = try cluster.ctl(["acct", "-a", "-P", "-o", "jobid,state,exitcode,alloccpus", "-s", "F,CD"])
-        #expect(parsable.stdout == "JobID|State|ExitCode|AllocCPUS\n1|COMPLETED|0:0|2\n\(failing.job)|FAILED|3:0|1\n", "\(parsable.stdout)\(parsable.stderr)")
+        #expect(parsable.stdout == "JobID|State|ExitCode|AllocCPUS\n1|COMPLETED|0:0|2\n\(failing.job)|FAILED|3:0|1\n\(arrayID)_1|COMPLETED|0:0|1\n\(arrayID)_2|COMPLETED|0:0|1\n", "\(parsable.stdout)\(parsable.stderr)")
         let window = try cluster.ctl(["acct", "-a", "-S", "now-1days", "-E", "now-12hours", "-n", "-P"])
         #expect(window.stdout.isEmpty, "\(window.stdout)")
         let badTime = try cluster.ctl(["acct", "-S", "yesterdayish"])

@@ -202,20 +202,25 @@ extension Controller {
         let cluster = index.cluster
         lock.unlock()
         for (agent, r) in needScripts {
-            let script = (try? store.read { db in try JobTable.script(r.id, in: db) }) ?? nil
-            commands.append((agent, AgentCommand(kind: "launch", job: r.id, launch: Controller.launch(for: r, script: script ?? "", cluster: cluster),
-                                                 signal: nil, grace: nil, reason: nil)))
+            let stored = (try? store.read { db in try JobTable.script(r.job.arrayJobID ?? r.id, in: db) }) ?? nil
+            guard let stored else {
+                logger.error("no script stored for a started job", metadata: ["job": "\(r.id)"])
+                continue
+            }
+            commands.append((agent, AgentCommand(kind: "launch", job: r.id,
+                                                 launch: Controller.launch(for: r, script: stored.script,
+                                                                           environment: stored.environment, cluster: cluster))))
         }
         for (agent, command) in commands { agentLinks.send(command, to: agent) }
     }
 
-    static func launch(for r: JobRecord, script: String, cluster: Cluster) -> JobLaunch {
+    static func launch(for r: JobRecord, script: String, environment: [String: String], cluster: Cluster) -> JobLaunch {
         let a = r.job.allocation!
         let parts = a.nodes.map { JobLaunch.NodePart(node: $0.node, cores: $0.cores, memoryMB: $0.memoryMB, numa: $0.numaDomains, gpus: $0.gpus) }
         let tasksPerNode = max(a.nodes.first.map { $0.cores.count / max(r.job.request.cpusPerTask, 1) } ?? 1, 1)
         return JobLaunch(job: r.id, arrayJobID: r.job.arrayJobID, arrayTaskID: r.job.arrayTaskIndex, name: r.job.name,
                          user: r.job.user, uid: r.uid, gid: r.gid, account: r.job.account, partition: r.job.partition,
-                         script: script, workdir: r.workdir, output: r.output, error: r.error, environment: r.environment ?? [:],
+                         script: script, workdir: r.workdir, output: r.output, error: r.error, environment: environment,
                          timeLimit: r.job.request.timeLimit, nodeList: HostList.compress(a.nodeNames), nodes: parts,
                          tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask)
     }

@@ -142,9 +142,10 @@ final class Controller: @unchecked Sendable {
         nextID += 1
         lock.unlock()
         let script = submission.script ?? ""
+        let environment = submission.environment
         store.write({ db in
             try JobTable.save(record, in: db)
-            try JobTable.saveScript(script, job: id, in: db)
+            try JobTable.saveScript(script, environment: environment, job: id, in: db)
             try JobTable.event(id, time: now, state: .pending, reason: "submitted by \(identity.user)", in: db)
         }, completion: { [self] error in
             if let error {

@@ -11,7 +11,6 @@ struct JobRecord: Codable, Sendable {
     var workdir: String?
     var output: String?
     var error: String?
-    var environment: [String: String]?
     /// Dependencies as the user wrote them, for display.
     var dependencyText: String?
     var exitCode: Int?

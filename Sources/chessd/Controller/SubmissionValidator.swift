@@ -155,7 +155,6 @@ struct SubmissionValidator {
         record.workdir = s.workdir
         record.output = s.output
         record.error = s.error
-        record.environment = s.environment
         record.eligibleTime = nil
         return record
     }

@@ -22,8 +22,10 @@ enum JobTable {
     /// until its last task ends.
     static func isFinished(_ record: JobRecord) -> Bool { record.job.state.isFinished }
 
-    static func saveScript(_ script: String, job: JobID, in db: Database) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO job_scripts (job_id, script) VALUES (?, ?)", arguments: [job, script])
+    static func saveScript(_ script: String, environment: [String: String]?, job: JobID, in db: Database) throws {
+        let env = try environment.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try db.execute(sql: "INSERT OR REPLACE INTO job_scripts (job_id, script, environment) VALUES (?, ?, ?)",
+                       arguments: [job, script, env])
     }
 
     static func event(_ job: JobID, time: Int, state: JobState, reason: String?, in db: Database) throws {
@@ -64,7 +66,13 @@ enum JobTable {
             .map(decode).first { $0.job.arrayTaskIndex == index }
     }
 
-    static func script(_ id: JobID, in db: Database) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT script FROM job_scripts WHERE job_id = ?", arguments: [id])
+    /// The script and environment a job was submitted with (array tasks share their array's).
+    static func script(_ id: JobID, in db: Database) throws -> (script: String, environment: [String: String])? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT script, environment FROM job_scripts WHERE job_id = ?", arguments: [id]) else {
+            return nil
+        }
+        let env: String? = row["environment"]
+        let environment = try env.map { try JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+        return (row["script"], environment)
     }
 }

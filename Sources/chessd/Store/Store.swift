@@ -98,6 +98,10 @@ final class Store: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v3: environments beside scripts") { db in
+            // The submitter's environment can be kilobytes: it stays on disk, not in memory.
+            try db.execute(sql: "ALTER TABLE job_scripts ADD COLUMN environment TEXT")
+        }
         return m
     }
 }
