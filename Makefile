@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages the build needs (system-library targets in Package.swift).
-DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev
+DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev libhwloc-dev libnuma-dev libibverbs-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
 DEMO_SCENARIO := examples/scenarios/small-cluster.json

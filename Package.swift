@@ -26,6 +26,10 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
 
+        .systemLibrary(name: "CHwloc", path: "Sources/CHwloc", providers: [.apt(["libhwloc-dev"])]),
+        .systemLibrary(name: "CNuma", path: "Sources/CNuma", providers: [.apt(["libnuma-dev"])]),
+        .systemLibrary(name: "CIbverbs", path: "Sources/CIbverbs", providers: [.apt(["libibverbs-dev"])]),
+
         // Pure, deterministic scheduling: model, priority, allocation, planners, simulator.
         .target(name: "SchedulerCore"),
         // Prices, charges and rewards in integer money.
@@ -55,7 +59,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "NodeAgent", dependencies: ["ChessAPI"]),
+        .executableTarget(
+            name: "NodeAgent",
+            dependencies: [
+                "ChessAPI", "CHwloc", "CNuma", "CIbverbs",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         .executableTarget(
             name: "ChessBench",
@@ -69,6 +79,7 @@ let package = Package(
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "ChessAPI", "SchedulerCore"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "ChessAPI"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
