@@ -1,10 +1,148 @@
-// chess-nodeagent is not built yet (issue 4). Until it is, it says so plainly instead of
-// pretending to run.
+import ChessAPI
 import Foundation
+import Glibc
+import Logging
 
-FileHandle.standardError.write(Data("""
-    chess-nodeagent: the node agent is not implemented yet in this build.
-    What works today: `chessctl simulate` (trace replay); see docs/architecture.md.
+// chess-nodeagent: the CHESS node agent.
+//
+//   chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
+//                   [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT]
+//   chess-nodeagent --probe [--topology FILE.xml]     print the topology it would register
+//   chess-nodeagent --export-topology                 print this machine's hwloc XML
+//   chess-nodeagent supervise SPOOL/jobs/ID            (internal) one job's supervisor
+let version = "0.1.0"
 
-    """.utf8))
-exit(2)
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("chess-nodeagent: \(message)\n".utf8))
+    exit(2)
+}
+
+var args = Array(CommandLine.arguments.dropFirst())
+if args.first == "supervise" {
+    guard args.count == 2 else { fail("supervise needs the job's spool folder") }
+    signal(SIGPIPE, SIG_IGN)
+    exit(Supervisor.main(directory: args[1]))
+}
+
+var controller: String?
+var keyFile: String?
+var name: String?
+var topologyFile: String?
+var emulate: [(String, String)] = []
+var spool = ProcessInfo.processInfo.environment["CHESS_SPOOL"] ?? "/var/spool/chess"
+var agentID: String?
+var killWait = 30
+var probe = false
+
+@MainActor func value(_ option: String) -> String {
+    guard !args.isEmpty else { fail("\(option) needs a value") }
+    return args.removeFirst()
+}
+
+while !args.isEmpty {
+    let arg = args.removeFirst()
+    switch arg {
+    case "--controller": controller = value(arg)
+    case "--key": keyFile = value(arg)
+    case "--name": name = value(arg)
+    case "--topology": topologyFile = value(arg)
+    case "--emulate":
+        let v = value(arg)
+        guard let eq = v.firstIndex(of: "="), eq != v.startIndex else { fail("--emulate takes NAME=FILE.xml, got '\(v)'") }
+        emulate.append((String(v[..<eq]), String(v[v.index(after: eq)...])))
+    case "--spool": spool = value(arg)
+    case "--id": agentID = value(arg)
+    case "--kill-wait":
+        guard let k = Int(value(arg)), k >= 0 else { fail("--kill-wait takes seconds") }
+        killWait = k
+    case "--probe": probe = true
+    case "--export-topology":
+        do { print(try HwlocProbe.exportXML(), terminator: "") } catch { fail("\(error)") }
+        exit(0)
+    case "--version":
+        print("chess-nodeagent \(version)")
+        exit(0)
+    case "--help", "-h":
+        print("""
+            usage: chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
+                                   [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--kill-wait SECONDS]
+                   chess-nodeagent --probe [--topology FILE.xml]
+                   chess-nodeagent --export-topology
+
+            Registers this host (as NAME, default its short host name; its hardware from hwloc, or
+            from FILE.xml) and any emulated nodes with chessd, and runs the jobs chessd sends.
+            Jobs run under supervisors that outlive the agent; the spool (default /var/spool/chess,
+            or $CHESS_SPOOL) is how a restarted agent finds them again.
+            """)
+        exit(0)
+    default:
+        fail("unknown argument '\(arg)' (chess-nodeagent --help)")
+    }
+}
+
+let hostName: String = {
+    var buffer = [CChar](repeating: 0, count: 256)
+    gethostname(&buffer, buffer.count)
+    let full = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return String(full.split(separator: ".").first ?? "localhost")
+}()
+
+var nodes: [(name: String, topology: HostTopology, emulated: Bool)] = []
+do {
+    if emulate.isEmpty || name != nil || topologyFile != nil {
+        nodes.append((name ?? hostName, try HwlocProbe.load(xml: topologyFile), topologyFile != nil))
+    }
+    for (n, file) in emulate {
+        nodes.append((n, try HwlocProbe.load(xml: file), true))
+    }
+} catch {
+    fail("\(error)")
+}
+
+if probe {
+    let report = nodes.map { AgentNodeReport(name: $0.name, topology: $0.topology.wire) }
+    print(String(decoding: WireJSON.encode(report, pretty: true), as: UTF8.self))
+    exit(0)
+}
+
+guard let controller, let address = HostPort(controller) else { fail("--controller HOST:PORT is required") }
+guard let keyFile else { fail("--key FILE (the cluster key) is required") }
+let key: [UInt8]
+do { key = try RequestSigning.loadKey(path: keyFile) } catch { fail("\(error)") }
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = ProcessInfo.processInfo.environment["CHESS_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+    return handler
+}
+let logger = Logger(label: "chess-nodeagent")
+signal(SIGPIPE, SIG_IGN)
+
+let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+let agent: Agent
+do {
+    agent = try Agent(id: agentID ?? hostName, nodes: nodes, spool: spool, executable: executable, killWait: killWait, logger: logger)
+} catch {
+    fail("\(spool): \(error)")
+}
+let running = agent.runningJobs()
+logger.info("chess-nodeagent started", metadata: [
+    "agent": "\(agent.id)", "nodes": "\(nodes.map(\.name).joined(separator: ","))", "controller": "\(address)",
+    "spool": "\(spool)", "adopted_jobs": "\(running)", "cgroup": "\(Cgroup.detectedVersion?.rawValue ?? "none")",
+])
+let link = ControllerLink(agent: agent, address: address, key: key, version: version, logger: logger)
+link.start()
+
+// SIGTERM stops the agent; the jobs go on under their supervisors.
+let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
+    signal(sig, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+    source.setEventHandler {
+        logger.info("stopping; running jobs continue under their supervisors")
+        link.stop()
+        exit(0)
+    }
+    source.resume()
+    return source
+}
+dispatchMain()

@@ -358,3 +358,25 @@ struct PriorityTests {
         #expect(ledger.usage["a"] == 125_000)
     }
 }
+
+@Suite("Partitions of mixed node sizes")
+struct MixedNodeSizeTests {
+    /// A share that does not fit the partition's smallest node still runs on the nodes that hold it.
+    @Test func largeSharesGoToTheNodesThatHoldThem() {
+        let small = makeNodes(1, cores: 2)
+        var big = makeNodes(3, cores: 32)
+        for i in big.indices { big[i].name = "big\(i)" }
+        let cluster = makeCluster(small + big)
+        var job = pending(1, cores: 32, nodes: 2)
+        job.request = JobRequest(nodes: 2, tasks: 64, timeLimit: 3600)
+        let decisions = Planner().plan(SchedulingSnapshot(now: 0, cluster: cluster, jobs: [job]))
+        #expect(decisions.starts.count == 1)
+        let placed = Set(decisions.starts.first?.allocation.nodeNames ?? [])
+        #expect(placed.count == 2 && placed.isSubset(of: Set(big.map(\.name))))
+        #expect(decisions.starts.first?.allocation.nodes.allSatisfy { $0.cores.count == 32 } == true)
+        // A share larger than any node is still refused.
+        var tooBig = pending(2, cores: 1, nodes: 1)
+        tooBig.request = JobRequest(nodes: 1, tasks: 33, timeLimit: 3600)
+        #expect(Planner().plan(SchedulingSnapshot(now: 0, cluster: cluster, jobs: [tooBig])).reasons[2] == .badConstraints)
+    }
+}

@@ -242,11 +242,8 @@ struct PlanningPass {
 
         if blocked && snapshot.configuration.policy == .fifo { return .reason(.priority) }
 
-        // The shape is resolved against the smallest node of the partition that matches.
         let gpuType = job.request.gpus?.type
-        guard let shape = job.request.shape(coresPerNode: smallestNodeCores(partition, job.request.constraint),
-                                            exclusiveByDefault: partition.exclusiveByDefault)
-        else { return .reason(.badConstraints) }
+        guard let shape = shape(of: job.request, in: partition) else { return .reason(.badConstraints) }
         let key = PoolKey(partition: partition.name, constraint: job.request.constraint, gpuType: gpuType,
                           reservation: reservation?.name, perNode: shape.perNode, exclusive: shape.exclusive)
         let (usable, matching) = pool(key, partition: partition, reservation: reservation)
@@ -300,18 +297,32 @@ struct PlanningPass {
     struct SmallestKey: Hashable {
         var partition: String
         var constraint: FeatureExpression?
+        var largest = false
+    }
+
+    /// The job's per-node shape in this partition: resolved against the smallest matching node
+    /// (so that any node can take a share), or, when a share does not fit the smallest (a
+    /// partition of mixed node sizes), against the largest; the pool then keeps only the nodes
+    /// that hold it.
+    mutating func shape(of request: JobRequest, in partition: Partition) -> JobShape? {
+        if let s = request.shape(coresPerNode: smallestNodeCores(partition, request.constraint),
+                                 exclusiveByDefault: partition.exclusiveByDefault) {
+            return s
+        }
+        return request.shape(coresPerNode: smallestNodeCores(partition, request.constraint, largest: true),
+                             exclusiveByDefault: partition.exclusiveByDefault)
     }
 
     /// Cores of the smallest node of the partition that matches the constraint (0 if none).
-    mutating func smallestNodeCores(_ partition: Partition, _ constraint: FeatureExpression?) -> Int {
-        let key = SmallestKey(partition: partition.name, constraint: constraint)
+    mutating func smallestNodeCores(_ partition: Partition, _ constraint: FeatureExpression?, largest: Bool = false) -> Int {
+        let key = SmallestKey(partition: partition.name, constraint: constraint, largest: largest)
         if let cached = smallestCores[key] { return cached }
-        var smallest = Int.max
+        var smallest = largest ? Int.min : Int.max
         for n in partitionNodes[partition.name] ?? [] {
             if let c = constraint, !c.matches(nodes[n].features) { continue }
-            smallest = min(smallest, capacities[n].cores)
+            smallest = largest ? max(smallest, capacities[n].cores) : min(smallest, capacities[n].cores)
         }
-        let result = smallest == Int.max ? 0 : smallest
+        let result = smallest == Int.max || smallest == Int.min ? 0 : smallest
         smallestCores[key] = result
         return result
     }

@@ -12,9 +12,7 @@ extension PlanningPass {
                 nodes[n].acceptsJobs && (preemptor.request.constraint?.matches(nodes[n].features) ?? true)
                     && (preemptor.request.gpus?.type.map { nodes[n].topology.gpuTypes.contains($0) } ?? true)
             }
-            guard let shape = preemptor.request.shape(coresPerNode: smallestNodeCores(partition, preemptor.request.constraint),
-                                                      exclusiveByDefault: partition.exclusiveByDefault)
-            else { continue }
+            guard let shape = shape(of: preemptor.request, in: partition) else { continue }
             let poolSet = Set(pool)
 
             // Victims: running jobs of a preemptable QoS on the preemptor's nodes, cheapest first.

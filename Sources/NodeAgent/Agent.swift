@@ -1,0 +1,201 @@
+import CNuma
+import ChessAPI
+import Foundation
+import Glibc
+import Logging
+
+/// The nodes one agent presents (the host itself and emulated ones), its spool, and what it
+/// does with the controller's commands. Jobs run under supervisors (`Supervisor`) that outlive
+/// the agent; the spool is how a restarted agent finds them again.
+final class Agent: @unchecked Sendable {
+    let id: String
+    let nodes: [(name: String, topology: HostTopology, emulated: Bool)]
+    let spoolDirectory: String
+    let executable: String
+    let logger: Logger
+    let killWait: Int
+    /// CPUs this process may use: emulated nodes' cores are mapped onto them.
+    let hostCPUs: [Int]
+    let hostNUMA: [Int]
+    var clusterName = "chess"
+
+    private let lock = NSLock()
+
+    init(id: String, nodes: [(name: String, topology: HostTopology, emulated: Bool)], spool: String, executable: String,
+         killWait: Int = 30, logger: Logger) throws {
+        self.id = id
+        self.nodes = nodes
+        spoolDirectory = spool
+        self.executable = executable
+        self.killWait = killWait
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: "\(spool)/jobs", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        var cpus = [Int32](repeating: 0, count: 4096)
+        let n = cpus.withUnsafeMutableBufferPointer { chess_allowed_cpus($0.baseAddress, Int32($0.count)) }
+        hostCPUs = n > 0 ? cpus.prefix(Int(n)).map(Int.init) : [0]
+        hostNUMA = numa_available() >= 0 ? Array(0...Int(max(numa_max_node(), 0))) : []
+    }
+
+    // MARK: Spool
+
+    func spools() -> [JobSpool] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(spoolDirectory)/jobs")) ?? []
+        return names.compactMap { Int($0) != nil ? JobSpool(directory: "\(spoolDirectory)/jobs/\($0)") : nil }
+            .sorted { ($0.job ?? 0) < ($1.job ?? 0) }
+    }
+
+    /// Jobs whose supervisor still runs.
+    func runningJobs() -> [Int] {
+        spools().filter { !$0.exists("result.json") && $0.supervisorAlive }.compactMap(\.job)
+    }
+
+    /// Ended jobs not yet acknowledged; a supervisor that vanished without a result (killed,
+    /// machine reboot) is reported as a launch failure so that the controller requeues the job.
+    func pendingCompletions() -> [JobCompletion] {
+        var out: [JobCompletion] = []
+        for spool in spools() {
+            if let result = spool.result {
+                out.append(result)
+            } else if spool.exists("plan.json"), spool.exists("supervisor.pid"), !spool.supervisorAlive {
+                // Check again after the supervisor's last write could have landed.
+                if let result = spool.result { out.append(result); continue }
+                let lost = JobCompletion(job: spool.job ?? 0, state: "NODE_FAIL", exitCode: 1,
+                                         endTime: Int(Date().timeIntervalSince1970), reason: "the job's supervisor was lost")
+                try? spool.writeDurably("result.json", JSONEncoder().encode(lost))
+                if let pgid = spool.pid("job.pid") { kill(-pgid, SIGKILL) }
+                out.append(lost)
+            }
+        }
+        return out
+    }
+
+    func acknowledge(_ jobs: [Int]) {
+        for job in jobs {
+            let spool = JobSpool(spool: spoolDirectory, job: job)
+            if spool.exists("result.json") { spool.remove() }
+        }
+    }
+
+    /// Collects exited supervisors (our children until an agent restart).
+    func reapChildren() {
+        var status: Int32 = 0
+        while waitpid(-1, &status, WNOHANG) > 0 {}
+    }
+
+    // MARK: Commands
+
+    func handle(_ commands: [AgentCommand]) {
+        for c in commands {
+            switch c.kind {
+            case "launch":
+                guard let l = c.launch else { continue }
+                launch(l)
+            case "terminate":
+                terminate(c.job, reason: c.reason ?? "cancelled", grace: c.grace ?? killWait)
+            case "suspend":
+                signal(c.job, SIGSTOP, freeze: true)
+            case "resume":
+                signal(c.job, SIGCONT, freeze: false)
+            default:
+                logger.warning("unknown command from the controller", metadata: ["kind": "\(c.kind)", "job": "\(c.job)"])
+            }
+        }
+    }
+
+    /// Starts a job's supervisor, once: a launch repeated after a lost answer finds the spool.
+    func launch(_ l: JobLaunch) {
+        let spool = JobSpool(spool: spoolDirectory, job: l.job)
+        lock.lock()
+        defer { lock.unlock() }
+        if spool.exists("plan.json") {
+            logger.info("launch already received", metadata: ["job": "\(l.job)"])
+            return
+        }
+        guard let part = l.nodes.first, let node = nodes.first(where: { $0.name == part.node }) else {
+            reportLaunchFailure(l.job, spool, "node \(l.nodes.first?.node ?? "?") is not served by agent \(id)")
+            return
+        }
+        var cpus = part.cores.flatMap { core in core < node.topology.coreCPUs.count ? node.topology.coreCPUs[core] : [] }
+        var mems = part.numa.compactMap { node.topology.numaOSIndex[$0] }
+        if node.emulated {
+            // An emulated node's cores are another machine's: run on this host's CPUs, same count.
+            cpus = Array(Set(cpus.map { hostCPUs[$0 % hostCPUs.count] })).sorted()
+            mems = hostNUMA.isEmpty ? [] : Array(Set(mems.map { hostNUMA[$0 % hostNUMA.count] })).sorted()
+        }
+        let plan = LaunchPlan(launch: l, node: part.node, cpus: cpus, mems: mems,
+                              memoryBytes: part.memoryMB > 0 ? part.memoryMB * 1_048_576 : nil, gpus: part.gpus,
+                              killWait: killWait, clusterName: clusterName)
+        do {
+            try spool.create()
+            try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
+        } catch {
+            reportLaunchFailure(l.job, spool, "cannot write the spool: \(error)")
+            return
+        }
+        // posix_spawn with POSIX_SPAWN_SETSID (0x80 in glibc): the supervisor leads a session of
+        // its own and so outlives this agent.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, 0x80)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, spool.path("supervisor.out"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("supervise"), strdup(spool.directory), nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attr, argv, environ)
+        guard rc == 0 else {
+            reportLaunchFailure(l.job, spool, "cannot start the supervisor: \(String(cString: strerror(rc)))")
+            return
+        }
+        try? spool.writeDurably("supervisor.pid", Data("\(pid)".utf8))
+        logger.info("launched", metadata: ["job": "\(l.job)", "node": "\(part.node)", "cpus": "\(cpus)", "supervisor": "\(pid)"])
+    }
+
+    private func reportLaunchFailure(_ job: Int, _ spool: JobSpool, _ reason: String) {
+        logger.error("launch failed", metadata: ["job": "\(job)", "reason": "\(reason)"])
+        try? spool.create()
+        let result = JobCompletion(job: job, state: "NODE_FAIL", exitCode: 1, endTime: Int(Date().timeIntervalSince1970), reason: reason)
+        try? spool.writeDurably("result.json", JSONEncoder().encode(result))
+    }
+
+    /// TERM to the job's process group now, KILL after `grace` (the supervisor follows up too).
+    func terminate(_ job: Int, reason: String, grace: Int) {
+        let spool = JobSpool(spool: spoolDirectory, job: job)
+        guard spool.exists("plan.json"), !spool.exists("result.json") else { return }
+        try? spool.writeDurably("cancel", Data(reason.utf8))
+        guard let pgid = spool.pid("job.pid") else { return }
+        kill(-pgid, SIGCONT)
+        kill(-pgid, SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(grace)) {
+            if !spool.exists("result.json") { kill(-pgid, SIGKILL) }
+        }
+        logger.info("terminating", metadata: ["job": "\(job)", "reason": "\(reason)"])
+    }
+
+    /// Suspend (freeze) or resume a job: the cgroup freezer when there is one, else signals.
+    func signal(_ job: Int, _ sig: Int32, freeze: Bool) {
+        let spool = JobSpool(spool: spoolDirectory, job: job)
+        guard let pgid = spool.pid("job.pid") else { return }
+        let v2 = "\(Cgroup.root)/chess/job_\(job)/cgroup.freeze"
+        let v1 = "\(Cgroup.root)/freezer/chess/job_\(job)/freezer.state"
+        if FileManager.default.fileExists(atPath: v2) {
+            try? Cgroup.write(freeze ? "1" : "0", to: v2)
+        } else if FileManager.default.fileExists(atPath: v1) {
+            try? Cgroup.write(freeze ? "FROZEN" : "THAWED", to: v1)
+        } else {
+            kill(-pgid, sig)
+        }
+        logger.info(freeze ? "suspended" : "resumed", metadata: ["job": "\(job)"])
+    }
+
+    func registration(version: String) -> AgentRegistration {
+        AgentRegistration(agent: id, version: version, nodes: nodes.map { AgentNodeReport(name: $0.name, topology: $0.topology.wire) },
+                          running: runningJobs(), completions: pendingCompletions())
+    }
+}

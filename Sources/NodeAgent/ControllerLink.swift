@@ -1,0 +1,128 @@
+import ChessAPI
+import Foundation
+import Glibc
+import Logging
+
+/// The agent's connection to chessd: registration, then two loops on two connections. The
+/// poller holds a heartbeat open (long poll) and runs the commands that come back; the reporter
+/// sends completions as soon as supervisors write them. Either reconnects with backoff and
+/// registers again when the controller has forgotten the agent (a restart). While the
+/// controller is away, jobs go on and their completions wait in the spool.
+final class ControllerLink: @unchecked Sendable {
+    let agent: Agent
+    let address: HostPort
+    let key: [UInt8]
+    let version: String
+    let logger: Logger
+
+    private let lock = NSLock()
+    private var registered = false
+    private var heartbeatInterval = 20
+    private var stopping = false
+
+    init(agent: Agent, address: HostPort, key: [UInt8], version: String, logger: Logger) {
+        self.agent = agent
+        self.address = address
+        self.key = key
+        self.version = version
+        self.logger = logger
+    }
+
+    func makeClient() -> ControllerClient {
+        let id = agent.id
+        let key = key
+        return ControllerClient(tcp: address) { method, target, body in
+            RequestSigning.headers(agent: id, key: key, method: method, target: target, body: body)
+        }
+    }
+
+    var isRegistered: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return registered
+    }
+
+    func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+    }
+
+    var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in pollLoop() }
+        Thread.detachNewThread { [self] in reportLoop() }
+    }
+
+    private func register(_ client: ControllerClient) throws {
+        let response = try client.post("/v1/agent/register", agent.registration(version: version), as: AgentRegistrationResponse.self)
+        agent.acknowledge(response.acknowledged)
+        for job in response.terminate { agent.terminate(job, reason: "the controller no longer runs this job", grace: agent.killWait) }
+        for n in response.nodes where n.state != "up" {
+            logger.warning("node not up after registration", metadata: ["node": "\(n.name)", "state": "\(n.state)",
+                                                                         "reason": "\(n.reason ?? "")"])
+        }
+        lock.lock()
+        registered = true
+        heartbeatInterval = max(response.heartbeatInterval, 1)
+        lock.unlock()
+        logger.info("registered", metadata: ["controller": "\(address)", "nodes": "\(response.nodes.map(\.name).joined(separator: ","))"])
+    }
+
+    private func markUnregistered() {
+        lock.lock()
+        registered = false
+        lock.unlock()
+    }
+
+    private func pollLoop() {
+        let client = makeClient()
+        var backoff = 0.5
+        while !isStopping {
+            do {
+                if !isRegistered { try register(client) }
+                let wait = lock.withLock { heartbeatInterval }
+                let response = try client.post("/v1/agent/heartbeat", AgentHeartbeat(agent: agent.id, wait: wait), as: HeartbeatResponse.self)
+                agent.handle(response.commands)
+                backoff = 0.5
+            } catch let e as ControllerClient.Failure {
+                client.disconnect()
+                if e.code == "not_registered" || e.status == nil { markUnregistered() }
+                logger.warning("controller link", metadata: ["error": "\(e.description)", "retry_in": "\(backoff)s"])
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 30)
+            } catch {
+                client.disconnect()
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 30)
+            }
+        }
+    }
+
+    private func reportLoop() {
+        let client = makeClient()
+        while !isStopping {
+            agent.reapChildren()
+            let completions = agent.pendingCompletions()
+            if !completions.isEmpty && isRegistered {
+                do {
+                    let response = try client.post("/v1/agent/heartbeat", AgentHeartbeat(agent: agent.id, completions: completions),
+                                                   as: HeartbeatResponse.self)
+                    agent.acknowledge(response.acknowledged)
+                    agent.handle(response.commands)
+                    logger.info("reported", metadata: ["jobs": "\(response.acknowledged)"])
+                } catch {
+                    client.disconnect()
+                    if let e = error as? ControllerClient.Failure, e.code == "not_registered" { markUnregistered() }
+                    Thread.sleep(forTimeInterval: 1)
+                }
+            }
+            usleep(20_000)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import ChessAPI
+import Foundation
+
+/// What the supervisor of one job needs, written by the agent into the job's spool folder
+/// before the supervisor starts (so that a supervisor restarted or inspected later reads the
+/// same thing).
+struct LaunchPlan: Codable, Sendable {
+    var launch: JobLaunch
+    /// The node this agent runs the batch script on (the allocation's first).
+    var node: String
+    /// OS CPUs to bind to (the allocated cores' hardware threads on this host).
+    var cpus: [Int]
+    /// OS NUMA nodes to bind memory to.
+    var mems: [Int]
+    /// The cgroup memory limit; nil: none.
+    var memoryBytes: Int?
+    /// GPU indices, PCI bus order.
+    var gpus: [Int]
+    /// Seconds between TERM and KILL (Slurm's KillWait).
+    var killWait: Int
+    var clusterName: String
+}
+
+/// How a job ended, as the supervisor writes it to `result.json`.
+typealias JobResult = JobCompletion
+
+/// A job's folder in the agent's spool: `plan.json`, `script`, `supervisor.pid`, `job.pid`,
+/// `cancel` (why the agent stopped it), `result.json`. The result stays until the controller
+/// acknowledges it, so a completion survives agent and controller restarts.
+struct JobSpool {
+    let directory: String
+
+    init(spool: String, job: Int) { directory = "\(spool)/jobs/\(job)" }
+    init(directory: String) { self.directory = directory }
+
+    var job: Int? { Int((directory as NSString).lastPathComponent) }
+
+    func path(_ name: String) -> String { "\(directory)/\(name)" }
+
+    func create() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+    }
+
+    /// Writes atomically and durably: a temporary file, fsync, rename, fsync of the folder.
+    func writeDurably(_ name: String, _ data: Data) throws {
+        let tmp = path(".\(name).tmp")
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SpoolError(description: "\(tmp): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard written == data.count else { throw SpoolError(description: "\(tmp): short write") }
+        guard rename(tmp, path(name)) == 0 else { throw SpoolError(description: "\(path(name)): \(String(cString: strerror(errno)))") }
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+
+    func read(_ name: String) -> Data? { FileManager.default.contents(atPath: path(name)) }
+
+    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+
+    var plan: LaunchPlan? { read("plan.json").flatMap { try? JSONDecoder().decode(LaunchPlan.self, from: $0) } }
+    var result: JobResult? { read("result.json").flatMap { try? JSONDecoder().decode(JobResult.self, from: $0) } }
+
+    func pid(_ name: String) -> Int32? {
+        read(name).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// The supervisor is still alive (a process with its pid exists and is ours).
+    var supervisorAlive: Bool {
+        guard let pid = pid("supervisor.pid") else { return false }
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        // A reused pid would not have our spool folder on its command line.
+        let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return cmdline.contains(directory)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+struct SpoolError: Error, CustomStringConvertible {
+    let description: String
+}

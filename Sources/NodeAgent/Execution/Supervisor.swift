@@ -1,0 +1,264 @@
+import CNuma
+import ChessAPI
+import Foundation
+import Glibc
+
+/// One job's supervisor: `chess-nodeagent supervise SPOOL/jobs/ID`, started by the agent in a
+/// session of its own so that it outlives an agent restart.
+///
+/// It creates the job's cgroup, forks the job (its own process group; CPU and memory binding,
+/// output files, environment, the job's user), enforces the time limit (TERM, then KILL after
+/// the grace time), collects usage, and writes `result.json` durably before it exits. The agent
+/// reads the result from the spool and reports it until the controller acknowledges it.
+struct Supervisor {
+    let spool: JobSpool
+    let plan: LaunchPlan
+
+    /// Runs the job to its end; returns the process exit status for the supervisor itself.
+    static func main(directory: String) -> Int32 {
+        let spool = JobSpool(directory: directory)
+        guard let plan = spool.plan else {
+            FileHandle.standardError.write(Data("chess-nodeagent supervise: \(directory): no readable plan.json\n".utf8))
+            return 2
+        }
+        let supervisor = Supervisor(spool: spool, plan: plan)
+        let result = supervisor.run()
+        do {
+            try spool.writeDurably("result.json", try JSONEncoder().encode(result))
+        } catch {
+            supervisor.log("cannot write the result: \(error)")
+            return 1
+        }
+        return 0
+    }
+
+    func log(_ message: String) {
+        let line = "\(ISO8601DateFormatter().string(from: Date())) \(message)\n"
+        if let h = FileHandle(forWritingAtPath: spool.path("supervisor.log")) ?? {
+            FileManager.default.createFile(atPath: spool.path("supervisor.log"), contents: nil)
+            return FileHandle(forWritingAtPath: spool.path("supervisor.log"))
+        }() {
+            h.seekToEndOfFile()
+            h.write(Data(line.utf8))
+            try? h.close()
+        }
+    }
+
+    func run() -> JobResult {
+        let launch = plan.launch
+        let start = Int(Date().timeIntervalSince1970)
+        func failed(_ reason: String, state: String = "FAILED") -> JobResult {
+            log(reason)
+            return JobResult(job: launch.job, state: state, exitCode: 1, startTime: start,
+                             endTime: Int(Date().timeIntervalSince1970), reason: reason)
+        }
+
+        // The script, readable and executable by the job's user only.
+        let scriptPath = spool.path("script")
+        do {
+            try Data(launch.script.utf8).write(to: URL(fileURLWithPath: scriptPath))
+            chmod(scriptPath, 0o700)
+            if getuid() == 0, let uid = launch.uid, let gid = launch.gid { chown(scriptPath, uid, gid) }
+        } catch {
+            return failed("cannot write the script: \(error)", state: "NODE_FAIL")
+        }
+
+        let cgroup: Cgroup?
+        do {
+            cgroup = try Cgroup.create(job: launch.job, cpus: plan.cpus, mems: plan.mems, memoryBytes: plan.memoryBytes)
+        } catch {
+            log("running without a cgroup: \(error)")
+            cgroup = nil
+        }
+        defer { cgroup?.remove() }
+
+        // Everything the child needs is prepared before fork: after it, only plain system calls.
+        let workdir = launch.workdir.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? "/tmp"
+        let output = OutputPattern.resolve(launch.output ?? OutputPattern.defaultOutput(launch), launch, workdir: workdir, node: plan.node)
+        let error = launch.error.map { OutputPattern.resolve($0, launch, workdir: workdir, node: plan.node) }
+        let environment = JobEnvironment.build(plan, workdir: workdir)
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(scriptPath), nil]
+        defer {
+            for p in envp { free(p) }
+            for p in argv { free(p) }
+        }
+        let outFD = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard outFD >= 0 else { return failed("cannot open the output file \(output): \(String(cString: strerror(errno)))") }
+        var errFD = outFD
+        if let error {
+            errFD = open(error, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard errFD >= 0 else { return failed("cannot open the error file \(error): \(String(cString: strerror(errno)))") }
+        }
+        if getuid() == 0, let uid = launch.uid, let gid = launch.gid {
+            fchown(outFD, uid, gid)
+            if errFD != outFD { fchown(errFD, uid, gid) }
+        }
+        let cpus = plan.cpus.map(Int32.init)
+        let mems = plan.mems.map(Int32.init)
+        let dropTo: (uid: uid_t, gid: gid_t, user: UnsafeMutablePointer<CChar>?)? =
+            getuid() == 0 && (launch.uid ?? 0) != 0 ? (launch.uid!, launch.gid ?? launch.uid!, strdup(launch.user)) : nil
+        let cgroupProcs = cgroup.map { cg in cg.paths.values.map { "\($0)/\(cg.version == .v2 ? "cgroup.procs" : "tasks")" } } ?? []
+
+        let pid = fork()
+        if pid == 0 {
+            // The job: its own process group, so that signals reach every process it starts.
+            setpgid(0, 0)
+            let me = "\(getpid())"
+            for p in cgroupProcs {
+                let fd = open(p, O_WRONLY)
+                if fd >= 0 { _ = Glibc.write(fd, me, me.utf8.count); close(fd) }
+            }
+            if !cpus.isEmpty { _ = cpus.withUnsafeBufferPointer { chess_bind_cpus($0.baseAddress, Int32($0.count)) } }
+            if !mems.isEmpty { _ = mems.withUnsafeBufferPointer { chess_bind_memory($0.baseAddress, Int32($0.count)) } }
+            dup2(outFD, 1)
+            dup2(errFD, 2)
+            let devnull = open("/dev/null", O_RDONLY)
+            if devnull >= 0 { dup2(devnull, 0) }
+            if let d = dropTo {
+                guard initgroups(d.user, d.gid) == 0, setgid(d.gid) == 0, setuid(d.uid) == 0 else {
+                    let msg = "chess: cannot become the job's user\n"
+                    _ = Glibc.write(2, msg, msg.utf8.count)
+                    _exit(126)
+                }
+            }
+            if chdir(workdir) != 0 { _ = chdir("/tmp") }
+            execve(scriptPath, argv, envp)
+            let msg = "chess: cannot execute the batch script: \(String(cString: strerror(errno)))\n"
+            _ = Glibc.write(2, msg, msg.utf8.count)
+            _exit(127)
+        }
+        close(outFD)
+        if errFD != outFD { close(errFD) }
+        guard pid > 0 else { return failed("fork failed: \(String(cString: strerror(errno)))", state: "NODE_FAIL") }
+        try? spool.writeDurably("job.pid", Data("\(pid)".utf8))
+        log("started job \(launch.job) as process group \(pid) on CPUs \(plan.cpus) in \(workdir)")
+
+        // Wait, enforcing the time limit.
+        var status: Int32 = 0
+        var usage = rusage()
+        var timedOut = false
+        var termSentAt: Int?
+        let deadline = launch.timeLimit.map { start + $0 }
+        while true {
+            let r = wait4(pid, &status, WNOHANG, &usage)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { break }
+            let now = Int(Date().timeIntervalSince1970)
+            if let deadline, now >= deadline, termSentAt == nil {
+                timedOut = true
+                log("time limit reached: TERM")
+                kill(-pid, SIGTERM)
+                termSentAt = now
+            }
+            if let t = termSentAt, now >= t + plan.killWait {
+                log("still running \(plan.killWait)s after TERM: KILL")
+                kill(-pid, SIGKILL)
+                termSentAt = Int.max / 2
+            }
+            if spool.exists("cancel"), termSentAt == nil {
+                // The agent asked (and signalled the group itself); make sure KILL follows.
+                termSentAt = now
+            }
+            usleep(50_000)
+        }
+        // Stray processes of the job's group go too.
+        kill(-pid, SIGKILL)
+        let end = Int(Date().timeIntervalSince1970)
+        let cpuSeconds = Int(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Int((usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000)
+        let peak = max(Int(usage.ru_maxrss) / 1024, (cgroup?.peakMemoryBytes ?? 0) / (1024 * 1024))
+        let exited = status & 0x7f == 0
+        let exitCode = exited ? Int((status >> 8) & 0xff) : 0
+        let signal = exited ? nil : Int(status & 0x7f)
+        var state: String
+        var reason: String
+        if spool.exists("cancel") {
+            state = "CANCELLED"
+            reason = spool.read("cancel").map { String(decoding: $0, as: UTF8.self) } ?? "cancelled"
+        } else if timedOut {
+            state = "TIMEOUT"
+            reason = "time limit reached"
+        } else if cgroup?.hadOOMKill == true {
+            state = "OUT_OF_MEMORY"
+            reason = "killed by the kernel: out of memory (limit \((plan.memoryBytes ?? 0) / 1_048_576) MiB)"
+        } else if exited && exitCode == 0 {
+            state = "COMPLETED"
+            reason = "exited with 0"
+        } else {
+            state = "FAILED"
+            reason = exited ? "exit code \(exitCode)" : "killed by signal \(signal!)"
+        }
+        log("job \(launch.job) ended: \(state) (\(reason))")
+        return JobResult(job: launch.job, state: state, exitCode: exitCode, signal: signal, startTime: start, endTime: end,
+                         cpuSeconds: cpuSeconds, maxRSSMB: peak, gpuSeconds: plan.gpus.count * max(end - start, 0), reason: reason)
+    }
+}
+
+/// `--output`/`--error` patterns: `%j` job id, `%A` array job id, `%a` task id, `%u` user,
+/// `%x` job name, `%N` node, `%%` a percent sign. Relative paths are in the working directory.
+enum OutputPattern {
+    static func defaultOutput(_ l: JobLaunch) -> String {
+        l.arrayJobID != nil ? "slurm-%A_%a.out" : "slurm-%j.out"
+    }
+
+    static func resolve(_ pattern: String, _ l: JobLaunch, workdir: String, node: String) -> String {
+        var out = ""
+        var it = pattern.makeIterator()
+        while let c = it.next() {
+            guard c == "%" else { out.append(c); continue }
+            switch it.next() {
+            case "j": out += "\(l.job)"
+            case "A": out += "\(l.arrayJobID ?? l.job)"
+            case "a": out += l.arrayTaskID.map(String.init) ?? "4294967294"
+            case "u": out += l.user
+            case "x": out += l.name
+            case "N": out += node
+            case "%": out += "%"
+            case let other?: out += "%\(other)"
+            case nil: out += "%"
+            }
+        }
+        return out.hasPrefix("/") ? out : "\(workdir)/\(out)"
+    }
+}
+
+/// The job's environment: the submitter's (Slurm's default `--export=ALL`), then the
+/// `CHESS_*` variables and their `SLURM_*` equivalents, and GPU visibility.
+enum JobEnvironment {
+    static func build(_ plan: LaunchPlan, workdir: String) -> [String: String] {
+        let l = plan.launch
+        var env = l.environment
+        let cpusOnNode = l.nodes.first { $0.node == plan.node }?.cores.count ?? 0
+        let values: [(String, String)] = [
+            ("JOB_ID", "\(l.job)"), ("JOB_NAME", l.name), ("JOB_NODELIST", l.nodeList), ("JOB_NUM_NODES", "\(l.nodes.count)"),
+            ("NTASKS", "\(l.tasks)"), ("CPUS_PER_TASK", "\(l.cpusPerTask)"), ("CPUS_ON_NODE", "\(cpusOnNode)"),
+            ("JOB_PARTITION", l.partition), ("JOB_ACCOUNT", l.account), ("JOB_USER", l.user),
+            ("SUBMIT_DIR", l.workdir ?? workdir), ("CLUSTER_NAME", plan.clusterName),
+        ]
+        for (k, v) in values {
+            env["CHESS_\(k)"] = v
+            env["SLURM_\(k)"] = v
+        }
+        env["SLURM_JOBID"] = "\(l.job)"
+        env["SLURM_NODELIST"] = l.nodeList
+        env["SLURM_NNODES"] = "\(l.nodes.count)"
+        env["SLURM_NPROCS"] = "\(l.tasks)"
+        env["SLURMD_NODENAME"] = plan.node
+        env["CHESS_NODENAME"] = plan.node
+        if let a = l.arrayJobID, let t = l.arrayTaskID {
+            for p in ["CHESS", "SLURM"] {
+                env["\(p)_ARRAY_JOB_ID"] = "\(a)"
+                env["\(p)_ARRAY_TASK_ID"] = "\(t)"
+            }
+        }
+        if let limit = l.timeLimit { env["CHESS_TIME_LIMIT"] = "\(limit)" }
+        // PCI bus order, the order the indices are in; empty hides every GPU.
+        env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
+        env["CUDA_VISIBLE_DEVICES"] = plan.gpus.map(String.init).joined(separator: ",")
+        env["CHESS_JOB_GPUS"] = env["CUDA_VISIBLE_DEVICES"]
+        env["CHESS_JOB_CPUS"] = plan.cpus.map(String.init).joined(separator: ",")
+        if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        return env
+    }
+}
