@@ -1,0 +1,187 @@
+import ChessAPI
+import Foundation
+import Glibc
+import Testing
+
+/// The whole cluster on loopback: chessd, a real chess-nodeagent presenting this host and an
+/// emulated 32-core node, real jobs run by real supervisors, driven by chessctl.
+@Suite("End to end: chessd, chess-nodeagent and real jobs", .serialized)
+struct EndToEndTests {
+    static let synthetic = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("NodeAgentTests/Fixtures/synthetic-2pack-4numa-32core.xml").path
+
+    /// This host's cores and memory, as the agent will report them.
+    static func hostShape() throws -> (cores: Int, memoryMB: Int) {
+        let probe = try runBinary("chess-nodeagent", ["--probe", "--name", "host"])
+        let reports = try JSONDecoder().decode([AgentNodeReport].self, from: Data(probe.stdout.utf8))
+        let t = try #require(reports.first?.topology)
+        return (t.numa.reduce(0) { $0 + $1.cores.count }, t.numa.reduce(0) { $0 + $1.memoryMB })
+    }
+
+    final class Running: @unchecked Sendable {
+        let cluster: TestCluster
+        var agent: Process?
+        let spool: String
+
+        init() throws {
+            let (cores, memory) = try EndToEndTests.hostShape()
+            cluster = try TestCluster(config: """
+                cluster_name = "e2e"
+                state_dir = "state"
+                socket = "chessd.sock"
+                [scheduler]
+                interval = 1
+                [[nodes]]
+                names = "host"
+                cores_per_socket = \(cores)
+                memory_mb = \(min(memory, 2000))
+                [[nodes]]
+                names = "emu1"
+                sockets = 2
+                cores_per_socket = 16
+                memory_mb = 100000
+                [[partitions]]
+                name = "batch"
+                nodes = "host,emu1"
+                default_time = "10:00"
+                """, withAgents: true)
+            spool = cluster.directory.appendingPathComponent("spool").path
+            try cluster.start()
+            try startAgent()
+        }
+
+        func startAgent() throws {
+            let p = Process()
+            p.executableURL = builtBinary("chess-nodeagent")
+            p.arguments = ["--controller", cluster.listen!, "--key", cluster.directory.appendingPathComponent("cluster.key").path,
+                           "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2"]
+            let log = cluster.directory.appendingPathComponent("agent.log").path
+            if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            h.seekToEndOfFile()
+            p.standardOutput = h
+            p.standardError = h
+            try p.run()
+            agent = p
+        }
+
+        func stopAgent() {
+            guard let p = agent else { return }
+            kill(p.processIdentifier, SIGTERM)
+            p.waitUntilExit()
+            agent = nil
+        }
+
+        func wait(_ what: String, within seconds: Double = 30, _ condition: () throws -> Bool) throws {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if try condition() { return }
+                usleep(100_000)
+            }
+            Issue.record("timed out waiting for \(what); agent log: \((try? String(contentsOfFile: cluster.directory.appendingPathComponent("agent.log").path, encoding: .utf8)) ?? "")")
+        }
+
+        func jobs() throws -> [[String: Any]] {
+            let r = try cluster.ctl(["queue", "--json"])
+            return ((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["jobs"] as? [[String: Any]]) ?? []
+        }
+
+        func accounting() throws -> [[String: Any]] {
+            let r = try cluster.ctl(["acct", "-a", "--json"])
+            return ((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["records"] as? [[String: Any]]) ?? []
+        }
+
+        func submit(_ args: [String]) throws -> Int {
+            let r = try cluster.ctl(["submit", "--parsable", "-D", cluster.directory.path] + args)
+            guard let id = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw TestCluster.Failure("submit failed: \(r.stderr)")
+            }
+            return id
+        }
+
+        func output(_ name: String) -> String {
+            (try? String(contentsOfFile: cluster.directory.appendingPathComponent(name).path, encoding: .utf8)) ?? ""
+        }
+
+        deinit { stopAgent() }
+    }
+
+    @Test func jobsRunBoundToTheirCoresAndAreAccounted() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") {
+            let r = try c.cluster.ctl(["nodes"])
+            return r.stdout.contains("idle   emu1,host") || r.stdout.contains("2      idle")
+        }
+        let script = c.cluster.directory.appendingPathComponent("probe.sh").path
+        try """
+            #!/bin/bash
+            #SBATCH --job-name=probe
+            #SBATCH --ntasks=1
+            echo "id=$CHESS_JOB_ID slurm=$SLURM_JOB_ID node=$SLURMD_NODENAME cpus=$CHESS_JOB_CPUS gpus=[$CUDA_VISIBLE_DEVICES]"
+            grep Cpus_allowed_list /proc/self/status
+            echo "args=$*"
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let probe = try c.submit([script, "one", "two"])
+        let failing = try c.submit(["--wrap", "echo failing; exit 3"])
+        let overrun = try c.submit(["-t", "0:02", "--wrap", "sleep 60"])
+        let array = try c.submit(["-a", "1-3", "-o", "arr-%A_%a.out", "--wrap", "echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID"])
+        let first = try c.submit(["--wrap", "echo first > chain.txt"])
+        let second = try c.submit(["-d", "afterok:\(first)", "--wrap", "echo second >> chain.txt"])
+        let both = try c.submit(["-N", "2", "--wrap", "echo nodes=$SLURM_JOB_NODELIST n=$SLURM_JOB_NUM_NODES"])
+        try c.wait("every job to end", within: 60) { try c.jobs().isEmpty }
+
+        let out = c.output("slurm-\(probe).out")
+        #expect(out.contains("id=\(probe) slurm=\(probe)"), "\(out)")
+        #expect(out.contains("gpus=[]"))
+        #expect(out.contains("args=one two"))
+        // The job reads its own affinity: exactly the CPUs it was given.
+        let cpus = out.split(separator: "\n").first { $0.hasPrefix("id=") }?.split(separator: " ")
+            .first { $0.hasPrefix("cpus=") }?.dropFirst(5) ?? ""
+        let allowed = out.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list") }?.split(separator: "\t").last ?? ""
+        #expect(!cpus.isEmpty)
+        #expect(Self.expand(String(allowed)) == cpus.split(separator: ",").compactMap { Int($0) }, "\(out)")
+
+        #expect(c.output("slurm-\(failing).out").contains("failing"))
+        for t in 1...3 { #expect(c.output("arr-\(array)_\(t).out") == "task \(t) of \(array)\n") }
+        #expect(c.output("chain.txt") == "first\nsecond\n")
+        #expect(c.output("slurm-\(both).out").contains("n=2"))
+
+        let records = try c.accounting()
+        func record(_ id: Int) -> [String: Any]? { records.first { $0["id"] as? Int == id } }
+        #expect(record(probe)?["state"] as? String == "COMPLETED")
+        #expect(record(failing)?["state"] as? String == "FAILED")
+        #expect(record(failing)?["exit_code"] as? Int == 3)
+        #expect(record(overrun)?["state"] as? String == "TIMEOUT")
+        #expect(record(second)?["state"] as? String == "COMPLETED")
+        #expect((record(second)?["start_time"] as? Int ?? 0) >= (record(first)?["end_time"] as? Int ?? .max))
+        #expect(record(both)?["alloc_nodes"] as? Int == 2)
+        #expect(records.filter { $0["array_job_id"] as? Int == array }.count == 3)
+        #expect(record(probe)?["cpu_seconds"] != nil)
+    }
+
+    @Test func anAgentRestartLosesNoJobAndCountsNoneTwice() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        let id = try c.submit(["--wrap", "sleep 3; echo survived"])
+        try c.wait("the job to run") { try c.jobs().first?["state"] as? String == "RUNNING" }
+        c.stopAgent()
+        usleep(500_000)
+        try c.startAgent()
+        try c.wait("the job to end", within: 30) { try c.jobs().isEmpty }
+        #expect(c.output("slurm-\(id).out") == "survived\n")
+        let records = try c.accounting().filter { $0["id"] as? Int == id }
+        #expect(records.count == 1)
+        #expect(records.first?["state"] as? String == "COMPLETED")
+        #expect(records.first?["requeues"] as? Int == 0)
+        let events = try c.cluster.ctl(["show", "job", "\(id)", "--json"])
+        #expect(events.stdout.contains("\"state\":\"COMPLETED\""))
+    }
+
+    /// `0-3,8` → [0, 1, 2, 3, 8].
+    static func expand(_ list: String) -> [Int] {
+        list.split(separator: ",").flatMap { part -> [Int] in
+            let b = part.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return b.count == 2 ? Array(b[0]...b[1]) : b
+        }
+    }
+}
