@@ -1,40 +1,91 @@
 #!/usr/bin/env bash
-# `make run`: a controller with the example configuration in a temporary directory, a sample
-# workload submitted through chessctl, the queue and nodes shown, then a clean shutdown.
-# No node agent exists yet (issue 4), so nodes stay DOWN "Not responding" and jobs wait with
-# reason Resources: what the controller does with a real agent is covered by the tests.
+# `make run`: a working single-host cluster with a sample workload.
+#
+# chessd runs with the example configuration (etc/chess.toml, plus this host as a node) in a
+# temporary directory; one chess-nodeagent presents this host and emulates the configured
+# cpu01-04 and gpu01-02 from an hwloc topology; the jobs of examples/jobs run as real processes.
+# The queue is shown as it moves, then accounting, then chessd survives a kill -9.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN="$PWD/.build/release"
+ROOT="$PWD"
+BIN="$ROOT/.build/release"
+TOPOLOGY="$ROOT/Tests/NodeAgentTests/Fixtures/synthetic-2pack-4numa-32core.xml"
 DEMO=$(mktemp -d /tmp/chess-demo.XXXXXX)
-export CHESS_STATE_DIR="$DEMO/state" CHESS_SOCKET="$DEMO/chessd.sock" CHESS_LISTEN=none
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export CHESS_STATE_DIR="$DEMO/state" CHESS_SOCKET="$DEMO/chessd.sock" CHESS_LISTEN="127.0.0.1:$PORT"
 chessctl() { "$BIN/chessctl" "$@"; }
 
-"$BIN/chessd" --config etc/chess.toml > "$DEMO/chessd.log" 2>&1 &
+# The example configuration, with this host added as node "$HOST" of the batch partition.
+HOST=$(hostname -s)
+read -r CORES MEMORY < <("$BIN/chess-nodeagent" --probe --name "$HOST" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)[0]["topology"]
+print(sum(len(d["cores"]) for d in t["numa"]), min(sum(d["memory_mb"] for d in t["numa"]), 4000))')
+sed -e "s/nodes = \"cpu\[01-04\],gpu\[01-02\]\"/nodes = \"cpu[01-04],gpu[01-02],$HOST\"/" etc/chess.toml > "$DEMO/chess.toml"
+cat >> "$DEMO/chess.toml" <<EOF
+
+[[nodes]]
+names = "$HOST"
+cores_per_socket = $CORES
+memory_mb = $MEMORY
+features = ["ib"]
+EOF
+head -c 32 /dev/urandom > "$DEMO/cluster.key"
+chmod 600 "$DEMO/cluster.key"
+sed -i 's|^key_file = .*|key_file = "cluster.key"|' "$DEMO/chess.toml"
+
+"$BIN/chessd" --config "$DEMO/chess.toml" > "$DEMO/chessd.log" 2>&1 &
 CHESSD=$!
-trap 'kill $CHESSD 2>/dev/null || true; wait $CHESSD 2>/dev/null || true; rm -rf "$DEMO"' EXIT
+AGENT=
+cleanup() {
+    [ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null || true
+    kill "$CHESSD" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$DEMO"
+}
+trap cleanup EXIT
 for _ in $(seq 100); do chessctl ping >/dev/null 2>&1 && break; sleep 0.1; done
 chessctl ping
 
+EMULATED=()
+for n in cpu01 cpu02 cpu03 cpu04 gpu01 gpu02; do EMULATED+=(--emulate "$n=$TOPOLOGY"); done
+"$BIN/chess-nodeagent" --controller "127.0.0.1:$PORT" --key "$DEMO/cluster.key" --name "$HOST" \
+    "${EMULATED[@]}" --spool "$DEMO/spool" --kill-wait 5 > "$DEMO/agent.log" 2>&1 &
+AGENT=$!
+for _ in $(seq 100); do chessctl nodes | grep -q idle && break; sleep 0.1; done
+echo; echo "== chessctl nodes  (gpu01-02 are drained: the emulated topology has no GPUs; see the reason)"
+chessctl nodes
+chessctl nodes -R
+
 echo; echo "== submitting the sample workload (examples/jobs)"
-cd examples/jobs
-chessctl submit hello.sh
-chessctl submit mpi.sh
-chessctl submit gpu.sh
-chessctl submit array.sh
+mkdir -p "$DEMO/work"
+cd "$DEMO/work"
+chessctl submit "$ROOT/examples/jobs/hello.sh"
+chessctl submit "$ROOT/examples/jobs/mpi.sh"
+chessctl submit "$ROOT/examples/jobs/gpu.sh"
+chessctl submit "$ROOT/examples/jobs/array.sh"
 FIRST=$(chessctl submit --parsable -J step1 --wrap "echo step 1")
 chessctl submit -J step2 --dependency=afterok:"$FIRST" --wrap "echo step 2"
-chessctl submit overrun.sh
-cd ../..
-sleep 1
+chessctl submit "$ROOT/examples/jobs/overrun.sh"
 
-echo; echo "== chessctl queue"; chessctl queue
-echo; echo "== chessctl nodes"; chessctl nodes
-echo; echo "== chessctl show node gpu01"; chessctl show node gpu01
-echo; echo "== chessctl acct -a"; chessctl acct -a -o jobid,jobname,partition,state,alloccpus,reason
-echo; echo "== restart: kill -9, then the jobs are all still there"
-kill -9 $CHESSD; wait $CHESSD 2>/dev/null || true
-"$BIN/chessd" --config etc/chess.toml >> "$DEMO/chessd.log" 2>&1 &
+echo; echo "== the queue moving (every 3 s until only the GPU job waits)"
+for _ in $(seq 20); do
+    echo "-- $(date +%T)"
+    chessctl queue
+    [ "$(chessctl queue --noheader | grep -vc ' gpu ')" -eq 0 ] && break
+    sleep 3
+done
+
+echo; echo "== outputs"
+for f in *.out; do echo "-- $f"; cat "$f"; done
+echo; echo "== chessctl acct -a"
+chessctl acct -a -o jobid,jobname,partition,state,exitcode,elapsed,alloccpus,nodelist,totalcpu,reason
+cd "$ROOT"
+
+echo; echo "== kill -9 chessd, restart: the waiting GPU job and every record are still there"
+kill -9 "$CHESSD"; wait "$CHESSD" 2>/dev/null || true
+"$BIN/chessd" --config "$DEMO/chess.toml" >> "$DEMO/chessd.log" 2>&1 &
 CHESSD=$!
 for _ in $(seq 100); do chessctl ping >/dev/null 2>&1 && break; sleep 0.1; done
 chessctl queue -o id,name,state,reason
+chessctl acct -a -n -P -o jobid,state | tr '\n' ' '; echo

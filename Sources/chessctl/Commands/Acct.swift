@@ -85,7 +85,7 @@ struct Acct: ParsableCommand {
             for row in rows { out += row.joined(separator: "|") + tail + "\n" }
             FileHandle.standardOutput.write(Data(out.utf8))
         } else {
-            Table.print(noHeader ? names.map { _ in "" } : names.map { Acct.columns[$0]! }, rows)
+            Table.print(names.map { Acct.columns[$0]! }, rows, header: !noHeader)
         }
     }
 

@@ -33,7 +33,7 @@ extension Array where Element == (String, String) {
 enum Table {
     /// Prints rows under headers, columns aligned (the last column unpadded). Padding is done by
     /// hand: `queue` prints tens of thousands of rows and Foundation's padding bridges to NSString.
-    static func print(_ headers: [String], _ rows: [[String]]) {
+    static func print(_ headers: [String], _ rows: [[String]], header: Bool = true) {
         var widths = headers.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         var out: [UInt8] = []
@@ -48,7 +48,7 @@ enum Table {
             }
             out.append(0x0A)
         }
-        line(headers)
+        if header { line(headers) }
         for row in rows { line(row) }
         out.withUnsafeBytes { raw in
             var offset = 0

@@ -64,7 +64,7 @@ struct Queue: ParsableCommand {
         let now = Int(Date().timeIntervalSince1970)
         let rows = list.jobs.map { job in columns.map { Queue.cell($0, job, now: now) } }
         if noHeader {
-            Table.print(columns.map { _ in "" }, rows)
+            Table.print(columns.map { Queue.headers[$0]! }, rows, header: false)
         } else {
             Table.print(columns.map { Queue.headers[$0]! }, rows)
         }

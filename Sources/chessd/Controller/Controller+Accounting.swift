@@ -31,7 +31,9 @@ extension Controller {
         let index = self.index
         lock.unlock()
         let now = Controller.now()
-        return rows.compactMap { r -> AccountingRecord? in
+        // sacct's order: by job id, an array's tasks together under it.
+        let ordered = rows.sorted { ($0.job.arrayJobID ?? $0.job.id, $0.job.arrayTaskIndex ?? -1) < ($1.job.arrayJobID ?? $1.job.id, $1.job.arrayTaskIndex ?? -1) }
+        return ordered.compactMap { r -> AccountingRecord? in
             let j = r.job
             // An array's own row stands for its tasks not yet started; once all have started, the tasks speak for it.
             if let a = j.array, a.pending.isEmpty { return nil }
