@@ -90,7 +90,13 @@ let hostName: String = {
 var nodes: [(name: String, topology: HostTopology, emulated: Bool)] = []
 do {
     if emulate.isEmpty || name != nil || topologyFile != nil {
-        nodes.append((name ?? hostName, try HwlocProbe.load(xml: topologyFile), topologyFile != nil))
+        var host = try HwlocProbe.load(xml: topologyFile)
+        if topologyFile == nil {
+            // The live host: its RDMA ports as libibverbs reports them (none is a valid answer).
+            let ports = InfiniBandProbe.ports()
+            if !ports.isEmpty { host.wire.hcas = ports.map(InfiniBandProbe.describe) }
+        }
+        nodes.append((name ?? hostName, host, topologyFile != nil))
     }
     for (n, file) in emulate {
         nodes.append((n, try HwlocProbe.load(xml: file), true))

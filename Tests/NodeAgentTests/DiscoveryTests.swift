@@ -59,3 +59,18 @@ final class DiscoveryTests: XCTestCase {
         XCTAssertEqual(GPUNaming.type(fromName: nil, vendor: 0x1002), "amdgpu")
     }
 }
+
+final class InfiniBandTests: XCTestCase {
+    /// libibverbs answers on any machine; without RDMA hardware the answer is no ports.
+    func testTheLibraryAnswers() {
+        let ports = InfiniBandProbe.ports()
+        for p in ports { XCTAssertFalse(p.device.isEmpty) }
+        if !FileManager.default.fileExists(atPath: "/sys/class/infiniband") { XCTAssertTrue(ports.isEmpty) }
+    }
+
+    func testRates() {
+        XCTAssertEqual(InfiniBandProbe.rate(width: 2, speed: 32), 100)   // 4x EDR
+        XCTAssertEqual(InfiniBandProbe.rate(width: 2, speed: 64), 200)   // 4x HDR
+        XCTAssertEqual(InfiniBandProbe.rate(width: 1, speed: 1), 2)      // 1x SDR
+    }
+}

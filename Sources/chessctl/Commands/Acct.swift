@@ -5,6 +5,7 @@ import Foundation
 /// `chessctl acct`: sacct — accounting records in a time window.
 struct Acct: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "acct",
         abstract: "Show accounting records of jobs (sacct).",
         discussion: """
             By default: your own jobs since midnight. Times: YYYY-MM-DD[THH:MM[:SS]], HH:MM, now, \

@@ -72,12 +72,14 @@ enum Time {
         return d > 0 ? "\(d)-\(hms)" : hms
     }
 
-    /// Local ISO-like time, as `sacct` prints.
+    /// Local time as `sacct` prints it (`2026-11-25T20:13:12`), through libc: a DateFormatter
+    /// per call costs more than the request.
     static func timestamp(_ t: Int?) -> String {
         guard let t else { return "Unknown" }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
+        var time = time_t(t)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        func two(_ x: Int32) -> String { x < 10 ? "0\(x)" : "\(x)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }
 }

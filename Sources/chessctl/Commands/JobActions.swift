@@ -32,7 +32,7 @@ extension JobActionCommand {
 }
 
 struct Cancel: JobActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Cancel jobs (scancel); 1234 cancels every task of array 1234.")
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel jobs (scancel); 1234 cancels every task of array 1234.")
     static let action = "cancel"
     static let pastTense = "cancelled"
     @OptionGroup var connection: ConnectionOptions
@@ -41,7 +41,7 @@ struct Cancel: JobActionCommand {
 }
 
 struct Hold: JobActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Keep pending jobs from starting (scontrol hold).")
+    static let configuration = CommandConfiguration(commandName: "hold", abstract: "Keep pending jobs from starting (scontrol hold).")
     static let action = "hold"
     static let pastTense = "held"
     @OptionGroup var connection: ConnectionOptions
@@ -50,7 +50,7 @@ struct Hold: JobActionCommand {
 }
 
 struct Release: JobActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Let held jobs start again (scontrol release).")
+    static let configuration = CommandConfiguration(commandName: "release", abstract: "Let held jobs start again (scontrol release).")
     static let action = "release"
     static let pastTense = "released"
     @OptionGroup var connection: ConnectionOptions
@@ -59,7 +59,7 @@ struct Release: JobActionCommand {
 }
 
 struct Requeue: JobActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop running jobs and put them back in the queue (scontrol requeue).")
+    static let configuration = CommandConfiguration(commandName: "requeue", abstract: "Stop running jobs and put them back in the queue (scontrol requeue).")
     static let action = "requeue"
     static let pastTense = "requeued"
     @OptionGroup var connection: ConnectionOptions
@@ -68,7 +68,7 @@ struct Requeue: JobActionCommand {
 }
 
 struct Suspend: JobActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause running jobs, keeping their resources (scontrol suspend; admins).")
+    static let configuration = CommandConfiguration(commandName: "suspend", abstract: "Pause running jobs, keeping their resources (scontrol suspend; admins).")
     static let action = "suspend"
     static let pastTense = "suspended"
     @OptionGroup var connection: ConnectionOptions
@@ -77,7 +77,7 @@ struct Suspend: JobActionCommand {
 }
 
 struct Resume: JobActionCommand {
-    static let configuration = CommandConfiguration(abstract: "Continue suspended jobs (scontrol resume; admins).")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Continue suspended jobs (scontrol resume; admins).")
     static let action = "resume"
     static let pastTense = "resumed"
     @OptionGroup var connection: ConnectionOptions

@@ -4,7 +4,7 @@ import Foundation
 
 /// `chessctl nodes`: sinfo — nodes grouped by partition and state, node lists compressed.
 struct Nodes: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Summarise nodes by partition and state (sinfo).")
+    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Summarise nodes by partition and state (sinfo).")
 
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: [.customShort("N"), .customLong("node-oriented")], help: "One line per node.") var perNode = false
@@ -70,7 +70,7 @@ struct NodeCommand: ParsableCommand {
     )
 
     struct Drain: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Let running jobs finish; start no new ones.")
+        static let configuration = CommandConfiguration(commandName: "drain", abstract: "Let running jobs finish; start no new ones.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "Why (required, shown by nodes --reasons).") var reason: String
         @Argument(help: "Nodes (a hostlist such as node[01-04]).") var nodes: String
@@ -78,14 +78,14 @@ struct NodeCommand: ParsableCommand {
     }
 
     struct Resume: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Return drained or down nodes to service.")
+        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Return drained or down nodes to service.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Nodes.") var nodes: String
         func run() throws { try NodeCommand.change(nodes, "resume", nil, connection) }
     }
 
     struct Down: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Take nodes out of service now.")
+        static let configuration = CommandConfiguration(commandName: "down", abstract: "Take nodes out of service now.")
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "Why.") var reason: String?
         @Argument(help: "Nodes.") var nodes: String
@@ -107,7 +107,7 @@ struct NodeCommand: ParsableCommand {
 
 /// `chessctl ping`: is chessd up, and who am I to it.
 struct Ping: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check that chessd answers.")
+    static let configuration = CommandConfiguration(commandName: "ping", abstract: "Check that chessd answers.")
     @OptionGroup var connection: ConnectionOptions
     @Flag(help: "Print the answer as JSON.") var json = false
 

@@ -4,7 +4,7 @@ import Foundation
 
 /// `chessctl queue`: squeue.
 struct Queue: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List pending and running jobs (squeue).")
+    static let configuration = CommandConfiguration(commandName: "queue", abstract: "List pending and running jobs (squeue).")
 
     @OptionGroup var connection: ConnectionOptions
 

@@ -5,6 +5,7 @@ import Foundation
 /// `chessctl show job|node NAME`: scontrol show.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one job, node, partition, QoS, account or reservation in detail (scontrol show).",
         subcommands: [ShowJob.self, ShowNode.self, ShowObject<PartitionKind>.self, ShowObject<QoSKind>.self,
                       ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self]

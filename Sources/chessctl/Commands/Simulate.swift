@@ -7,6 +7,7 @@ import SchedulerCore
 /// rules of SIMULATION.md, so an admin can compare policies on a real workload before using one.
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "simulate",
         abstract: "Replay a workload under a scheduling policy: an SWF trace, or a cluster scenario.",
         discussion: """
             TRACE is an .swf file, plain or gzip-compressed, replayed on one flat pool of processors \

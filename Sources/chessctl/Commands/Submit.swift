@@ -7,6 +7,7 @@ import Foundation
 /// script as `#SBATCH`/`#CHESS` directives or on the command line (which wins).
 struct Submit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "submit",
         abstract: "Submit a batch script (sbatch's options and #SBATCH/#CHESS directives).",
         discussion: """
             Options are Slurm's: -J/--job-name, -p/--partition, -q/--qos, -A/--account, -N/--nodes, \
