@@ -95,6 +95,8 @@ do {
             // The live host: its RDMA ports as libibverbs reports them (none is a valid answer).
             let ports = InfiniBandProbe.ports()
             if !ports.isEmpty { host.wire.hcas = ports.map(InfiniBandProbe.describe) }
+            // GPU names and UUIDs from NVML (or nvidia-smi); their NUMA domains came from hwloc.
+            GPUProbe.merge(GPUProbe.discover(), into: &host.wire)
         }
         nodes.append((name ?? hostName, host, topologyFile != nil))
     }

@@ -74,3 +74,73 @@ final class InfiniBandTests: XCTestCase {
         XCTAssertEqual(InfiniBandProbe.rate(width: 1, speed: 1), 2)      // 1x SDR
     }
 }
+
+/// `nvidia-smi -q -x` parsing. No recorded nvidia-smi output is available (`../shared/data` has
+/// no `nvidia-smi/` folder), so this sample follows the element names of nvidia-smi's XML
+/// schema (`nvsmi_device_v12.dtd`, driver 535) by hand; replace it with recorded outputs when
+/// they are added.
+final class NvidiaSMIParserTests: XCTestCase {
+    let sample = """
+        <?xml version="1.0" ?>
+        <!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">
+        <nvidia_smi_log>
+            <driver_version>535.104.05</driver_version>
+            <attached_gpus>2</attached_gpus>
+            <gpu id="00000000:17:00.0">
+                <product_name>NVIDIA A100-SXM4-40GB</product_name>
+                <uuid>GPU-5a4e0c7b-1111-2222-3333-444455556666</uuid>
+                <mig_mode><current_mig>Disabled</current_mig><pending_mig>Disabled</pending_mig></mig_mode>
+                <fb_memory_usage><total>40960 MiB</total><reserved>571 MiB</reserved><used>4 MiB</used><free>40384 MiB</free></fb_memory_usage>
+                <utilization><gpu_util>37 %</gpu_util><memory_util>1 %</memory_util></utilization>
+                <ecc_errors><volatile><sram_correctable>0</sram_correctable><sram_uncorrectable>0</sram_uncorrectable><dram_correctable>0</dram_correctable><dram_uncorrectable>2</dram_uncorrectable></volatile></ecc_errors>
+                <temperature><gpu_temp>34 C</gpu_temp></temperature>
+                <gpu_power_readings><power_draw>54.10 W</power_draw></gpu_power_readings>
+            </gpu>
+            <gpu id="00000000:CA:00.0">
+                <product_name>NVIDIA A100-SXM4-40GB</product_name>
+                <uuid>GPU-aaaa</uuid>
+                <mig_mode><current_mig>Enabled</current_mig></mig_mode>
+                <fb_memory_usage><total>40960 MiB</total><used>0 MiB</used></fb_memory_usage>
+                <utilization><gpu_util>N/A</gpu_util></utilization>
+                <temperature><gpu_temp>31 C</gpu_temp></temperature>
+                <power_readings><power_draw>60.00 W</power_draw></power_readings>
+            </gpu>
+        </nvidia_smi_log>
+        """
+
+    func testGPUsAndTheirMetrics() throws {
+        let gpus = try NvidiaSMIParser.parse(Data(sample.utf8))
+        XCTAssertEqual(gpus.count, 2)
+        XCTAssertEqual(gpus[0].name, "NVIDIA A100-SXM4-40GB")
+        XCTAssertEqual(gpus[0].pciBusID, "00000000:17:00.0")
+        XCTAssertEqual(gpus[0].memoryTotalMB, 40960)
+        XCTAssertEqual(gpus[0].utilizationPercent, 37)
+        XCTAssertEqual(gpus[0].temperatureC, 34)
+        XCTAssertEqual(gpus[0].powerMilliwatts, 54100)
+        XCTAssertEqual(gpus[0].eccUncorrected, 2)
+        XCTAssertEqual(gpus[0].migEnabled, false)
+        XCTAssertNil(gpus[1].utilizationPercent)
+        XCTAssertEqual(gpus[1].powerMilliwatts, 60000)
+        XCTAssertEqual(gpus[1].migEnabled, true)
+        XCTAssertThrowsError(try NvidiaSMIParser.parse(Data("<nvidia_smi_log><gpu".utf8)))
+    }
+
+    /// NVML names land on hwloc's GPUs by bus id, whatever the case and domain width.
+    func testNamesMergeIntoHwlocGPUsByBusID() throws {
+        var topology = AgentTopology(sockets: 2, threadsPerCore: 1, numa: [],
+                                     gpus: [.init(index: 0, type: "gpu", numa: 1, pciBusID: "0000:ca:00.0"),
+                                            .init(index: 1, type: "gpu", numa: 0, pciBusID: "00000000:17:00.0")])
+        GPUProbe.merge(try NvidiaSMIParser.parse(Data(sample.utf8)), into: &topology)
+        XCTAssertEqual(topology.gpus.map(\.type), ["a100", "a100"])
+        XCTAssertEqual(topology.gpus[0].uuid, "GPU-aaaa")
+        XCTAssertEqual(topology.gpus[0].numa, 1)
+    }
+
+    /// Without a driver, NVML is not there and discovery finds no GPU (not an error).
+    func testNoDriverMeansNoGPU() {
+        if dlopen("libnvidia-ml.so.1", RTLD_NOW) == nil && !FileManager.default.fileExists(atPath: "/usr/bin/nvidia-smi") {
+            XCTAssertNil(NVML.devices())
+            XCTAssertEqual(GPUProbe.discover(), [])
+        }
+    }
+}
