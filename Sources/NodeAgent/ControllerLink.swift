@@ -87,7 +87,8 @@ final class ControllerLink: @unchecked Sendable {
             do {
                 if !isRegistered { try register(client) }
                 let wait = lock.withLock { heartbeatInterval }
-                let response = try client.post("/v1/agent/heartbeat", AgentHeartbeat(agent: agent.id, wait: wait), as: HeartbeatResponse.self)
+                let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample())
+                let response = try client.post("/v1/agent/heartbeat", beat, as: HeartbeatResponse.self)
                 agent.handle(response.commands)
                 backoff = 0.5
             } catch let e as ControllerClient.Failure {

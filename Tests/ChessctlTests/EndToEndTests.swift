@@ -112,6 +112,12 @@ struct EndToEndTests {
             let r = try c.cluster.ctl(["nodes"])
             return r.stdout.contains("idle   emu1,host") || r.stdout.contains("2      idle")
         }
+        // Heartbeats carry the host's figures.
+        try c.wait("a heartbeat with metrics") {
+            let r = try c.cluster.ctl(["show", "node", "host", "--json"])
+            let node = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return ((node?["metrics"] as? [String: Any])?["memory_total_mb"] as? Int ?? 0) > 0
+        }
         let script = c.cluster.directory.appendingPathComponent("probe.sh").path
         try """
             #!/bin/bash

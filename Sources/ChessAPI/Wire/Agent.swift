@@ -258,18 +258,68 @@ public struct AgentCommand: Codable, Sendable, Equatable {
     }
 }
 
+/// What a node's agent measured at a heartbeat.
+public struct NodeMetrics: Codable, Sendable, Equatable {
+    /// One-minute load average, in hundredths (no floating point on the wire).
+    public var load1Centi: Int
+    public var memoryFreeMB: Int
+    public var memoryTotalMB: Int
+    public var gpus: [GPUMetrics]
+
+    public struct GPUMetrics: Codable, Sendable, Equatable {
+        public var index: Int
+        public var utilizationPercent: Int?
+        public var memoryUsedMB: Int?
+        public var temperatureC: Int?
+        public var powerMilliwatts: Int?
+        public var eccUncorrected: Int?
+        public init(index: Int, utilizationPercent: Int?, memoryUsedMB: Int?, temperatureC: Int?, powerMilliwatts: Int?,
+                    eccUncorrected: Int?) {
+            self.index = index
+            self.utilizationPercent = utilizationPercent
+            self.memoryUsedMB = memoryUsedMB
+            self.temperatureC = temperatureC
+            self.powerMilliwatts = powerMilliwatts
+            self.eccUncorrected = eccUncorrected
+        }
+        enum CodingKeys: String, CodingKey {
+            case index
+            case utilizationPercent = "utilization_percent"
+            case memoryUsedMB = "memory_used_mb"
+            case temperatureC = "temperature_c"
+            case powerMilliwatts = "power_mw"
+            case eccUncorrected = "ecc_uncorrected"
+        }
+    }
+
+    public init(load1Centi: Int, memoryFreeMB: Int, memoryTotalMB: Int, gpus: [GPUMetrics] = []) {
+        self.load1Centi = load1Centi
+        self.memoryFreeMB = memoryFreeMB
+        self.memoryTotalMB = memoryTotalMB
+        self.gpus = gpus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case gpus
+        case load1Centi = "load1_centi"
+        case memoryFreeMB = "memory_free_mb"
+        case memoryTotalMB = "memory_total_mb"
+    }
+}
+
 public struct AgentHeartbeat: Codable, Sendable, Equatable {
     public var agent: String
     public var completions: [JobCompletion]
     /// Hold the answer up to this many seconds when there is no command to send.
     public var wait: Int?
-    public var load: Double?
+    /// The host's figures (emulated nodes report the host's).
+    public var metrics: NodeMetrics?
 
-    public init(agent: String, completions: [JobCompletion] = [], wait: Int? = nil, load: Double? = nil) {
+    public init(agent: String, completions: [JobCompletion] = [], wait: Int? = nil, metrics: NodeMetrics? = nil) {
         self.agent = agent
         self.completions = completions
         self.wait = wait
-        self.load = load
+        self.metrics = metrics
     }
 }
 

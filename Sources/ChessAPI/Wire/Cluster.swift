@@ -41,6 +41,8 @@ public struct NodeInfo: Codable, Sendable, Equatable {
     public var jobs: [Int]
     /// Unix time of the last heartbeat; nil: never registered.
     public var lastHeartbeat: Int?
+    /// What the agent measured at its last heartbeat.
+    public var metrics: NodeMetrics?
     public var leafSwitch: String?
 
     public struct GPUInfo: Codable, Sendable, Equatable {
@@ -96,6 +98,7 @@ public struct NodeInfo: Codable, Sendable, Equatable {
         case allocatedMemoryMB = "allocated_memory_mb"
         case allocatedGPUs = "allocated_gpus"
         case lastHeartbeat = "last_heartbeat"
+        case metrics
         case leafSwitch = "switch"
     }
 }

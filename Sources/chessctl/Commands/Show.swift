@@ -89,6 +89,10 @@ struct ShowNode: ParsableCommand {
         rows.add("Switch", n.leafSwitch)
         rows.add("Jobs", n.jobs.map(String.init).joined(separator: ","))
         rows.add("LastHeartbeat", n.lastHeartbeat.map { Time.timestamp($0) } ?? "never")
+        if let m = n.metrics {
+            rows.add("Load", "\(m.load1Centi / 100).\(m.load1Centi % 100 < 10 ? "0" : "")\(m.load1Centi % 100)")
+            rows.add("FreeMem", "\(m.memoryFreeMB)M of \(m.memoryTotalMB)M")
+        }
         for d in n.numa {
             let gpus = d.gpus.isEmpty ? "" : " gpus=\(d.gpus.map(String.init).joined(separator: ","))"
             rows.add("NUMA\(d.id)", "cores=\(Show.ranges(d.cores)) mem=\(d.memoryMB)M\(gpus)")

@@ -77,7 +77,10 @@ extension Controller {
             return respond(.failure(APIError(status: 409, code: "not_registered",
                                              message: "agent \(beat.agent) has no registered nodes: register first")))
         }
-        for name in owned { nodes[name]!.lastHeartbeat = now }
+        for name in owned {
+            nodes[name]!.lastHeartbeat = now
+            if let m = beat.metrics { nodes[name]!.metrics = m }
+        }
         let acknowledged = applyCompletionsLocked(beat.completions, now: now, changed: &changed, events: &events)
         lock.unlock()
         if !changed.isEmpty || !events.isEmpty {

@@ -256,6 +256,7 @@ final class Controller: @unchecked Sendable {
             info.jobs = u.jobs.sorted()
             info.lastHeartbeat = status.lastHeartbeat
             info.hcas = status.hcas
+            info.metrics = status.metrics
             info.leafSwitch = t.leafSwitch
             return info
         }
@@ -716,6 +717,7 @@ struct NodeStatus: Codable, Sendable {
     var hcas: [String] = []
     /// Drained because its probed hardware falls short of the configuration.
     var drainedByRegistration = false
+    var metrics: NodeMetrics?
 }
 
 /// `1234` or `1234_7`.
