@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "chessctl", targets: ["chessctl"]),
         .executable(name: "chessd", targets: ["chessd"]),
         .executable(name: "chess-nodeagent", targets: ["NodeAgent"]),
+        .executable(name: "chess-supervisor", targets: ["SupervisorMain"]),
         .executable(name: "chess-bench", targets: ["ChessBench"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
     ],
@@ -59,12 +60,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // One job's supervisor (cgroup, binding, fork/exec, limits, usage), shared by the agent and
+        // the small `chess-supervisor` binary the agent starts for each job.
+        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "CNuma"]),
         .executableTarget(
             name: "NodeAgent",
             dependencies: [
-                "ChessAPI", "CHwloc", "CNuma", "CIbverbs",
+                "ChessAPI", "NodeSupervisor", "CHwloc", "CNuma", "CIbverbs",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "SupervisorMain",
+            dependencies: ["NodeSupervisor"],
+            // Started once per job: static, like chessctl, so that it starts in a millisecond.
+            swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
 
         .executableTarget(
@@ -79,7 +90,7 @@ let package = Package(
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "ChessAPI", "SchedulerCore"]),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "ChessAPI"], exclude: ["Fixtures"]),
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

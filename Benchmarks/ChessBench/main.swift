@@ -2,7 +2,7 @@
 //
 //   make bench                       # every trace in ../shared/data/swf, every policy
 //   chess-bench --traces DIR         # another folder of .swf / .swf.gz traces
-//   chess-bench --controller         # only the controller figures (chessd, chessctl)
+//   chess-bench --controller         # only the controller and cluster figures (chessd, chessctl, agent)
 //   chess-bench --no-controller      # only the scheduler figures
 //
 // Wall-clock figures vary with the machine; compare the rows of one run with each other.
@@ -38,6 +38,7 @@ let clock = ContinuousClock()
 
 if arguments.contains("--controller") || !arguments.contains("--no-controller") {
     do { try ControllerBenchmark().run() } catch { print("controller benchmark: \(error)\n") }
+    do { try ClusterBenchmark().run() } catch { print("cluster benchmark: \(error)\n") }
     if arguments.contains("--controller") { exit(0) }
 }
 

@@ -1,5 +1,6 @@
 import CNuma
 import ChessAPI
+import NodeSupervisor
 import Foundation
 import Glibc
 import Logging
@@ -145,10 +146,15 @@ final class Agent: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, spool.path("supervisor.out"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), strdup("supervise"), strdup(spool.directory), nil]
+        // `chess-supervisor DIR` beside this binary; else this binary as `supervise DIR`.
+        let sibling = (executable as NSString).deletingLastPathComponent + "/chess-supervisor"
+        let supervisor = FileManager.default.isExecutableFile(atPath: sibling) ? sibling : executable
+        let argv: [UnsafeMutablePointer<CChar>?] = supervisor == executable
+            ? [strdup(executable), strdup("supervise"), strdup(spool.directory), nil]
+            : [strdup(supervisor), strdup(spool.directory), nil]
         defer { for a in argv { free(a) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, argv, environ)
+        let rc = posix_spawn(&pid, supervisor, &actions, &attr, argv, environ)
         guard rc == 0 else {
             reportLaunchFailure(l.job, spool, "cannot start the supervisor: \(String(cString: strerror(rc)))")
             return

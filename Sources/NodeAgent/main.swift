@@ -1,4 +1,5 @@
 import ChessAPI
+import NodeSupervisor
 import Foundation
 import Glibc
 import Logging

@@ -3,19 +3,20 @@ import ChessAPI
 import Foundation
 import Glibc
 
-/// One job's supervisor: `chess-nodeagent supervise SPOOL/jobs/ID`, started by the agent in a
-/// session of its own so that it outlives an agent restart.
+/// One job's supervisor: `chess-supervisor SPOOL/jobs/ID` (a small static binary that starts in
+/// about a millisecond), started by the agent in a session of its own so that it outlives an
+/// agent restart.
 ///
 /// It creates the job's cgroup, forks the job (its own process group; CPU and memory binding,
 /// output files, environment, the job's user), enforces the time limit (TERM, then KILL after
 /// the grace time), collects usage, and writes `result.json` durably before it exits. The agent
 /// reads the result from the spool and reports it until the controller acknowledges it.
-struct Supervisor {
+public struct Supervisor {
     let spool: JobSpool
     let plan: LaunchPlan
 
     /// Runs the job to its end; returns the process exit status for the supervisor itself.
-    static func main(directory: String) -> Int32 {
+    public static func main(directory: String) -> Int32 {
         let spool = JobSpool(directory: directory)
         guard let plan = spool.plan else {
             FileHandle.standardError.write(Data("chess-nodeagent supervise: \(directory): no readable plan.json\n".utf8))

@@ -4,46 +4,58 @@ import Foundation
 /// What the supervisor of one job needs, written by the agent into the job's spool folder
 /// before the supervisor starts (so that a supervisor restarted or inspected later reads the
 /// same thing).
-struct LaunchPlan: Codable, Sendable {
-    var launch: JobLaunch
+public struct LaunchPlan: Codable, Sendable {
+    public var launch: JobLaunch
     /// The node this agent runs the batch script on (the allocation's first).
-    var node: String
+    public var node: String
     /// OS CPUs to bind to (the allocated cores' hardware threads on this host).
-    var cpus: [Int]
+    public var cpus: [Int]
     /// OS NUMA nodes to bind memory to.
-    var mems: [Int]
+    public var mems: [Int]
     /// The cgroup memory limit; nil: none.
-    var memoryBytes: Int?
+    public var memoryBytes: Int?
     /// GPU indices, PCI bus order.
-    var gpus: [Int]
+    public var gpus: [Int]
     /// Seconds between TERM and KILL (Slurm's KillWait).
-    var killWait: Int
-    var clusterName: String
+    public var killWait: Int
+    public var clusterName: String
+
+    public init(launch: JobLaunch, node: String, cpus: [Int], mems: [Int], memoryBytes: Int?, gpus: [Int], killWait: Int,
+                clusterName: String) {
+        self.launch = launch
+        self.node = node
+        self.cpus = cpus
+        self.mems = mems
+        self.memoryBytes = memoryBytes
+        self.gpus = gpus
+        self.killWait = killWait
+        self.clusterName = clusterName
+    }
 }
 
 /// How a job ended, as the supervisor writes it to `result.json`.
-typealias JobResult = JobCompletion
+public typealias JobResult = JobCompletion
 
 /// A job's folder in the agent's spool: `plan.json`, `script`, `supervisor.pid`, `job.pid`,
 /// `cancel` (why the agent stopped it), `result.json`. The result stays until the controller
 /// acknowledges it, so a completion survives agent and controller restarts.
-struct JobSpool {
-    let directory: String
+public struct JobSpool: Sendable {
+    public let directory: String
 
-    init(spool: String, job: Int) { directory = "\(spool)/jobs/\(job)" }
-    init(directory: String) { self.directory = directory }
+    public init(spool: String, job: Int) { directory = "\(spool)/jobs/\(job)" }
+    public init(directory: String) { self.directory = directory }
 
-    var job: Int? { Int((directory as NSString).lastPathComponent) }
+    public var job: Int? { Int((directory as NSString).lastPathComponent) }
 
-    func path(_ name: String) -> String { "\(directory)/\(name)" }
+    public func path(_ name: String) -> String { "\(directory)/\(name)" }
 
-    func create() throws {
+    public func create() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
     }
 
     /// Writes atomically and durably: a temporary file, fsync, rename, fsync of the folder.
-    func writeDurably(_ name: String, _ data: Data) throws {
+    public func writeDurably(_ name: String, _ data: Data) throws {
         let tmp = path(".\(name).tmp")
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SpoolError(description: "\(tmp): \(String(cString: strerror(errno)))") }
@@ -59,19 +71,19 @@ struct JobSpool {
         }
     }
 
-    func read(_ name: String) -> Data? { FileManager.default.contents(atPath: path(name)) }
+    public func read(_ name: String) -> Data? { FileManager.default.contents(atPath: path(name)) }
 
-    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+    public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
 
-    var plan: LaunchPlan? { read("plan.json").flatMap { try? JSONDecoder().decode(LaunchPlan.self, from: $0) } }
-    var result: JobResult? { read("result.json").flatMap { try? JSONDecoder().decode(JobResult.self, from: $0) } }
+    public var plan: LaunchPlan? { read("plan.json").flatMap { try? JSONDecoder().decode(LaunchPlan.self, from: $0) } }
+    public var result: JobResult? { read("result.json").flatMap { try? JSONDecoder().decode(JobResult.self, from: $0) } }
 
-    func pid(_ name: String) -> Int32? {
+    public func pid(_ name: String) -> Int32? {
         read(name).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// The supervisor is still alive (a process with its pid exists and is ours).
-    var supervisorAlive: Bool {
+    public var supervisorAlive: Bool {
         guard let pid = pid("supervisor.pid") else { return false }
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         // A reused pid would not have our spool folder on its command line.
@@ -79,9 +91,9 @@ struct JobSpool {
         return cmdline.contains(directory)
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    public func remove() { try? FileManager.default.removeItem(atPath: directory) }
 }
 
-struct SpoolError: Error, CustomStringConvertible {
-    let description: String
+public struct SpoolError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -5,16 +5,16 @@ import Glibc
 /// into the cgroup file system: the v2 unified tree when the machine has it (no system bus
 /// needed, as with a delegated subtree), else the v1 controllers. Where neither is writable
 /// (a container, a non-root agent) the job runs without one and the reason is logged.
-struct Cgroup {
-    enum Version: String { case v1, v2 }
+public struct Cgroup {
+    public enum Version: String, Sendable { case v1, v2 }
 
     let version: Version
     /// v2: the job's directory. v1: one directory per controller.
     let paths: [String: String]
 
-    static let root = "/sys/fs/cgroup"
+    public static let root = "/sys/fs/cgroup"
 
-    static var detectedVersion: Version? {
+    public static var detectedVersion: Version? {
         if FileManager.default.fileExists(atPath: "\(root)/cgroup.controllers") { return .v2 }
         if FileManager.default.fileExists(atPath: "\(root)/cpuset/cpuset.cpus") { return .v1 }
         return nil
@@ -133,7 +133,7 @@ struct Cgroup {
         }
     }
 
-    static func write(_ value: String, to path: String) throws {
+    public static func write(_ value: String, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
