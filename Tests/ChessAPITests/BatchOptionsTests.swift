@@ -88,6 +88,11 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(hand, codable)
         XCTAssertEqual(try WireJSON.decode(JobSubmission.self, from: Data(s.jsonBytes)), s)
         XCTAssertEqual(JobSubmission().jsonBytes, Array("{}".utf8))
+        // And the fast reader reads both forms back.
+        XCTAssertEqual(try JobSubmission(scanning: s.jsonBytes), s)
+        XCTAssertEqual(try JobSubmission(scanning: Array(WireJSON.encode(s))), s)
+        XCTAssertThrowsError(try JobSubmission(scanning: Array("{\"nodes\":\"two\"}".utf8)))
+        XCTAssertThrowsError(try JobSubmission(scanning: Array("{\"nodes\":2} x".utf8)))
     }
 }
 

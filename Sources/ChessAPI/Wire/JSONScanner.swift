@@ -252,3 +252,53 @@ extension JobList {
         self.init(jobs: jobs)
     }
 }
+
+extension JobSubmission {
+    /// Reads a submission without the generic decoder (a submit storm decodes thousands a
+    /// second). Unknown keys are skipped, as the Codable form does; on any error the caller falls
+    /// back to the Codable form, whose messages name the field.
+    public init(scanning bytes: [UInt8]) throws {
+        self.init()
+        var s = JSONScanner(bytes)
+        try s.beginObject()
+        while let key = try s.nextKey() {
+            switch key {
+            case "name": name = try s.optionalString()
+            case "script": script = try s.optionalString()
+            case "partition": partition = try s.optionalString()
+            case "qos": qos = try s.optionalString()
+            case "account": account = try s.optionalString()
+            case "nodes": nodes = try s.optionalInt()
+            case "ntasks": ntasks = try s.optionalInt()
+            case "ntasks_per_node": ntasksPerNode = try s.optionalInt()
+            case "cpus_per_task": cpusPerTask = try s.optionalInt()
+            case "mem_mb": memMB = try s.optionalInt()
+            case "mem_per_cpu_mb": memPerCPUMB = try s.optionalInt()
+            case "gpus": gpus = try s.optionalInt()
+            case "gpus_per_task": gpusPerTask = try s.optionalInt()
+            case "gpu_type": gpuType = try s.optionalString()
+            case "time_limit": timeLimit = try s.optionalInt()
+            case "exclusive": exclusive = s.null() ? nil : try s.bool()
+            case "constraint": constraint = try s.optionalString()
+            case "reservation": reservation = try s.optionalString()
+            case "begin": begin = try s.optionalInt()
+            case "hold": hold = s.null() ? nil : try s.bool()
+            case "dependency": dependency = try s.optionalString()
+            case "array": array = try s.optionalString()
+            case "workdir": workdir = try s.optionalString()
+            case "output": output = try s.optionalString()
+            case "error": error = try s.optionalString()
+            case "priority": priority = try s.optionalInt()
+            case "environment":
+                if s.null() { environment = nil; continue }
+                var env: [String: String] = [:]
+                try s.beginObject()
+                while let k = try s.nextKey() { env[k] = try s.string() }
+                environment = env
+            default: try s.skipValue()
+            }
+        }
+        s.skipWhitespace()
+        guard s.pos == bytes.count else { throw s.fail("trailing characters") }
+    }
+}

@@ -161,7 +161,8 @@ struct Router: HTTPHandler {
     }
 
     func submit(_ c: Context) throws {
-        let submission = try decode(JobSubmission.self, c.request)
+        // The fast reader first; the Codable one for its error messages.
+        let submission = try (try? JobSubmission(scanning: c.request.body)) ?? decode(JobSubmission.self, c.request)
         controller.submit(submission, identity: c.user) { result in
             switch result {
             case .success(let id): c.respond(.json(SubmitResponse(id: id), status: 201))

@@ -7,6 +7,16 @@ struct ClusterIndex: Sendable {
     /// Cores of the smallest node of each partition, to size pending jobs.
     let smallestCores: [String: Int]
     let partitionsOfNode: [String: [String]]
+    /// Each partition's nodes grouped by what a submit checks (capacity, features, GPU types):
+    /// a thousand identical nodes are one class, so checking a submit does not walk them.
+    let nodeClasses: [String: [NodeClass]]
+
+    struct NodeClass: Sendable {
+        var capacity: NodeCapacity
+        var features: Set<String>
+        var gpuTypes: Set<String>
+        var count: Int
+    }
 
     init(_ cluster: Cluster) {
         self.cluster = cluster
@@ -23,6 +33,23 @@ struct ClusterIndex: Sendable {
         }
         smallestCores = smallest
         partitionsOfNode = partitionsOf
+        var classes: [String: [NodeClass]] = [:]
+        for p in cluster.partitions {
+            var list: [NodeClass] = []
+            for n in p.nodes {
+                guard let i = nodeByName[n] else { continue }
+                let node = cluster.nodes[i]
+                let cap = node.topology.capacity
+                let types = node.topology.gpuTypes
+                if let k = list.firstIndex(where: { $0.capacity == cap && $0.features == node.features && $0.gpuTypes == types }) {
+                    list[k].count += 1
+                } else {
+                    list.append(NodeClass(capacity: cap, features: node.features, gpuTypes: types, count: 1))
+                }
+            }
+            classes[p.name] = list
+        }
+        nodeClasses = classes
     }
 
     func node(_ name: String) -> Node? { nodeByName[name].map { cluster.nodes[$0] } }

@@ -93,20 +93,19 @@ struct SubmissionValidator {
         }
 
         // The shape must fit somewhere in the partition, now or later.
-        let candidates = partition.nodes.compactMap(index.node).filter { node in
-            (request.constraint?.matches(node.features) ?? true)
-                && (request.gpus?.type.map { node.topology.gpuTypes.contains($0) } ?? true)
+        let candidates = (index.nodeClasses[partition.name] ?? []).filter { c in
+            (request.constraint?.matches(c.features) ?? true) && (request.gpus?.type.map { c.gpuTypes.contains($0) } ?? true)
         }
         guard !candidates.isEmpty else {
             throw .invalid("requested node configuration is not available: no node of partition '\(partition.name)' has the features or GPU type asked for")
         }
-        let largest = candidates.map(\.topology.coreCount).max()!
+        let largest = candidates.map(\.capacity.cores).max()!
         guard let shape = request.shape(coresPerNode: largest, exclusiveByDefault: partition.exclusiveByDefault) else {
             throw .invalid("requested node configuration is not available: \(request.tasksPerNode ?? request.tasks ?? 1) task(s) × \(request.cpusPerTask) CPU(s) per node exceed the largest node of partition '\(partition.name)' (\(largest) cores)")
         }
-        let fitting = candidates.filter { $0.topology.capacity.covers(shape.perNode) }
-        guard fitting.count >= shape.nodeCount else {
-            throw .invalid("requested node configuration is not available: \(shape.nodeCount) node(s) with \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s) each; partition '\(partition.name)' has \(fitting.count) such node(s)")
+        let fitting = candidates.filter { $0.capacity.covers(shape.perNode) }.reduce(0) { $0 + $1.count }
+        guard fitting >= shape.nodeCount else {
+            throw .invalid("requested node configuration is not available: \(shape.nodeCount) node(s) with \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s) each; partition '\(partition.name)' has \(fitting) such node(s)")
         }
         if !qos.limits.maxTRESPerJob.allows(shape.tres) {
             throw .invalid("the job exceeds QoS '\(qos.name)' MaxTRESPerJob")
