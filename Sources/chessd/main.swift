@@ -65,6 +65,7 @@ LoggingSystem.bootstrap { label in
 let logger = Logger(label: "chessd")
 
 signal(SIGPIPE, SIG_IGN)
+Memory.limitArenas(2)
 let store: Store
 let controller: Controller
 var servers: [SocketServer] = []

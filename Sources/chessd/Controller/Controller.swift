@@ -1,5 +1,6 @@
 import ChessAPI
 import Foundation
+import Glibc
 import GRDB
 import Logging
 import SchedulerCore
@@ -539,6 +540,8 @@ final class Controller: @unchecked Sendable {
                 if stop { break }
                 let started = Date()
                 runPass()
+                // A pass allocates and frees a copy of the queue; give that back to the system.
+                Memory.trim()
                 lastDuration = Date().timeIntervalSince(started)
                 passDurations.record(lastDuration)
                 lastPass = Date()
@@ -736,4 +739,20 @@ struct JobReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     var description: String { task.map { "\(id)_\($0)" } ?? "\(id)" }
+}
+
+/// glibc's `malloc_trim`, looked up at run time (its header is not in Swift's Glibc module).
+enum Memory {
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = dlsym(nil, "malloc_trim")
+        .map { unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self) }
+
+    private static let mallopt: (@convention(c) (Int32, Int32) -> Int32)? = dlsym(nil, "mallopt")
+        .map { unsafeBitCast($0, to: (@convention(c) (Int32, Int32) -> Int32).self) }
+
+    /// Returns freed heap memory to the system.
+    static func trim() { _ = mallocTrim?(0) }
+
+    /// glibc keeps an arena per thread (up to eight per core) with the memory each thread freed;
+    /// two are plenty for chessd and keep its memory proportional to its jobs. (M_ARENA_MAX is -8.)
+    static func limitArenas(_ n: Int32) { _ = mallopt?(-8, n) }
 }
