@@ -109,6 +109,11 @@ struct ControllerTests {
         var jobs = try queueJSON(cluster)
         #expect(jobs[0]["reason"] as? String == "JobHeldUser")
         #expect(jobs[1]["display_id"] as? String == "2_[1-5%2]")
+        let rows = try cluster.ctl(["queue", "-o", "id,state,reason", "--noheader"])
+        #expect(rows.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+                == ["1 PD JobHeldUser", "2_[1-5%2] PD \(jobs[1]["reason"] as? String ?? "?")"], "\(rows.stdout)")
+        let badColumn = try cluster.ctl(["queue", "-o", "id,colour"])
+        #expect(badColumn.stderr.contains("unknown column 'colour'"))
         #expect(try cluster.ctl(["release", "1"]).status == 0)
         #expect(try cluster.ctl(["cancel", "2_3"]).status == 0)
         jobs = try queueJSON(cluster)

@@ -61,25 +61,5 @@ enum Table {
     }
 }
 
-enum Time {
-    /// `[D-]HH:MM:SS`, Slurm's form.
-    static func duration(_ seconds: Int?) -> String {
-        guard let seconds else { return "UNLIMITED" }
-        let s = max(seconds, 0)
-        let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
-        func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
-        let hms = "\(two(h)):\(two(m)):\(two(sec))"
-        return d > 0 ? "\(d)-\(hms)" : hms
-    }
-
-    /// Local time as `sacct` prints it (`2026-11-25T20:13:12`), through libc: a DateFormatter
-    /// per call costs more than the request.
-    static func timestamp(_ t: Int?) -> String {
-        guard let t else { return "Unknown" }
-        var time = time_t(t)
-        var parts = tm()
-        localtime_r(&time, &parts)
-        func two(_ x: Int32) -> String { x < 10 ? "0\(x)" : "\(x)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-    }
-}
+/// Slurm's time forms (shared with chessd in ChessAPI).
+typealias Time = SlurmTime

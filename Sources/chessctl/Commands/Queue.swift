@@ -42,6 +42,17 @@ struct Queue: ParsableCommand {
         if let state { query.append("state=\(state)") }
         if let partition { query.append("partition=\(partition)") }
         if let jobs { query.append("id=\(jobs)") }
+        let columns = try format.map { f in
+            try f.split(separator: ",").map { c -> String in
+                let name = String(c).lowercased()
+                guard QueueColumns.headers[name] != nil else {
+                    throw CLIError("unknown column '\(c)'; columns: \(QueueColumns.headers.keys.sorted().joined(separator: ", "))")
+                }
+                return name
+            }
+        } ?? Queue.defaultColumns
+        // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
+        if !json { query.append("columns=\(columns.joined(separator: ","))") }
         let target = "/v1/jobs" + (query.isEmpty ? "" : "?" + query.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)
         let client = connection.client()
         let data = try withController { try client.request("GET", target) }
@@ -50,61 +61,14 @@ struct Queue: ParsableCommand {
             print()
             return
         }
-        let list: JobList
-        do { list = try JobList(scanning: Array(data)) } catch { throw CLIError("unexpected answer from chessd: \(error)") }
-        let columns = try format.map { f in
-            try f.split(separator: ",").map { c -> String in
-                let name = String(c).lowercased()
-                guard Queue.headers[name] != nil else {
-                    throw CLIError("unknown column '\(c)'; columns: \(Queue.headers.keys.sorted().joined(separator: ", "))")
-                }
-                return name
+        var rows: [[String]] = []
+        data.withUnsafeBytes { raw in
+            for line in raw.split(separator: UInt8(ascii: "\n")) {
+                rows.append(line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
+                    .map { String(decoding: $0, as: UTF8.self) })
             }
-        } ?? Queue.defaultColumns
-        let now = Int(Date().timeIntervalSince1970)
-        let rows = list.jobs.map { job in columns.map { Queue.cell($0, job, now: now) } }
-        if noHeader {
-            Table.print(columns.map { Queue.headers[$0]! }, rows, header: false)
-        } else {
-            Table.print(columns.map { Queue.headers[$0]! }, rows)
         }
+        Table.print(columns.map { QueueColumns.headers[$0]! }, rows, header: !noHeader)
     }
 
-    static let headers: [String: String] = [
-        "id": "JOBID", "partition": "PARTITION", "name": "NAME", "user": "USER", "state": "ST", "time": "TIME",
-        "time_limit": "TIME_LIMIT", "nodes": "NODES", "cpus": "CPUS", "gpus": "GPUS", "reason": "REASON",
-        "nodelist": "NODELIST", "reason_nodelist": "NODELIST(REASON)", "priority": "PRIORITY", "qos": "QOS",
-        "account": "ACCOUNT", "submit": "SUBMIT_TIME", "start": "START_TIME", "statelong": "STATE",
-    ]
-
-    static let shortStates: [String: String] = [
-        "PENDING": "PD", "RUNNING": "R", "SUSPENDED": "S", "COMPLETING": "CG", "COMPLETED": "CD", "CANCELLED": "CA",
-        "FAILED": "F", "TIMEOUT": "TO", "NODE_FAIL": "NF", "PREEMPTED": "PR", "OUT_OF_MEMORY": "OOM",
-        "REQUEUED": "RQ", "CONFIGURING": "CF",
-    ]
-
-    static func cell(_ column: String, _ job: JobInfo, now: Int) -> String {
-        switch column {
-        case "id": return job.displayID
-        case "partition": return job.partition
-        case "name": return job.name
-        case "user": return job.user
-        case "state": return shortStates[job.state] ?? job.state
-        case "statelong": return job.state
-        case "time": return Time.duration(job.startTime.map { (job.endTime ?? now) - $0 } ?? 0)
-        case "time_limit": return Time.duration(job.timeLimit)
-        case "nodes": return "\(job.nodes)"
-        case "cpus": return "\(job.cpus)"
-        case "gpus": return "\(job.gpus)"
-        case "reason": return job.reason ?? ""
-        case "nodelist": return job.nodeList ?? ""
-        case "reason_nodelist": return job.nodeList ?? "(\(job.reason ?? "None"))"
-        case "priority": return job.priority.map(String.init) ?? ""
-        case "qos": return job.qos
-        case "account": return job.account
-        case "submit": return Time.timestamp(job.submitTime)
-        case "start": return job.startTime.map { Time.timestamp($0) } ?? (job.plannedStart.map { Time.timestamp($0) } ?? "N/A")
-        default: return ""
-        }
-    }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import Glibc
+
+/// The columns of `queue` (squeue's), rendered the same way by chessctl from JSON and by chessd
+/// when chessctl asks for rows (`GET /v1/jobs?columns=…`, tab-separated), which spares both
+/// sides the JSON of tens of thousands of jobs.
+public enum QueueColumns {
+    public static let headers: [String: String] = [
+        "id": "JOBID", "partition": "PARTITION", "name": "NAME", "user": "USER", "state": "ST", "time": "TIME",
+        "time_limit": "TIME_LIMIT", "nodes": "NODES", "cpus": "CPUS", "gpus": "GPUS", "reason": "REASON",
+        "nodelist": "NODELIST", "reason_nodelist": "NODELIST(REASON)", "priority": "PRIORITY", "qos": "QOS",
+        "account": "ACCOUNT", "submit": "SUBMIT_TIME", "start": "START_TIME", "statelong": "STATE",
+    ]
+
+    public static let shortStates: [String: String] = [
+        "PENDING": "PD", "RUNNING": "R", "SUSPENDED": "S", "COMPLETING": "CG", "COMPLETED": "CD", "CANCELLED": "CA",
+        "FAILED": "F", "TIMEOUT": "TO", "NODE_FAIL": "NF", "PREEMPTED": "PR", "OUT_OF_MEMORY": "OOM",
+        "REQUEUED": "RQ", "CONFIGURING": "CF",
+    ]
+
+    public static func cell(_ column: String, _ job: JobInfo, now: Int) -> String {
+        switch column {
+        case "id": return job.displayID
+        case "partition": return job.partition
+        case "name": return job.name
+        case "user": return job.user
+        case "state": return shortStates[job.state] ?? job.state
+        case "statelong": return job.state
+        case "time": return SlurmTime.duration(job.startTime.map { (job.endTime ?? now) - $0 } ?? 0)
+        case "time_limit": return SlurmTime.duration(job.timeLimit)
+        case "nodes": return "\(job.nodes)"
+        case "cpus": return "\(job.cpus)"
+        case "gpus": return "\(job.gpus)"
+        case "reason": return job.reason ?? ""
+        case "nodelist": return job.nodeList ?? ""
+        case "reason_nodelist": return job.nodeList ?? "(\(job.reason ?? "None"))"
+        case "priority": return job.priority.map(String.init) ?? ""
+        case "qos": return job.qos
+        case "account": return job.account
+        case "submit": return SlurmTime.timestamp(job.submitTime)
+        case "start": return job.startTime.map { SlurmTime.timestamp($0) } ?? (job.plannedStart.map { SlurmTime.timestamp($0) } ?? "N/A")
+        default: return ""
+        }
+    }
+
+    /// One tab-separated row (tabs and line breaks inside a cell become spaces).
+    public static func row(_ columns: [String], _ job: JobInfo, now: Int) -> String {
+        columns.map { c in
+            let v = cell(c, job, now: now)
+            return v.contains(where: { $0 == "\t" || $0 == "\n" }) ? String(v.map { $0 == "\t" || $0 == "\n" ? " " : $0 }) : v
+        }.joined(separator: "\t")
+    }
+}
+
+/// Times as Slurm prints them.
+public enum SlurmTime {
+    /// `[D-]HH:MM:SS`; nil is `UNLIMITED`.
+    public static func duration(_ seconds: Int?) -> String {
+        guard let seconds else { return "UNLIMITED" }
+        let s = max(seconds, 0)
+        let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
+        func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
+        let hms = "\(two(h)):\(two(m)):\(two(sec))"
+        return d > 0 ? "\(d)-\(hms)" : hms
+    }
+
+    /// Local time as `sacct` prints it (`2026-11-25T20:13:12`), through libc: a DateFormatter
+    /// per call costs more than the request.
+    public static func timestamp(_ t: Int?) -> String {
+        guard let t else { return "Unknown" }
+        var time = time_t(t)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        func two(_ x: Int32) -> String { x < 10 ? "0\(x)" : "\(x)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+}
