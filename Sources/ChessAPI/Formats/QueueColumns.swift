@@ -18,37 +18,49 @@ public enum QueueColumns {
         "REQUEUED": "RQ", "CONFIGURING": "CF",
     ]
 
+    /// A column by its name (`id`, `reason_nodelist`, …), resolved once per request.
+    public enum Column: String, Sendable, CaseIterable {
+        case id, partition, name, user, state, statelong, time, nodes, cpus, gpus, reason, nodelist, priority, qos, account, submit, start
+        case timeLimit = "time_limit"
+        case reasonNodelist = "reason_nodelist"
+    }
+
     public static func cell(_ column: String, _ job: JobInfo, now: Int) -> String {
+        Column(rawValue: column).map { cell($0, job, now: now) } ?? ""
+    }
+
+    public static func cell(_ column: Column, _ job: JobInfo, now: Int) -> String {
         switch column {
-        case "id": return job.displayID
-        case "partition": return job.partition
-        case "name": return job.name
-        case "user": return job.user
-        case "state": return shortStates[job.state] ?? job.state
-        case "statelong": return job.state
-        case "time": return SlurmTime.duration(job.startTime.map { (job.endTime ?? now) - $0 } ?? 0)
-        case "time_limit": return SlurmTime.duration(job.timeLimit)
-        case "nodes": return "\(job.nodes)"
-        case "cpus": return "\(job.cpus)"
-        case "gpus": return "\(job.gpus)"
-        case "reason": return job.reason ?? ""
-        case "nodelist": return job.nodeList ?? ""
-        case "reason_nodelist": return job.nodeList ?? "(\(job.reason ?? "None"))"
-        case "priority": return job.priority.map(String.init) ?? ""
-        case "qos": return job.qos
-        case "account": return job.account
-        case "submit": return SlurmTime.timestamp(job.submitTime)
-        case "start": return job.startTime.map { SlurmTime.timestamp($0) } ?? (job.plannedStart.map { SlurmTime.timestamp($0) } ?? "N/A")
-        default: return ""
+        case .id: return job.displayID
+        case .partition: return job.partition
+        case .name: return job.name
+        case .user: return job.user
+        case .state: return shortStates[job.state] ?? job.state
+        case .statelong: return job.state
+        case .time: return SlurmTime.duration(job.startTime.map { (job.endTime ?? now) - $0 } ?? 0)
+        case .timeLimit: return SlurmTime.duration(job.timeLimit)
+        case .nodes: return "\(job.nodes)"
+        case .cpus: return "\(job.cpus)"
+        case .gpus: return "\(job.gpus)"
+        case .reason: return job.reason ?? ""
+        case .nodelist: return job.nodeList ?? ""
+        case .reasonNodelist: return job.nodeList ?? "(\(job.reason ?? "None"))"
+        case .priority: return job.priority.map(String.init) ?? ""
+        case .qos: return job.qos
+        case .account: return job.account
+        case .submit: return SlurmTime.timestamp(job.submitTime)
+        case .start: return job.startTime.map { SlurmTime.timestamp($0) } ?? (job.plannedStart.map { SlurmTime.timestamp($0) } ?? "N/A")
         }
     }
 
-    /// One tab-separated row (tabs and line breaks inside a cell become spaces).
-    public static func row(_ columns: [String], _ job: JobInfo, now: Int) -> String {
-        columns.map { c in
-            let v = cell(c, job, now: now)
-            return v.contains(where: { $0 == "\t" || $0 == "\n" }) ? String(v.map { $0 == "\t" || $0 == "\n" ? " " : $0 }) : v
-        }.joined(separator: "\t")
+    /// Appends one tab-separated row and its line break (tabs and line breaks inside a cell
+    /// become spaces).
+    public static func appendRow(_ columns: [Column], _ job: JobInfo, now: Int, to out: inout [UInt8]) {
+        for (i, c) in columns.enumerated() {
+            if i > 0 { out.append(0x09) }
+            for b in cell(c, job, now: now).utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+        }
+        out.append(0x0A)
     }
 }
 

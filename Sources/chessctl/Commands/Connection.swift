@@ -34,15 +34,18 @@ enum Table {
     /// Prints rows under headers, columns aligned (the last column unpadded). Padding is done by
     /// hand: `queue` prints tens of thousands of rows and Foundation's padding bridges to NSString.
     static func print(_ headers: [String], _ rows: [[String]], header: Bool = true) {
-        var widths = headers.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        // Widths in Unicode scalars: as good as characters for table cells, without grapheme breaking.
+        var widths = headers.map(\.unicodeScalars.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.unicodeScalars.count) }
+        }
         var out: [UInt8] = []
         out.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 2 * widths.count + 1))
         func line(_ cells: [String]) {
             for (i, c) in cells.enumerated() {
                 out.append(contentsOf: c.utf8)
                 if i < cells.count - 1 {
-                    let pad = widths[i] - c.count + 2
+                    let pad = widths[i] - c.unicodeScalars.count + 2
                     out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
                 }
             }

@@ -180,18 +180,17 @@ struct Router: HTTPHandler {
         if let ids = list(q["id"]) { filter.ids = Set(try ids.map(jobID)) }
         let jobs = controller.queue(filter)
         if let raw = q["columns"], !raw.isEmpty {
-            let columns = raw.split(separator: ",").map(String.init)
             // Rows rendered here, tab-separated (what chessctl's table asks for).
-            if let unknown = columns.first(where: { QueueColumns.headers[$0] == nil }) {
-                throw APIError.badRequest("unknown column '\(unknown)'; columns: \(QueueColumns.headers.keys.sorted().joined(separator: ","))")
+            let columns = try raw.split(separator: ",").map { name -> QueueColumns.Column in
+                guard let c = QueueColumns.Column(rawValue: String(name)) else {
+                    throw APIError.badRequest("unknown column '\(name)'; columns: \(QueueColumns.headers.keys.sorted().joined(separator: ","))")
+                }
+                return c
             }
             let now = Controller.now()
             var out: [UInt8] = []
             out.reserveCapacity(jobs.count * 80)
-            for job in jobs {
-                out.append(contentsOf: QueueColumns.row(columns, job, now: now).utf8)
-                out.append(0x0A)
-            }
+            for job in jobs { QueueColumns.appendRow(columns, job, now: now, to: &out) }
             return c.respond(HTTPResponse(status: 200, contentType: "text/tab-separated-values; charset=utf-8", body: out))
         }
         c.respond(HTTPResponse(status: 200, body: JobList(jobs: jobs).jsonBytes))
