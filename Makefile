@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
 DEMO_SCENARIO := examples/scenarios/small-cluster.json
 
-.PHONY: deps build release run test bench clean
+.PHONY: deps build release run test bench bench-slurm clean
 
 ## Install the Debian packages the build needs (only those missing).
 deps:
@@ -44,6 +44,10 @@ test: deps
 bench: deps
 	swift build -c release
 	.build/release/chess-bench
+
+## The controller and cluster figures beside Slurm 22.05 from Debian, installed and run here (root).
+bench-slurm: release
+	Benchmarks/slurm-compare.sh
 
 clean:
 	rm -rf .build
