@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
 DEMO_SCENARIO := examples/scenarios/small-cluster.json
 
-.PHONY: deps build release run test bench bench-slurm clean
+.PHONY: deps build release run test bench bench-slurm completions clean
 
 ## Install the Debian packages the build needs (only those missing).
 deps:
@@ -44,6 +44,12 @@ test: deps
 bench: deps
 	swift build -c release
 	.build/release/chess-bench
+
+## Shell completion scripts for chessctl, generated from its command definitions.
+completions: release
+	@mkdir -p .build/completions
+	@for shell in bash zsh fish; do .build/release/chessctl --generate-completion-script $$shell > .build/completions/chessctl.$$shell; done
+	@echo "written: .build/completions/chessctl.{bash,zsh,fish} (bash: copy to /etc/bash_completion.d/chessctl)"
 
 ## The controller and cluster figures beside Slurm 22.05 from Debian, installed and run here (root).
 bench-slurm: release
