@@ -129,4 +129,18 @@ public enum HostList {
         }
         return values
     }
+
+    /// Sorted integers as ranges, the way hostlists write their numbers: `[1,2,3,5,7,8]` →
+    /// `1-3,5,7-8` (array tasks, core lists).
+    public static func ranges(_ indexes: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < indexes.count {
+            var j = i
+            while j + 1 < indexes.count && indexes[j + 1] == indexes[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(indexes[i])" : "\(indexes[i])-\(indexes[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
 }

@@ -95,25 +95,10 @@ struct ShowNode: ParsableCommand {
         }
         for d in n.numa {
             let gpus = d.gpus.isEmpty ? "" : " gpus=\(d.gpus.map(String.init).joined(separator: ","))"
-            rows.add("NUMA\(d.id)", "cores=\(Show.ranges(d.cores)) mem=\(d.memoryMB)M\(gpus)")
+            rows.add("NUMA\(d.id)", "cores=\(HostList.ranges(d.cores)) mem=\(d.memoryMB)M\(gpus)")
         }
         for g in n.gpus { rows.add("GPU\(g.index)", "\(g.type)" + (g.numa.map { " numa=\($0)" } ?? "")) }
         for (i, h) in n.hcas.enumerated() { rows.add("HCA\(i)", h) }
         Format.printRows(rows)
-    }
-}
-
-extension Show {
-    /// `[0,1,2,3,8]` → `0-3,8`.
-    static func ranges(_ xs: [Int]) -> String {
-        var parts: [String] = []
-        var i = 0
-        while i < xs.count {
-            var j = i
-            while j + 1 < xs.count && xs[j + 1] == xs[j] + 1 { j += 1 }
-            parts.append(i == j ? "\(xs[i])" : "\(xs[i])-\(xs[j])")
-            i = j + 1
-        }
-        return parts.joined(separator: ",")
     }
 }

@@ -116,12 +116,7 @@ extension Controller {
     func requeueLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
         guard var r = records[id] else { return }
         events.append((id, .nodeFail, reason))
-        r.job.state = .pending
-        r.job.allocation = nil
-        r.job.startTime = nil
-        r.job.preemptionPending = false
-        r.job.suspendedByPreemption = false
-        r.requeueCount += 1
+        r.returnToQueue()
         records[id] = r
         preemptionDeadlines[id] = nil
         changed.append(r)

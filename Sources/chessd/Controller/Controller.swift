@@ -377,12 +377,7 @@ final class Controller: @unchecked Sendable {
                 if let first = r.job.allocation?.nodes.first?.node {
                     pendingTerminations.append((id, first, "requeued by \(identity.user)"))
                 }
-                r.job.state = .pending
-                r.job.allocation = nil
-                r.job.startTime = nil
-                r.job.preemptionPending = false
-                r.job.suspendedByPreemption = false
-                r.requeueCount += 1
+                r.returnToQueue()
                 records[id] = r
                 changed.append(r)
                 events.append((id, .requeued, "requeued by \(identity.user)"))
@@ -680,10 +675,7 @@ final class Controller: @unchecked Sendable {
             case .off, .cancel:
                 finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted", now: now, changed: &changed, events: &events)
             case .requeue:
-                r.job.state = .pending
-                r.job.allocation = nil
-                r.job.startTime = nil
-                r.job.preemptionPending = false
+                r.returnToQueue()
                 records[id] = r
                 changed.append(r)
                 events.append((id, .pending, "requeued by preemption"))

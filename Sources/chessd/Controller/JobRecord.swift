@@ -31,6 +31,17 @@ struct JobRecord: Codable, Sendable {
 
     var id: JobID { job.id }
 
+    /// Back to the queue from a run (requeue, node failure, lost launch, preemption): what the
+    /// run held and the marks of the preemption go; the count of restarts grows.
+    mutating func returnToQueue() {
+        job.state = .pending
+        job.allocation = nil
+        job.startTime = nil
+        job.preemptionPending = false
+        job.suspendedByPreemption = false
+        requeueCount += 1
+    }
+
     /// `1234`, `1234_7` (a task), `1234_[8-40%8]` (an array's tasks not yet started).
     var displayID: String {
         if let parent = job.arrayJobID, let task = job.arrayTaskIndex { return "\(parent)_\(task)" }
@@ -41,18 +52,7 @@ struct JobRecord: Codable, Sendable {
         return "\(job.id)"
     }
 
-    /// `[1,2,3,5,7,8]` → `1-3,5,7-8`.
-    static func rangeExpression(_ indexes: [Int]) -> String {
-        var parts: [String] = []
-        var i = 0
-        while i < indexes.count {
-            var j = i
-            while j + 1 < indexes.count && indexes[j + 1] == indexes[j] + 1 { j += 1 }
-            parts.append(i == j ? "\(indexes[i])" : "\(indexes[i])-\(indexes[j])")
-            i = j + 1
-        }
-        return parts.joined(separator: ",")
-    }
+    static func rangeExpression(_ indexes: [Int]) -> String { HostList.ranges(indexes) }
 
     func info(_ index: ClusterIndex) -> JobInfo {
         let tres = index.tres(of: job)
