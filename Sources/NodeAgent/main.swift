@@ -96,6 +96,7 @@ do {
             // The live host: its RDMA ports as libibverbs reports them (none is a valid answer).
             let ports = InfiniBandProbe.ports()
             if !ports.isEmpty { host.wire.hcas = ports.map(InfiniBandProbe.describe) }
+            host.wire.numaDistances = NUMADistances.read(osIndexes: host.wire.numa.map { host.numaOSIndex[$0.id] ?? $0.id })
             // GPU names and UUIDs from NVML (or nvidia-smi); their NUMA domains came from hwloc.
             GPUProbe.merge(GPUProbe.discover(), into: &host.wire)
         }

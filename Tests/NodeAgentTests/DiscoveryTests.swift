@@ -144,3 +144,18 @@ final class NvidiaSMIParserTests: XCTestCase {
         }
     }
 }
+
+final class NUMADistanceTests: XCTestCase {
+    /// libnuma answers for the live host: local distance 10 on the diagonal, symmetric.
+    func testLiveHostDistances() throws {
+        let host = try HwlocProbe.load()
+        guard let d = NUMADistances.read(osIndexes: host.wire.numa.map { host.numaOSIndex[$0.id] ?? $0.id }) else {
+            return  // No NUMA support in this kernel: nothing to check.
+        }
+        XCTAssertEqual(d.count, host.wire.numa.count)
+        for i in d.indices {
+            XCTAssertEqual(d[i][i], 10)
+            for j in d.indices { XCTAssertEqual(d[i][j], d[j][i]) }
+        }
+    }
+}

@@ -45,18 +45,24 @@ public struct AgentTopology: Codable, Sendable, Equatable {
     public var gpus: [GPU]
     /// InfiniBand HCAs (`mlx5_0 port 1 ACTIVE 200 Gb/s`), as the probe describes them.
     public var hcas: [String]
+    /// NUMA distances (libnuma's, 10 = local) between the domains, in domain order; nil when
+    /// unknown (an XML topology without them).
+    public var numaDistances: [[Int]]?
 
-    public init(sockets: Int, threadsPerCore: Int, numa: [Domain], gpus: [GPU] = [], hcas: [String] = []) {
+    public init(sockets: Int, threadsPerCore: Int, numa: [Domain], gpus: [GPU] = [], hcas: [String] = [],
+                numaDistances: [[Int]]? = nil) {
         self.sockets = sockets
         self.threadsPerCore = threadsPerCore
         self.numa = numa
         self.gpus = gpus
         self.hcas = hcas
+        self.numaDistances = numaDistances
     }
 
     enum CodingKeys: String, CodingKey {
         case sockets, numa, gpus, hcas
         case threadsPerCore = "threads_per_core"
+        case numaDistances = "numa_distances"
     }
 }
 
