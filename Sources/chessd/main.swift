@@ -91,7 +91,7 @@ controller.startSchedulingLoop()
 controller.requestPass()
 logger.info("chessd started", metadata: [
     "cluster": "\(configuration.clusterName)", "socket": "\(configuration.socketPath)",
-    "listen": "\(configuration.listen ?? "none")", "state_dir": "\(configuration.stateDirectory)",
+    "listen": "\(servers.compactMap { s in s.boundPort.map { "\(s.endpoint) (port \($0))" } }.first ?? "none")", "state_dir": "\(configuration.stateDirectory)",
     "policy": "\(configuration.planner.policy.rawValue)", "pid": "\(getpid())",
 ])
 

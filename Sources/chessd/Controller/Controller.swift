@@ -263,12 +263,6 @@ final class Controller: @unchecked Sendable {
         }
     }
 
-    var cluster: Cluster {
-        lock.lock()
-        defer { lock.unlock() }
-        return index.cluster
-    }
-
     // MARK: Job actions
 
     enum Action: String, Sendable {
