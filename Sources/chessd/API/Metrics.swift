@@ -6,7 +6,11 @@ enum Metrics {
     static func render(_ controller: Controller) -> HTTPResponse {
         var out = ""
         var byState: [String: [String: Int]] = [:]
-        for job in controller.queue(.init()) { byState[job.state, default: [:]][job.partition, default: 0] += 1 }
+        var reasons: [String: Int] = [:]
+        for job in controller.queue(.init()) {
+            byState[job.state, default: [:]][job.partition, default: 0] += 1
+            if job.state == "PENDING" { reasons[job.reason ?? "None", default: 0] += 1 }
+        }
         out += "# HELP chess_jobs Live jobs by state and partition.\n# TYPE chess_jobs gauge\n"
         for (state, parts) in byState.sorted(by: { $0.key < $1.key }) {
             for (partition, n) in parts.sorted(by: { $0.key < $1.key }) {
@@ -20,8 +24,6 @@ enum Metrics {
         out += "# HELP chess_scheduler_pass_seconds Duration of scheduling passes.\n# TYPE chess_scheduler_pass_seconds histogram\n"
         out += controller.passDurations.render(name: "chess_scheduler_pass_seconds",
                                                labels: "policy=\"\(controller.configuration.planner.policy.rawValue)\"")
-        var reasons: [String: Int] = [:]
-        for job in controller.queue(.init()) where job.state == "PENDING" { reasons[job.reason ?? "None", default: 0] += 1 }
         out += "# HELP chess_pending_jobs Pending jobs by reason.\n# TYPE chess_pending_jobs gauge\n"
         for (reason, n) in reasons.sorted(by: { $0.key < $1.key }) { out += "chess_pending_jobs{reason=\"\(reason)\"} \(n)\n" }
         out += "# HELP chess_jobs_submitted_total Jobs accepted since chessd started.\n# TYPE chess_jobs_submitted_total counter\n"

@@ -128,13 +128,16 @@ extension Controller {
                                nodeWrites: inout [(String, NodeStatus)]) {
         let timeout = configuration.heartbeatTimeout
         var lost = Set<String>()
+        var busy: Set<String>?
         for (name, s) in nodes {
             // After a restart, nodes get one timeout to register again before their jobs are given up.
             let last = s.lastHeartbeat ?? (s.registered ? nil : startedAt)
             guard let last, now - last > timeout else { continue }
-            if s.registered || records.values.contains(where: { $0.job.state.isActive && $0.job.allocation?.nodeNames.contains(name) == true }) {
-                lost.insert(name)
+            if !s.registered && busy == nil {
+                // Nodes holding active jobs, computed once (not once per silent node).
+                busy = Set(records.values.lazy.filter { $0.job.state.isActive }.flatMap { $0.job.allocation?.nodeNames ?? [] })
             }
+            if s.registered || busy?.contains(name) == true { lost.insert(name) }
         }
         guard !lost.isEmpty else { return }
         for name in lost.sorted() {
