@@ -1,3 +1,4 @@
+import ChessAPI
 import Foundation
 import Testing
 
@@ -62,6 +63,13 @@ struct ControllerTests {
         #expect(show.status == 0)
         #expect(show.stdout.contains("JobName     hello"))
         #expect(show.stdout.contains("TimeLimit   00:10:00"))
+
+        // Prometheus metrics on the same socket.
+        let metrics = String(decoding: try ControllerClient(socketPath: cluster.socket).request("GET", "/metrics"), as: UTF8.self)
+        #expect(metrics.contains("chess_jobs{state=\"PENDING\",partition=\"batch\"} 2"), "\(metrics)")
+        #expect(metrics.contains("chess_jobs_submitted_total 2"))
+        #expect(metrics.contains("chess_scheduler_pass_seconds_bucket{policy=\"easy\",le=\"+Inf\"}"))
+        #expect(metrics.contains("chess_nodes{state=\"down\"} 5"))
 
         let missing = try cluster.ctl(["show", "job", "99"])
         #expect(missing.status != 0)
