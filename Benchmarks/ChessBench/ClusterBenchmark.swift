@@ -37,7 +37,7 @@ struct ClusterBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         let port = freePort()
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key))
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key))
         try """
             cluster_name = "bench"
             state_dir = "state"

@@ -36,7 +36,7 @@ public struct Supervisor {
     func log(_ message: String) {
         let line = "\(ISO8601DateFormatter().string(from: Date())) \(message)\n"
         if let h = FileHandle(forWritingAtPath: spool.path("supervisor.log")) ?? {
-            FileManager.default.createFile(atPath: spool.path("supervisor.log"), contents: nil)
+            _ = FileManager.default.createFile(atPath: spool.path("supervisor.log"), contents: nil)
             return FileHandle(forWritingAtPath: spool.path("supervisor.log"))
         }() {
             h.seekToEndOfFile()

@@ -56,7 +56,7 @@ struct EndToEndTests {
             p.arguments = ["--controller", cluster.listen!, "--key", cluster.directory.appendingPathComponent("cluster.key").path,
                            "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2"]
             let log = cluster.directory.appendingPathComponent("agent.log").path
-            if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             h.seekToEndOfFile()
             p.standardOutput = h

@@ -83,7 +83,7 @@ final class TestCluster: @unchecked Sendable {
         if withAgents {
             listen = "127.0.0.1:\(TestCluster.freePort())"
             let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-            FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key))
+            _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key))
             text = "key_file = \"cluster.key\"\nheartbeat_timeout = 3\n" + text
         }
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -120,7 +120,7 @@ final class TestCluster: @unchecked Sendable {
         env["CHESS_SOCKET"] = nil
         p.environment = env
         let logPath = directory.appendingPathComponent("chessd.log").path
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         p.standardOutput = log

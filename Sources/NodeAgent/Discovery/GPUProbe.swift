@@ -176,7 +176,10 @@ enum NVML {
             let tempOK = temperature?(h, 0, &temp) == 0
             var milliwatts: UInt32 = 0
             let powerOK = power?(h, &milliwatts) == 0
-            out.append(GPUInfo(name: String(cString: nameBuffer), uuid: String(cString: uuidBuffer), pciBusID: bus,
+            func text(_ buffer: [CChar]) -> String {
+                String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+            out.append(GPUInfo(name: text(nameBuffer), uuid: text(uuidBuffer), pciBusID: bus,
                                memoryTotalMB: Int(mem[0] / 1_048_576), memoryUsedMB: Int(mem[2] / 1_048_576),
                                utilizationPercent: utilOK ? Int(util[0]) : nil, temperatureC: tempOK ? Int(temp) : nil,
                                powerMilliwatts: powerOK ? Int(milliwatts) : nil, eccUncorrected: nil, migEnabled: nil))
