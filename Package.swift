@@ -52,10 +52,12 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
+        // HTTP/1.1 over Unix sockets and TCP on POSIX threads: chessd's API and the agent's /metrics.
+        .target(name: "HTTPServer", dependencies: ["ChessAPI"]),
         .executableTarget(
             name: "chessd",
             dependencies: [
-                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge",
+                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "NodeAgent",
             dependencies: [
-                "ChessAPI", "NodeSupervisor", "CHwloc", "CNuma", "CIbverbs",
+                "ChessAPI", "NodeSupervisor", "HTTPServer", "CHwloc", "CNuma", "CIbverbs",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -89,7 +91,7 @@ let package = Package(
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
-        .testTarget(name: "ChessdTests", dependencies: ["chessd", "ChessAPI", "SchedulerCore"]),
+        .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore"]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

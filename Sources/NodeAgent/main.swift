@@ -2,12 +2,13 @@ import ChessAPI
 import NodeSupervisor
 import Foundation
 import Glibc
+import HTTPServer
 import Logging
 
 // chess-nodeagent: the CHESS node agent.
 //
 //   chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
-//                   [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT]
+//                   [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--metrics HOST:PORT]
 //   chess-nodeagent --probe [--topology FILE.xml]     print the topology it would register
 //   chess-nodeagent --export-topology                 print this machine's hwloc XML
 //   chess-nodeagent supervise SPOOL/jobs/ID            (internal) one job's supervisor
@@ -34,6 +35,7 @@ var spool = ProcessInfo.processInfo.environment["CHESS_SPOOL"] ?? "/var/spool/ch
 var agentID: String?
 var killWait = 30
 var probe = false
+var metricsAddress: String?
 
 @MainActor func value(_ option: String) -> String {
     guard !args.isEmpty else { fail("\(option) needs a value") }
@@ -57,6 +59,7 @@ while !args.isEmpty {
         guard let k = Int(value(arg)), k >= 0 else { fail("--kill-wait takes seconds") }
         killWait = k
     case "--probe": probe = true
+    case "--metrics": metricsAddress = value(arg)
     case "--export-topology":
         do { print(try HwlocProbe.exportXML(), terminator: "") } catch { fail("\(error)") }
         exit(0)
@@ -67,6 +70,7 @@ while !args.isEmpty {
         print("""
             usage: chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
                                    [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--kill-wait SECONDS]
+                                   [--metrics HOST:PORT]
                    chess-nodeagent --probe [--topology FILE.xml]
                    chess-nodeagent --export-topology
 
@@ -142,6 +146,17 @@ logger.info("chess-nodeagent started", metadata: [
 ])
 let link = ControllerLink(agent: agent, address: address, key: key, version: version, logger: logger)
 link.start()
+var metricsServer: SocketServer?
+if let metricsAddress {
+    guard let hp = HostPort(metricsAddress) else { fail("--metrics takes HOST:PORT, got '\(metricsAddress)'") }
+    do {
+        metricsServer = try SocketServer(endpoint: .tcp(hp), handler: AgentMetrics(agent: agent, link: link))
+        metricsServer?.start()
+        logger.info("serving /metrics", metadata: ["address": "\(hp.host):\(metricsServer?.boundPort ?? hp.port)"])
+    } catch {
+        fail("\(error)")
+    }
+}
 
 // SIGTERM stops the agent; the jobs go on under their supervisors.
 let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in

@@ -22,6 +22,7 @@ struct EndToEndTests {
         let cluster: TestCluster
         var agent: Process?
         let spool: String
+        let metricsPort = TestCluster.freePort()
 
         init() throws {
             let (cores, memory) = try EndToEndTests.hostShape()
@@ -54,7 +55,8 @@ struct EndToEndTests {
             let p = Process()
             p.executableURL = builtBinary("chess-nodeagent")
             p.arguments = ["--controller", cluster.listen!, "--key", cluster.directory.appendingPathComponent("cluster.key").path,
-                           "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2"]
+                           "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2",
+                           "--metrics", "127.0.0.1:\(metricsPort)"]
             let log = cluster.directory.appendingPathComponent("agent.log").path
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -118,6 +120,12 @@ struct EndToEndTests {
             let node = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
             return ((node?["metrics"] as? [String: Any])?["memory_total_mb"] as? Int ?? 0) > 0
         }
+        // The agent's own /metrics.
+        let metrics = String(decoding: try ControllerClient(tcp: HostPort("127.0.0.1:\(c.metricsPort)")!, signer: nil)
+            .request("GET", "/metrics"), as: UTF8.self)
+        #expect(metrics.contains("chess_agent_registered 1"), "\(metrics)")
+        #expect(metrics.contains("chess_agent_nodes 2"))
+        #expect(metrics.contains("chess_node_memory_total_bytes "))
         let script = c.cluster.directory.appendingPathComponent("probe.sh").path
         try """
             #!/bin/bash

@@ -1,5 +1,6 @@
 import XCTest
 @testable import chessd
+@testable import HTTPServer
 
 final class HTTPRequestParserTests: XCTestCase {
     func feed(_ text: String, into parser: inout HTTPRequestParser) {

@@ -1,4 +1,5 @@
 import ChessAPI
+import HTTPServer
 
 /// An error a route returns: the HTTP status, a stable code clients may branch on, and a
 /// message that says what was wrong and how to fix it.
@@ -9,7 +10,7 @@ struct APIError: Error, Sendable, CustomStringConvertible {
 
     var description: String { message }
 
-    var response: HTTPResponse { .json(ErrorBody(code: code, message: message), status: status) }
+    var response: HTTPResponse { .error(status: status, code: code, message: message) }
 
     static func badRequest(_ message: String) -> APIError { APIError(status: 400, code: "invalid_request", message: message) }
     static func invalid(_ message: String) -> APIError { APIError(status: 422, code: "invalid_job", message: message) }

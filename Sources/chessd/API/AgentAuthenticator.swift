@@ -1,4 +1,5 @@
 import ChessAPI
+import HTTPServer
 import Foundation
 
 /// Checks agents' signed requests (`RequestSigning`): the HMAC with the cluster key, a

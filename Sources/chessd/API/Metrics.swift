@@ -1,4 +1,5 @@
 import ChessAPI
+import HTTPServer
 import SchedulerCore
 
 /// `/metrics` in Prometheus text format.

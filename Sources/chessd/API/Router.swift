@@ -1,4 +1,5 @@
 import ChessAPI
+import HTTPServer
 import Foundation
 import SchedulerCore
 

@@ -2,37 +2,42 @@ import ChessAPI
 import Foundation
 
 /// One HTTP/1.1 request as the server read it.
-struct HTTPRequest: Sendable {
-    var method: String
+public struct HTTPRequest: Sendable {
+    public var method: String
     /// The path without the query, percent-decoded.
-    var path: String
-    var query: [String: String]
+    public var path: String
+    public var query: [String: String]
     /// Header names in lower case.
-    var headers: [String: String]
-    var body: [UInt8]
+    public var headers: [String: String]
+    public var body: [UInt8]
     /// The request target as sent (path and query), which agent signatures cover.
-    var target: String
+    public var target: String
 
-    func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
-struct HTTPResponse: Sendable {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
 
-    init(status: Int, contentType: String = "application/json", body: [UInt8]) {
+    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
         self.status = status
         self.headers = [("Content-Type", contentType)]
         self.body = body
     }
 
-    static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
         HTTPResponse(status: status, body: Array(WireJSON.encode(value)))
     }
 
-    static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
         HTTPResponse(status: status, contentType: contentType, body: Array(text.utf8))
+    }
+
+    /// A JSON error body (`{"error":{"code","message"}}`), the form of every CHESS error.
+    public static func error(status: Int, code: String, message: String) -> HTTPResponse {
+        .json(ErrorBody(code: code, message: message), status: status)
     }
 
     static let reasons: [Int: String] = [
@@ -53,8 +58,8 @@ struct HTTPResponse: Sendable {
 }
 
 /// Reads requests out of a connection's byte stream; requests may arrive pipelined.
-struct HTTPRequestParser {
-    enum Failure: Error {
+public struct HTTPRequestParser {
+    public enum Failure: Error {
         case malformed(String)
         case headersTooLarge
         case bodyTooLarge
@@ -67,7 +72,9 @@ struct HTTPRequestParser {
     private(set) var buffer: [UInt8] = []
     private var start = 0
 
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    public init() {}
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if start > 0 && start == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             start = 0
@@ -79,7 +86,7 @@ struct HTTPRequestParser {
     }
 
     /// The next complete request, nil when more bytes are needed.
-    mutating func next() throws(Failure) -> HTTPRequest? {
+    public mutating func next() throws(Failure) -> HTTPRequest? {
         let available = buffer.count - start
         guard available > 0 else { return nil }
         guard let headerEnd = findHeaderEnd() else {

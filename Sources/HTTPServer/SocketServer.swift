@@ -4,7 +4,7 @@ import Glibc
 import Synchronization
 
 /// Who is on the other end of a connection.
-enum Peer: Sendable, Hashable {
+public enum Peer: Sendable, Hashable {
     /// A local process on the Unix socket, as the kernel vouches for it (`SO_PEERCRED`).
     case local(uid: UInt32, gid: UInt32, pid: Int32)
     /// A TCP client; who it is follows from what it signs or presents.
@@ -13,19 +13,19 @@ enum Peer: Sendable, Hashable {
 
 /// Handles one request; calls `respond` exactly once, from any thread, possibly later (a submit
 /// answers after its transaction commits).
-protocol HTTPHandler: Sendable {
+public protocol HTTPHandler: Sendable {
     func handle(_ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void)
 }
 
 /// A listening socket (Unix or TCP) with a thread per connection. Pipelined requests on one
 /// connection are handled concurrently and answered in order, so a client that pipelines submits
 /// gets them group-committed.
-final class SocketServer: Sendable {
-    enum Endpoint: Sendable, CustomStringConvertible {
+public final class SocketServer: Sendable {
+    public enum Endpoint: Sendable, CustomStringConvertible {
         case unix(path: String)
         case tcp(HostPort)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .unix(let path): return "unix:\(path)"
             case .tcp(let hp): return "tcp:\(hp)"
@@ -33,18 +33,18 @@ final class SocketServer: Sendable {
         }
     }
 
-    struct StartError: Error, CustomStringConvertible {
-        let description: String
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    let endpoint: Endpoint
+    public let endpoint: Endpoint
     let handler: any HTTPHandler
     private let listenFD: Int32
     private let stopped = Atomic<Bool>(false)
     /// The TCP port actually bound (useful with port 0).
-    let boundPort: UInt16?
+    public let boundPort: UInt16?
 
-    init(endpoint: Endpoint, handler: any HTTPHandler) throws {
+    public init(endpoint: Endpoint, handler: any HTTPHandler) throws {
         self.endpoint = endpoint
         self.handler = handler
         switch endpoint {
@@ -137,13 +137,13 @@ final class SocketServer: Sendable {
     }
 
     /// Accepts connections on a thread of its own until `stop()`.
-    func start() {
+    public func start() {
         let thread = Thread { [self] in acceptLoop() }
         thread.name = "accept \(endpoint)"
         thread.start()
     }
 
-    func stop() {
+    public func stop() {
         stopped.store(true, ordering: .sequentiallyConsistent)
         shutdown(listenFD, Int32(SHUT_RDWR))
         close(listenFD)
@@ -230,10 +230,10 @@ private final class Connection: @unchecked Sendable {
                 } catch {
                     let response: HTTPResponse
                     switch error {
-                    case .malformed(let why): response = APIError.badRequest("malformed HTTP request: \(why)").response
-                    case .headersTooLarge: response = APIError(status: 431, code: "headers_too_large", message: "request headers exceed 64 KiB").response
-                    case .bodyTooLarge: response = APIError(status: 413, code: "body_too_large", message: "request body exceeds 64 MiB").response
-                    case .lengthRequired: response = APIError(status: 411, code: "length_required", message: "send a Content-Length; chunked bodies are not accepted").response
+                    case .malformed(let why): response = .error(status: 400, code: "invalid_request", message: "malformed HTTP request: \(why)")
+                    case .headersTooLarge: response = .error(status: 431, code: "headers_too_large", message: "request headers exceed 64 KiB")
+                    case .bodyTooLarge: response = .error(status: 413, code: "body_too_large", message: "request body exceeds 64 MiB")
+                    case .lengthRequired: response = .error(status: 411, code: "length_required", message: "send a Content-Length; chunked bodies are not accepted")
                     }
                     begin()
                     deliver(sequence, response, keepAlive: false)
