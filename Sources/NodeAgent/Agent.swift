@@ -42,8 +42,9 @@ final class Agent: @unchecked Sendable {
 
     func spools() -> [JobSpool] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(spoolDirectory)/jobs")) ?? []
-        return names.compactMap { Int($0) != nil ? JobSpool(directory: "\(spoolDirectory)/jobs/\($0)") : nil }
-            .sorted { ($0.job ?? 0) < ($1.job ?? 0) }
+        return names.filter { !$0.hasPrefix(".") }.map { JobSpool(directory: "\(spoolDirectory)/jobs/\($0)") }
+            .filter { $0.job != nil }
+            .sorted { ($0.job ?? 0, $0.run) < ($1.job ?? 0, $1.run) }
     }
 
     /// Jobs whose supervisor still runs.
@@ -51,31 +52,41 @@ final class Agent: @unchecked Sendable {
         spools().filter { !$0.exists("result.json") && $0.supervisorAlive }.compactMap(\.job)
     }
 
-    /// Ended jobs not yet acknowledged; a supervisor that vanished without a result (killed,
-    /// machine reboot) is reported as a launch failure so that the controller requeues the job.
-    func pendingCompletions() -> [JobCompletion] {
-        var out: [JobCompletion] = []
+    /// Ended runs not yet acknowledged, with their spool folders; a supervisor that vanished
+    /// without a result (killed, machine reboot) is reported as a launch failure so that the
+    /// controller requeues the job.
+    func pendingReports() -> [(spool: JobSpool, completion: JobCompletion)] {
+        var out: [(JobSpool, JobCompletion)] = []
         for spool in spools() {
             if let result = spool.result {
-                out.append(result)
+                out.append((spool, result))
             } else if spool.exists("plan.json"), spool.exists("supervisor.pid"), !spool.supervisorAlive {
                 // Check again after the supervisor's last write could have landed.
-                if let result = spool.result { out.append(result); continue }
+                if let result = spool.result { out.append((spool, result)); continue }
                 let lost = JobCompletion(job: spool.job ?? 0, state: "NODE_FAIL", exitCode: 1,
-                                         endTime: Int(Date().timeIntervalSince1970), reason: "the job's supervisor was lost")
+                                         endTime: Int(Date().timeIntervalSince1970), reason: "the job's supervisor was lost",
+                                         run: spool.run)
                 try? spool.writeDurably("result.json", JSONEncoder().encode(lost))
                 if let pgid = spool.pid("job.pid") { kill(-pgid, SIGKILL) }
-                out.append(lost)
+                out.append((spool, lost))
             }
         }
         return out
     }
 
-    func acknowledge(_ jobs: [Int]) {
-        for job in jobs {
-            let spool = JobSpool(spool: spoolDirectory, job: job)
-            if spool.exists("result.json") { spool.remove() }
-        }
+    func pendingCompletions() -> [JobCompletion] { pendingReports().map(\.completion) }
+
+    /// Forgets the reported runs the controller acknowledged (only those that were reported: a
+    /// later run of the same job that ended meanwhile is reported next time).
+    func acknowledge(_ jobs: [Int], reported: [JobSpool]) {
+        let acked = Set(jobs)
+        for spool in reported where spool.job.map(acked.contains) == true { spool.remove() }
+    }
+
+    /// The spool folder of a job's run; without a run, the latest one.
+    func spool(job: Int, run: Int?) -> JobSpool? {
+        if let run { return JobSpool(spool: spoolDirectory, job: job, run: run) }
+        return spools().last { $0.job == job }
     }
 
     /// Collects exited supervisors (our children until an agent restart).
@@ -93,11 +104,11 @@ final class Agent: @unchecked Sendable {
                 guard let l = c.launch else { continue }
                 launch(l)
             case "terminate":
-                terminate(c.job, reason: c.reason ?? "cancelled", grace: c.grace ?? killWait)
+                terminate(c.job, run: c.run, reason: c.reason ?? "cancelled", grace: c.grace ?? killWait)
             case "suspend":
-                signal(c.job, SIGSTOP, freeze: true)
+                signal(c.job, run: c.run, SIGSTOP, freeze: true)
             case "resume":
-                signal(c.job, SIGCONT, freeze: false)
+                signal(c.job, run: c.run, SIGCONT, freeze: false)
             default:
                 logger.warning("unknown command from the controller", metadata: ["kind": "\(c.kind)", "job": "\(c.job)"])
             }
@@ -106,7 +117,7 @@ final class Agent: @unchecked Sendable {
 
     /// Starts a job's supervisor, once: a launch repeated after a lost answer finds the spool.
     func launch(_ l: JobLaunch) {
-        let spool = JobSpool(spool: spoolDirectory, job: l.job)
+        let spool = JobSpool(spool: spoolDirectory, job: l.job, run: l.run)
         lock.lock()
         defer { lock.unlock() }
         if spool.exists("plan.json") {
@@ -166,14 +177,14 @@ final class Agent: @unchecked Sendable {
     private func reportLaunchFailure(_ job: Int, _ spool: JobSpool, _ reason: String) {
         logger.error("launch failed", metadata: ["job": "\(job)", "reason": "\(reason)"])
         try? spool.create()
-        let result = JobCompletion(job: job, state: "NODE_FAIL", exitCode: 1, endTime: Int(Date().timeIntervalSince1970), reason: reason)
+        let result = JobCompletion(job: job, state: "NODE_FAIL", exitCode: 1, endTime: Int(Date().timeIntervalSince1970), reason: reason,
+                                   run: spool.run)
         try? spool.writeDurably("result.json", JSONEncoder().encode(result))
     }
 
     /// TERM to the job's process group now, KILL after `grace` (the supervisor follows up too).
-    func terminate(_ job: Int, reason: String, grace: Int) {
-        let spool = JobSpool(spool: spoolDirectory, job: job)
-        guard spool.exists("plan.json"), !spool.exists("result.json") else { return }
+    func terminate(_ job: Int, run: Int?, reason: String, grace: Int) {
+        guard let spool = spool(job: job, run: run), spool.exists("plan.json"), !spool.exists("result.json") else { return }
         try? spool.writeDurably("cancel", Data(reason.utf8))
         guard let pgid = spool.pid("job.pid") else { return }
         kill(-pgid, SIGCONT)
@@ -185,11 +196,11 @@ final class Agent: @unchecked Sendable {
     }
 
     /// Suspend (freeze) or resume a job: the cgroup freezer when there is one, else signals.
-    func signal(_ job: Int, _ sig: Int32, freeze: Bool) {
-        let spool = JobSpool(spool: spoolDirectory, job: job)
-        guard let pgid = spool.pid("job.pid") else { return }
-        let v2 = "\(Cgroup.root)/chess/job_\(job)/cgroup.freeze"
-        let v1 = "\(Cgroup.root)/freezer/chess/job_\(job)/freezer.state"
+    func signal(_ job: Int, run: Int?, _ sig: Int32, freeze: Bool) {
+        guard let spool = spool(job: job, run: run), let pgid = spool.pid("job.pid") else { return }
+        let name = Cgroup.name(job: job, run: spool.run)
+        let v2 = "\(Cgroup.root)/chess/\(name)/cgroup.freeze"
+        let v1 = "\(Cgroup.root)/freezer/chess/\(name)/freezer.state"
         if FileManager.default.fileExists(atPath: v2) {
             try? Cgroup.write(freeze ? "1" : "0", to: v2)
         } else if FileManager.default.fileExists(atPath: v1) {
@@ -200,8 +211,8 @@ final class Agent: @unchecked Sendable {
         logger.info(freeze ? "suspended" : "resumed", metadata: ["job": "\(job)"])
     }
 
-    func registration(version: String) -> AgentRegistration {
+    func registration(version: String, completions: [JobCompletion]) -> AgentRegistration {
         AgentRegistration(agent: id, version: version, nodes: nodes.map { AgentNodeReport(name: $0.name, topology: $0.topology.wire) },
-                          running: runningJobs(), completions: pendingCompletions())
+                          running: runningJobs(), completions: completions)
     }
 }

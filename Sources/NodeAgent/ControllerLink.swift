@@ -61,9 +61,13 @@ final class ControllerLink: @unchecked Sendable {
     }
 
     private func register(_ client: ControllerClient) throws {
-        let response = try client.post("/v1/agent/register", agent.registration(version: version), as: AgentRegistrationResponse.self)
-        agent.acknowledge(response.acknowledged)
-        for job in response.terminate { agent.terminate(job, reason: "the controller no longer runs this job", grace: agent.killWait) }
+        let reports = agent.pendingReports()
+        let response = try client.post("/v1/agent/register", agent.registration(version: version, completions: reports.map(\.completion)),
+                                       as: AgentRegistrationResponse.self)
+        agent.acknowledge(response.acknowledged, reported: reports.map(\.spool))
+        for job in response.terminate {
+            agent.terminate(job, run: nil, reason: "the controller no longer runs this job", grace: agent.killWait)
+        }
         for n in response.nodes where n.state != "up" {
             logger.warning("node not up after registration", metadata: ["node": "\(n.name)", "state": "\(n.state)",
                                                                          "reason": "\(n.reason ?? "")"])
@@ -110,12 +114,13 @@ final class ControllerLink: @unchecked Sendable {
         let client = makeClient()
         while !isStopping {
             agent.reapChildren()
-            let completions = agent.pendingCompletions()
-            if !completions.isEmpty && isRegistered {
+            let reports = agent.pendingReports()
+            if !reports.isEmpty && isRegistered {
                 do {
-                    let response = try client.post("/v1/agent/heartbeat", AgentHeartbeat(agent: agent.id, completions: completions),
+                    let response = try client.post("/v1/agent/heartbeat",
+                                                   AgentHeartbeat(agent: agent.id, completions: reports.map(\.completion)),
                                                    as: HeartbeatResponse.self)
-                    agent.acknowledge(response.acknowledged)
+                    agent.acknowledge(response.acknowledged, reported: reports.map(\.spool))
                     agent.handle(response.commands)
                     logger.info("reported", metadata: ["jobs": "\(response.acknowledged)"])
                 } catch {

@@ -24,8 +24,11 @@ public struct Cgroup {
         let description: String
     }
 
-    /// Creates `chess/job_<id>` with the CPUs, memory nodes and memory limit given.
-    static func create(job: Int, cpus: [Int], mems: [Int], memoryBytes: Int?) throws -> Cgroup {
+    /// A run's group name: `job_<id>`, then `job_<id>.<run>` for later runs of a requeued job.
+    public static func name(job: Int, run: Int) -> String { run == 0 ? "job_\(job)" : "job_\(job).\(run)" }
+
+    /// Creates `chess/<name>` with the CPUs, memory nodes and memory limit given.
+    static func create(name: String, cpus: [Int], mems: [Int], memoryBytes: Int?) throws -> Cgroup {
         guard let version = detectedVersion else { throw Failure(description: "no cgroup file system at \(root)") }
         let cpuList = cpus.map(String.init).joined(separator: ",")
         let memList = mems.map(String.init).joined(separator: ",")
@@ -36,7 +39,7 @@ public struct Cgroup {
             // Delegate the controllers to the children of `chess`.
             try? write("+cpuset +memory +pids", to: "\(root)/cgroup.subtree_control")
             try? write("+cpuset +memory +pids", to: "\(parent)/cgroup.subtree_control")
-            let dir = "\(parent)/job_\(job)"
+            let dir = "\(parent)/\(name)"
             try makeDirectory(dir)
             if !cpuList.isEmpty { try? write(cpuList, to: "\(dir)/cpuset.cpus") }
             if !memList.isEmpty { try? write(memList, to: "\(dir)/cpuset.mems") }
@@ -50,17 +53,17 @@ public struct Cgroup {
             // A v1 cpuset needs its CPUs and memory nodes before it takes tasks, parents first.
             try inheritIfEmpty(cpuset, "cpuset.cpus")
             try inheritIfEmpty(cpuset, "cpuset.mems")
-            let cpusetJob = "\(cpuset)/job_\(job)"
+            let cpusetJob = "\(cpuset)/\(name)"
             try makeDirectory(cpusetJob)
             try write(cpuList.isEmpty ? try read("\(cpuset)/cpuset.cpus") : cpuList, to: "\(cpusetJob)/cpuset.cpus")
             try write(memList.isEmpty ? try read("\(cpuset)/cpuset.mems") : memList, to: "\(cpusetJob)/cpuset.mems")
             paths["cpuset"] = cpusetJob
-            let memory = "\(root)/memory/chess/job_\(job)"
+            let memory = "\(root)/memory/chess/\(name)"
             if (try? makeDirectory("\(root)/memory/chess")) != nil, (try? makeDirectory(memory)) != nil {
                 if let memoryBytes { try write("\(memoryBytes)", to: "\(memory)/memory.limit_in_bytes") }
                 paths["memory"] = memory
             }
-            let freezer = "\(root)/freezer/chess/job_\(job)"
+            let freezer = "\(root)/freezer/chess/\(name)"
             if (try? makeDirectory("\(root)/freezer/chess")) != nil, (try? makeDirectory(freezer)) != nil {
                 paths["freezer"] = freezer
             }

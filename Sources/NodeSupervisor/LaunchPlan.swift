@@ -42,10 +42,12 @@ public typealias JobResult = JobCompletion
 public struct JobSpool: Sendable {
     public let directory: String
 
-    public init(spool: String, job: Int) { directory = "\(spool)/jobs/\(job)" }
+    /// `jobs/<id>.<run>`: each run of a job (a requeued job runs again) has a folder of its own.
+    public init(spool: String, job: Int, run: Int) { directory = "\(spool)/jobs/\(job).\(run)" }
     public init(directory: String) { self.directory = directory }
 
-    public var job: Int? { Int((directory as NSString).lastPathComponent) }
+    public var job: Int? { Int((directory as NSString).lastPathComponent.split(separator: ".").first ?? "") }
+    public var run: Int { Int((directory as NSString).lastPathComponent.split(separator: ".").dropFirst().first ?? "") ?? 0 }
 
     public func path(_ name: String) -> String { "\(directory)/\(name)" }
 

@@ -51,7 +51,7 @@ public struct Supervisor {
         func failed(_ reason: String, state: String = "FAILED") -> JobResult {
             log(reason)
             return JobResult(job: launch.job, state: state, exitCode: 1, startTime: start,
-                             endTime: Int(Date().timeIntervalSince1970), reason: reason)
+                             endTime: Int(Date().timeIntervalSince1970), reason: reason, run: launch.run)
         }
 
         // The script, readable and executable by the job's user only.
@@ -66,7 +66,8 @@ public struct Supervisor {
 
         let cgroup: Cgroup?
         do {
-            cgroup = try Cgroup.create(job: launch.job, cpus: plan.cpus, mems: plan.mems, memoryBytes: plan.memoryBytes)
+            cgroup = try Cgroup.create(name: Cgroup.name(job: launch.job, run: launch.run), cpus: plan.cpus, mems: plan.mems,
+                                       memoryBytes: plan.memoryBytes)
         } catch {
             log("running without a cgroup: \(error)")
             cgroup = nil
@@ -192,7 +193,8 @@ public struct Supervisor {
         }
         log("job \(launch.job) ended: \(state) (\(reason))")
         return JobResult(job: launch.job, state: state, exitCode: exitCode, signal: signal, startTime: start, endTime: end,
-                         cpuSeconds: cpuSeconds, maxRSSMB: peak, gpuSeconds: plan.gpus.count * max(end - start, 0), reason: reason)
+                         cpuSeconds: cpuSeconds, maxRSSMB: peak, gpuSeconds: plan.gpus.count * max(end - start, 0), reason: reason,
+                         run: launch.run)
     }
 }
 

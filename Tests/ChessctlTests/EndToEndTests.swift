@@ -191,6 +191,21 @@ struct EndToEndTests {
         #expect(events.stdout.contains("\"state\":\"COMPLETED\""))
     }
 
+    /// A requeued job runs again; the report of its first, killed run does not end the second.
+    @Test func aRequeuedJobRunsAgainAndEndsOnce() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        let id = try c.submit(["--wrap", "echo start; sleep 2; echo done"])
+        try c.wait("the job to start") { c.output("slurm-\(id).out").contains("start") }
+        #expect(try c.cluster.ctl(["requeue", "\(id)"]).status == 0)
+        try c.wait("the second run to finish", within: 30) { try c.jobs().isEmpty }
+        #expect(c.output("slurm-\(id).out") == "start\nstart\ndone\n", "\(c.output("slurm-\(id).out"))")
+        let records = try c.accounting().filter { $0["id"] as? Int == id }
+        #expect(records.count == 1)
+        #expect(records.first?["state"] as? String == "COMPLETED")
+        #expect(records.first?["requeues"] as? Int == 1)
+    }
+
     /// `0-3,8` → [0, 1, 2, 3, 8].
     static func expand(_ list: String) -> [Int] {
         list.split(separator: ",").flatMap { part -> [Int] in

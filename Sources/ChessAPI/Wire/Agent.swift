@@ -89,9 +89,13 @@ public struct JobCompletion: Codable, Sendable, Equatable {
     public var maxRSSMB: Int
     public var gpuSeconds: Int
     public var reason: String?
+    /// Which run of the job (its requeue count when launched) this completion is of: a late
+    /// report of an earlier run must not end the current one.
+    public var run: Int?
 
     public init(job: Int, state: String, exitCode: Int, signal: Int? = nil, startTime: Int? = nil, endTime: Int,
-                cpuSeconds: Int = 0, maxRSSMB: Int = 0, gpuSeconds: Int = 0, reason: String? = nil) {
+                cpuSeconds: Int = 0, maxRSSMB: Int = 0, gpuSeconds: Int = 0, reason: String? = nil, run: Int? = nil) {
+        self.run = run
         self.job = job
         self.state = state
         self.exitCode = exitCode
@@ -105,7 +109,7 @@ public struct JobCompletion: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, state, signal, reason
+        case job, state, signal, reason, run
         case exitCode = "exit_code"
         case startTime = "start_time"
         case endTime = "end_time"
@@ -208,10 +212,14 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     public var nodes: [NodePart]
     public var tasks: Int
     public var cpusPerTask: Int
+    /// The job's run (its requeue count): each run has its own spool folder on the agent.
+    public var run: Int
 
     public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
                 account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
-                environment: [String: String], timeLimit: Int?, nodeList: String, nodes: [NodePart], tasks: Int, cpusPerTask: Int) {
+                environment: [String: String], timeLimit: Int?, nodeList: String, nodes: [NodePart], tasks: Int, cpusPerTask: Int,
+                run: Int = 0) {
+        self.run = run
         self.job = job
         self.arrayJobID = arrayJobID
         self.arrayTaskID = arrayTaskID
@@ -234,7 +242,7 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks
+        case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks, run
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
         case timeLimit = "time_limit"
@@ -253,8 +261,12 @@ public struct AgentCommand: Codable, Sendable, Equatable {
     public var grace: Int?
     /// Why (shown in the job's end reason on the agent side).
     public var reason: String?
+    /// The run a terminate, suspend or resume is meant for.
+    public var run: Int?
 
-    public init(kind: String, job: Int, launch: JobLaunch? = nil, signal: String? = nil, grace: Int? = nil, reason: String? = nil) {
+    public init(kind: String, job: Int, launch: JobLaunch? = nil, signal: String? = nil, grace: Int? = nil, reason: String? = nil,
+                run: Int? = nil) {
+        self.run = run
         self.kind = kind
         self.job = job
         self.launch = launch

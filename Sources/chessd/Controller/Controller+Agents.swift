@@ -98,7 +98,8 @@ extension Controller {
     func applyCompletionsLocked(_ completions: [JobCompletion], now: Int, changed: inout [JobRecord],
                                 events: inout [(JobID, JobState, String)]) -> [Int] {
         for c in completions {
-            guard let r = records[c.job], r.job.state.isActive else { continue }
+            // A completion of an earlier run (the job was requeued since) is acknowledged and dropped.
+            guard let r = records[c.job], r.job.state.isActive, (c.run ?? r.requeueCount) == r.requeueCount else { continue }
             let state = JobState(rawValue: c.state) ?? (c.exitCode == 0 ? .completed : .failed)
             records[c.job]!.usage = JobUsage(cpuSeconds: c.cpuSeconds, maxRSSMB: c.maxRSSMB, gpuSeconds: c.gpuSeconds)
             if state == .nodeFail {
@@ -194,11 +195,11 @@ extension Controller {
         }
         for t in terminations {
             guard let agent = nodes[t.node]?.agent else { continue }
-            commands.append((agent, AgentCommand(kind: "terminate", job: t.job, launch: nil, signal: "TERM", grace: 30, reason: t.reason)))
+            commands.append((agent, AgentCommand(kind: "terminate", job: t.job, signal: "TERM", grace: 30, reason: t.reason, run: t.run)))
         }
         for s in signals {
             guard let agent = nodes[s.node]?.agent else { continue }
-            commands.append((agent, AgentCommand(kind: s.kind, job: s.job)))
+            commands.append((agent, AgentCommand(kind: s.kind, job: s.job, run: s.run)))
         }
         let cluster = index.cluster
         lock.unlock()
@@ -223,7 +224,8 @@ extension Controller {
                          user: r.job.user, uid: r.uid, gid: r.gid, account: r.job.account, partition: r.job.partition,
                          script: script, workdir: r.workdir, output: r.output, error: r.error, environment: environment,
                          timeLimit: r.job.request.timeLimit, nodeList: HostList.compress(a.nodeNames), nodes: parts,
-                         tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask)
+                         tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask,
+                         run: r.requeueCount)
     }
 }
 

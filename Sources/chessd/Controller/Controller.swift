@@ -46,9 +46,9 @@ final class Controller: @unchecked Sendable {
     /// Started jobs whose launch is to be sent once their start is committed.
     var pendingLaunches: [JobID] = []
     /// Jobs the controller ended while they ran (cancel, time limit): their agents must stop them.
-    var pendingTerminations: [(job: JobID, node: String, reason: String)] = []
+    var pendingTerminations: [(job: JobID, node: String, reason: String, run: Int)] = []
     /// Suspend and resume commands for agents.
-    var pendingSignals: [(job: JobID, node: String, kind: String)] = []
+    var pendingSignals: [(job: JobID, node: String, kind: String, run: Int)] = []
 
     private let passSignal = NSCondition()
     var passRequested = false
@@ -369,7 +369,7 @@ final class Controller: @unchecked Sendable {
                     throw .conflict("job \(ref) is \(r.job.state.rawValue); only running or suspended jobs can be requeued")
                 }
                 if let first = r.job.allocation?.nodes.first?.node {
-                    pendingTerminations.append((id, first, "requeued by \(identity.user)"))
+                    pendingTerminations.append((id, first, "requeued by \(identity.user)", r.requeueCount))
                 }
                 r.returnToQueue()
                 records[id] = r
@@ -388,7 +388,7 @@ final class Controller: @unchecked Sendable {
                 changed.append(r)
                 events.append((id, r.job.state, "\(action.rawValue)d by \(identity.user)"))
                 if let first = r.job.allocation?.nodes.first?.node {
-                    pendingSignals.append((id, first, action.rawValue))
+                    pendingSignals.append((id, first, action.rawValue, r.requeueCount))
                 }
                 lastState = r.job.state
             }
@@ -404,7 +404,7 @@ final class Controller: @unchecked Sendable {
                       changed: inout [JobRecord], events: inout [(JobID, JobState, String)], notifyAgent: Bool = true) {
         guard var r = records.removeValue(forKey: id) else { return }
         if notifyAgent, r.job.state.isActive, let first = r.job.allocation?.nodes.first?.node {
-            pendingTerminations.append((id, first, reason))
+            pendingTerminations.append((id, first, reason, r.requeueCount))
         }
         if let start = r.job.startTime, let a = r.job.allocation, r.job.state == .running {
             let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
