@@ -55,12 +55,14 @@ final class Agent: @unchecked Sendable {
     /// Ended runs not yet acknowledged, with their spool folders; a supervisor that vanished
     /// without a result (killed, machine reboot) is reported as a launch failure so that the
     /// controller requeues the job.
-    func pendingReports() -> [(spool: JobSpool, completion: JobCompletion)] {
+    /// `checkLost` looks for vanished supervisors too (a read of /proc per running job: the
+    /// reporter does it about once a second, not on every 20 ms turn).
+    func pendingReports(checkLost: Bool = true) -> [(spool: JobSpool, completion: JobCompletion)] {
         var out: [(JobSpool, JobCompletion)] = []
         for spool in spools() {
             if let result = spool.result {
                 out.append((spool, result))
-            } else if spool.exists("plan.json"), spool.exists("supervisor.pid"), !spool.supervisorAlive {
+            } else if checkLost, spool.exists("plan.json"), spool.exists("supervisor.pid"), !spool.supervisorAlive {
                 // Check again after the supervisor's last write could have landed.
                 if let result = spool.result { out.append((spool, result)); continue }
                 let lost = JobCompletion(job: spool.job ?? 0, state: "NODE_FAIL", exitCode: 1,

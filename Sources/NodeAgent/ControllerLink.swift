@@ -112,9 +112,11 @@ final class ControllerLink: @unchecked Sendable {
 
     private func reportLoop() {
         let client = makeClient()
+        var turn = 0
         while !isStopping {
             agent.reapChildren()
-            let reports = agent.pendingReports()
+            turn += 1
+            let reports = agent.pendingReports(checkLost: turn % 50 == 0)
             if !reports.isEmpty && isRegistered {
                 do {
                     let response = try client.post("/v1/agent/heartbeat",
