@@ -60,24 +60,9 @@ struct Acct: ParsableCommand {
         if let partition { query.append("partition=\(partition)") }
         if let state { query.append("state=\(state)") }
         if let jobs { query.append("id=\(jobs.split(separator: ",").map { $0.split(separator: "_")[0] }.joined(separator: ","))") }
-        let target = "/v1/accounting?" + query.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
-        let client = connection.client()
-        let data = try withController { try client.request("GET", target) }
-        if json {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
+        guard let data = try connection.read("/v1/accounting", query, json: json) else { return }
         let list = try WireJSON.decode(AccountingList.self, from: data)
-        let names = try format.map { f in
-            try f.split(separator: ",").map { c -> String in
-                let key = c.lowercased()
-                guard Acct.columns[key] != nil else {
-                    throw CLIError("unknown column '\(c)'; columns: \(Acct.columns.keys.sorted().joined(separator: ","))")
-                }
-                return key
-            }
-        } ?? Acct.defaultColumns
+        let names = try ColumnList.parse(format, known: Acct.columns, fallback: Acct.defaultColumns)
         let rows = list.records.map { r in names.map { Acct.cell($0, r) } }
         if parsable || parsable2 {
             var out = ""

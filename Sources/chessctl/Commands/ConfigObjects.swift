@@ -87,13 +87,7 @@ struct ConfigList<K: ConfigKind>: ParsableCommand {
     @Flag(help: "Print as JSON.") var json = false
 
     func run() throws {
-        let client = connection.client()
-        let data = try withController { try client.request("GET", "/v1/config/\(K.kind.rawValue)") }
-        if json {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
+        guard let data = try connection.read("/v1/config/\(K.kind.rawValue)", json: json) else { return }
         let list = try WireJSON.decode(ConfigObjectList.self, from: data)
         Table.print(["NAME", "FIELDS"], list.objects.map { o in
             guard case .string(let name)? = o["name"] else { return ["?", ConfigFields.describe(o)] }
@@ -208,13 +202,7 @@ struct ShowObject<K: ConfigKind>: ParsableCommand {
     @Argument(help: "Name.") var name: String
 
     func run() throws {
-        let client = connection.client()
-        let data = try withController { try client.request("GET", "/v1/config/\(K.kind.rawValue)/\(name)") }
-        if json {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
+        guard let data = try connection.read("/v1/config/\(K.kind.rawValue)/\(name)", json: json) else { return }
         let o = try WireJSON.decode([String: DocumentNode].self, from: data)
         Format.printRows(o.keys.sorted().map { ($0, ConfigFields.text(o[$0]!)) })
     }

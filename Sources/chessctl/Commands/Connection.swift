@@ -12,6 +12,34 @@ struct ConnectionOptions: ParsableArguments {
     func client() -> ControllerClient {
         ControllerClient(socketPath: ControllerClient.resolveSocket(socket))
     }
+
+    /// GETs `path` with the query `parameters`; with `--json`, prints the answer as it came and
+    /// returns nil (every read's `--json` is chessd's own JSON).
+    func read(_ path: String, _ parameters: [String] = [], json: Bool) throws -> Data? {
+        let query = parameters.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
+        let target = parameters.isEmpty ? path : "\(path)?\(query)"
+        let client = client()
+        let data = try withController { try client.request("GET", target) }
+        guard json else { return data }
+        FileHandle.standardOutput.write(data)
+        print()
+        return nil
+    }
+}
+
+/// `-o/--format` column lists of `queue` and `acct`.
+enum ColumnList {
+    /// Lower-cased names, each checked against `known`; `fallback` without a list.
+    static func parse(_ format: String?, known: [String: String], fallback: [String]) throws -> [String] {
+        guard let format else { return fallback }
+        return try format.split(separator: ",").map { c in
+            let name = c.lowercased()
+            guard known[name] != nil else {
+                throw CLIError("unknown column '\(c)'; columns: \(known.keys.sorted().joined(separator: ", "))")
+            }
+            return name
+        }
+    }
 }
 
 /// Runs a client call, turning controller errors into CLI errors (message, exit status 1).

@@ -12,13 +12,7 @@ struct Nodes: ParsableCommand {
     @Flag(help: "Print the nodes as JSON.") var json = false
 
     func run() throws {
-        let client = connection.client()
-        let data = try withController { try client.request("GET", "/v1/nodes") }
-        if json {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
+        guard let data = try connection.read("/v1/nodes", json: json) else { return }
         let nodes = try WireJSON.decode(NodeList.self, from: data).nodes
         if reasons {
             let bad = nodes.filter { ["drain", "draining", "down", "fail"].contains($0.state) }

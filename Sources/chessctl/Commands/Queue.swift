@@ -42,25 +42,10 @@ struct Queue: ParsableCommand {
         if let state { query.append("state=\(state)") }
         if let partition { query.append("partition=\(partition)") }
         if let jobs { query.append("id=\(jobs)") }
-        let columns = try format.map { f in
-            try f.split(separator: ",").map { c -> String in
-                let name = String(c).lowercased()
-                guard QueueColumns.headers[name] != nil else {
-                    throw CLIError("unknown column '\(c)'; columns: \(QueueColumns.headers.keys.sorted().joined(separator: ", "))")
-                }
-                return name
-            }
-        } ?? Queue.defaultColumns
+        let columns = try ColumnList.parse(format, known: QueueColumns.headers, fallback: Queue.defaultColumns)
         // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
-        let target = "/v1/jobs" + (query.isEmpty ? "" : "?" + query.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)
-        let client = connection.client()
-        let data = try withController { try client.request("GET", target) }
-        if json {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
+        guard let data = try connection.read("/v1/jobs", query, json: json) else { return }
         var rows: [[String]] = []
         data.withUnsafeBytes { raw in
             for line in raw.split(separator: UInt8(ascii: "\n")) {

@@ -21,13 +21,7 @@ struct ShowJob: ParsableCommand {
 
     func run() throws {
         guard id.split(separator: "_").allSatisfy({ Int($0) != nil }) else { throw CLIError("'\(id)' is not a job id (1234 or 1234_7)") }
-        let client = connection.client()
-        let data = try withController { try client.request("GET", "/v1/jobs/\(id)") }
-        if json {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
+        guard let data = try connection.read("/v1/jobs/\(id)", json: json) else { return }
         let j = try WireJSON.decode(JobInfo.self, from: data)
         var rows: [(String, String)] = []
         rows.add("JobId", j.displayID)
@@ -67,13 +61,7 @@ struct ShowNode: ParsableCommand {
     @Argument(help: "Node name.") var name: String
 
     func run() throws {
-        let client = connection.client()
-        let data = try withController { try client.request("GET", "/v1/nodes/\(name)") }
-        if json {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
+        guard let data = try connection.read("/v1/nodes/\(name)", json: json) else { return }
         let n = try WireJSON.decode(NodeInfo.self, from: data)
         var rows: [(String, String)] = []
         rows.add("NodeName", n.name)
