@@ -93,6 +93,14 @@ public struct JobShape: Sendable, Hashable {
 }
 
 extension JobRequest {
+    /// The shape in a partition whose nodes have from `smallestCores` to `largestCores` cores:
+    /// resolved against the smallest (so that any node can take a share), or, when a share does
+    /// not fit it, against the largest (the nodes that hold it are then chosen by capacity).
+    public func shape(smallestCores: Int, largestCores: Int, exclusiveByDefault: Bool) -> JobShape? {
+        shape(coresPerNode: smallestCores, exclusiveByDefault: exclusiveByDefault)
+            ?? shape(coresPerNode: largestCores, exclusiveByDefault: exclusiveByDefault)
+    }
+
     /// Resolves the request against the smallest node it may land on (`coresPerNode`) into a
     /// uniform per-node shape. Tasks without `--nodes` are spread over the fewest nodes that hold
     /// them, evenly. An exclusive job's per-node need is its request; the planner gives it the

@@ -300,17 +300,11 @@ struct PlanningPass {
         var largest = false
     }
 
-    /// The job's per-node shape in this partition: resolved against the smallest matching node
-    /// (so that any node can take a share), or, when a share does not fit the smallest (a
-    /// partition of mixed node sizes), against the largest; the pool then keeps only the nodes
-    /// that hold it.
+    /// The job's per-node shape in this partition (see `JobRequest.shape(smallestCores:…)`).
     mutating func shape(of request: JobRequest, in partition: Partition) -> JobShape? {
-        if let s = request.shape(coresPerNode: smallestNodeCores(partition, request.constraint),
-                                 exclusiveByDefault: partition.exclusiveByDefault) {
-            return s
-        }
-        return request.shape(coresPerNode: smallestNodeCores(partition, request.constraint, largest: true),
-                             exclusiveByDefault: partition.exclusiveByDefault)
+        request.shape(smallestCores: smallestNodeCores(partition, request.constraint),
+                      largestCores: smallestNodeCores(partition, request.constraint, largest: true),
+                      exclusiveByDefault: partition.exclusiveByDefault)
     }
 
     /// Cores of the smallest node of the partition that matches the constraint (0 if none).

@@ -4,8 +4,9 @@ import SchedulerCore
 struct ClusterIndex: Sendable {
     let cluster: Cluster
     let nodeByName: [String: Int]
-    /// Cores of the smallest node of each partition, to size pending jobs.
+    /// Cores of the smallest and largest node of each partition, to size pending jobs.
     let smallestCores: [String: Int]
+    let largestCores: [String: Int]
     let partitionsOfNode: [String: [String]]
     /// Each partition's nodes grouped by what a submit checks (capacity, features, GPU types):
     /// a thousand identical nodes are one class, so checking a submit does not walk them.
@@ -22,16 +23,23 @@ struct ClusterIndex: Sendable {
         self.cluster = cluster
         nodeByName = Dictionary(cluster.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         var smallest: [String: Int] = [:]
+        var largest: [String: Int] = [:]
         var partitionsOf: [String: [String]] = [:]
         for p in cluster.partitions {
             var m = Int.max
+            var x = 1
             for n in p.nodes {
                 partitionsOf[n, default: []].append(p.name)
-                if let i = nodeByName[n] { m = min(m, cluster.nodes[i].topology.coreCount) }
+                if let i = nodeByName[n] {
+                    m = min(m, cluster.nodes[i].topology.coreCount)
+                    x = max(x, cluster.nodes[i].topology.coreCount)
+                }
             }
             smallest[p.name] = m == Int.max ? 1 : m
+            largest[p.name] = x
         }
         smallestCores = smallest
+        largestCores = largest
         partitionsOfNode = partitionsOf
         var classes: [String: [NodeClass]] = [:]
         for p in cluster.partitions {
@@ -58,7 +66,8 @@ struct ClusterIndex: Sendable {
     func tres(of job: Job) -> TRES {
         if let a = job.allocation { return a.tres }
         guard let p = cluster.partition(named: job.partition),
-              let shape = job.request.shape(coresPerNode: smallestCores[job.partition] ?? 1,
+              let shape = job.request.shape(smallestCores: smallestCores[job.partition] ?? 1,
+                                            largestCores: largestCores[job.partition] ?? 1,
                                             exclusiveByDefault: p.exclusiveByDefault) else {
             return TRES(cpus: job.request.cpusPerTask * (job.request.tasks ?? 1), nodes: job.request.nodes ?? 1)
         }
