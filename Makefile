@@ -3,12 +3,16 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 # Debian packages the build needs (system-library targets in Package.swift).
-DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev libhwloc-dev libnuma-dev libibverbs-dev
+DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev libhwloc-dev libnuma-dev libibverbs-dev libsecp256k1-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
 DEMO_SCENARIO := examples/scenarios/small-cluster.json
 
 .PHONY: deps build release run test bench bench-slurm completions clean
+
+# Python with eth-account and eth-hash (from PyPI), for the settlement interop test.
+INTEROP_VENV := .build-venv
+INTEROP_PACKAGES := eth-account==0.14.0 eth-hash[pycryptodome]==0.8.0
 
 ## Install the Debian packages the build needs (only those missing).
 deps:
@@ -36,9 +40,13 @@ run: release
 	@echo; echo "== chessctl simulate --policy easy --scenario $(DEMO_SCENARIO)"
 	@.build/release/chessctl simulate --policy easy --scenario $(DEMO_SCENARIO)
 
-test: deps
+$(INTEROP_VENV)/bin/python:
+	python3 -m venv $(INTEROP_VENV) || { $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(INTEROP_VENV); }
+	$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check $(INTEROP_PACKAGES)
+
+test: deps $(INTEROP_VENV)/bin/python
 	swift build --build-tests
-	swift test --skip-build
+	CHESS_PYTHON=$(CURDIR)/$(INTEROP_VENV)/bin/python swift test --skip-build
 
 ## Benchmarks: figures printed side by side; not part of the tests.
 bench: deps

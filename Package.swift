@@ -30,13 +30,14 @@ let package = Package(
         .systemLibrary(name: "CHwloc", path: "Sources/CHwloc", providers: [.apt(["libhwloc-dev"])]),
         .systemLibrary(name: "CNuma", path: "Sources/CNuma", providers: [.apt(["libnuma-dev"])]),
         .systemLibrary(name: "CIbverbs", path: "Sources/CIbverbs", providers: [.apt(["libibverbs-dev"])]),
+        .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
 
         // Pure, deterministic scheduling: model, priority, allocation, planners, simulator.
         .target(name: "SchedulerCore"),
         // Prices, charges and rewards in integer money.
         .target(name: "Billing", dependencies: ["SchedulerCore"]),
         // Escrow life cycle and settlements for the compute marketplace.
-        .target(name: "MarketBridge", dependencies: ["Billing"]),
+        .target(name: "MarketBridge", dependencies: ["Billing", "CSecp256k1"]),
         // Wire and file formats: what crosses a process boundary.
         .target(name: "ChessAPI", dependencies: ["SchedulerCore", "CZlib"]),
 
@@ -88,6 +89,7 @@ let package = Package(
 
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
+        .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing"], exclude: ["Interop"]),
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),

@@ -1,0 +1,114 @@
+/// EIP-712 typed structured data: the hashing that lets a contract (or `eth-account`) verify a
+/// signature over named, typed fields instead of over opaque bytes.
+///
+/// Only the field types settlements use are supported: `string`, `bytes32`, `address`,
+/// `uint256` and `uint64` (values up to 2¹²⁸, which every amount here fits in).
+public enum EIP712 {
+    public indirect enum Value: Sendable, Hashable {
+        case string(String)
+        case bytes32([UInt8])
+        case address(EthereumAddress)
+        case uint256(UInt128)
+        case uint64(UInt64)
+        /// A nested struct, encoded as its `hashStruct`.
+        case `struct`(Struct)
+
+        var typeName: String {
+            switch self {
+            case .string: "string"
+            case .bytes32: "bytes32"
+            case .address: "address"
+            case .uint256: "uint256"
+            case .uint64: "uint64"
+            case .struct(let s): s.name
+            }
+        }
+
+        /// The 32-byte word `encodeData` puts in place of the value.
+        var encoded: [UInt8] {
+            switch self {
+            case .string(let s): return Keccak256.hash(Array(s.utf8))
+            case .bytes32(let b): return b
+            case .address(let a): return [UInt8](repeating: 0, count: 12) + a.bytes
+            case .uint256(let v): return Self.word(v)
+            case .uint64(let v): return Self.word(UInt128(v))
+            case .struct(let s): return s.hash
+            }
+        }
+
+        static func word(_ v: UInt128) -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: 32)
+            for i in 0..<16 { out[31 - i] = UInt8(truncatingIfNeeded: v >> UInt128(8 * i)) }
+            return out
+        }
+    }
+
+    /// A struct instance: its type name and its fields in declaration order.
+    public struct Struct: Sendable, Hashable {
+        public var name: String
+        public var fields: [(name: String, value: Value)]
+
+        public init(name: String, fields: [(name: String, value: Value)]) {
+            self.name = name
+            self.fields = fields
+        }
+
+        /// `Name(type1 field1,type2 field2)`, followed by the struct types it refers to, sorted by name.
+        public var encodedType: String {
+            var referenced: [String: String] = [:]
+            collectReferences(into: &referenced)
+            return ownType + referenced.keys.sorted().map { referenced[$0]! }.joined()
+        }
+
+        var ownType: String { "\(name)(" + fields.map { "\($0.value.typeName) \($0.name)" }.joined(separator: ",") + ")" }
+
+        private func collectReferences(into types: inout [String: String]) {
+            for f in fields {
+                if case .struct(let inner) = f.value, types[inner.name] == nil {
+                    types[inner.name] = inner.ownType
+                    inner.collectReferences(into: &types)
+                }
+            }
+        }
+
+        public var typeHash: [UInt8] { Keccak256.hash(Array(encodedType.utf8)) }
+
+        /// `keccak256(typeHash ‖ encodeData(fields))`.
+        public var hash: [UInt8] {
+            var data = typeHash
+            for f in fields { data += f.value.encoded }
+            return Keccak256.hash(data)
+        }
+
+        public static func == (a: Struct, b: Struct) -> Bool { a.name == b.name && a.hash == b.hash }
+        public func hash(into h: inout Hasher) { h.combine(hash) }
+    }
+
+    /// The signing domain: which contract on which chain a signature is good for.
+    public struct Domain: Sendable, Hashable, Codable {
+        public var name: String
+        public var version: String
+        public var chainID: UInt64
+        public var verifyingContract: EthereumAddress
+
+        public init(name: String, version: String, chainID: UInt64, verifyingContract: EthereumAddress) {
+            self.name = name
+            self.version = version
+            self.chainID = chainID
+            self.verifyingContract = verifyingContract
+        }
+
+        public var asStruct: Struct {
+            Struct(name: "EIP712Domain", fields: [("name", .string(name)), ("version", .string(version)),
+                                                  ("chainId", .uint256(UInt128(chainID))),
+                                                  ("verifyingContract", .address(verifyingContract))])
+        }
+
+        public var separator: [UInt8] { asStruct.hash }
+    }
+
+    /// The digest a wallet signs: `keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(message))`.
+    public static func digest(domain: Domain, message: Struct) -> [UInt8] {
+        Keccak256.hash([0x19, 0x01] + domain.separator + message.hash)
+    }
+}
