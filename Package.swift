@@ -39,7 +39,7 @@ let package = Package(
         // Escrow life cycle and settlements for the compute marketplace.
         .target(name: "MarketBridge", dependencies: ["Billing", "CSecp256k1"]),
         // Wire and file formats: what crosses a process boundary.
-        .target(name: "ChessAPI", dependencies: ["SchedulerCore", "CZlib"]),
+        .target(name: "ChessAPI", dependencies: ["SchedulerCore", "Billing", "CZlib"]),
 
         .executableTarget(
             name: "chessctl",

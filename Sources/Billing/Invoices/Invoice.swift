@@ -35,6 +35,8 @@ public struct Invoice: Sendable, Hashable, Codable {
         public var coreSeconds: Int64
         public var gpuSeconds: Int64
         public var amount: MicroUSDC
+
+        enum CodingKeys: String, CodingKey { case partition, jobs, amount, coreSeconds = "core_seconds", gpuSeconds = "gpu_seconds" }
     }
 
     public var subject: Subject

@@ -26,4 +26,21 @@ public struct BasisPoints: Sendable, Hashable, Comparable, Codable, CustomString
     }
 
     public static func < (a: BasisPoints, b: BasisPoints) -> Bool { a.value < b.value }
+
+    // Encoded as text with its percent sign (`"2.5%"`), read back with or without it.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int64.self) { self.init(n * 100); return }
+        var text = try c.decode(String.self)
+        if text.hasSuffix("%") { text.removeLast() }
+        guard let v = BasisPoints(percent: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a percentage: \(text)"))
+        }
+        self = v
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
 }

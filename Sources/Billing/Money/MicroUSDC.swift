@@ -42,6 +42,20 @@ public struct MicroUSDC: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public static func < (a: MicroUSDC, b: MicroUSDC) -> Bool { a.units < b.units }
 
+    // Encoded as the exact decimal text (`"12.500000"`): readable, and no JSON reader rounds it.
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let v = MicroUSDC(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an amount of USDC: \(text)"))
+        }
+        self = v
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+
     /// Sum, or nil on overflow.
     public func adding(_ other: MicroUSDC) -> MicroUSDC? {
         let (v, o) = units.addingReportingOverflow(other.units)

@@ -25,6 +25,12 @@ public struct PriceList: Sendable, Hashable, Codable {
 
     public func gpuHour(type: String) -> MicroUSDC { gpuHourByType[type] ?? gpuHour }
 
+    // The configuration's own key names, so that `chessctl price set` and the file agree.
+    enum CodingKeys: String, CodingKey {
+        case coreHour = "core_hour", gpuHour = "gpu_hour", gpuHourByType = "gpu_hour_by_type"
+        case memoryGiBHour = "mem_gib_hour", exclusiveNodeHour = "node_hour"
+    }
+
     /// What `resources` cost per hour at this list, in micro-USDC × 1024 (memory is priced per
     /// GiB and held in MiB, so the hourly rate is kept in 1/1024 units to stay exact).
     func hourlyRateTimes1024(_ r: BillableResources) -> Int128 {
@@ -64,4 +70,6 @@ public struct BillableResources: Sendable, Hashable, Codable {
         self.gpus = gpus.filter { $0.value > 0 }
         self.exclusive = exclusive
     }
+
+    enum CodingKeys: String, CodingKey { case nodes, cores, gpus, exclusive, memoryMB = "memory_mb" }
 }

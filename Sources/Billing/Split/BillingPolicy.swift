@@ -16,6 +16,11 @@ public struct BillingPolicy: Sendable, Hashable, Codable {
     public static let userRewardRange = BasisPoints(100)...BasisPoints(300)
     public static let providerRewardRange = BasisPoints(200)...BasisPoints(500)
 
+    enum CodingKeys: String, CodingKey {
+        case platformFee = "platform_fee", userReward = "user_reward", providerReward = "provider_reward"
+        case escrowBuffer = "escrow_buffer", discountTiers = "discount_tiers"
+    }
+
     public init(platformFee: BasisPoints = .percent(3), userReward: BasisPoints = .percent(2),
                 providerReward: BasisPoints = .percent(3), escrowBuffer: BasisPoints = .percent(20),
                 discountTiers: [BasisPoints] = [.percent(0), .percent(5), .percent(10), .percent(15)]) {

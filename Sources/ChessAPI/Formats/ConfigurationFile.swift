@@ -1,3 +1,4 @@
+import Billing
 import Foundation
 import SchedulerCore
 
@@ -25,6 +26,12 @@ public struct ControllerConfiguration: Sendable {
     public var defaultPartition: String
     /// Seconds without a heartbeat before an agent's nodes are marked DOWN.
     public var heartbeatTimeout: Int
+    /// Prices per partition (`prices` on each partition); a partition without is not for sale.
+    public var prices = PriceCatalogue()
+    /// `[billing]`: fee, rewards, escrow buffer, discount tiers.
+    public var billing = BillingPolicy()
+    /// `[market]`: nil when the cluster does not sell on the marketplace.
+    public var market: MarketSettings?
     /// The file as read, so that runtime changes can be applied to it and checked as it was.
     public var document: DocumentNode = .null
     /// The folder relative paths were resolved against.
@@ -76,7 +83,7 @@ extension DocumentReader {
     func controllerConfiguration(_ v: DocumentValue, directory: String) throws -> ControllerConfiguration {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
-                                     "qos", "accounts", "reservations"],
+                                     "qos", "accounts", "reservations", "billing", "market"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -141,7 +148,7 @@ extension DocumentReader {
             let text = try string(l)
             guard HostPort(text) != nil else { throw fail(l, "expected HOST:PORT, such as 127.0.0.1:6817") }
         }
-        return ControllerConfiguration(
+        var c = ControllerConfiguration(
             clusterName: name, stateDirectory: resolve(try string(o["state_dir"]!)),
             socketPath: resolve(try string(o["socket"]!)), listen: try o["listen"].map(string),
             keyFile: try o["key_file"].map { resolve(try string($0)) }, operators: Set(try o["operators"].map(strings) ?? []),
@@ -150,6 +157,21 @@ extension DocumentReader {
             planner: planner, schedulerInterval: interval, fairShareHalfLife: halfLife,
             defaultPartition: defaultPartition,
             heartbeatTimeout: try o["heartbeat_timeout"].map { try duration($0, min: 1) } ?? 60)
+        for (i, p) in try array(o["partitions"]!).enumerated() {
+            if case .object(let fields) = p.raw, let prices = fields["prices"] {
+                c.prices.partitions[partitions[i].name] = try priceList(DocumentValue(prices, at: "\(p.location).prices"))
+            }
+        }
+        c.billing = try o["billing"].map(billingPolicy) ?? BillingPolicy()
+        if let m = o["market"] {
+            var market = try marketSettings(m)
+            market.providerKeyFile = resolve(market.providerKeyFile)
+            if let a = market.account, !accounts.contains(where: { $0.name == a }) {
+                throw failure(at: "market.account", "account '\(a)' is not defined")
+            }
+            c.market = market
+        }
+        return c
     }
 
     func checkUnique(_ names: [String], _ v: DocumentValue?, what: String) throws {

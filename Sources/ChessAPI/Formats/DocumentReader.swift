@@ -171,7 +171,7 @@ struct DocumentReader {
 
     func partition(_ v: DocumentValue, known: Set<String>) throws -> Partition {
         let o = try object(v, keys: ["name", "nodes", "priority_tier", "priority_job_factor", "default_time", "max_time",
-                                     "allowed_qos", "allowed_accounts", "exclusive"], required: ["name", "nodes"])
+                                     "allowed_qos", "allowed_accounts", "exclusive", "prices"], required: ["name", "nodes"])
         let nodes = try hosts(o["nodes"]!)
         if let unknown = nodes.first(where: { !known.contains($0) }) {
             throw fail(o["nodes"]!, "node '\(unknown)' is not defined under nodes")

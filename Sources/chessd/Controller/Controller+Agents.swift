@@ -1,4 +1,5 @@
 import ChessAPI
+import MarketBridge
 import Foundation
 import SchedulerCore
 
@@ -117,7 +118,7 @@ extension Controller {
     func requeueLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
         guard var r = records[id] else { return }
         events.append((id, .nodeFail, reason))
-        r.returnToQueue()
+        r.returnToQueue(now: now, ended: reason.contains("launch") ? .launchFailure : .nodeFailure)
         records[id] = r
         preemptionDeadlines[id] = nil
         changed.append(r)
@@ -147,7 +148,7 @@ extension Controller {
                 s.registered = false
                 if !s.adminSet {
                     s.adminState = .down
-                    s.reason = "Not responding: no heartbeat for more than \(timeout)s"
+                    s.reason = "\(NodeStatus.silentPrefix) for more than \(timeout)s"
                 }
                 nodes[name] = s
                 nodeWrites.append((name, s))
@@ -169,7 +170,15 @@ extension Controller {
             try store.writeAndWait { db in
                 for r in changed { try JobTable.save(r, in: db) }
                 for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
-                for (name, s) in nodeWrites { try NodeTable.save(name, s, in: db) }
+                for (name, s) in nodeWrites {
+                    try NodeTable.save(name, s, in: db)
+                    // Outages (silent agents) are what the provider's uptime is measured against.
+                    if s.registered {
+                        try MarketTable.outageEnded(name, at: now, in: db)
+                    } else if s.reason?.hasPrefix(NodeStatus.silentPrefix) == true {
+                        try MarketTable.outageStarted(name, at: now, in: db)
+                    }
+                }
             }
         } catch {
             logger.error("state not stored", metadata: ["error": "\(error)"])

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import GRDB
 import Logging
+import MarketBridge
 import SchedulerCore
 
 /// The controller's state and every change to it.
@@ -50,6 +51,11 @@ final class Controller: @unchecked Sendable {
     /// Suspend and resume commands for agents.
     var pendingSignals: [(job: JobID, node: String, kind: String, run: Int)] = []
 
+    /// The marketplace side (`[market]`), nil when the cluster does not sell.
+    var market: MarketRuntime?
+    /// Latest CPT/USD price of each configured source.
+    var oracleReadings: [String: OracleReading] = [:]
+
     private let passSignal = NSCondition()
     var passRequested = false
     var stopping = false
@@ -73,6 +79,14 @@ final class Controller: @unchecked Sendable {
                                           registered: false)
         }
         try recover()
+        if configuration.market != nil {
+            let (tokens, readings) = try store.read { db in (try MarketTable.tokens(in: db), try MarketTable.readings(in: db)) }
+            market = try MarketRuntime(configuration: configuration, tokens: tokens)
+            for r in readings { oracleReadings[r.source] = r }
+            logger.info("selling on the marketplace", metadata: ["provider": "\(market!.calculator.provider)",
+                                                                 "chain_id": "\(configuration.market!.chainID)"])
+            signWaitingSettlements(now: startedAt)
+        }
     }
 
     // MARK: Recovery
@@ -118,23 +132,21 @@ final class Controller: @unchecked Sendable {
     // MARK: Submit
 
     /// Validates and stores a job; `completion` gets its id once the job is durable.
+    ///
+    /// `prepare` runs on the validated record under the lock, before it is stored (a marketplace
+    /// job's escrow is checked and attached there); what it throws refuses the submission.
     func submit(_ submission: JobSubmission, identity: Identity,
+                prepare: ((inout JobRecord, ClusterIndex) throws(APIError) -> Void)? = nil,
                 completion: @escaping @Sendable (Result<Int, APIError>) -> Void) {
         let now = Controller.now()
         lock.lock()
         let id = nextID
-        let validator = SubmissionValidator(
-            index: index, defaultPartition: configuration.defaultPartition, identity: identity, now: now,
-            jobExists: { [records, finished] in records[$0] != nil || finished[$0] != nil },
-            liveJobsOfUser: { [records] qos in
-                records.values.reduce(0) { n, r in
-                    guard r.job.user == identity.user, r.job.qos == qos else { return n }
-                    return n + (r.job.array.map { $0.pending.count } ?? 1)
-                }
-            })
+        let validator = validatorLocked(identity: identity, now: now)
         let record: JobRecord
         do {
-            record = try validator.validate(submission, id: id)
+            var validated = try validator.validate(submission, id: id)
+            try prepare?(&validated, index)
+            record = validated
         } catch {
             lock.unlock()
             completion(.failure(error))
@@ -161,6 +173,18 @@ final class Controller: @unchecked Sendable {
             requestPass()
             completion(.success(id))
         })
+    }
+
+    func validatorLocked(identity: Identity, now: Int) -> SubmissionValidator {
+        SubmissionValidator(
+            index: index, defaultPartition: configuration.defaultPartition, identity: identity, now: now,
+            jobExists: { [records, finished] in records[$0] != nil || finished[$0] != nil },
+            liveJobsOfUser: { [records] qos in
+                records.values.reduce(0) { n, r in
+                    guard r.job.user == identity.user, r.job.qos == qos else { return n }
+                    return n + (r.job.array.map { $0.pending.count } ?? 1)
+                }
+            })
     }
 
     // MARK: Reads
@@ -200,7 +224,7 @@ final class Controller: @unchecked Sendable {
         return found.info(index)
     }
 
-    private func lookup(_ ref: JobReference) throws -> JobRecord? {
+    func lookup(_ ref: JobReference) throws -> JobRecord? {
         lock.lock()
         if let task = ref.task {
             if let live = records.values.first(where: { $0.job.arrayJobID == ref.id && $0.job.arrayTaskIndex == task }) {
@@ -352,7 +376,8 @@ final class Controller: @unchecked Sendable {
                     continue
                 }
                 let reason = "cancelled by \(identity.user)"
-                finishLocked(id, state: .cancelled, exitCode: 0, reason: reason, now: now, changed: &changed, events: &events)
+                finishLocked(id, state: .cancelled, exitCode: 0, reason: reason, now: now, changed: &changed, events: &events,
+                             runEnd: identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider)
                 lastState = .cancelled
             case .hold, .release:
                 guard r.job.state.isWaiting else {
@@ -371,7 +396,7 @@ final class Controller: @unchecked Sendable {
                 if let first = r.job.allocation?.nodes.first?.node {
                     pendingTerminations.append((id, first, "requeued by \(identity.user)", r.requeueCount))
                 }
-                r.returnToQueue()
+                r.returnToQueue(now: now, ended: identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider)
                 records[id] = r
                 changed.append(r)
                 events.append((id, .requeued, "requeued by \(identity.user)"))
@@ -400,9 +425,19 @@ final class Controller: @unchecked Sendable {
     }
 
     /// Ends a live job: frees what it holds, charges fair share, settles array bookkeeping.
+    ///
+    /// A marketplace job is settled here, so that its settlement is written in the same
+    /// transaction as its final state (see `JobTable.save`).
     func finishLocked(_ id: JobID, state: JobState, exitCode: Int, reason: String, now: Int,
-                      changed: inout [JobRecord], events: inout [(JobID, JobState, String)], notifyAgent: Bool = true) {
+                      changed: inout [JobRecord], events: inout [(JobID, JobState, String)], notifyAgent: Bool = true,
+                      runEnd: RunEnd? = nil) {
         guard var r = records.removeValue(forKey: id) else { return }
+        if r.market != nil {
+            if let start = r.job.startTime, r.job.state.isActive {
+                r.market!.runs.append(JobRun(start: start, end: max(now, start), ended: runEnd ?? RunEnd(state, exitCode: exitCode)))
+            }
+            settleLocked(&r, now: now, reason: reason)
+        }
         if notifyAgent, r.job.state.isActive, let first = r.job.allocation?.nodes.first?.node {
             pendingTerminations.append((id, first, reason, r.requeueCount))
         }
@@ -642,6 +677,7 @@ final class Controller: @unchecked Sendable {
         record.job.state = .running
         record.job.startTime = now
         record.job.allocation = start.allocation
+        record.market?.started(at: now)
         record.job.reason = nil
         record.job.awaitingVictims = []
         record.plannedStart = nil
@@ -669,7 +705,7 @@ final class Controller: @unchecked Sendable {
             case .off, .cancel:
                 finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted", now: now, changed: &changed, events: &events)
             case .requeue:
-                r.returnToQueue()
+                r.returnToQueue(now: now, ended: .preempted)
                 records[id] = r
                 changed.append(r)
                 events.append((id, .pending, "requeued by preemption"))
@@ -694,6 +730,7 @@ final class Controller: @unchecked Sendable {
 /// A node's runtime state beyond its configuration.
 struct NodeStatus: Codable, Sendable {
     static let notRegistered = "Not responding: no agent has registered this node"
+    static let silentPrefix = "Not responding: no heartbeat"
 
     var adminState: NodeAdminState
     var reason: String?
@@ -713,6 +750,11 @@ struct NodeStatus: Codable, Sendable {
 struct JobReference: Sendable, Hashable, CustomStringConvertible {
     var id: JobID
     var task: Int?
+
+    init(id: JobID, task: Int?) {
+        self.id = id
+        self.task = task
+    }
 
     init?(_ text: String) {
         let parts = text.split(separator: "_", omittingEmptySubsequences: false)

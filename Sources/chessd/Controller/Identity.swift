@@ -15,6 +15,15 @@ struct Identity: Sendable, Hashable {
         return Identity(user: name, uid: uid, gid: gid, admin: uid == 0 || operators.contains(name))
     }
 
+    /// uid and primary gid of a user name, from the password database.
+    static func lookUp(user: String) -> (uid: UInt32, gid: UInt32)? {
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        guard getpwnam_r(user, &pwd, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return (pwd.pw_uid, pwd.pw_gid)
+    }
+
     /// Names by uid: looking a user up reads the password database, too slow for every request.
     /// Entries are kept for a minute so that renamed accounts are seen.
     private static let cache = NameCache()

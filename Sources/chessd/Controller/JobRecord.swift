@@ -1,4 +1,5 @@
 import ChessAPI
+import MarketBridge
 import SchedulerCore
 
 /// A job as the controller keeps it: the scheduler's view (`job`) plus what only the
@@ -31,9 +32,14 @@ struct JobRecord: Codable, Sendable {
 
     var id: JobID { job.id }
 
+    /// Set for jobs the marketplace submitted and funded.
+    var market: MarketJob?
+
     /// Back to the queue from a run (requeue, node failure, lost launch, preemption): what the
-    /// run held and the marks of the preemption go; the count of restarts grows.
-    mutating func returnToQueue() {
+    /// run held and the marks of the preemption go; the count of restarts grows. A marketplace
+    /// job keeps the run for its bill.
+    mutating func returnToQueue(now: Int, ended: RunEnd) {
+        if let start = job.startTime { market?.requeued(run: JobRun(start: start, end: max(now, start), ended: ended)) }
         job.state = .pending
         job.allocation = nil
         job.startTime = nil

@@ -16,6 +16,10 @@ enum JobTable {
                 record = excluded.record
             """, arguments: [j.id, j.user, j.account, j.partition, j.state.rawValue, isFinished(record) ? 1 : 0,
                              j.submitTime, j.startTime, j.endTime, record.exitCode, json])
+        // A marketplace job's settlement goes in with its final state, never apart from it.
+        if j.state.isFinished, let settlement = record.market?.settlement {
+            try MarketTable.insert(settlement, in: db)
+        }
     }
 
     /// An array record whose tasks have all started stays in the store as the array's own row

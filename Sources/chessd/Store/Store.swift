@@ -102,6 +102,36 @@ final class Store: Sendable {
             // The submitter's environment can be kilobytes: it stays on disk, not in memory.
             try db.execute(sql: "ALTER TABLE job_scripts ADD COLUMN environment TEXT")
         }
+        m.registerMigration("v4: marketplace") { db in
+            // A settlement enters the feed (gets its feed_seq) when it is signed; the row is
+            // written in the transaction that ends its job.
+            try db.execute(sql: """
+                CREATE TABLE settlements (
+                    job_id INTEGER PRIMARY KEY NOT NULL,
+                    id TEXT NOT NULL UNIQUE,
+                    feed_seq INTEGER UNIQUE,
+                    end_time INTEGER NOT NULL,
+                    acknowledged_at INTEGER,
+                    disputed_at INTEGER,
+                    record TEXT NOT NULL
+                );
+                CREATE TABLE market_tokens (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    scopes TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                CREATE TABLE oracle_readings (source TEXT PRIMARY KEY NOT NULL, price_e8 INTEGER NOT NULL, time INTEGER NOT NULL);
+                CREATE TABLE node_outages (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    node TEXT NOT NULL,
+                    start INTEGER NOT NULL,
+                    end INTEGER
+                );
+                """)
+        }
         return m
     }
 }

@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import MarketBridge
+
+/// Settlements, marketplace tokens, oracle readings and node outages.
+enum MarketTable {
+    // MARK: Settlements
+
+    /// Stores a settlement once: a second insert of the same job (a retried write, a replayed
+    /// completion) keeps the first, so the id, amounts and signature never change.
+    static func insert(_ s: Settlement, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO settlements (job_id, id, feed_seq, end_time, record) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(job_id) DO NOTHING
+            """, arguments: [s.jobID, s.id, s.isSigned ? try nextFeedSequence(db) : nil, s.endTime, try encode(s)])
+    }
+
+    /// A settlement that waited for a price, now signed: it enters the feed.
+    static func sign(_ s: Settlement, in db: Database) throws {
+        try db.execute(sql: "UPDATE settlements SET record = ?, feed_seq = ? WHERE job_id = ? AND feed_seq IS NULL",
+                       arguments: [try encode(s), try nextFeedSequence(db), s.jobID])
+    }
+
+    private static func nextFeedSequence(_ db: Database) throws -> Int {
+        (try Int.fetchOne(db, sql: "SELECT IFNULL(MAX(feed_seq), 0) + 1 FROM settlements") ?? 1)
+    }
+
+    struct Row {
+        var settlement: Settlement
+        var acknowledgedAt: Int?
+        var disputedAt: Int?
+    }
+
+    private static func rows(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [Row] {
+        try GRDB.Row.fetchAll(db, sql: "SELECT feed_seq, acknowledged_at, disputed_at, record FROM settlements " + sql, arguments: arguments).map { row in
+            var s = try JSONDecoder().decode(Settlement.self, from: Data((row["record"] as String).utf8))
+            s.sequence = row["feed_seq"] ?? 0
+            return Row(settlement: s, acknowledgedAt: row["acknowledged_at"], disputedAt: row["disputed_at"])
+        }
+    }
+
+    /// Signed settlements after `sequence`, in feed order.
+    static func feed(after sequence: Int, limit: Int, in db: Database) throws -> [Row] {
+        try rows(db, "WHERE feed_seq > ? ORDER BY feed_seq LIMIT ?", [sequence, limit])
+    }
+
+    static func unsigned(in db: Database) throws -> [Settlement] {
+        try rows(db, "WHERE feed_seq IS NULL ORDER BY job_id", []).map(\.settlement)
+    }
+
+    static func unsignedCount(in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM settlements WHERE feed_seq IS NULL") ?? 0
+    }
+
+    static func find(id: String, in db: Database) throws -> Row? {
+        try rows(db, "WHERE id = ?", [id.lowercased()]).first
+    }
+
+    static func find(job: Int, in db: Database) throws -> Row? {
+        try rows(db, "WHERE job_id = ?", [job]).first
+    }
+
+    /// Settlements of jobs that ended in `[start, end)`, by job.
+    static func ended(from start: Int, to end: Int, in db: Database) throws -> [Row] {
+        try rows(db, "WHERE end_time >= ? AND end_time < ? ORDER BY job_id", [start, end])
+    }
+
+    static func acknowledge(id: String, at now: Int, in db: Database) throws {
+        try db.execute(sql: "UPDATE settlements SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL",
+                       arguments: [now, id.lowercased()])
+    }
+
+    static func dispute(_ s: Settlement, at now: Int, in db: Database) throws {
+        try db.execute(sql: "UPDATE settlements SET disputed_at = ?, record = ? WHERE id = ? AND disputed_at IS NULL",
+                       arguments: [now, try encode(s), s.id])
+    }
+
+    private static func encode(_ s: Settlement) throws -> String {
+        var copy = s
+        copy.sequence = 0
+        return String(decoding: try JSONEncoder().encode(copy), as: UTF8.self)
+    }
+
+    // MARK: Tokens
+
+    struct Token: Sendable {
+        var name: String
+        /// SHA-256 of the secret, hex.
+        var hash: String
+        var scopes: Set<String>
+        var user: String
+        var createdAt: Int
+        var revokedAt: Int?
+    }
+
+    static func tokens(in db: Database) throws -> [Token] {
+        try GRDB.Row.fetchAll(db, sql: "SELECT * FROM market_tokens ORDER BY name").map {
+            Token(name: $0["name"], hash: $0["hash"], scopes: Set(($0["scopes"] as String).split(separator: ",").map(String.init)),
+                  user: $0["user"], createdAt: $0["created_at"], revokedAt: $0["revoked_at"])
+        }
+    }
+
+    static func save(_ t: Token, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO market_tokens (name, hash, scopes, user, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET revoked_at = excluded.revoked_at
+            """, arguments: [t.name, t.hash, t.scopes.sorted().joined(separator: ","), t.user, t.createdAt, t.revokedAt])
+    }
+
+    // MARK: Oracle and outages
+
+    static func readings(in db: Database) throws -> [OracleReading] {
+        try GRDB.Row.fetchAll(db, sql: "SELECT * FROM oracle_readings").map {
+            OracleReading(source: $0["source"], priceE8: UInt64($0["price_e8"] as Int64), time: $0["time"])
+        }
+    }
+
+    static func save(_ r: OracleReading, in db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO oracle_readings (source, price_e8, time) VALUES (?, ?, ?)",
+                       arguments: [r.source, Int64(r.priceE8), r.time])
+    }
+
+    static func outageStarted(_ node: String, at time: Int, in db: Database) throws {
+        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM node_outages WHERE node = ? AND end IS NULL", arguments: [node]) == 0 else { return }
+        try db.execute(sql: "INSERT INTO node_outages (node, start) VALUES (?, ?)", arguments: [node, time])
+    }
+
+    static func outageEnded(_ node: String, at time: Int, in db: Database) throws {
+        try db.execute(sql: "UPDATE node_outages SET end = ? WHERE node = ? AND end IS NULL", arguments: [time, node])
+    }
+
+    /// Seconds each node was out within `[start, end)` (an outage still open counts up to `end`).
+    static func outageSeconds(from start: Int, to end: Int, in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT IFNULL(SUM(MIN(IFNULL(end, ?), ?) - MAX(start, ?)), 0) FROM node_outages
+            WHERE start < ? AND IFNULL(end, ?) > ?
+            """, arguments: [end, end, start, end, end, start]) ?? 0
+    }
+}
