@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "chessctl",
             dependencies: [
-                "ChessAPI",
+                "ChessAPI", "Billing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // A fully static binary starts in a third of the time of a dynamically linked one

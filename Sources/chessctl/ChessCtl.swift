@@ -12,7 +12,8 @@ struct ChessCtl: ParsableCommand {
                       Suspend.self, Resume.self, Nodes.self,
                       NodeCommand.self, ConfigCommand<PartitionKind>.self,
                       ConfigCommand<QoSKind>.self, ConfigCommand<AccountKind>.self, ConfigCommand<ReservationKind>.self,
-                      Acct.self, Ping.self, Simulate.self]
+                      Acct.self, PriceCommand.self, InvoiceCommand.self, SettlementCommand.self, MarketCommand.self,
+                      Ping.self, Simulate.self]
     )
 
     static func main() {

@@ -18,6 +18,8 @@ struct Router: HTTPHandler {
         case local
         /// Agents on TCP, with a signed request.
         case agent
+        /// The marketplace on TCP, with a bearer token carrying the scope.
+        case market(MarketGate.Scope)
     }
 
     struct Context {
@@ -27,6 +29,8 @@ struct Router: HTTPHandler {
         let identity: Identity?
         /// Set on `.agent` routes.
         let agent: String?
+        /// Set on `.market` routes.
+        var token: MarketTable.Token? = nil
         let respond: @Sendable (HTTPResponse) -> Void
 
         var user: Identity { identity! }
@@ -112,7 +116,7 @@ struct Router: HTTPHandler {
                 }
             }
         },
-    ]
+    ] + marketRoutes
 
     func handle(_ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let path = request.path.split(separator: "/")
@@ -125,6 +129,7 @@ struct Router: HTTPHandler {
             do {
                 var identity: Identity?
                 var agent: String?
+                var token: MarketTable.Token?
                 switch (route.access, peer) {
                 case (.open, _):
                     break
@@ -136,9 +141,13 @@ struct Router: HTTPHandler {
                     agent = try agents.verify(request, now: Controller.now())
                 case (.agent, .local):
                     throw APIError.forbidden("agent routes are served on the TCP listener, with signed requests")
+                case (.market(let scope), .remote):
+                    token = try controller.requireMarket().gate.admit(request, scope: scope, now: Date().timeIntervalSince1970)
+                case (.market, .local):
+                    throw APIError.forbidden("marketplace routes are served on the TCP listener, with a bearer token")
                 }
                 try route.handler(self, Context(request: request, parameters: parameters, identity: identity, agent: agent,
-                                                respond: respond))
+                                                token: token, respond: respond))
             } catch let e as APIError {
                 respond(e.response)
             } catch {
