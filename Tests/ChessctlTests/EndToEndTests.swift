@@ -24,7 +24,9 @@ struct EndToEndTests {
         let spool: String
         let metricsPort = TestCluster.freePort()
 
-        init() throws {
+        /// `partitionExtra` goes into the batch partition's table, `extra` after it (tables of
+        /// its own); `files` are written into the cluster's folder, readable by the owner only.
+        init(partitionExtra: String = "", extra: String = "", files: [String: String] = [:]) throws {
             let (cores, memory) = try EndToEndTests.hostShape()
             cluster = try TestCluster(config: """
                 cluster_name = "e2e"
@@ -45,7 +47,13 @@ struct EndToEndTests {
                 name = "batch"
                 nodes = "host,emu1"
                 default_time = "10:00"
+                \(partitionExtra)
+                \(extra)
                 """, withAgents: true)
+            for (name, text) in files {
+                let path = cluster.directory.appendingPathComponent(name).path
+                _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+            }
             spool = cluster.directory.appendingPathComponent("spool").path
             try cluster.start()
             try startAgent()

@@ -1,0 +1,186 @@
+import Billing
+import ChessAPI
+import Foundation
+import Glibc
+import MarketBridge
+import Testing
+
+/// The marketplace against a real cluster: a token from chessctl, a quote, a funded job that
+/// runs as a real process, its settlement waiting for an oracle price, signed, offered on the
+/// feed, the same after kill -9, acknowledged, disputed; invoices, SLA figures, rate limit.
+@Suite("Marketplace end to end", .serialized)
+struct MarketEndToEndTests {
+    static let providerKey = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+    static let escrowID = "0x" + String(repeating: "5e", count: 32)
+    static let payer = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+    static func running() throws -> EndToEndTests.Running {
+        try EndToEndTests.Running(
+            partitionExtra: #"prices = { core_hour = "0.36", mem_gib_hour = "0.036" }"#,
+            extra: """
+                [billing]
+                platform_fee = "3"
+                [market]
+                chain_id = 8453
+                escrow_contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+                provider_key_file = "provider.key"
+                oracle_sources = ["chainlink", "pyth"]
+                rate_limit_per_minute = 100
+                """,
+            files: ["provider.key": "0x\(providerKey)\n"])
+    }
+
+    /// JSON over TCP with the token, as the marketplace calls.
+    struct Market {
+        let client: ControllerClient
+        init(_ listen: String, token: String) {
+            client = ControllerClient(tcp: HostPort(listen)!, signer: { _, _, _ in [("Authorization", "Bearer \(token)")] })
+        }
+        func call(_ method: String, _ target: String, _ body: [String: Any]? = nil) throws -> [String: Any] {
+            let data = try client.request(method, target, body: try body.map { try JSONSerialization.data(withJSONObject: $0) })
+            return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        }
+        /// The error code of a call that must fail.
+        func failure(_ method: String, _ target: String, _ body: [String: Any]? = nil) -> String? {
+            do {
+                _ = try call(method, target, body)
+                return nil
+            } catch let e as ControllerClient.Failure {
+                return e.code
+            } catch { return "\(error)" }
+        }
+    }
+
+    @Test func aFundedJobIsSettledSignedAndSurvivesACrash() throws {
+        let c = try Self.running()
+        do { try scenario(c) } catch {
+            Issue.record("\(error)\nchessd log:\n\(c.cluster.log.suffix(3000))")
+        }
+    }
+
+    func scenario(_ c: EndToEndTests.Running) throws {
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+
+        // A token, from chessctl; its secret is shown once.
+        let created = try c.cluster.ctl(["market", "token", "create", "mkt", "--scopes", "read,submit,settle,oracle",
+                                         "--user", Process.currentUser, "--json"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["token"] as? String)
+        let m = Market(c.cluster.listen!, token: token)
+        #expect(Market(c.cluster.listen!, token: "chess_wrong").failure("GET", "/v1/market/prices") == "unauthorized")
+
+        let prices = try m.call("GET", "/v1/market/prices")
+        #expect(((prices["prices"] as? [[String: Any]])?.first?["prices"] as? [String: Any])?["core_hour"] as? String == "0.360000")
+
+        // 2 cores and 1 GiB for 10 minutes: (0.72 + 0.036) / 6 = 0.126 USDC; escrow 120% = 0.1512.
+        let job: [String: Any] = ["script": "#!/bin/sh\nsleep 1\necho paid\n", "partition": "batch", "cpus_per_task": 2,
+                                  "mem_mb": 1024, "time_limit": 600, "workdir": c.cluster.directory.path,
+                                  "output": c.cluster.directory.appendingPathComponent("market-%j.out").path]
+        let quote = try m.call("POST", "/v1/market/quote", job)
+        #expect(quote["price"] as? String == "0.126000")
+        #expect(quote["required_escrow"] as? String == "0.151200")
+
+        func escrow(_ amount: String) -> [String: Any] {
+            ["escrow_id": Self.escrowID, "payer": Self.payer, "amount": amount, "transaction": "0x" + String(repeating: "77", count: 32)]
+        }
+        #expect(m.failure("POST", "/v1/market/jobs", ["job": job, "escrow": escrow("0.151199")]) == "escrow_insufficient")
+        let submitted = try m.call("POST", "/v1/market/jobs", ["job": job, "escrow": escrow("1")])
+        let id = try #require(submitted["id"] as? Int)
+        #expect(["funded", "running"].contains(submitted["escrow_state"] as? String ?? ""))
+        // One escrow funds one job.
+        #expect(m.failure("POST", "/v1/market/jobs", ["job": job, "escrow": escrow("1")]) == "conflict")
+
+        // It runs and ends; no oracle price yet, so the settlement waits, unsigned, off the feed.
+        try c.wait("the job to end") { (try m.call("GET", "/v1/market/jobs/\(id)"))["state"] as? String == "COMPLETED" }
+        #expect(c.output("market-\(id).out").contains("paid"))
+        let status = try m.call("GET", "/v1/market/jobs/\(id)")
+        #expect(status["escrow_state"] as? String == "settled")
+        #expect((status["start_latency"] as? Int ?? -1) >= 0)
+        var feed = try m.call("GET", "/v1/market/settlements?after=0")
+        #expect((feed["settlements"] as? [Any])?.isEmpty == true)
+        #expect(feed["awaiting_price"] as? Int == 1)
+
+        // A stale price is refused for rewards; a good one signs the waiting settlement.
+        let now = Int(Date().timeIntervalSince1970)
+        _ = try m.call("PUT", "/v1/market/oracle/chainlink", ["price": "0.5", "time": now - 7200])
+        #expect(((try m.call("GET", "/v1/market/settlements?after=0"))["settlements"] as? [Any])?.isEmpty == true)
+        #expect(m.failure("PUT", "/v1/market/oracle/nobody", ["price": "0.5", "time": now]) == "not_found")
+        _ = try m.call("PUT", "/v1/market/oracle/chainlink", ["price": "0.5", "time": now])
+        feed = try m.call("GET", "/v1/market/settlements?after=0&wait=5")
+        let settlements = try #require(feed["settlements"] as? [[String: Any]])
+        try #require(settlements.count == 1)
+        let s = settlements[0]
+        #expect(s["job_id"] as? Int == id)
+        #expect(s["outcome"] as? String == "settled")
+        func micro(_ key: String) -> Int64 { MicroUSDC(parsing: s[key] as? String ?? "")?.units ?? -1 }
+        #expect(micro("escrow") == 1_000_000)
+        #expect(micro("provider_payout") + micro("platform_fee") + micro("user_refund") == micro("escrow"))
+        #expect(micro("cost") > 0 && micro("cost") < 126_000)
+        #expect(s["cpt_price_e8"] as? Int == 50_000_000)
+
+        // The signature recovers to the provider's address (the key in provider.key).
+        let signer = try Secp256k1Signer(hexKey: Self.providerKey)
+        #expect(s["provider"] as? String == signer.address.checksummed)
+        let digest = try #require(HexBytes.decode(s["digest"] as? String ?? "", length: 32))
+        let signature = try #require(HexBytes.decode(s["signature"] as? String ?? "", length: 65))
+        #expect(signer.recover(digest: digest, signature: signature) == signer.address)
+        #expect((s["typed_data"] as? [String: Any])?["primaryType"] as? String == "Settlement")
+
+        // kill -9 before the marketplace acknowledges: after the restart the feed offers the same
+        // settlement, same id and signature, once.
+        c.cluster.crash()
+        try c.cluster.start()
+        m.client.disconnect()
+        let again = try m.call("GET", "/v1/market/settlements?after=0")
+        let replay = try #require(again["settlements"] as? [[String: Any]])
+        #expect(replay.count == 1)
+        #expect(replay.first?["id"] as? String == s["id"] as? String)
+        #expect(replay.first?["signature"] as? String == s["signature"] as? String)
+        #expect(replay.first?["sequence"] as? Int == s["sequence"] as? Int)
+        let next = try #require(again["next"] as? Int)
+        #expect(((try m.call("GET", "/v1/market/settlements?after=\(next)"))["settlements"] as? [Any])?.isEmpty == true)
+
+        // Acknowledge (twice is harmless), dispute once within the window.
+        let settlementID = try #require(s["id"] as? String)
+        let acked = try m.call("POST", "/v1/market/settlements/\(settlementID)/ack")
+        #expect(acked["acknowledged_at"] as? Int != nil)
+        _ = try m.call("POST", "/v1/market/settlements/\(settlementID)/ack")
+        let disputed = try m.call("POST", "/v1/market/settlements/\(settlementID)/dispute", ["reason": "job output empty"])
+        #expect(disputed["outcome"] as? String == "disputed")
+        #expect(disputed["signature"] as? String == s["signature"] as? String)
+        #expect(disputed["provider_payout"] as? String == s["provider_payout"] as? String)
+        #expect(m.failure("POST", "/v1/market/settlements/\(settlementID)/dispute", ["reason": "again"]) == "conflict")
+
+        // chessctl sees the same.
+        let show = try c.cluster.ctl(["settlement", "show", "\(id)"])
+        #expect(show.status == 0 && show.stdout.contains(settlementID) && show.stdout.contains("job output empty"), "\(show.stdout)\(show.stderr)")
+        let list = try c.cluster.ctl(["settlement", "list"])
+        #expect(list.stdout.contains("disputed"), "\(list.stdout)")
+        let invoice = try c.cluster.ctl(["invoice", "--by", "user", "--json"])
+        let invoices = (try JSONSerialization.jsonObject(with: Data(invoice.stdout.utf8)) as? [String: Any])?["invoices"] as? [[String: Any]]
+        #expect(invoices?.first?["total"] as? String == s["cost"] as? String, "\(invoice.stdout)")
+
+        let sla = try m.call("GET", "/v1/market/sla")
+        #expect(sla["jobs_started"] as? Int == 1 && sla["started_promptly"] as? Int == 1, "\(sla)")
+
+        // Prices change at run time and survive a restart; the funded job kept its own.
+        #expect(try c.cluster.ctl(["price", "set", "batch", "core_hour=0.50"]).status == 0)
+        c.cluster.stop()
+        try c.cluster.start()
+        m.client.disconnect()
+        #expect(try c.cluster.ctl(["price", "list"]).stdout.contains("0.500000"))
+
+        // The rate limit: 100 a minute per token.
+        var limited = false
+        for _ in 0..<150 where !limited { limited = m.failure("GET", "/v1/market/prices") == "rate_limited" }
+        #expect(limited)
+
+        // Revoked tokens stop at once.
+        #expect(try c.cluster.ctl(["market", "token", "revoke", "mkt"]).status == 0)
+        #expect(m.failure("GET", "/v1/market/sla") == "unauthorized")
+    }
+}
+
+extension Process {
+    static var currentUser: String { String(cString: getpwuid(getuid())!.pointee.pw_name) }
+}
