@@ -78,6 +78,9 @@ done
 
 echo; echo "== outputs"
 for f in *.out; do echo "-- $f"; cat "$f"; done
+echo; echo "== chessctl price list; chessctl invoice --by account  (jobs priced at the partitions' prices)"
+chessctl price list
+chessctl invoice --by account
 echo; echo "== chessctl acct -a"
 chessctl acct -a -o jobid,jobname,partition,state,exitcode,elapsed,alloccpus,nodelist,totalcpu,reason
 cd "$ROOT"

@@ -23,6 +23,11 @@ final class ConfigurationFileTests: XCTestCase {
         // Relative paths are resolved against the file's folder.
         XCTAssertEqual(c.keyFile, Self.repositoryRoot.appendingPathComponent("etc/cluster.key").standardizedFileURL.path)
         XCTAssertEqual(c.cluster.nodes.first { $0.name == "gpu01" }?.topology.gpus.count, 4)
+        // Prices are exact micro-USDC; the [market] example is commented out.
+        XCTAssertEqual(c.prices.prices(for: "gpu")?.gpuHour(type: "h100").units, 3_500_000)
+        XCTAssertEqual(c.prices.prices(for: "batch")?.memoryGiBHour.units, 4_000)
+        XCTAssertEqual(c.billing.platformFee.value, 300)
+        XCTAssertNil(c.market)
     }
 
     let minimal = """
@@ -61,6 +66,14 @@ final class ConfigurationFileTests: XCTestCase {
             ("cluster_name = \"t\"\nstate_dir = 3 3", "line 2, column 15: expected the end of the line"),
             (minimal.replacingOccurrences(of: "state_dir = \"state\"", with: "state_dir = \"state\"\nlisten = \"nowhere\""),
              "line 3: listen: expected HOST:PORT"),
+            (minimal + "\nprices = { core_hour = 0.05 }", "partitions[0].prices.core_hour: write amounts as strings"),
+            (minimal + "\nprices = { core_hour = \"0.0000001\" }", "is not an amount of USDC"),
+            (minimal + "\n[billing]\nplatform_fee = \"6\"", "billing.platform_fee: 6% is outside the allowed 2%–5%"),
+            (minimal + "\n[billing]\ndiscount_tiers = [\"5\"]", "billing.discount_tiers: the tiers must include 0"),
+            (minimal + "\n[market]\nchain_id = 1\nescrow_contract = \"0x12\"\nprovider_key_file = \"k\"\noracle_sources = [\"a\"]",
+             "market.escrow_contract: expected the contract's address"),
+            (minimal + "\n[market]\nchain_id = 1\nescrow_contract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nprovider_key_file = \"k\"",
+             "market.oracle_sources: missing (required)"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try ConfigurationFile.parse(text, path: "chess.toml")) { error in
