@@ -83,7 +83,7 @@ let package = Package(
 
         .executableTarget(
             name: "ChessBench",
-            dependencies: ["SchedulerCore", "ChessAPI"],
+            dependencies: ["SchedulerCore", "ChessAPI", "Billing"],
             path: "Benchmarks/ChessBench"
         ),
 

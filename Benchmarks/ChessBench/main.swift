@@ -4,6 +4,7 @@
 //   chess-bench --traces DIR         # another folder of .swf / .swf.gz traces
 //   chess-bench --controller         # only the controller and cluster figures (chessd, chessctl, agent)
 //   chess-bench --no-controller      # only the scheduler figures
+//   chess-bench --cluster            # only the cluster figures (real jobs, with and without marketplace settlement)
 //
 // Wall-clock figures vary with the machine; compare the rows of one run with each other.
 import ChessAPI
@@ -35,6 +36,11 @@ if let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count {
 let clock = ContinuousClock()
 
 // MARK: The controller
+
+if arguments.contains("--cluster") {
+    do { try ClusterBenchmark().run() } catch { print("cluster benchmark: \(error)\n") }
+    exit(0)
+}
 
 if arguments.contains("--controller") || !arguments.contains("--no-controller") {
     do { try ControllerBenchmark().run() } catch { print("controller benchmark: \(error)\n") }
