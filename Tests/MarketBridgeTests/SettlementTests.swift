@@ -89,6 +89,11 @@ enum MarketFixture {
         #expect(sla.billable([JobRun(start: 0, end: 10, ended: .failed)]) == SLAPolicy.Billable(seconds: 10, fullRefund: false))
         #expect(sla.billable([JobRun(start: 0, end: 10, ended: .cancelledByUser)]).seconds == 10)
         #expect(sla.billable([]).fullRefund)
+        // An early node failure, requeued, then a run to the end: the failed run is not charged.
+        #expect(sla.billable([JobRun(start: 0, end: 120, ended: .nodeFailure), JobRun(start: 500, end: 1500, ended: .completed)])
+                == SLAPolicy.Billable(seconds: 1000, fullRefund: false))
+        // A long run lost to a node failure is charged for what it delivered.
+        #expect(sla.billable([JobRun(start: 0, end: 900, ended: .nodeFailure), JobRun(start: 1000, end: 1100, ended: .completed)]).seconds == 1000)
     }
 }
 

@@ -59,7 +59,9 @@ public struct SLAPolicy: Sendable, Hashable, Codable {
     /// - A job whose last run ended on the provider's side within `earlyFailureWindow` of the
     ///   job's first start: full refund.
     /// - Otherwise every run is charged for the seconds it delivered (a provider-side failure
-    ///   later is charged only for the time delivered; a preempted spot job for each run).
+    ///   later is charged only for the time delivered; a preempted spot job for each run),
+    ///   except a run the provider ended within `earlyFailureWindow` of its own start: the job
+    ///   was requeued and ran again, and that early failure is not charged either.
     public func billable(_ runs: [JobRun]) -> Billable {
         guard let first = runs.map(\.start).min(), let last = runs.max(by: { $0.end < $1.end }) else {
             return Billable(seconds: 0, fullRefund: true)
@@ -67,6 +69,7 @@ public struct SLAPolicy: Sendable, Hashable, Codable {
         if last.ended.isProviderSide && last.end - first < earlyFailureWindow {
             return Billable(seconds: 0, fullRefund: true)
         }
-        return Billable(seconds: runs.reduce(0) { $0 + $1.seconds }, fullRefund: false)
+        let charged = runs.filter { !($0.ended.isProviderSide && $0.end - $0.start < earlyFailureWindow) }
+        return Billable(seconds: charged.reduce(0) { $0 + $1.seconds }, fullRefund: false)
     }
 }

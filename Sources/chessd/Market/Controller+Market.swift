@@ -82,9 +82,8 @@ extension Controller {
                       completion: @escaping @Sendable (Result<(Int, QuoteResponse), APIError>) -> Void) {
         let identity: Identity
         let submission: JobSubmission
-        let market: MarketRuntime
         do {
-            market = try requireMarket()
+            _ = try requireMarket()
             identity = try marketIdentity(token)
             submission = try marketSubmission(m.job)
         } catch { return completion(.failure(error)) }
@@ -111,7 +110,6 @@ extension Controller {
         }, completion: { result in
             completion(result.map { ($0, quoted.value!) })
         })
-        _ = market
     }
 
     func marketJob(_ id: JobID) throws(APIError) -> MarketJobStatus {
