@@ -97,7 +97,7 @@ struct InvoiceCommand: ParsableCommand {
         if list.invoices.isEmpty { print("No priced jobs ended in the period.") }
         for inv in list.invoices {
             print("\(by.uppercased()) \(inv.name)   \(SlurmTime.timestamp(inv.start)) – \(SlurmTime.timestamp(inv.end))   total \(inv.total) USDC")
-            fflush(stdout) // Table.print writes to the descriptor directly
+            fflush(nil) // Table.print writes to the descriptor directly
             Table.print(["  PARTITION", "JOBS", "CORE-HOURS", "GPU-HOURS", "AMOUNT"], inv.lines.map {
                 ["  " + $0.partition, "\($0.jobs)", String(format: "%.2f", Double($0.coreSeconds) / 3600),
                  String(format: "%.2f", Double($0.gpuSeconds) / 3600), $0.amount.description]
