@@ -109,6 +109,11 @@ public enum EIP712 {
 
     /// The digest a wallet signs: `keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(message))`.
     public static func digest(domain: Domain, message: Struct) -> [UInt8] {
-        Keccak256.hash([0x19, 0x01] + domain.separator + message.hash)
+        digest(domainSeparator: domain.separator, message: message)
+    }
+
+    /// The same with the separator computed once (it is fixed for a signer's lifetime).
+    public static func digest(domainSeparator: [UInt8], message: Struct) -> [UInt8] {
+        Keccak256.hash([0x19, 0x01] + domainSeparator + message.hash)
     }
 }

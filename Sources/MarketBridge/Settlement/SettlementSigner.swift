@@ -8,10 +8,12 @@
 public struct SettlementSigner: Sendable {
     public let domain: EIP712.Domain
     public let signer: Secp256k1Signer
+    private let domainSeparator: [UInt8]
 
     public init(domain: EIP712.Domain, signer: Secp256k1Signer) {
         self.domain = domain
         self.signer = signer
+        domainSeparator = domain.separator
     }
 
     public static func typedStruct(_ s: Settlement) -> EIP712.Struct {
@@ -32,7 +34,7 @@ public struct SettlementSigner: Sendable {
         ])
     }
 
-    public func digest(_ s: Settlement) -> [UInt8] { EIP712.digest(domain: domain, message: Self.typedStruct(s)) }
+    public func digest(_ s: Settlement) -> [UInt8] { EIP712.digest(domainSeparator: domainSeparator, message: Self.typedStruct(s)) }
 
     /// Sets `digest` and `signature`. Only a settlement with its rewards is signed.
     public func sign(_ s: inout Settlement) throws {

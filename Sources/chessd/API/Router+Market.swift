@@ -8,18 +8,16 @@ import HTTPServer
 extension Router {
     static let marketRoutes: [Route] = [
         Route(method: "GET", pattern: "/v1/market/prices", access: .market(.read)) { r, c in
-            _ = try r.controller.requireMarket()
             c.respond(.json(r.controller.priceList()))
         },
         Route(method: "POST", pattern: "/v1/market/quote", access: .market(.read)) { r, c in
-            _ = try r.controller.requireMarket()
             c.respond(.json(try r.controller.quote(try r.decode(JobSubmission.self, c.request), token: c.token!)))
         },
         Route(method: "POST", pattern: "/v1/market/jobs", access: .market(.submit)) { r, c in
             let submission = try r.decode(MarketSubmission.self, c.request)
             r.controller.submitMarket(submission, token: c.token!) { result in
                 switch result {
-                case .success(let (id, _)):
+                case .success(let id):
                     c.respond((try? r.controller.marketJob(id)).map { .json($0, status: 201) } ?? .json(SubmitResponse(id: id), status: 201))
                 case .failure(let e): c.respond(e.response)
                 }

@@ -79,7 +79,7 @@ extension Controller {
     // MARK: Funded jobs
 
     func submitMarket(_ m: MarketSubmission, token: MarketTable.Token,
-                      completion: @escaping @Sendable (Result<(Int, QuoteResponse), APIError>) -> Void) {
+                      completion: @escaping @Sendable (Result<Int, APIError>) -> Void) {
         let identity: Identity
         let submission: JobSubmission
         do {
@@ -92,7 +92,6 @@ extension Controller {
         }
         let escrow = EscrowRecord(escrowID: m.escrow.escrowID.lowercased(), payer: payer, amount: m.escrow.amount,
                                   transaction: m.escrow.transaction.lowercased(), discount: m.escrow.discount ?? BasisPoints(0))
-        let quoted = QuoteBox()
         submit(submission, identity: identity, prepare: { [self] record, index throws(APIError) in
             let q = try quoteLocked(record, index: index)
             if let problem = escrow.problem(requiredEscrow: q.requiredEscrow, policy: effective.billing) {
@@ -106,10 +105,7 @@ extension Controller {
             let prices = effective.prices.prices(for: record.job.partition)!
             record.market = MarketJob(terms: .init(escrow: escrow, prices: prices, usageFactorPermille: Int64(q.usageFactorPermille)),
                                       escrowState: state, token: token.name, fundedAt: Controller.now(), quote: q)
-            quoted.value = q
-        }, completion: { result in
-            completion(result.map { ($0, quoted.value!) })
-        })
+        }, completion: completion)
     }
 
     func marketJob(_ id: JobID) throws(APIError) -> MarketJobStatus {
@@ -158,12 +154,16 @@ extension Controller {
         lock.unlock()
         guard case .accepted(let price, _) = verdict else { return }
         do {
+            // Most price reports find nothing waiting: no write transaction for them.
+            var waiting = try store.read { try MarketTable.unsigned(in: $0) }
+            guard !waiting.isEmpty else { return }
+            for i in waiting.indices {
+                market.calculator.reward(&waiting[i], cptPriceE8: price)
+                try market.signer.sign(&waiting[i])
+            }
+            let signed = waiting
             try store.writeAndWait { db in
-                for var s in try MarketTable.unsigned(in: db) {
-                    market.calculator.reward(&s, cptPriceE8: price)
-                    try market.signer.sign(&s)
-                    try MarketTable.sign(s, in: db)
-                }
+                for s in signed { try MarketTable.sign(s, in: db) }
             }
         } catch {
             logger.error("signing waiting settlements failed", metadata: ["error": "\(error)"])
@@ -284,8 +284,7 @@ extension Controller {
         let outage: Int
         do {
             (rows, outage) = try store.read { db in
-                (try String.fetchAll(db, sql: "SELECT record FROM jobs WHERE submit_time < ? AND (end_time IS NULL OR end_time >= ?)",
-                                     arguments: [end, start]).map(JobTable.decode),
+                (try JobTable.existing(from: start, to: end - 1, in: db),
                  try MarketTable.outageSeconds(from: start, to: min(end, now), in: db))
             }
         } catch { throw .internal("store: \(error)") }
@@ -410,9 +409,4 @@ extension Controller {
             }
         } catch { throw .internal("store: \(error)") }
     }
-}
-
-/// Carries the quote out of the submit's `prepare` step to its completion.
-private final class QuoteBox: @unchecked Sendable {
-    var value: QuoteResponse?
 }
