@@ -39,16 +39,10 @@ struct Acct: ParsableCommand {
 
     func run() throws {
         let now = Int(Date().timeIntervalSince1970)
-        func time(_ text: String?, _ option: String, _ fallback: Int) throws -> Int {
-            guard let text else { return fallback }
-            do { return try BatchOptions.beginTime(text, now: now) } catch let e as BatchOptions.Error {
-                throw CLIError(e.description.replacingOccurrences(of: "--begin", with: option))
-            }
-        }
         let midnight = Int(Calendar.current.startOfDay(for: Date()).timeIntervalSince1970)
         // Given job ids, the window opens wide, as sacct does.
-        let start = try time(starttime, "--starttime", jobs == nil ? midnight : 0)
-        let end = try time(endtime, "--endtime", now)
+        let start = try TimeOption.parse(starttime, option: "--starttime", now: now, default: jobs == nil ? midnight : 0)
+        let end = try TimeOption.parse(endtime, option: "--endtime", now: now, default: now)
         guard end >= start else { throw CLIError("--endtime is before --starttime") }
         var query = ["start=\(start)", "end=\(end)"]
         if let user {

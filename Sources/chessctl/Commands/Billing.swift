@@ -83,13 +83,8 @@ struct InvoiceCommand: ParsableCommand {
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
         let monthStart = Int(cal.date(from: cal.dateComponents([.year, .month], from: Date()))!.timeIntervalSince1970)
-        func time(_ text: String?, _ option: String, _ fallback: Int) throws -> Int {
-            guard let text else { return fallback }
-            do { return try BatchOptions.beginTime(text, now: now) } catch let e as BatchOptions.Error {
-                throw CLIError(e.description.replacingOccurrences(of: "--begin", with: option))
-            }
-        }
-        let start = try time(starttime, "--starttime", monthStart), end = try time(endtime, "--endtime", now + 1)
+        let start = try TimeOption.parse(starttime, option: "--starttime", now: now, default: monthStart)
+        let end = try TimeOption.parse(endtime, option: "--endtime", now: now, default: now + 1)
         var query = ["by=\(by)", "start=\(start)", "end=\(end)"]
         if let name { query.append("name=\(name)") }
         guard let data = try connection.read("/v1/invoices", query, json: json) else { return }
@@ -123,8 +118,8 @@ struct SettlementList_: ParsableCommand {
 
     func run() throws {
         let now = Int(Date().timeIntervalSince1970)
-        let start = try starttime.map { try BatchOptions.beginTime($0, now: now) } ?? now - 7 * 86400
-        let end = try endtime.map { try BatchOptions.beginTime($0, now: now) } ?? now + 1
+        let start = try TimeOption.parse(starttime, option: "--starttime", now: now, default: now - 7 * 86400)
+        let end = try TimeOption.parse(endtime, option: "--endtime", now: now, default: now + 1)
         guard let data = try connection.read("/v1/settlements", ["start=\(start)", "end=\(end)"], json: json) else { return }
         let list = try WireJSON.decode(SettlementList.self, from: data)
         Table.print(["JOBID", "SEQ", "OUTCOME", "ESCROW", "COST", "PAYOUT", "FEE", "REFUND", "SIGNED", "ACKED", "SETTLEMENT"],

@@ -42,6 +42,17 @@ enum ColumnList {
     }
 }
 
+/// `-S/--starttime`-style options: sacct's time forms (`2026-11-01T08:00`, `now-7days`, Unix
+/// seconds), with errors that name the option the user gave.
+enum TimeOption {
+    static func parse(_ text: String?, option: String, now: Int, default fallback: Int) throws -> Int {
+        guard let text else { return fallback }
+        do { return try BatchOptions.beginTime(text, now: now) } catch let e as BatchOptions.Error {
+            throw CLIError(e.description.replacingOccurrences(of: "--begin", with: option))
+        }
+    }
+}
+
 /// Runs a client call, turning controller errors into CLI errors (message, exit status 1).
 func withController<T>(_ body: () throws -> T) throws -> T {
     do {

@@ -19,11 +19,7 @@ extension Controller {
     func accounting(_ q: AccountingQuery) throws(APIError) -> [AccountingRecord] {
         let rows: [JobRecord]
         do {
-            rows = try store.read { db in
-                try String.fetchAll(db, sql: """
-                    SELECT record FROM jobs WHERE submit_time <= ? AND (end_time IS NULL OR end_time >= ?) ORDER BY id
-                    """, arguments: [q.end, q.start]).map(JobTable.decode)
-            }
+            rows = try store.read { try JobTable.existing(from: q.start, to: q.end, in: $0) }
         } catch {
             throw .internal("reading accounting: \(error)")
         }

@@ -15,8 +15,17 @@ struct Identity: Sendable, Hashable {
         return Identity(user: name, uid: uid, gid: gid, admin: uid == 0 || operators.contains(name))
     }
 
-    /// uid and primary gid of a user name, from the password database.
+    /// uid and primary gid of a user name (every marketplace submit asks), cached like names.
     static func lookUp(user: String) -> (uid: UInt32, gid: UInt32)? {
+        if let ids = idCache.get(user) { return ids }
+        let ids = lookUpIDs(user: user)
+        if let ids { idCache.set(user, ids) }
+        return ids
+    }
+
+    private static let idCache = ExpiringCache<String, (uid: UInt32, gid: UInt32)>()
+
+    private static func lookUpIDs(user: String) -> (uid: UInt32, gid: UInt32)? {
         var pwd = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16384)
@@ -26,7 +35,7 @@ struct Identity: Sendable, Hashable {
 
     /// Names by uid: looking a user up reads the password database, too slow for every request.
     /// Entries are kept for a minute so that renamed accounts are seen.
-    private static let cache = NameCache()
+    private static let cache = ExpiringCache<UInt32, String>()
 
     static func userName(uid: UInt32) -> String? {
         if let name = cache.get(uid) { return name }
@@ -47,20 +56,21 @@ struct Identity: Sendable, Hashable {
     func owns(_ record: JobRecord) -> Bool { admin || record.job.user == user }
 }
 
-private final class NameCache: @unchecked Sendable {
+/// Password-database answers kept for a minute, so that renamed or changed accounts are seen.
+private final class ExpiringCache<Key: Hashable, Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var names: [UInt32: (String, Date)] = [:]
+    private var entries: [Key: (Value, Date)] = [:]
 
-    func get(_ uid: UInt32) -> String? {
+    func get(_ key: Key) -> Value? {
         lock.lock()
         defer { lock.unlock() }
-        guard let (name, at) = names[uid], at.timeIntervalSinceNow > -60 else { return nil }
-        return name
+        guard let (value, at) = entries[key], at.timeIntervalSinceNow > -60 else { return nil }
+        return value
     }
 
-    func set(_ uid: UInt32, _ name: String) {
+    func set(_ key: Key, _ value: Value) {
         lock.lock()
-        names[uid] = (name, Date())
+        entries[key] = (value, Date())
         lock.unlock()
     }
 }

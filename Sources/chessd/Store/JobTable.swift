@@ -37,6 +37,12 @@ enum JobTable {
                        arguments: [job, time, state.rawValue, reason])
     }
 
+    /// Every job that existed at some point in `[start, end]`: submitted by `end`, not ended before `start`.
+    static func existing(from start: Int, to end: Int, in db: Database) throws -> [JobRecord] {
+        try String.fetchAll(db, sql: "SELECT record FROM jobs WHERE submit_time <= ? AND (end_time IS NULL OR end_time >= ?) ORDER BY id",
+                            arguments: [end, start]).map(decode)
+    }
+
     static func decode(_ json: String) throws -> JobRecord {
         try JSONDecoder().decode(JobRecord.self, from: Data(json.utf8))
     }
