@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing"], exclude: ["Interop"]),
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
-        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing"], exclude: ["Fixtures"]),
+        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor"], exclude: ["Fixtures"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore"]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI"], exclude: ["Fixtures"]),
     ],

@@ -199,8 +199,8 @@ final class Agent: @unchecked Sendable {
 
     /// Suspend (freeze) or resume a job: the cgroup freezer when there is one, else signals.
     func signal(_ job: Int, run: Int?, _ sig: Int32, freeze: Bool) {
-        guard let spool = spool(job: job, run: run), let pgid = spool.pid("job.pid") else { return }
-        let name = Cgroup.name(job: job, run: spool.run)
+        guard let spool = spool(job: job, run: run), let pgid = spool.pid("job.pid"), let plan = spool.plan else { return }
+        let name = Cgroup.name(plan)
         let v2 = "\(Cgroup.root)/chess/\(name)/cgroup.freeze"
         let v1 = "\(Cgroup.root)/freezer/chess/\(name)/freezer.state"
         if FileManager.default.fileExists(atPath: v2) {

@@ -24,8 +24,19 @@ public struct Cgroup {
         let description: String
     }
 
-    /// A run's group name: `job_<id>`, then `job_<id>.<run>` for later runs of a requeued job.
-    public static func name(job: Int, run: Int) -> String { run == 0 ? "job_\(job)" : "job_\(job).\(run)" }
+    /// A run's group name: `<cluster>_<node>_job_<id>`, with `.<run>` for later runs of a
+    /// requeued job. The cluster is in it because one host may serve several clusters (test
+    /// clusters side by side, say), each with its own job 1: a shared group would let one job's
+    /// end kill the other's processes. The node says which emulated node the job runs on.
+    public static func name(cluster: String, node: String, job: Int, run: Int) -> String {
+        let base = "\(cluster)_\(node)_job_\(job)".replacingOccurrences(of: "/", with: "_")
+        return run == 0 ? base : "\(base).\(run)"
+    }
+
+    /// The group of the run a launch plan describes.
+    public static func name(_ plan: LaunchPlan) -> String {
+        name(cluster: plan.clusterName, node: plan.node, job: plan.launch.job, run: plan.launch.run)
+    }
 
     /// Creates `chess/<name>` with the CPUs, memory nodes and memory limit given.
     static func create(name: String, cpus: [Int], mems: [Int], memoryBytes: Int?) throws -> Cgroup {

@@ -66,7 +66,7 @@ public struct Supervisor {
 
         let cgroup: Cgroup?
         do {
-            cgroup = try Cgroup.create(name: Cgroup.name(job: launch.job, run: launch.run), cpus: plan.cpus, mems: plan.mems,
+            cgroup = try Cgroup.create(name: Cgroup.name(plan), cpus: plan.cpus, mems: plan.mems,
                                        memoryBytes: plan.memoryBytes)
         } catch {
             log("running without a cgroup: \(error)")

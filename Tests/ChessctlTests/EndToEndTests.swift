@@ -28,8 +28,9 @@ struct EndToEndTests {
         /// its own); `files` are written into the cluster's folder, readable by the owner only.
         init(partitionExtra: String = "", extra: String = "", files: [String: String] = [:]) throws {
             let (cores, memory) = try EndToEndTests.hostShape()
+            // A name of its own: clusters of tests running side by side share this host.
             cluster = try TestCluster(config: """
-                cluster_name = "e2e"
+                cluster_name = "e2e-\(UInt32.random(in: 0...UInt32.max))"
                 state_dir = "state"
                 socket = "chessd.sock"
                 [scheduler]

@@ -1,0 +1,42 @@
+import ChessAPI
+import Foundation
+import NodeSupervisor
+import Testing
+
+/// The real `chess-supervisor` binary, run on spool folders written here.
+@Suite("chess-supervisor") struct SupervisorTests {
+    /// Two clusters (or two emulating agents) on one host both have a job 1. When the short one
+    /// ends, removing its cgroup must not kill the other's processes: each run has a group of
+    /// its own. (Found when parallel end-to-end tests killed each other's job 1.)
+    @Test func twoClustersJobOneDoNotShareACgroup() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func start(cluster: String, script: String) throws -> (JobSpool, Process) {
+            let spool = JobSpool(spool: "\(dir)/\(cluster)", job: 1, run: 0)
+            try spool.create()
+            let launch = JobLaunch(job: 1, arrayJobID: nil, arrayTaskID: nil, name: "one", user: "root", uid: nil, gid: nil,
+                                   account: "default", partition: "batch", script: script, workdir: spool.directory,
+                                   output: "out", error: nil, environment: [:], timeLimit: 60, nodeList: "host",
+                                   nodes: [.init(node: "host", cores: [0], memoryMB: 0, numa: [], gpus: [])], tasks: 1, cpusPerTask: 1)
+            let plan = LaunchPlan(launch: launch, node: "host", cpus: [], mems: [], memoryBytes: nil, gpus: [], killWait: 2,
+                                  clusterName: cluster)
+            try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
+            let p = Process()
+            p.executableURL = builtBinary("chess-supervisor")
+            p.arguments = [spool.directory]
+            try p.run()
+            return (spool, p)
+        }
+        let (long, longProcess) = try start(cluster: "alpha", script: "#!/bin/sh\nsleep 2\necho survived\n")
+        usleep(300_000)
+        let (short, shortProcess) = try start(cluster: "beta", script: "#!/bin/sh\ntrue\n")
+        for p in [shortProcess, longProcess] {
+            let deadline = Date().addingTimeInterval(30)
+            while p.isRunning, Date() < deadline { usleep(50_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+        #expect(short.result?.state == "COMPLETED")
+        #expect(long.result?.state == "COMPLETED", "\(String(describing: long.result))")
+        #expect(String(decoding: long.read("out") ?? Data(), as: UTF8.self) == "survived\n")
+    }
+}
