@@ -88,6 +88,11 @@ struct ControllerBenchmark {
         row("chessctl show job", String(format: "%.1f ms", showTime * 1000), "target < 5 ms")
         let more = try pipelinedSubmits(20_000)
         row("durable submits, one connection, 10k → 30k pending", String(format: "%.0f jobs/s", more), "")
+        usleep(300_000)
+        // The slope leaves out what does not grow with the queue (SQLite's page caches, buffers).
+        let rssMore = rssKiB(daemon.processIdentifier)
+        row("controller memory per further pending job", String(format: "%.2f KiB", Double(rssMore - rssLoaded) / 20_000),
+            "RSS growth from 10,000 to 30,000 pending: \(rssLoaded / 1024) → \(rssMore / 1024) MiB")
         print()
     }
 

@@ -175,11 +175,14 @@ final class Controller: @unchecked Sendable {
         })
     }
 
+    /// A validator to use under the lock, as its name says: its closures read the live tables.
+    /// (Capturing the tables by value instead made the next change to them copy every record,
+    /// whenever a submit's validator was still alive on another thread.)
     func validatorLocked(identity: Identity, now: Int) -> SubmissionValidator {
         SubmissionValidator(
             index: index, defaultPartition: configuration.defaultPartition, identity: identity, now: now,
-            jobExists: { [records, finished] in records[$0] != nil || finished[$0] != nil },
-            liveJobsOfUser: { [records] qos in
+            jobExists: { [unowned self] in records[$0] != nil || finished[$0] != nil },
+            liveJobsOfUser: { [unowned self] qos in
                 records.values.reduce(0) { n, r in
                     guard r.job.user == identity.user, r.job.qos == qos else { return n }
                     return n + (r.job.array.map { $0.pending.count } ?? 1)

@@ -32,8 +32,19 @@ struct JobRecord: Codable, Sendable {
 
     var id: JobID { job.id }
 
-    /// Set for jobs the marketplace submitted and funded.
-    var market: MarketJob?
+    /// Set for jobs the marketplace submitted and funded. Kept out of line: inline, this rarely
+    /// set value would double the size of every record the controller holds.
+    var market: MarketJob? {
+        get { marketStorage?.value }
+        set { marketStorage = newValue.map(MarketJobStorage.init) }
+    }
+    private var marketStorage: MarketJobStorage?
+
+    enum CodingKeys: String, CodingKey {
+        case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
+        case arrayExpression, usage, requeueCount
+        case marketStorage = "market"
+    }
 
     /// Back to the queue from a run (requeue, node failure, lost launch, preemption): what the
     /// run held and the marks of the preemption go; the count of restarts grows. A marketplace
@@ -83,4 +94,12 @@ struct JobRecord: Codable, Sendable {
         info.error = error
         return info
     }
+}
+
+/// A `MarketJob` on the heap, immutable (a change stores a new one), encoded as the job itself.
+final class MarketJobStorage: Codable, Sendable {
+    let value: MarketJob
+    init(_ value: MarketJob) { self.value = value }
+    init(from decoder: Decoder) throws { value = try MarketJob(from: decoder) }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
 }
