@@ -22,7 +22,7 @@ final class Controller: @unchecked Sendable {
     let lock = NSLock()
     var index: ClusterIndex { didSet { plannerCluster = nil } }
     /// Live jobs: waiting, active, and array records whose tasks have not all ended.
-    var records: [JobID: JobRecord] = [:]
+    var records = LiveJobs()
     var finished: [JobID: FinishedJob] = [:]
     var nextID = 1
     var nodes: [String: NodeStatus] = [:] { didSet { plannerCluster = nil } }
@@ -692,7 +692,7 @@ final class Controller: @unchecked Sendable {
     }
 
     private func enforceTimeLimitsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        let running = records.compactMap { $0.value.job.state == .running ? $0.value : nil }
+        let running = records.values.filter { $0.job.state == .running }
         for r in running {
             let id = r.id
             if let limit = r.job.request.timeLimit, let start = r.job.startTime, now >= start + limit {

@@ -1,0 +1,58 @@
+import SchedulerCore
+
+/// The controller's live job records by id, held in pages of 256 records.
+///
+/// Why not a `[JobID: JobRecord]`: a dictionary keeps its values inline in a table that doubles
+/// and is never more than three quarters full, so with records of some 600 bytes each pending
+/// job cost up to twice its size in empty buckets (the budget is 2 KiB per pending
+/// job). Here memory grows one page at a time, the index from id to slot costs a dozen bytes a
+/// job, and the slots of ended jobs are used again.
+struct LiveJobs {
+    private static let pageShift = 8
+    private static let pageMask = (1 << pageShift) - 1
+
+    private var slotOf: [JobID: Int32] = [:]
+    private var pages: [ContiguousArray<JobRecord?>] = []
+    private var freeSlots: [Int32] = []
+
+    var count: Int { slotOf.count }
+
+    /// The ids, in no particular order.
+    var keys: Dictionary<JobID, Int32>.Keys { slotOf.keys }
+
+    /// The records, in no particular order.
+    var values: some Sequence<JobRecord> { pages.joined().lazy.compactMap { $0 } }
+
+    /// A record by id; setting nil removes it. Changes through it (`records[id]!.job.reason =`)
+    /// are made in place.
+    subscript(id: JobID) -> JobRecord? {
+        get { slotOf[id].flatMap { pages[Int($0) >> Self.pageShift][Int($0) & Self.pageMask] } }
+        _modify {
+            let existing = slotOf[id].map(Int.init)
+            let slot = existing ?? takeSlot()
+            yield &pages[slot >> Self.pageShift][slot & Self.pageMask]
+            if pages[slot >> Self.pageShift][slot & Self.pageMask] == nil {
+                if existing != nil { slotOf[id] = nil }
+                freeSlots.append(Int32(slot))
+            } else if existing == nil {
+                slotOf[id] = Int32(slot)
+            }
+        }
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey id: JobID) -> JobRecord? {
+        guard let slot = slotOf.removeValue(forKey: id).map(Int.init) else { return nil }
+        freeSlots.append(Int32(slot))
+        defer { pages[slot >> Self.pageShift][slot & Self.pageMask] = nil }
+        return pages[slot >> Self.pageShift][slot & Self.pageMask]
+    }
+
+    private mutating func takeSlot() -> Int {
+        if let free = freeSlots.popLast() { return Int(free) }
+        pages.append(ContiguousArray(repeating: nil, count: 1 << Self.pageShift))
+        let first = (pages.count - 1) << Self.pageShift
+        freeSlots.append(contentsOf: (first + 1..<first + (1 << Self.pageShift)).reversed().map(Int32.init))
+        return first
+    }
+}
