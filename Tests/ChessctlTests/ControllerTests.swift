@@ -58,6 +58,18 @@ struct ControllerTests {
         let table = try cluster.ctl(["queue"])
         #expect(table.stdout.hasPrefix("JOBID"))
         #expect(table.stdout.contains("hello"))
+        // Aligned: every row's cells start under their headers.
+        let lines = table.stdout.split(separator: "\n").map { Array($0.utf8) }
+        let header = String(decoding: lines[0], as: UTF8.self)
+        func column(_ name: String) -> Int {
+            header.range(of: " \(name) ").map { header.utf8.distance(from: header.startIndex, to: $0.lowerBound) + 1 } ?? 0
+        }
+        let st = column("ST"), limit = column("TIME_LIMIT")
+        #expect(lines.count == 3)
+        for (row, expectedLimit) in zip(lines.dropFirst(), ["00:10:00", "00:05:00"]) {
+            #expect(String(decoding: row[st..<st + 2], as: UTF8.self) == "PD", "\(table.stdout)")
+            #expect(String(decoding: row[limit..<limit + 8], as: UTF8.self) == expectedLimit, "\(table.stdout)")
+        }
 
         let show = try cluster.ctl(["show", "job", "1"])
         #expect(show.status == 0)

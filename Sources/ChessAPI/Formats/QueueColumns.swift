@@ -55,10 +55,20 @@ public enum QueueColumns {
 
     /// Appends one tab-separated row and its line break (tabs and line breaks inside a cell
     /// become spaces).
+    /// Times and counts are written as digits straight into `out` (ten thousand rows would
+    /// otherwise make some fifty thousand short-lived strings).
     public static func appendRow(_ columns: [Column], _ job: JobInfo, now: Int, to out: inout [UInt8]) {
         for (i, c) in columns.enumerated() {
             if i > 0 { out.append(0x09) }
-            for b in cell(c, job, now: now).utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+            switch c {
+            case .time: SlurmTime.appendDuration(job.startTime.map { (job.endTime ?? now) - $0 } ?? 0, to: &out)
+            case .timeLimit: SlurmTime.appendDuration(job.timeLimit, to: &out)
+            case .nodes: SlurmTime.appendDecimal(job.nodes, to: &out)
+            case .cpus: SlurmTime.appendDecimal(job.cpus, to: &out)
+            case .gpus: SlurmTime.appendDecimal(job.gpus, to: &out)
+            default:
+                for b in cell(c, job, now: now).utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+            }
         }
         out.append(0x0A)
     }
@@ -68,12 +78,47 @@ public enum QueueColumns {
 public enum SlurmTime {
     /// `[D-]HH:MM:SS`; nil is `UNLIMITED`.
     public static func duration(_ seconds: Int?) -> String {
-        guard let seconds else { return "UNLIMITED" }
+        var out: [UInt8] = []
+        appendDuration(seconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `duration`, written into a byte buffer.
+    public static func appendDuration(_ seconds: Int?, to out: inout [UInt8]) {
+        guard let seconds else { return out.append(contentsOf: "UNLIMITED".utf8) }
         let s = max(seconds, 0)
         let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
-        func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
-        let hms = "\(two(h)):\(two(m)):\(two(sec))"
-        return d > 0 ? "\(d)-\(hms)" : hms
+        func two(_ x: Int) {
+            out.append(UInt8(ascii: "0") + UInt8(x / 10 % 10))
+            out.append(UInt8(ascii: "0") + UInt8(x % 10))
+        }
+        if d > 0 {
+            appendDecimal(d, to: &out)
+            out.append(UInt8(ascii: "-"))
+        }
+        two(h)
+        out.append(UInt8(ascii: ":"))
+        two(m)
+        out.append(UInt8(ascii: ":"))
+        two(sec)
+    }
+
+    /// A whole number's decimal digits (and sign), written into a byte buffer.
+    public static func appendDecimal(_ n: Int, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        var m = n.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            repeat {
+                buf[19 - count] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+                count += 1
+            } while m > 0
+            out.append(contentsOf: buf[(20 - count)...])
+        }
     }
 
     /// Local time as `sacct` prints it (`2026-11-25T20:13:12`), through libc: a DateFormatter

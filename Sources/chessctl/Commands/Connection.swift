@@ -70,28 +70,67 @@ extension Array where Element == (String, String) {
 }
 
 enum Table {
-    /// Prints rows under headers, columns aligned (the last column unpadded). Padding is done by
-    /// hand: `queue` prints tens of thousands of rows and Foundation's padding bridges to NSString.
+    /// Prints rows under headers, columns aligned (the last column unpadded).
     static func print(_ headers: [String], _ rows: [[String]], header: Bool = true) {
-        // Widths in Unicode scalars: as good as characters for table cells, without grapheme breaking.
-        var widths = headers.map(\.unicodeScalars.count)
+        var tsv: [UInt8] = []
         for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.unicodeScalars.count) }
+            for (i, cell) in row.enumerated() {
+                if i > 0 { tsv.append(0x09) }
+                for b in cell.utf8 { tsv.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+            }
+            tsv.append(0x0A)
         }
-        var out: [UInt8] = []
-        out.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 2 * widths.count + 1))
-        func line(_ cells: [String]) {
-            for (i, c) in cells.enumerated() {
-                out.append(contentsOf: c.utf8)
-                if i < cells.count - 1 {
-                    let pad = widths[i] - c.unicodeScalars.count + 2
-                    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
+        print(headers, tabSeparated: tsv, header: header)
+    }
+
+    /// Prints tab-separated lines (as chessd renders `queue` rows) under headers, aligned,
+    /// straight from the bytes: `queue` prints tens of thousands of rows, and a String per cell
+    /// cost more than the request. Widths count Unicode scalars (UTF-8 lead bytes): as good as
+    /// characters for table cells, without grapheme breaking.
+    static func print<Bytes: ContiguousBytes>(_ headers: [String], tabSeparated rows: Bytes, header: Bool = true) {
+        let head = Array(headers.joined(separator: "\t").utf8) + [0x0A]
+        var widths = [Int](repeating: 0, count: headers.count)
+        func measure(_ raw: UnsafeRawBufferPointer) {
+            var column = 0, width = 0
+            for b in raw {
+                switch b {
+                case 0x09, 0x0A:
+                    if column < widths.count { widths[column] = max(widths[column], width) }
+                    column = b == 0x09 ? column + 1 : 0
+                    width = 0
+                default:
+                    if b & 0xC0 != 0x80 { width += 1 }
                 }
             }
-            out.append(0x0A)
+            if column < widths.count { widths[column] = max(widths[column], width) }
         }
-        if header { line(headers) }
-        for row in rows { line(row) }
+        var out: [UInt8] = []
+        func emit(_ raw: UnsafeRawBufferPointer) {
+            var lineStart = 0
+            while lineStart < raw.count {
+                let lineEnd = raw[lineStart...].firstIndex(of: 0x0A) ?? raw.count
+                var cellStart = lineStart, column = 0
+                while true {
+                    let cellEnd = raw[cellStart..<lineEnd].firstIndex(of: 0x09) ?? lineEnd
+                    out.append(contentsOf: raw[cellStart..<cellEnd])
+                    guard cellEnd < lineEnd else { break }
+                    let width = raw[cellStart..<cellEnd].reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
+                    let pad = (column < widths.count ? widths[column] : width) - width + 2
+                    out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
+                    cellStart = cellEnd + 1
+                    column += 1
+                }
+                out.append(0x0A)
+                lineStart = lineEnd + 1
+            }
+        }
+        head.withUnsafeBytes(measure)
+        rows.withUnsafeBytes { raw in
+            measure(raw)
+            out.reserveCapacity(raw.count + raw.count / 2 + head.count * 2)
+            if header { head.withUnsafeBytes(emit) }
+            emit(raw)
+        }
         out.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

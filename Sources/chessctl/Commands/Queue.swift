@@ -46,14 +46,7 @@ struct Queue: ParsableCommand {
         // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
         guard let data = try connection.read("/v1/jobs", query, json: json) else { return }
-        var rows: [[String]] = []
-        data.withUnsafeBytes { raw in
-            for line in raw.split(separator: UInt8(ascii: "\n")) {
-                rows.append(line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
-                    .map { String(decoding: $0, as: UTF8.self) })
-            }
-        }
-        Table.print(columns.map { QueueColumns.headers[$0]! }, rows, header: !noHeader)
+        Table.print(columns.map { QueueColumns.headers[$0]! }, tabSeparated: data, header: !noHeader)
     }
 
 }

@@ -188,7 +188,6 @@ struct Router: HTTPHandler {
         filter.partitions = list(q["partition"])
         if let s = list(q["state"]) { filter.states = Set(try s.map(jobState)) }
         if let ids = list(q["id"]) { filter.ids = Set(try ids.map(jobID)) }
-        let jobs = controller.queue(filter)
         if let raw = q["columns"], !raw.isEmpty {
             // Rows rendered here, tab-separated (what chessctl's table asks for).
             let columns = try raw.split(separator: ",").map { name -> QueueColumns.Column in
@@ -199,11 +198,10 @@ struct Router: HTTPHandler {
             }
             let now = Controller.now()
             var out: [UInt8] = []
-            out.reserveCapacity(jobs.count * 80)
-            for job in jobs { QueueColumns.appendRow(columns, job, now: now, to: &out) }
+            controller.forEachQueued(filter) { QueueColumns.appendRow(columns, $0, now: now, to: &out) }
             return c.respond(HTTPResponse(status: 200, contentType: "text/tab-separated-values; charset=utf-8", body: out))
         }
-        c.respond(HTTPResponse(status: 200, body: JobList(jobs: jobs).jsonBytes))
+        c.respond(HTTPResponse(status: 200, body: JobList(jobs: controller.queue(filter)).jsonBytes))
     }
 
     func jobAction(_ c: Context) throws {

@@ -201,10 +201,20 @@ final class Controller: @unchecked Sendable {
 
     /// Live jobs (waiting and active), oldest first.
     func queue(_ filter: QueueFilter) -> [JobInfo] {
+        var out: [JobInfo] = []
+        forEachQueued(filter) {
+            if out.isEmpty { out.reserveCapacity(records.count) }
+            out.append($0)
+        }
+        return out
+    }
+
+    /// Live jobs (waiting and active), oldest first, one at a time: `queue` renders its rows
+    /// from them without an array of ten thousand `JobInfo`s in between. `body` runs under the lock.
+    func forEachQueued(_ filter: QueueFilter, _ body: (JobInfo) -> Void) {
         lock.lock()
         defer { lock.unlock() }
-        var out: [JobInfo] = []
-        out.reserveCapacity(records.count)
+        let index = self.index  // once: read per job, the class property is copied per job
         for id in records.keys.sorted() {
             let r = records[id]!
             if r.job.array?.pending.isEmpty == true { continue }
@@ -212,9 +222,8 @@ final class Controller: @unchecked Sendable {
             if let s = filter.states, !s.contains(r.job.state) { continue }
             if let p = filter.partitions, !p.contains(r.job.partition) { continue }
             if let ids = filter.ids, !ids.contains(id) && !(r.job.arrayJobID.map(ids.contains) ?? false) { continue }
-            out.append(r.info(index))
+            body(r.info(index))
         }
-        return out
     }
 
     /// A job by `1234` or `1234_7`, live or from the store.

@@ -1,0 +1,24 @@
+import ChessAPI
+import Testing
+
+/// Slurm's time forms, as `queue`, `show job` and `acct` print them.
+@Suite("SlurmTime") struct SlurmTimeTests {
+    @Test func durations() {
+        #expect(SlurmTime.duration(nil) == "UNLIMITED")
+        #expect(SlurmTime.duration(0) == "00:00:00")
+        #expect(SlurmTime.duration(-5) == "00:00:00")
+        #expect(SlurmTime.duration(59) == "00:00:59")
+        #expect(SlurmTime.duration(3661) == "01:01:01")
+        #expect(SlurmTime.duration(86399) == "23:59:59")
+        #expect(SlurmTime.duration(86400 + 3661) == "1-01:01:01")
+        #expect(SlurmTime.duration(400 * 86400) == "400-00:00:00")
+    }
+
+    @Test func decimals() {
+        for n in [0, 7, 10, 64, -1, -1234, Int.max, Int.min] {
+            var out: [UInt8] = [UInt8(ascii: "x")]
+            SlurmTime.appendDecimal(n, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "x\(n)")
+        }
+    }
+}
