@@ -11,8 +11,13 @@
 public struct Planner: Sendable {
     public init() {}
 
-    public func plan(_ snapshot: SchedulingSnapshot) -> SchedulingDecisions {
+    public func plan(_ snapshot: SchedulingSnapshot) -> SchedulingDecisions { plan(snapshot, pruning: true) }
+
+    /// With `pruning: false` every node's timeline is walked for every job: the plain search
+    /// that the pruned one must agree with exactly (the tests compare the two).
+    func plan(_ snapshot: SchedulingSnapshot, pruning: Bool) -> SchedulingDecisions {
         var pass = PlanningPass(snapshot)
+        pass.prunes = pruning
         pass.run()
         return pass.decisions
     }
@@ -45,6 +50,16 @@ struct PlanningPass {
     var runningTasks: [JobID: Int] = [:]
     var activeSingletons: Set<[String]> = []
     var decisions = SchedulingDecisions()
+    /// Lower bounds on each node's earliest start, by (cores, duration rounded down to a power
+    /// of two), ignoring memory and GPUs: few enough keys that consecutive jobs share them, and
+    /// a reservation changes one node, so a bound is mostly one read. With them the search for
+    /// a job's earliest start walks few nodes' timelines instead of all of them (that walk was
+    /// most of a conservative pass).
+    var startBounds: [BoundKey: FitMemo] = [:]
+    /// Whether searches use `startBounds` (off only to check that they change nothing).
+    var prunes = true
+    /// Bumped whenever a node's timelines change.
+    var timelineVersions: [Int]
 
     /// Times far enough in the future to mean "never", without overflow when added to.
     static let never = Int.max / 4
@@ -86,6 +101,7 @@ struct PlanningPass {
         partitionNodes = Dictionary(snapshot.cluster.partitions.map { p in (p.name, p.nodes.compactMap { index[$0] }) },
                                     uniquingKeysWith: { a, _ in a })
         freeNow = built.map(\.capacity)
+        timelineVersions = Array(repeating: 0, count: nodes.count)
         applyReservations()
         freeNow = timelines.map(\.availableNow)
         refreshMaxFreeNow()
@@ -357,6 +373,7 @@ struct PlanningPass {
     /// Takes capacity on every view of the node.
     mutating func reserveTimeline(_ n: Int, _ amount: NodeCapacity, from: Int, to: Int) {
         timelines[n].reserve(amount, from: from, to: to)
+        timelineVersions[n] += 1
         freeNow[n] = timelines[n].availableNow
         for name in memberTimelines.keys where memberTimelines[name]![n] != nil {
             memberTimelines[name]![n]!.reserve(amount, from: from, to: to)
@@ -365,10 +382,12 @@ struct PlanningPass {
 
     /// The earliest time at which `shape.nodeCount` nodes of the pool are each free for
     /// `duration`; for a single-node job, also the node (the first in pool order at that time).
-    func earliestStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> (time: Int, node: Int?)? {
+    mutating func earliestStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> (time: Int, node: Int?)? {
         var result: Int?
         var bestNode: Int?
-        if shape.nodeCount == 1 {
+        if shape.nodeCount == 1 && view == nil && prunes {
+            (result, bestNode) = earliestSingleNodeStart(shape: shape, on: pool, duration: duration)
+        } else if shape.nodeCount == 1 {
             var best = Int.max
             for n in pool {
                 let need = need(shape, n)
@@ -388,19 +407,84 @@ struct PlanningPass {
         return (time, bestNode)
     }
 
+    /// One node outside reservations: the same answer as trying every node in pool order and
+    /// keeping the first with the earliest start, found faster. The node with the smallest core
+    /// bound is tried first; its start bounds the rest, and a node whose core bound is past the
+    /// best start so far is not walked at all.
+    private mutating func earliestSingleNodeStart(shape: JobShape, on pool: [Int], duration: Int) -> (Int?, Int?) {
+        var bounds = takeBounds(shape, duration)
+        defer { putBounds(bounds, shape, duration) }
+        var probe: Int?
+        var probeBound = Int.max
+        for n in pool {
+            let bound = startBound(n, shape, duration, &bounds)
+            if bound < probeBound { probeBound = bound; probe = n }
+        }
+        guard probeBound != Int.max else { return (nil, nil) }
+        let upper = probe.flatMap { timelines[$0].earliestFit(need(shape, $0), duration: duration)?.start }
+        var best = Int.max
+        var bestNode: Int?
+        for n in pool {
+            let before = upper.map { min(best, $0 + 1) } ?? best
+            if startBound(n, shape, duration, &bounds) >= before { continue }
+            if let fit = timelines[n].earliestFit(need(shape, n), duration: duration, before: before) {
+                best = fit.start
+                bestNode = n
+                if best == now { break }
+            }
+        }
+        return best == Int.max ? (nil, nil) : (best, bestNode)
+    }
+
+    private func boundKey(_ shape: JobShape, _ duration: Int) -> BoundKey {
+        BoundKey(cores: shape.exclusive ? -1 : shape.perNode.cores,
+                 duration: duration <= 1 ? duration : 1 << (Int.bitWidth - 1 - duration.leadingZeroBitCount))
+    }
+
+    private mutating func takeBounds(_ shape: JobShape, _ duration: Int) -> FitMemo {
+        startBounds.removeValue(forKey: boundKey(shape, duration)) ?? FitMemo(nodes: nodes.count)
+    }
+
+    private mutating func putBounds(_ bounds: FitMemo, _ shape: JobShape, _ duration: Int) {
+        startBounds[boundKey(shape, duration)] = bounds
+    }
+
+    /// A lower bound on node `n`'s earliest start for the shape (see `startBounds`); `Int.max`
+    /// when it can never hold the shape's cores for that long.
+    @inline(__always)
+    private func startBound(_ n: Int, _ shape: JobShape, _ duration: Int, _ bounds: inout FitMemo) -> Int {
+        if bounds.versions[n] != timelineVersions[n] {
+            let key = boundKey(shape, duration)
+            let cores = key.cores < 0 ? capacities[n].cores : key.cores
+            bounds.starts[n] = timelines[n].earliestFit(NodeCapacity(cores: cores, memoryMB: 0, gpus: 0),
+                                                        duration: key.duration)?.start ?? Int.max
+            bounds.versions[n] = timelineVersions[n]
+        }
+        return bounds.starts[n]
+    }
+
     /// Several nodes at once. No start can come before the k-th smallest of the nodes' own
     /// earliest starts; most of the time enough nodes fit right there. Otherwise sweep over the
     /// intervals of feasible starts of every node.
-    private func earliestCommonStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> Int? {
+    private mutating func earliestCommonStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> Int? {
         let k = shape.nodeCount
-        var firsts: [Int] = []
-        firsts.reserveCapacity(pool.count)
+        // The k smallest earliest starts, ascending: a node whose start (or, outside
+        // reservations, core bound) cannot beat the k-th so far is not walked to the end.
+        var smallest: [Int] = []
+        smallest.reserveCapacity(k + 1)
+        var bounds = takeBounds(shape, duration)
+        defer { putBounds(bounds, shape, duration) }
         for n in pool {
-            if let fit = profile(n, view: view).earliestFit(need(shape, n), duration: duration) { firsts.append(fit.start) }
+            let kth = smallest.count == k ? smallest[k - 1] : Int.max
+            if prunes && view == nil && kth != Int.max && startBound(n, shape, duration, &bounds) >= kth { continue }
+            guard let fit = profile(n, view: view).earliestFit(need(shape, n), duration: duration, before: kth) else { continue }
+            var at = smallest.count
+            while at > 0 && smallest[at - 1] > fit.start { at -= 1 }
+            smallest.insert(fit.start, at: at)
+            if smallest.count > k { smallest.removeLast() }
         }
-        guard firsts.count >= k else { return nil }
-        firsts.sort()
-        let lowerBound = firsts[k - 1]
+        guard smallest.count >= k else { return nil }
+        let lowerBound = smallest[k - 1]
         var fitting = 0
         for n in pool where profile(n, view: view).fits(need(shape, n), from: lowerBound, duration: duration) {
             fitting += 1
@@ -485,5 +569,22 @@ struct PlanningPass {
             reserveTimeline(n, NodeCapacity(cores: a.cores.count, memoryMB: 0, gpus: a.gpus.count), from: now, to: now + duration)
         }
         decisions.resumes.append(job.id)
+    }
+}
+
+/// Which lower bounds on earliest starts: cores (-1: the whole node) and a power-of-two duration.
+struct BoundKey: Hashable {
+    var cores: Int
+    var duration: Int
+}
+
+/// Earliest-start bounds by node index, each with the timeline version it was computed on.
+struct FitMemo {
+    var starts: [Int]
+    var versions: [Int]
+
+    init(nodes: Int) {
+        starts = Array(repeating: Int.max, count: nodes)
+        versions = Array(repeating: -1, count: nodes)
     }
 }
