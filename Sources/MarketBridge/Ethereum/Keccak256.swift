@@ -5,6 +5,7 @@
 public enum Keccak256 {
     public static func hash(_ data: some Sequence<UInt8>) -> [UInt8] {
         var state = [UInt64](repeating: 0, count: 25)
+        var scratch = Scratch()
         let rate = 136
         var block = [UInt8](repeating: 0, count: rate)
         var filled = 0
@@ -12,14 +13,14 @@ public enum Keccak256 {
             block[filled] = byte
             filled += 1
             if filled == rate {
-                absorb(block, into: &state)
+                absorb(block, into: &state, &scratch)
                 filled = 0
             }
         }
         for i in filled..<rate { block[i] = 0 }
         block[filled] ^= 0x01
         block[rate - 1] ^= 0x80
-        absorb(block, into: &state)
+        absorb(block, into: &state, &scratch)
         var out = [UInt8]()
         out.reserveCapacity(32)
         for lane in state[0..<4] {
@@ -28,13 +29,19 @@ public enum Keccak256 {
         return out
     }
 
-    private static func absorb(_ block: [UInt8], into state: inout [UInt64]) {
+    /// The permutation's working lanes, allocated once per hash rather than once per block.
+    struct Scratch {
+        var b = [UInt64](repeating: 0, count: 25)
+        var c = [UInt64](repeating: 0, count: 5)
+    }
+
+    private static func absorb(_ block: [UInt8], into state: inout [UInt64], _ scratch: inout Scratch) {
         for lane in 0..<17 {
             var v: UInt64 = 0
             for b in 0..<8 { v |= UInt64(block[lane * 8 + b]) << UInt64(8 * b) }
             state[lane] ^= v
         }
-        permute(&state)
+        permute(&state, &scratch)
     }
 
     private static let roundConstants: [UInt64] = [
@@ -55,9 +62,14 @@ public enum Keccak256 {
     ]
 
     /// Keccak-f[1600]: 24 rounds of θ, ρ, π, χ, ι over lanes A[x + 5y].
-    static func permute(_ a: inout [UInt64]) {
-        var b = [UInt64](repeating: 0, count: 25)
-        var c = [UInt64](repeating: 0, count: 5)
+    static func permute(_ a: inout [UInt64], _ scratch: inout Scratch) {
+        var b: [UInt64] = [], c: [UInt64] = []
+        swap(&b, &scratch.b)
+        swap(&c, &scratch.c)
+        defer {
+            swap(&b, &scratch.b)
+            swap(&c, &scratch.c)
+        }
         for round in 0..<24 {
             for x in 0..<5 { c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20] }
             for x in 0..<5 {
