@@ -121,6 +121,16 @@ struct AgentProtocolTests {
         let stop = try agent.nextCommands()
         #expect(stop.first?.kind == "terminate")
         #expect(stop.first?.job == running.job)
+        // Until the agent says its processes are gone the job is COMPLETING and keeps its cores
+        // (a second cancel changes nothing); then it is CANCELLED as of the cancel.
+        #expect(try job(cluster, "\(running.job)")["state"] as? String == "COMPLETING")
+        #expect(try cluster.ctl(["cancel", "\(running.job)"]).status == 0)
+        let busy = try cluster.ctl(["show", "node", "n01", "--json"])
+        #expect(busy.stdout.contains("\"allocated_cores\":1"), "\(busy.stdout)")
+        _ = try agent.heartbeat([JobCompletion(job: running.job, state: "CANCELLED", exitCode: 0, endTime: Int(Date().timeIntervalSince1970) + 5,
+                                               reason: "cancelled by the agent", run: running.run)])
+        try waitFor("the cancelled job to end") { try job(cluster, "\(running.job)")["state"] as? String == "CANCELLED" }
+        #expect(try job(cluster, "\(running.job)")["reason"] as? String == "cancelled by \(Process.currentUser)")
 
         // Array tasks launch with their array's script and the submitter's environment.
         let array = try cluster.ctl(["submit", "--parsable", "-a", "1-2", "--wrap", "echo task"])

@@ -54,9 +54,17 @@ extension Controller {
         for r in active {
             let id = r.id
             guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.agent == registration.agent else { continue }
-            requeueLocked(id, reason: "launch lost: the agent on \(first) does not run it", now: now, changed: &changed, events: &events)
+            if r.job.state == .completing {
+                completeLocked(id, now: now, changed: &changed, events: &events)
+            } else {
+                requeueLocked(id, reason: "launch lost: the agent on \(first) does not run it", now: now, changed: &changed, events: &events)
+            }
         }
-        let terminate = registration.running.filter { id in !(records[id]?.job.state.isActive ?? false) }
+        // What the agent runs that should not run, and COMPLETING jobs again (the first
+        // terminate may have been lost with a controller restart).
+        let terminate = registration.running.filter { id in
+            !(records[id]?.job.state.isActive ?? false) || records[id]?.job.state == .completing
+        }
         lock.unlock()
         persist(changed: changed, events: events, nodes: nodeWrites, now: now)
         logger.info("agent registered", metadata: ["agent": "\(registration.agent)",
@@ -103,6 +111,10 @@ extension Controller {
             guard let r = records[c.job], r.job.state.isActive, (c.run ?? r.requeueCount) == r.requeueCount else { continue }
             let state = JobState(rawValue: c.state) ?? (c.exitCode == 0 ? .completed : .failed)
             records[c.job]!.usage = JobUsage(cpuSeconds: c.cpuSeconds, maxRSSMB: c.maxRSSMB, gpuSeconds: c.gpuSeconds)
+            if r.job.state == .completing {
+                completeLocked(c.job, now: now, changed: &changed, events: &events)
+                continue
+            }
             if state == .nodeFail {
                 requeueLocked(c.job, reason: c.reason ?? "launch failed", now: now, changed: &changed, events: &events)
                 continue
@@ -112,6 +124,14 @@ extension Controller {
                          events: &events, notifyAgent: false)
         }
         return completions.map(\.job)
+    }
+
+    /// A COMPLETING job's processes are gone (its agent said so, or its node is lost): it ends
+    /// as the controller ended it, at the time it did.
+    func completeLocked(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
+        guard let end = records[id]?.pendingEnd else { return }
+        finishLocked(id, state: end.state, exitCode: end.exitCode, reason: end.reason, now: end.time, changed: &changed,
+                     events: &events, notifyAgent: false, runEnd: end.runEnd)
     }
 
     /// Puts an active job back in the queue (node failure, lost launch): Slurm's requeue.
@@ -159,7 +179,11 @@ extension Controller {
         for r in active {
             let id = r.id
             guard let names = r.job.allocation?.nodeNames, let down = names.first(where: lost.contains) else { continue }
-            requeueLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
+            if r.job.state == .completing {
+                completeLocked(id, now: now, changed: &changed, events: &events)
+            } else {
+                requeueLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
+            }
         }
     }
 

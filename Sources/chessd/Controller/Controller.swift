@@ -380,6 +380,8 @@ final class Controller: @unchecked Sendable {
         for id in targets {
             guard var r = records[id] else { continue }
             switch action {
+            case .cancel where r.job.state == .completing:
+                lastState = .completing
             case .cancel:
                 if r.job.array != nil {
                     r.job.array!.pending = []
@@ -390,7 +392,7 @@ final class Controller: @unchecked Sendable {
                 let reason = "cancelled by \(identity.user)"
                 finishLocked(id, state: .cancelled, exitCode: 0, reason: reason, now: now, changed: &changed, events: &events,
                              runEnd: identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider)
-                lastState = .cancelled
+                lastState = records[id]?.job.state ?? .cancelled
             case .hold, .release:
                 guard r.job.state.isWaiting else {
                     throw .conflict("job \(ref) is \(r.job.state.rawValue); only pending jobs can be held or released")
@@ -443,6 +445,20 @@ final class Controller: @unchecked Sendable {
     func finishLocked(_ id: JobID, state: JobState, exitCode: Int, reason: String, now: Int,
                       changed: inout [JobRecord], events: inout [(JobID, JobState, String)], notifyAgent: Bool = true,
                       runEnd: RunEnd? = nil) {
+        // Ended by the controller while it runs on a live agent: COMPLETING until the agent
+        // reports its processes gone. Its cores stay taken meanwhile (as in Slurm), so that no
+        // job is placed on them while the kill grace time runs.
+        if notifyAgent, var r = records[id], r.job.state.isActive, r.job.state != .completing,
+           let first = r.job.allocation?.nodes.first?.node, nodes[first]?.registered == true {
+            pendingTerminations.append((id, first, reason, r.requeueCount))
+            r.pendingEnd = JobRecord.PendingEnd(state: state, exitCode: exitCode, reason: reason, time: now, runEnd: runEnd)
+            r.job.state = .completing
+            records[id] = r
+            preemptionDeadlines[id] = nil
+            changed.append(r)
+            events.append((id, .completing, reason))
+            return
+        }
         guard var r = records.removeValue(forKey: id) else { return }
         if r.market != nil {
             if let start = r.job.startTime, r.job.state.isActive {
@@ -453,7 +469,7 @@ final class Controller: @unchecked Sendable {
         if notifyAgent, r.job.state.isActive, let first = r.job.allocation?.nodes.first?.node {
             pendingTerminations.append((id, first, reason, r.requeueCount))
         }
-        if let start = r.job.startTime, let a = r.job.allocation, r.job.state == .running {
+        if let start = r.job.startTime, let a = r.job.allocation, r.job.state == .running || r.job.state == .completing {
             let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
             ledger.decay(to: now)
             ledger.charge(r.job.account, a.tres.cpus * max(now - start, 0) * factor / 1000)
@@ -463,6 +479,7 @@ final class Controller: @unchecked Sendable {
         r.exitCode = exitCode
         r.endReason = reason
         r.job.reason = nil
+        r.pendingEnd = nil
         preemptionDeadlines[id] = nil
         finished[id] = FinishedJob(state: state, exitCode: exitCode)
         changed.append(r)

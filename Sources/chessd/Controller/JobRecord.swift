@@ -27,6 +27,17 @@ struct JobRecord: Codable, Sendable {
     var usage: JobUsage?
     /// Times the job went back to the queue after a node failure or lost launch.
     var requeueCount = 0
+    /// While COMPLETING: how the controller ended the job (cancel, time limit, preemption),
+    /// applied when the agent reports its processes gone.
+    var pendingEnd: PendingEnd?
+
+    struct PendingEnd: Codable, Sendable {
+        var state: JobState
+        var exitCode: Int
+        var reason: String
+        var time: Int
+        var runEnd: RunEnd?
+    }
 
     init(job: Job) { self.job = job }
 
@@ -42,7 +53,7 @@ struct JobRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
-        case arrayExpression, usage, requeueCount
+        case arrayExpression, usage, requeueCount, pendingEnd
         case marketStorage = "market"
     }
 
@@ -79,7 +90,7 @@ struct JobRecord: Codable, Sendable {
         info.arrayJobID = job.arrayJobID
         info.arrayTaskID = job.arrayTaskIndex
         info.arrayPending = job.array.map { Self.rangeExpression($0.pending) }
-        info.reason = job.state.isWaiting ? (job.hold ? PendingReason.jobHeld.rawValue : job.reason?.rawValue) : endReason
+        info.reason = job.state.isWaiting ? (job.hold ? PendingReason.jobHeld.rawValue : job.reason?.rawValue) : endReason ?? pendingEnd?.reason
         info.priority = priority
         info.eligibleTime = eligibleTime
         info.startTime = job.startTime
