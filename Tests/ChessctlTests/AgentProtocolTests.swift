@@ -178,11 +178,15 @@ struct AgentProtocolTests {
         #expect(try cluster.ctl(["resume", "1"]).status == 0)
         #expect(try agent.nextCommands().map(\.kind) == ["resume"])
         #expect(try cluster.ctl(["requeue", "1"]).status == 0)
-        // The agent is told to stop it, then (the nodes being free) to start it again.
-        var kinds: [String] = []
-        let deadline = Date().addingTimeInterval(10)
-        while kinds.count < 2 && Date() < deadline { kinds += try agent.nextCommands().map(\.kind) }
-        #expect(kinds == ["terminate", "launch"])
+        // The agent is told to stop it; the job keeps its cores (COMPLETING) until the agent
+        // reports that run over, then (the nodes being free) it is launched again, as run 1.
+        #expect(try agent.nextCommands().map(\.kind) == ["terminate"])
+        #expect(try job(cluster, "1")["state"] as? String == "COMPLETING")
+        var commands = try agent.heartbeat([JobCompletion(job: 1, state: "CANCELLED", exitCode: 0, endTime: Int(Date().timeIntervalSince1970),
+                                                          reason: "requeued", run: 0)]).commands
+        if commands.isEmpty { commands = try agent.nextCommands() }
+        #expect(commands.map(\.kind) == ["launch"])
+        #expect(commands.first?.launch?.run == 1)
         let acct = try cluster.ctl(["acct", "-a", "-P", "-n", "-o", "jobid,requeues"])
         #expect(acct.stdout == "1|1\n")
     }

@@ -66,11 +66,15 @@ public enum QueueColumns {
             case .nodes: SlurmTime.appendDecimal(job.nodes, to: &out)
             case .cpus: SlurmTime.appendDecimal(job.cpus, to: &out)
             case .gpus: SlurmTime.appendDecimal(job.gpus, to: &out)
-            default:
-                for b in cell(c, job, now: now).utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+            default: appendCell(cell(c, job, now: now), to: &out)
             }
         }
         out.append(0x0A)
+    }
+
+    /// A cell of a tab-separated row: its tabs and line breaks become spaces.
+    public static func appendCell(_ text: String, to out: inout [UInt8]) {
+        for b in text.utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
     }
 }
 

@@ -55,7 +55,7 @@ struct PlanningPass {
     /// a reservation changes one node, so a bound is mostly one read. With them the search for
     /// a job's earliest start walks few nodes' timelines instead of all of them (that walk was
     /// most of a conservative pass).
-    var startBounds: [BoundKey: FitMemo] = [:]
+    var startBounds: [BoundKey: NodeStartBounds] = [:]
     /// Whether searches use `startBounds` (off only to check that they change nothing).
     var prunes = true
     /// Bumped whenever a node's timelines change.
@@ -408,9 +408,9 @@ struct PlanningPass {
     }
 
     /// One node outside reservations: the same answer as trying every node in pool order and
-    /// keeping the first with the earliest start, found faster. The node with the smallest core
-    /// bound is tried first; its start bounds the rest, and a node whose core bound is past the
-    /// best start so far is not walked at all.
+    /// keeping the first with the earliest start, found faster. The node with the smallest start
+    /// bound is tried first; its start bounds the rest, and a node whose start bound is not below
+    /// the best start so far is not walked at all.
     private mutating func earliestSingleNodeStart(shape: JobShape, on pool: [Int], duration: Int) -> (Int?, Int?) {
         var bounds = takeBounds(shape, duration)
         defer { putBounds(bounds, shape, duration) }
@@ -441,18 +441,18 @@ struct PlanningPass {
                  duration: duration <= 1 ? duration : 1 << (Int.bitWidth - 1 - duration.leadingZeroBitCount))
     }
 
-    private mutating func takeBounds(_ shape: JobShape, _ duration: Int) -> FitMemo {
-        startBounds.removeValue(forKey: boundKey(shape, duration)) ?? FitMemo(nodes: nodes.count)
+    private mutating func takeBounds(_ shape: JobShape, _ duration: Int) -> NodeStartBounds {
+        startBounds.removeValue(forKey: boundKey(shape, duration)) ?? NodeStartBounds(nodes: nodes.count)
     }
 
-    private mutating func putBounds(_ bounds: FitMemo, _ shape: JobShape, _ duration: Int) {
+    private mutating func putBounds(_ bounds: NodeStartBounds, _ shape: JobShape, _ duration: Int) {
         startBounds[boundKey(shape, duration)] = bounds
     }
 
     /// A lower bound on node `n`'s earliest start for the shape (see `startBounds`); `Int.max`
     /// when it can never hold the shape's cores for that long.
     @inline(__always)
-    private func startBound(_ n: Int, _ shape: JobShape, _ duration: Int, _ bounds: inout FitMemo) -> Int {
+    private func startBound(_ n: Int, _ shape: JobShape, _ duration: Int, _ bounds: inout NodeStartBounds) -> Int {
         if bounds.versions[n] != timelineVersions[n] {
             let key = boundKey(shape, duration)
             let cores = key.cores < 0 ? capacities[n].cores : key.cores
@@ -469,7 +469,7 @@ struct PlanningPass {
     private mutating func earliestCommonStart(shape: JobShape, on pool: [Int], view: String?, duration: Int) -> Int? {
         let k = shape.nodeCount
         // The k smallest earliest starts, ascending: a node whose start (or, outside
-        // reservations, core bound) cannot beat the k-th so far is not walked to the end.
+        // reservations, start bound) cannot beat the k-th so far is not walked to the end.
         var smallest: [Int] = []
         smallest.reserveCapacity(k + 1)
         var bounds = takeBounds(shape, duration)
@@ -578,8 +578,8 @@ struct BoundKey: Hashable {
     var duration: Int
 }
 
-/// Earliest-start bounds by node index, each with the timeline version it was computed on.
-struct FitMemo {
+/// Earliest-start bounds by node index, each with the timeline version it was computed on (-1: not yet).
+struct NodeStartBounds {
     var starts: [Int]
     var versions: [Int]
 

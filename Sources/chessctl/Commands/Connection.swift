@@ -76,7 +76,7 @@ enum Table {
         for row in rows {
             for (i, cell) in row.enumerated() {
                 if i > 0 { tsv.append(0x09) }
-                for b in cell.utf8 { tsv.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+                QueueColumns.appendCell(cell, to: &tsv)
             }
             tsv.append(0x0A)
         }

@@ -54,11 +54,7 @@ extension Controller {
         for r in active {
             let id = r.id
             guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.agent == registration.agent else { continue }
-            if r.job.state == .completing {
-                completeLocked(id, now: now, changed: &changed, events: &events)
-            } else {
-                requeueLocked(id, reason: "launch lost: the agent on \(first) does not run it", now: now, changed: &changed, events: &events)
-            }
+            giveUpLocked(id, reason: "launch lost: the agent on \(first) does not run it", now: now, changed: &changed, events: &events)
         }
         // What the agent runs that should not run, and COMPLETING jobs again (the first
         // terminate may have been lost with a controller restart).
@@ -127,11 +123,28 @@ extension Controller {
     }
 
     /// A COMPLETING job's processes are gone (its agent said so, or its node is lost): it ends
-    /// as the controller ended it, at the time it did.
+    /// as the controller ended it, at the time it did, or goes back to the queue if requeued.
     func completeLocked(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        guard let end = records[id]?.pendingEnd else { return }
+        guard var r = records[id], let end = r.pendingEnd else { return }
+        if end.state == .requeued {
+            r.returnToQueue(now: end.time, ended: end.runEnd ?? .cancelledByProvider)
+            records[id] = r
+            changed.append(r)
+            events.append((id, .pending, "requeued"))
+            return
+        }
         finishLocked(id, state: end.state, exitCode: end.exitCode, reason: end.reason, now: end.time, changed: &changed,
                      events: &events, notifyAgent: false, runEnd: end.runEnd)
+    }
+
+    /// An active job its node no longer runs: a COMPLETING one is over as the controller ended
+    /// it; any other goes back to the queue.
+    func giveUpLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
+        if records[id]?.job.state == .completing {
+            completeLocked(id, now: now, changed: &changed, events: &events)
+        } else {
+            requeueLocked(id, reason: reason, now: now, changed: &changed, events: &events)
+        }
     }
 
     /// Puts an active job back in the queue (node failure, lost launch): Slurm's requeue.
@@ -179,11 +192,7 @@ extension Controller {
         for r in active {
             let id = r.id
             guard let names = r.job.allocation?.nodeNames, let down = names.first(where: lost.contains) else { continue }
-            if r.job.state == .completing {
-                completeLocked(id, now: now, changed: &changed, events: &events)
-            } else {
-                requeueLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
-            }
+            giveUpLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
         }
     }
 

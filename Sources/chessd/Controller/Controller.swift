@@ -404,17 +404,23 @@ final class Controller: @unchecked Sendable {
                 lastState = r.job.state
             case .requeue:
                 if r.job.array != nil && targets.count > 1 { continue }
-                guard r.job.state.isActive else {
+                guard r.job.state.isActive, r.job.state != .completing else {
                     throw .conflict("job \(ref) is \(r.job.state.rawValue); only running or suspended jobs can be requeued")
                 }
-                if let first = r.job.allocation?.nodes.first?.node {
-                    pendingTerminations.append((id, first, "requeued by \(identity.user)", r.requeueCount))
+                let reason = "requeued by \(identity.user)"
+                let ended: RunEnd = identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider
+                events.append((id, .requeued, reason))
+                if let first = r.job.allocation?.nodes.first?.node, nodes[first]?.registered == true {
+                    // Back in the queue once the agent reports this run's processes gone.
+                    pendingTerminations.append((id, first, reason, r.requeueCount))
+                    r.pendingEnd = JobRecord.PendingEnd(state: .requeued, exitCode: 0, reason: reason, time: now, runEnd: ended)
+                    r.job.state = .completing
+                } else {
+                    r.returnToQueue(now: now, ended: ended)
                 }
-                r.returnToQueue(now: now, ended: identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider)
                 records[id] = r
                 changed.append(r)
-                events.append((id, .requeued, "requeued by \(identity.user)"))
-                lastState = .pending
+                lastState = r.job.state
             case .suspend, .resume:
                 if r.job.array != nil && targets.count > 1 { continue }
                 let from: JobState = action == .suspend ? .running : .suspended

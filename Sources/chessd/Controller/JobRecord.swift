@@ -67,6 +67,7 @@ struct JobRecord: Codable, Sendable {
         job.startTime = nil
         job.preemptionPending = false
         job.suspendedByPreemption = false
+        pendingEnd = nil
         requeueCount += 1
     }
 
