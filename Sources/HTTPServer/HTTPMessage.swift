@@ -20,6 +20,9 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// Set for a streaming response: called once the head is written, it sends the body chunk by
+    /// chunk (chunked transfer encoding) for as long as it likes; the connection closes after it.
+    public var stream: (@Sendable (ResponseStream) -> Void)?
 
     public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
         self.status = status
@@ -33,6 +36,13 @@ public struct HTTPResponse: Sendable {
 
     public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
         HTTPResponse(status: status, contentType: contentType, body: Array(text.utf8))
+    }
+
+    /// A body sent as it is produced (server-sent events, say), on a connection of its own.
+    public static func streaming(contentType: String, _ body: @escaping @Sendable (ResponseStream) -> Void) -> HTTPResponse {
+        var r = HTTPResponse(status: 200, contentType: contentType, body: [])
+        r.stream = body
+        return r
     }
 
     /// A JSON error body (`{"error":{"code","message"}}`), the form of every CHESS error.
@@ -50,8 +60,12 @@ public struct HTTPResponse: Sendable {
     func serialized(keepAlive: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(HTTPResponse.reasons[status] ?? "Status")\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        head += "Content-Length: \(body.count)\r\n"
-        if !keepAlive { head += "Connection: close\r\n" }
+        if stream != nil {
+            head += "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n"
+        } else {
+            head += "Content-Length: \(body.count)\r\n"
+        }
+        if !keepAlive || stream != nil { head += "Connection: close\r\n" }
         head += "\r\n"
         return Array(head.utf8) + body
     }
@@ -143,4 +157,17 @@ public struct HTTPRequestParser {
         }
         return nil
     }
+}
+
+/// The body of a streaming response, as its producer sees it.
+public struct ResponseStream: Sendable {
+    let sendChunk: @Sendable ([UInt8]) -> Bool
+
+    /// Sends `bytes` as one chunk; false once the client is gone (the producer should stop).
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool {
+        bytes.isEmpty || sendChunk(bytes)
+    }
+
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 }

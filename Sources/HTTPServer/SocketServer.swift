@@ -275,7 +275,19 @@ private final class Connection: @unchecked Sendable {
             }
             return ready
         }
-        for (r, keep) in ready { writeAll(r.serialized(keepAlive: keep)) }
+        for (r, keep) in ready {
+            guard writeAll(r.serialized(keepAlive: keep)) else { continue }
+            if let stream = r.stream {
+                // The producer runs here, holding the write lock: nothing else is written on
+                // this connection, which closes when it returns.
+                let fd = fd
+                stream(ResponseStream { bytes in
+                    Connection.writeAll(fd, Array(String(bytes.count, radix: 16).utf8) + [0x0D, 0x0A] + bytes + [0x0D, 0x0A])
+                })
+                _ = writeAll(Array("0\r\n\r\n".utf8))
+                shutdown(fd, Int32(SHUT_RDWR))
+            }
+        }
         writeLock.unlock()
         drained.lock()
         outstanding -= 1
@@ -283,13 +295,18 @@ private final class Connection: @unchecked Sendable {
         drained.unlock()
     }
 
-    private func writeAll(_ bytes: [UInt8]) {
+    @discardableResult
+    private func writeAll(_ bytes: [UInt8]) -> Bool { Connection.writeAll(fd, bytes) }
+
+    /// False when the peer is gone.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
+            if n <= 0 { return false }
             offset += n
         }
+        return true
     }
 }

@@ -107,7 +107,14 @@ struct MarketEndToEndTests {
         _ = try m.call("PUT", "/v1/market/oracle/chainlink", ["price": "0.5", "time": now - 7200])
         #expect(((try m.call("GET", "/v1/market/settlements?after=0"))["settlements"] as? [Any])?.isEmpty == true)
         #expect(m.failure("PUT", "/v1/market/oracle/nobody", ["price": "0.5", "time": now]) == "not_found")
+        // The streaming form is open before the settlement is signed, and gets it when it is.
+        let stream = try EventStream(c.cluster.listen!, path: "/v1/market/settlements/stream?after=0", token: token)
+        #expect(stream.read(until: "\r\n\r\n").contains("Content-Type: text/event-stream"))
         _ = try m.call("PUT", "/v1/market/oracle/chainlink", ["price": "0.5", "time": now])
+        let event = stream.read(until: "\n\n")
+        #expect(event.contains("id: 1\nevent: settlement\ndata: {"), "\(event)")
+        #expect(event.contains("\"job_id\":\(id)"), "\(event)")
+        stream.close()
         feed = try m.call("GET", "/v1/market/settlements?after=0&wait=5")
         let settlements = try #require(feed["settlements"] as? [[String: Any]])
         try #require(settlements.count == 1)
@@ -180,6 +187,48 @@ struct MarketEndToEndTests {
         // Revoked tokens stop at once.
         #expect(try c.cluster.ctl(["market", "token", "revoke", "mkt"]).status == 0)
         #expect(m.failure("GET", "/v1/market/sla") == "unauthorized")
+    }
+}
+
+/// A raw TCP connection reading a streaming response (server-sent events) as it arrives.
+final class EventStream {
+    let fd: Int32
+    private var received = ""
+
+    init(_ listen: String, path: String, token: String) throws {
+        let hp = HostPort(listen)!
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = hp.port.bigEndian
+        inet_pton(AF_INET, hp.host, &addr.sin_addr)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw ConnectFailure(description: "cannot connect to \(listen)") }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = "GET \(path) HTTP/1.1\r\nHost: chessd\r\nAuthorization: Bearer \(token)\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What arrived up to and including `needle` (or all of it after 10 s without it).
+    func read(until needle: String) -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.contains(needle) {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            received += String(decoding: buffer[0..<n], as: UTF8.self)
+        }
+        guard let range = received.range(of: needle) else { defer { received = "" }; return received }
+        defer { received = String(received[range.upperBound...]) }
+        return String(received[..<range.upperBound])
+    }
+
+    func close() { Glibc.close(fd) }
+
+    struct ConnectFailure: Error, CustomStringConvertible {
+        let description: String
     }
 }
 

@@ -42,6 +42,16 @@ extension Router {
             c.respond(.json(try r.controller.settlementFeed(after: try r.int(q["after"], 0), limit: try r.int(q["limit"], 100),
                                                             wait: try r.int(q["wait"], 0))))
         },
+        Route(method: "GET", pattern: "/v1/market/settlements/stream", access: .market(.settle)) { r, c in
+            // The feed's streaming form: server-sent events, one per signed settlement, from
+            // `after` (or the `Last-Event-ID` a reconnecting client sends) on.
+            let after = try r.int(c.request.header("last-event-id") ?? c.request.query["after"], 0)
+            _ = try r.controller.settlementFeed(after: after, limit: 1, wait: 0)  // refuses now if the cluster does not sell
+            let controller = r.controller
+            c.respond(.streaming(contentType: "text/event-stream") { out in
+                controller.streamSettlements(after: after, to: out)
+            })
+        },
         Route(method: "GET", pattern: "/v1/market/settlements/{id}", access: .market(.settle)) { r, c in
             c.respond(.json(try r.controller.settlement(id: c["id"])))
         },

@@ -2,6 +2,7 @@ import Billing
 import ChessAPI
 import Foundation
 import GRDB
+import HTTPServer
 import MarketBridge
 import SchedulerCore
 
@@ -186,6 +187,26 @@ extension Controller {
                                       awaitingPrice: waiting)
             }
             Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// Writes signed settlements after `after` as server-sent events (`id:` the feed sequence,
+    /// `data:` the settlement as the feed gives it) as they are signed, with a comment line every
+    /// 15 s of quiet; returns when the client goes away or chessd stops.
+    func streamSettlements(after: Int, to out: ResponseStream) {
+        var cursor = after
+        while !stopping {
+            guard let feed = try? settlementFeed(after: cursor, limit: 100, wait: 15) else { return }
+            if feed.settlements.isEmpty {
+                guard out.send(": no new settlement\n\n") else { return }
+                continue
+            }
+            var text = ""
+            for s in feed.settlements {
+                text += "id: \(s.sequence ?? 0)\nevent: settlement\ndata: \(String(decoding: WireJSON.encode(s), as: UTF8.self))\n\n"
+            }
+            guard out.send(text) else { return }
+            cursor = feed.next
         }
     }
 
