@@ -1,3 +1,4 @@
+import ChessAPI
 import Foundation
 import GRDB
 import SchedulerCore
@@ -6,7 +7,7 @@ import SchedulerCore
 /// recovery and accounting queries filter on.
 enum JobTable {
     static func save(_ record: JobRecord, in db: Database) throws {
-        let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        let json = String(decoding: try StreamingJSONEncoder().encode(record), as: UTF8.self)
         let j = record.job
         try db.execute(sql: """
             INSERT INTO jobs (id, user, account, partition, state, finished, submit_time, start_time, end_time, exit_code, record)
@@ -27,7 +28,7 @@ enum JobTable {
     static func isFinished(_ record: JobRecord) -> Bool { record.job.state.isFinished }
 
     static func saveScript(_ script: String, environment: [String: String]?, job: JobID, in db: Database) throws {
-        let env = try environment.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let env = try environment.map { String(decoding: try StreamingJSONEncoder().encode($0), as: UTF8.self) }
         try db.execute(sql: "INSERT OR REPLACE INTO job_scripts (job_id, script, environment) VALUES (?, ?, ?)",
                        arguments: [job, script, env])
     }

@@ -1,3 +1,4 @@
+import ChessAPI
 import Foundation
 import GRDB
 import MarketBridge
@@ -78,7 +79,7 @@ enum MarketTable {
     private static func encode(_ s: Settlement) throws -> String {
         var copy = s
         copy.sequence = 0
-        return String(decoding: try JSONEncoder().encode(copy), as: UTF8.self)
+        return String(decoding: try StreamingJSONEncoder().encode(copy), as: UTF8.self)
     }
 
     // MARK: Tokens

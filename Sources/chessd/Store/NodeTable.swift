@@ -1,10 +1,11 @@
+import ChessAPI
 import Foundation
 import GRDB
 
 /// Node states admins set (drain, down), kept across restarts.
 enum NodeTable {
     static func save(_ name: String, _ status: NodeStatus, in db: Database) throws {
-        let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+        let json = String(decoding: try StreamingJSONEncoder().encode(status), as: UTF8.self)
         try db.execute(sql: "INSERT OR REPLACE INTO nodes (name, record) VALUES (?, ?)", arguments: [name, json])
     }
 
