@@ -89,7 +89,7 @@ let package = Package(
 
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
-        .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing"], exclude: ["Interop"]),
+        .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI"], exclude: ["Interop"]),
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor"], exclude: ["Fixtures"]),

@@ -1,4 +1,6 @@
 import Billing
+import ChessAPI
+import Foundation
 import MarketBridge
 import Testing
 
@@ -54,6 +56,15 @@ enum MarketFixture {
         var tampered = s
         tampered.split.providerPayout.units += 1
         #expect(!signer.verify(tampered))
+
+        // The store writes settlements and terms with the streaming encoder: they come back whole.
+        var stored = s
+        stored.sequence = 7
+        stored.acknowledgedAt = 5000
+        stored.dispute = Settlement.Dispute(openedAt: 5100, reason: "the \"job\" never ran\n(said the user)")
+        #expect(try JSONDecoder().decode(Settlement.self, from: Data(StreamingJSONEncoder().encode(stored))) == stored)
+        let terms = MarketFixture.terms(discount: .percent(15))
+        #expect(try JSONDecoder().decode(SettlementCalculator.Terms.self, from: Data(StreamingJSONEncoder().encode(terms))) == terms)
     }
 
     @Test func refundsAnEarlyProviderFailureInFull() throws {
