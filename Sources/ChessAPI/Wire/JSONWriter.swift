@@ -83,7 +83,11 @@ public struct JSONWriter {
         endValue()
     }
 
-    private mutating func string(_ s: String) {
+    private mutating func string(_ s: String) { Self.appendString(s, to: &bytes) }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped, the rest
+    /// copied as UTF-8 (what JSONEncoder writes with `.withoutEscapingSlashes`).
+    static func appendString(_ s: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them whole.
         let utf8 = s.utf8
