@@ -46,7 +46,7 @@ extension Router {
             // The feed's streaming form: server-sent events, one per signed settlement, from
             // `after` (or the `Last-Event-ID` a reconnecting client sends) on.
             let after = try r.int(c.request.header("last-event-id") ?? c.request.query["after"], 0)
-            _ = try r.controller.settlementFeed(after: after, limit: 1, wait: 0)  // refuses now if the cluster does not sell
+            _ = try r.controller.requireMarket()
             let controller = r.controller
             c.respond(.streaming(contentType: "text/event-stream") { out in
                 controller.streamSettlements(after: after, to: out)
