@@ -154,13 +154,18 @@ public final class ControllerClient: @unchecked Sendable {
 
     private var buffer: [UInt8] = []
 
+    /// Reads into the end of `buffer`, as much room as it already holds (16 KiB at least): small
+    /// answers touch few pages (a short-lived chessctl pays for each), large ones grow it
+    /// geometrically.
     private func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
+        let start = buffer.count
+        let room = max(16 * 1024, start)
+        buffer.append(contentsOf: repeatElement(0, count: room))
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + start, room) }
             if n < 0 && errno == EINTR { continue }
+            buffer.removeLast(room - max(n, 0))
             guard n > 0 else { throw Failure(description: "chessd closed the connection", code: nil, status: nil) }
-            buffer += chunk[0..<n]
             return
         }
     }
