@@ -18,6 +18,7 @@ final class Agent: @unchecked Sendable {
     /// CPUs this process may use: emulated nodes' cores are mapped onto them.
     let hostCPUs: [Int]
     let hostNUMA: [Int]
+    /// The cluster's name when a launch does not carry one (an older controller).
     var clusterName = "chess"
 
     private let lock = NSLock()
@@ -139,7 +140,7 @@ final class Agent: @unchecked Sendable {
         }
         let plan = LaunchPlan(launch: l, node: part.node, cpus: cpus, mems: mems,
                               memoryBytes: part.memoryMB > 0 ? part.memoryMB * 1_048_576 : nil, gpus: part.gpus,
-                              killWait: killWait, clusterName: clusterName)
+                              killWait: killWait, clusterName: l.cluster ?? clusterName)
         do {
             try spool.create()
             try spool.writeDurably("plan.json", JSONEncoder().encode(plan))

@@ -20,6 +20,7 @@ struct EndToEndTests {
 
     final class Running: @unchecked Sendable {
         let cluster: TestCluster
+        let clusterName = "e2e-\(UInt32.random(in: 0...UInt32.max))"
         var agent: Process?
         let spool: String
         let metricsPort = TestCluster.freePort()
@@ -30,7 +31,7 @@ struct EndToEndTests {
             let (cores, memory) = try EndToEndTests.hostShape()
             // A name of its own: clusters of tests running side by side share this host.
             cluster = try TestCluster(config: """
-                cluster_name = "e2e-\(UInt32.random(in: 0...UInt32.max))"
+                cluster_name = "\(clusterName)"
                 state_dir = "state"
                 socket = "chessd.sock"
                 [scheduler]
@@ -143,6 +144,7 @@ struct EndToEndTests {
             echo "id=$CHESS_JOB_ID slurm=$SLURM_JOB_ID node=$SLURMD_NODENAME cpus=$CHESS_JOB_CPUS gpus=[$CUDA_VISIBLE_DEVICES]"
             grep Cpus_allowed_list /proc/self/status
             echo "args=$*"
+            echo "cluster=$SLURM_CLUSTER_NAME"
             """.write(toFile: script, atomically: true, encoding: .utf8)
         let probe = try c.submit([script, "one", "two"])
         let failing = try c.submit(["--wrap", "echo failing; exit 3"])
@@ -157,6 +159,8 @@ struct EndToEndTests {
         #expect(out.contains("id=\(probe) slurm=\(probe)"), "\(out)")
         #expect(out.contains("gpus=[]"))
         #expect(out.contains("args=one two"))
+        // The cluster's own name (also part of the job's cgroup name: clusters side by side).
+        #expect(out.contains("cluster=\(c.clusterName)\n"), "\(out)")
         // The job reads its own affinity: exactly the CPUs it was given.
         let cpus = out.split(separator: "\n").first { $0.hasPrefix("id=") }?.split(separator: " ")
             .first { $0.hasPrefix("cpus=") }?.dropFirst(5) ?? ""

@@ -95,7 +95,9 @@ struct MarketEndToEndTests {
         try c.wait("the job to end") { try c.jobs().isEmpty }
         #expect(c.output("market-\(id).out").contains("paid"))
         let status = try m.call("GET", "/v1/market/jobs/\(id)")
-        #expect(status["state"] as? String == "COMPLETED")
+        let shown = (try? c.cluster.ctl(["show", "job", "\(id)", "--json"]).stdout) ?? ""
+        let agentLog = (try? String(contentsOfFile: c.cluster.directory.appendingPathComponent("agent.log").path, encoding: .utf8)) ?? ""
+        #expect(status["state"] as? String == "COMPLETED", "\(shown)\nagent log:\n\(agentLog)")
         #expect(status["escrow_state"] as? String == "settled")
         #expect((status["start_latency"] as? Int ?? -1) >= 0)
         var feed = try m.call("GET", "/v1/market/settlements?after=0")

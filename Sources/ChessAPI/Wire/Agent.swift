@@ -214,12 +214,16 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     public var cpusPerTask: Int
     /// The job's run (its requeue count): each run has its own spool folder on the agent.
     public var run: Int
+    /// The cluster's name: the job's `SLURM_CLUSTER_NAME`, and part of its cgroup's name (two
+    /// clusters on one host each have a job 1). Nil from a controller that predates it.
+    public var cluster: String?
 
     public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
                 account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
                 environment: [String: String], timeLimit: Int?, nodeList: String, nodes: [NodePart], tasks: Int, cpusPerTask: Int,
-                run: Int = 0) {
+                run: Int = 0, cluster: String? = nil) {
         self.run = run
+        self.cluster = cluster
         self.job = job
         self.arrayJobID = arrayJobID
         self.arrayTaskID = arrayTaskID
@@ -242,7 +246,7 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks, run
+        case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks, run, cluster
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
         case timeLimit = "time_limit"

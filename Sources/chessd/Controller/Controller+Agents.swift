@@ -267,7 +267,7 @@ extension Controller {
                          script: script, workdir: r.workdir, output: r.output, error: r.error, environment: environment,
                          timeLimit: r.job.request.timeLimit, nodeList: HostList.compress(a.nodeNames), nodes: parts,
                          tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask,
-                         run: r.requeueCount)
+                         run: r.requeueCount, cluster: cluster.name)
     }
 }
 
