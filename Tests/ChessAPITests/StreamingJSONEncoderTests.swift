@@ -69,4 +69,34 @@ struct StreamingJSONEncoderTests {
         #expect(String(decoding: try StreamingJSONEncoder().encode([Int?.none]), as: UTF8.self) == "[null]")
         #expect(throws: EncodingError.self) { try StreamingJSONEncoder().encode([Double.nan]) }
     }
+
+    /// Encodes itself from `json` under an encoder that takes finished bytes, field by field otherwise.
+    struct Frozen: Codable, Equatable {
+        var name: String
+        var count: Int
+        var json: [UInt8] { Array(#"{"name":"\#(name)","count":\#(count)}"#.utf8) }
+        func encode(to encoder: Encoder) throws {
+            if let sink = encoder as? PreEncodedJSONSink { return sink.appendPreEncoded(json) }
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(count, forKey: .count)
+        }
+    }
+
+    struct Holder: Codable, Equatable {
+        var before: Int
+        var frozen: Frozen
+        var list: [Frozen]
+        var after: String
+    }
+
+    @Test func preEncodedValuesAreCopiedInPlace() throws {
+        let h = Holder(before: 1, frozen: Frozen(name: "a", count: 2), list: [Frozen(name: "b", count: 3), Frozen(name: "c", count: 4)], after: "z")
+        let streamed = String(decoding: try StreamingJSONEncoder().encode(h), as: UTF8.self)
+        #expect(streamed == #"{"before":1,"frozen":{"name":"a","count":2},"list":[{"name":"b","count":3},{"name":"c","count":4}],"after":"z"}"#)
+        #expect(try JSONDecoder().decode(Holder.self, from: Data(streamed.utf8)) == h)
+        // Under Foundation's encoder the same value encodes field by field, to the same document.
+        let foundation = try JSONDecoder().decode(Holder.self, from: JSONEncoder().encode(h))
+        #expect(foundation == h)
+    }
 }

@@ -11,6 +11,8 @@ import Testing
         #expect(hex("The quick brown fox jumps over the lazy dog") == "0x4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15")
         // The hash ERC-20's Transfer event is known by.
         #expect(hex("Transfer(address,address,uint256)") == "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
+        // A sequence without contiguous storage hashes the same as its bytes.
+        #expect(HexBytes.encode(Keccak256.hash((0..<3).lazy.map { UInt8(0x61 + $0) })) == hex("abc"))
     }
 
     /// Block boundaries (rate 136 bytes): lengths around one and two blocks, as pycryptodome's

@@ -44,6 +44,9 @@ enum MarketFixture {
         #expect(s.providerReward?.description == "0.357600000000000000")
         try signer.sign(&s)
         #expect(signer.verify(s))
+        // The signer's type hash, computed once from its field table, is the one the struct's
+        // own values give.
+        #expect(signer.digest(s) == EIP712.digest(domain: MarketFixture.domain, message: SettlementSigner.typedStruct(s)))
 
         // A retry computes the same record and the same signature.
         var again = try calc.settle(jobID: 42, terms: MarketFixture.terms(), allocated: MarketFixture.resources,

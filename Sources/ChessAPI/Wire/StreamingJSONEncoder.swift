@@ -18,6 +18,15 @@ public struct StreamingJSONEncoder {
     }
 }
 
+/// An encoder that takes a value's JSON as finished bytes. A value that never changes but is
+/// stored again with every change around it (a marketplace job's funding terms, in each save of
+/// its record) encodes once and hands its bytes over from then on; under other encoders it
+/// encodes itself as usual.
+public protocol PreEncodedJSONSink: Encoder {
+    /// Writes `json`, one complete JSON value, as the value being encoded.
+    func appendPreEncoded(_ json: [UInt8])
+}
+
 final class JSONStreamWriter {
     var out: [UInt8] = []
     /// Open containers, innermost last: an object or an array, and whether it has an element yet.
@@ -83,10 +92,12 @@ final class JSONStreamWriter {
     func string(_ s: String) { JSONWriter.appendString(s, to: &out) }
 }
 
-private struct StreamEncoder: Encoder {
+private struct StreamEncoder: PreEncodedJSONSink {
     let writer: JSONStreamWriter
     var codingPath: [CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func appendPreEncoded(_ json: [UInt8]) { writer.out.append(contentsOf: json) }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         KeyedEncodingContainer(StreamKeyedContainer<Key>(writer: writer, depth: writer.begin(object: true)))

@@ -74,8 +74,13 @@ public enum EIP712 {
         public var typeHash: [UInt8] { Keccak256.hash(Array(encodedType.utf8)) }
 
         /// `keccak256(typeHash ‖ encodeData(fields))`.
-        public var hash: [UInt8] {
+        public var hash: [UInt8] { hash(typeHash: typeHash) }
+
+        /// The same with the type's hash known already (it is fixed for a type: a signer of many
+        /// instances of one type computes it once).
+        public func hash(typeHash: [UInt8]) -> [UInt8] {
             var data = typeHash
+            data.reserveCapacity(32 * (fields.count + 1))
             for f in fields { data += f.value.encoded }
             return Keccak256.hash(data)
         }
@@ -114,6 +119,11 @@ public enum EIP712 {
 
     /// The same with the separator computed once (it is fixed for a signer's lifetime).
     public static func digest(domainSeparator: [UInt8], message: Struct) -> [UInt8] {
-        Keccak256.hash([0x19, 0x01] + domainSeparator + message.hash)
+        digest(domainSeparator: domainSeparator, messageHash: message.hash)
+    }
+
+    /// The same from the message's `hashStruct`.
+    public static func digest(domainSeparator: [UInt8], messageHash: [UInt8]) -> [UInt8] {
+        Keccak256.hash([0x19, 0x01] + domainSeparator + messageHash)
     }
 }

@@ -16,25 +16,40 @@ public struct SettlementSigner: Sendable {
         domainSeparator = domain.separator
     }
 
+    /// The struct's fields in order with their EIP-712 types: the escrow contract's ABI.
+    static let fieldTypes: [(name: String, type: String)] = [
+        ("settlementId", "bytes32"), ("escrowId", "bytes32"), ("jobId", "uint256"), ("payer", "address"),
+        ("provider", "address"), ("escrowAmount", "uint256"), ("cost", "uint256"), ("providerPayout", "uint256"),
+        ("platformFee", "uint256"), ("userRefund", "uint256"), ("userReward", "uint256"), ("providerReward", "uint256"),
+        ("endTime", "uint64"),
+    ]
+
+    /// `keccak256` of the type string: the same for every settlement, so computed once.
+    static let typeHash = Keccak256.hash(Array(("Settlement(" + fieldTypes.map { "\($0.type) \($0.name)" }.joined(separator: ",") + ")").utf8))
+
     public static func typedStruct(_ s: Settlement) -> EIP712.Struct {
-        EIP712.Struct(name: "Settlement", fields: [
-            ("settlementId", .bytes32(HexBytes.decode(s.id, length: 32) ?? [UInt8](repeating: 0, count: 32))),
-            ("escrowId", .bytes32(HexBytes.decode(s.escrowID, length: 32) ?? [UInt8](repeating: 0, count: 32))),
-            ("jobId", .uint256(UInt128(s.jobID))),
-            ("payer", .address(s.payer)),
-            ("provider", .address(s.provider)),
-            ("escrowAmount", .uint256(UInt128(s.split.escrow.units))),
-            ("cost", .uint256(UInt128(s.split.cost.units))),
-            ("providerPayout", .uint256(UInt128(s.split.providerPayout.units))),
-            ("platformFee", .uint256(UInt128(s.split.platformFee.units))),
-            ("userRefund", .uint256(UInt128(s.split.userRefund.units))),
-            ("userReward", .uint256(s.userReward?.baseUnits ?? 0)),
-            ("providerReward", .uint256(s.providerReward?.baseUnits ?? 0)),
-            ("endTime", .uint64(UInt64(max(s.endTime, 0)))),
-        ])
+        let zero = [UInt8](repeating: 0, count: 32)
+        let values: [EIP712.Value] = [
+            .bytes32(HexBytes.decode(s.id, length: 32) ?? zero),
+            .bytes32(HexBytes.decode(s.escrowID, length: 32) ?? zero),
+            .uint256(UInt128(s.jobID)),
+            .address(s.payer),
+            .address(s.provider),
+            .uint256(UInt128(s.split.escrow.units)),
+            .uint256(UInt128(s.split.cost.units)),
+            .uint256(UInt128(s.split.providerPayout.units)),
+            .uint256(UInt128(s.split.platformFee.units)),
+            .uint256(UInt128(s.split.userRefund.units)),
+            .uint256(s.userReward?.baseUnits ?? 0),
+            .uint256(s.providerReward?.baseUnits ?? 0),
+            .uint64(UInt64(max(s.endTime, 0))),
+        ]
+        return EIP712.Struct(name: "Settlement", fields: zip(fieldTypes, values).map { ($0.name, $1) })
     }
 
-    public func digest(_ s: Settlement) -> [UInt8] { EIP712.digest(domainSeparator: domainSeparator, message: Self.typedStruct(s)) }
+    public func digest(_ s: Settlement) -> [UInt8] {
+        EIP712.digest(domainSeparator: domainSeparator, messageHash: Self.typedStruct(s).hash(typeHash: Self.typeHash))
+    }
 
     /// Sets `digest` and `signature`. Only a settlement with its rewards is signed.
     public func sign(_ s: inout Settlement) throws {

@@ -55,6 +55,8 @@ final class Controller: @unchecked Sendable {
     var market: MarketRuntime?
     /// Latest CPT/USD price of each configured source.
     var oracleReadings: [String: OracleReading] = [:]
+    /// Escrows funding live jobs (and submissions being stored): one escrow funds one job.
+    var liveEscrows = Set<String>()
 
     private let passSignal = NSCondition()
     var passRequested = false
@@ -113,6 +115,7 @@ final class Controller: @unchecked Sendable {
         nextID = maxID + 1
         for record in live {
             records[record.id] = record
+            if let m = record.market { liveEscrows.insert(m.terms.escrow.escrowID) }
             if let parent = record.job.arrayJobID, record.job.state.isActive || record.job.state.isWaiting {
                 arrayProgress[parent, default: (0, true)].open += 1
             }
@@ -163,6 +166,11 @@ final class Controller: @unchecked Sendable {
         }, completion: { [self] error in
             if let error {
                 logger.error("submit not stored", metadata: ["job": "\(id)", "error": "\(error)"])
+                if let m = record.market {
+                    lock.lock()
+                    liveEscrows.remove(m.terms.escrow.escrowID)
+                    lock.unlock()
+                }
                 completion(.failure(.unavailable("the job could not be stored: \(error)")))
                 return
             }
@@ -466,7 +474,8 @@ final class Controller: @unchecked Sendable {
             return
         }
         guard var r = records.removeValue(forKey: id) else { return }
-        if r.market != nil {
+        if let m = r.market {
+            liveEscrows.remove(m.terms.escrow.escrowID)
             if let start = r.job.startTime, r.job.state.isActive {
                 r.market!.runs.append(JobRun(start: start, end: max(now, start), ended: runEnd ?? RunEnd(state, exitCode: exitCode)))
             }

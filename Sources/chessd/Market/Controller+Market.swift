@@ -98,14 +98,18 @@ extension Controller {
             if let problem = escrow.problem(requiredEscrow: q.requiredEscrow, policy: effective.billing) {
                 throw APIError(status: 402, code: "escrow_insufficient", message: problem)
             }
-            if records.values.contains(where: { $0.market?.terms.escrow.escrowID == escrow.escrowID }) {
-                throw .conflict("escrow \(escrow.escrowID) already funds a live job")
-            }
             var state = EscrowState.quoted
             do { state = try state.applying(.fund) } catch { throw .internal("\(error)") }
             let prices = effective.prices.prices(for: record.job.partition)!
-            record.market = MarketJob(terms: .init(escrow: escrow, prices: prices, usageFactorPermille: Int64(q.usageFactorPermille)),
-                                      escrowState: state, token: token.name, fundedAt: Controller.now(), quote: q)
+            let terms = SettlementCalculator.Terms(escrow: escrow, prices: prices, usageFactorPermille: Int64(q.usageFactorPermille))
+            do {
+                record.market = MarketJob(funding: try MarketFunding(terms: terms, token: token.name, fundedAt: Controller.now(), quote: q),
+                                          escrowState: state)
+            } catch { throw .internal("\(error)") }
+            // Claimed here, under the lock, so that two submissions of one escrow cannot both pass.
+            guard liveEscrows.insert(escrow.escrowID).inserted else {
+                throw .conflict("escrow \(escrow.escrowID) already funds a live job")
+            }
         }, completion: completion)
     }
 
@@ -119,7 +123,7 @@ extension Controller {
         s.startTime = m.firstStart
         s.endTime = r.job.endTime
         s.startLatency = m.startLatency
-        s.settlementID = m.settlement?.id
+        s.settlementID = m.settlementID
         s.quote = m.quote
         return s
     }
@@ -302,21 +306,24 @@ extension Controller {
         guard let (start, end) = Self.monthBounds(month) else { throw .badRequest("month must be YYYY-MM, got '\(month)'") }
         let now = Controller.now()
         let rows: [JobRecord]
+        let settled: [MarketTable.Row]
         let outage: Int
         do {
-            (rows, outage) = try store.read { db in
+            (rows, settled, outage) = try store.read { db in
                 (try JobTable.existing(from: start, to: end - 1, in: db),
+                 try MarketTable.ended(from: start, to: end, in: db),
                  try MarketTable.outageSeconds(from: start, to: min(end, now), in: db))
             }
         } catch { throw .internal("store: \(error)") }
         var latencies: [Int] = []
-        var failures = 0, refunds = 0
+        var failures = 0
         for r in rows {
             guard let m = r.market else { continue }
             if let first = m.firstStart, first >= start, first < end, let l = m.startLatency { latencies.append(l) }
             failures += m.runs.filter { $0.ended.isProviderSide && $0.end >= start && $0.end < end }.count
-            if let s = m.settlement, s.endTime >= start, s.endTime < end, !s.runs.isEmpty, s.billedSeconds == 0, s.outcome != .settled { refunds += 1 }
         }
+        // Refunded in full after running: the SLA's early provider-side failures.
+        let refunds = settled.count { !$0.settlement.runs.isEmpty && $0.settlement.billedSeconds == 0 && $0.settlement.outcome != .settled }
         latencies.sort()
         lock.lock()
         let nodeCount = index.cluster.nodes.count
@@ -347,11 +354,16 @@ extension Controller {
     /// job at its settled cost, any other at the partition's prices and its QoS factor.
     func invoices(by subject: Invoice.Subject, start: Int, end: Int, names: Set<String>?) throws(APIError) -> [Invoice] {
         let rows: [JobRecord]
+        var settledCost: [JobID: MicroUSDC] = [:]
         do {
-            rows = try store.read { db in
-                try String.fetchAll(db, sql: "SELECT record FROM jobs WHERE end_time >= ? AND end_time < ? ORDER BY id",
-                                    arguments: [start, end]).map(JobTable.decode)
+            let settled: [MarketTable.Row]
+            (rows, settled) = try store.read { db in
+                (try String.fetchAll(db, sql: "SELECT record FROM jobs WHERE end_time >= ? AND end_time < ? ORDER BY id",
+                                     arguments: [start, end]).map(JobTable.decode),
+                 // A settlement's end time is its job's.
+                 try MarketTable.ended(from: start, to: end, in: db))
             }
+            for row in settled { settledCost[row.settlement.jobID] = row.settlement.split.cost }
         } catch { throw .internal("store: \(error)") }
         lock.lock()
         let prices = effective.prices
@@ -365,8 +377,8 @@ extension Controller {
             let seconds = Int64(max(endTime - startTime, 0))
             let exclusive = j.request.exclusive ?? cluster.partition(named: j.partition)?.exclusiveByDefault ?? false
             let amount: MicroUSDC
-            if let s = r.market?.settlement {
-                amount = s.split.cost
+            if let cost = settledCost[j.id] {
+                amount = cost
             } else if let list = prices.prices(for: j.partition) {
                 let factor = Int64(cluster.qos(named: j.qos)?.usageFactorPermille ?? 1000)
                 amount = list.charge(BillableResources(job: j, tres: a.tres, exclusive: exclusive), seconds: seconds,

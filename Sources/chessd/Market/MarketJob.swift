@@ -4,19 +4,29 @@ import MarketBridge
 import SchedulerCore
 
 /// What the controller keeps with a marketplace job: the terms it was funded on, where its
-/// escrow stands, its runs (what it is billed for), and at its end the settlement. It lives in
-/// the job's record, so it is written in the same transactions as the job's state.
+/// escrow stands, its runs (what it is billed for), and at its end the settlement's id. It lives
+/// in the job's record, so it is written in the same transactions as the job's state.
 struct MarketJob: Codable, Sendable {
-    var terms: SettlementCalculator.Terms
+    /// Fixed when the job is funded, and stored with every save of the record: encoded once.
+    let funding: MarketFunding
     var escrowState: EscrowState
-    /// The token the marketplace submitted with.
-    var token: String
-    var fundedAt: Int
     var firstStart: Int?
     var runs: [JobRun] = []
-    var quote: QuoteResponse
-    /// Set when the job ends; also written to the `settlements` table with the final state.
-    var settlement: Settlement?
+    /// Set when the job ends. The settlement itself is stored only in the `settlements` table.
+    var settlementID: String?
+    /// The settlement made at the job's end, on its way to the `settlements` table in the
+    /// transaction of the job's final state (`JobTable.save`); not part of the record's JSON.
+    var settlement: Settlement? {
+        didSet { settlementID = settlement?.id ?? settlementID }
+    }
+
+    init(funding: MarketFunding, escrowState: EscrowState) {
+        self.funding = funding
+        self.escrowState = escrowState
+    }
+
+    var terms: SettlementCalculator.Terms { funding.terms }
+    var quote: QuoteResponse { funding.quote }
 
     /// The escrow follows the job (its state machine refuses what the life cycle does not allow;
     /// such a refusal would be a controller bug, so it is logged by the caller, not fatal).
@@ -30,7 +40,78 @@ struct MarketJob: Codable, Sendable {
         escrowState = (try? escrowState.applying(.requeue)) ?? escrowState
     }
 
-    var startLatency: Int? { firstStart.map { $0 - fundedAt } }
+    var startLatency: Int? { firstStart.map { $0 - funding.fundedAt } }
+
+    enum CodingKeys: String, CodingKey {
+        case funding, escrowState, firstStart, runs, settlementID
+        /// Records written before the funding was its own object held these at the top level,
+        /// with the whole settlement.
+        case terms, token, fundedAt, quote, settlement
+    }
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if c.contains(.funding) {
+            funding = try c.decode(MarketFunding.self, forKey: .funding)
+        } else {
+            funding = try MarketFunding(terms: c.decode(SettlementCalculator.Terms.self, forKey: .terms), token: c.decode(String.self, forKey: .token),
+                                        fundedAt: c.decode(Int.self, forKey: .fundedAt), quote: c.decode(QuoteResponse.self, forKey: .quote))
+        }
+        escrowState = try c.decode(EscrowState.self, forKey: .escrowState)
+        firstStart = try c.decodeIfPresent(Int.self, forKey: .firstStart)
+        runs = try c.decodeIfPresent([JobRun].self, forKey: .runs) ?? []
+        settlementID = try c.decodeIfPresent(String.self, forKey: .settlementID)
+            ?? c.decodeIfPresent(SettlementReference.self, forKey: .settlement)?.id
+    }
+
+    private struct SettlementReference: Decodable { var id: String }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(funding, forKey: .funding)
+        try c.encode(escrowState, forKey: .escrowState)
+        try c.encodeIfPresent(firstStart, forKey: .firstStart)
+        try c.encode(runs, forKey: .runs)
+        try c.encodeIfPresent(settlementID, forKey: .settlementID)
+    }
+}
+
+/// The terms a marketplace job was funded on, the token that submitted it and the quote it was
+/// accepted against. Immutable, so its JSON is made once and copied into each save of the
+/// record (the generic encoding of these nested values was most of what a marketplace job's
+/// saves cost).
+final class MarketFunding: Codable, Sendable {
+    let terms: SettlementCalculator.Terms
+    /// The marketplace token the job was submitted with.
+    let token: String
+    let fundedAt: Int
+    let quote: QuoteResponse
+    private let json: [UInt8]
+
+    init(terms: SettlementCalculator.Terms, token: String, fundedAt: Int, quote: QuoteResponse) throws {
+        self.terms = terms
+        self.token = token
+        self.fundedAt = fundedAt
+        self.quote = quote
+        json = try StreamingJSONEncoder().encode(Fields(terms: terms, token: token, fundedAt: fundedAt, quote: quote))
+    }
+
+    convenience init(from decoder: Decoder) throws {
+        let f = try Fields(from: decoder)
+        try self.init(terms: f.terms, token: f.token, fundedAt: f.fundedAt, quote: f.quote)
+    }
+
+    func encode(to encoder: Encoder) throws {
+        if let sink = encoder as? PreEncodedJSONSink { return sink.appendPreEncoded(json) }
+        try Fields(terms: terms, token: token, fundedAt: fundedAt, quote: quote).encode(to: encoder)
+    }
+
+    private struct Fields: Codable {
+        var terms: SettlementCalculator.Terms
+        var token: String
+        var fundedAt: Int
+        var quote: QuoteResponse
+    }
 }
 
 extension RunEnd {
