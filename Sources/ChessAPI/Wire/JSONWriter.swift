@@ -46,6 +46,13 @@ public struct JSONWriter {
         endValue()
     }
 
+    /// `"k": <json>`, where `json` is one complete JSON value written elsewhere.
+    public mutating func rawField(_ k: String, _ json: [UInt8]) {
+        key(k)
+        bytes.append(contentsOf: json)
+        endValue()
+    }
+
     public mutating func field(_ k: String, _ v: String?) {
         guard let v else { return }
         key(k)

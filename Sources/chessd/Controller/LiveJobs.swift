@@ -26,7 +26,14 @@ struct LiveJobs {
     /// A record by id; setting nil removes it. Changes through it (`records[id]!.job.reason =`)
     /// are made in place.
     subscript(id: JobID) -> JobRecord? {
-        get { slotOf[id].flatMap { pages[Int($0) >> Self.pageShift][Int($0) & Self.pageMask] } }
+        // Read in place: `records[id]?.job.state` copies the state, not the whole record.
+        _read {
+            if let slot = slotOf[id].map(Int.init) {
+                yield pages[slot >> Self.pageShift][slot & Self.pageMask]
+            } else {
+                yield nil
+            }
+        }
         _modify {
             let existing = slotOf[id].map(Int.init)
             let slot = existing ?? takeSlot()

@@ -67,6 +67,27 @@ struct MarketJob: Codable, Sendable {
     private struct SettlementReference: Decodable { var id: String }
 
     func encode(to encoder: Encoder) throws {
+        // Written by hand into the store's encoder: the same JSON as below (a test holds them
+        // together), without the generic machinery, in each save of a marketplace job's record.
+        if let sink = encoder as? PreEncodedJSONSink {
+            var w = JSONWriter()
+            w.beginObject()
+            w.rawField(CodingKeys.funding.stringValue, funding.json)
+            w.field(CodingKeys.escrowState.stringValue, escrowState.rawValue)
+            w.field(CodingKeys.firstStart.stringValue, firstStart)
+            w.beginArrayField(CodingKeys.runs.stringValue)
+            for run in runs {
+                w.beginObject()
+                w.field("start", run.start)
+                w.field("end", run.end)
+                w.field("ended", run.ended.rawValue)
+                w.endObject()
+            }
+            w.endArrayField()
+            w.field(CodingKeys.settlementID.stringValue, settlementID)
+            w.endObject()
+            return sink.appendPreEncoded(w.bytes)
+        }
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(funding, forKey: .funding)
         try c.encode(escrowState, forKey: .escrowState)
@@ -86,7 +107,8 @@ final class MarketFunding: Codable, Sendable {
     let token: String
     let fundedAt: Int
     let quote: QuoteResponse
-    private let json: [UInt8]
+    /// The JSON of the four, made once.
+    let json: [UInt8]
 
     init(terms: SettlementCalculator.Terms, token: String, fundedAt: Int, quote: QuoteResponse) throws {
         self.terms = terms

@@ -9,13 +9,15 @@ enum JobTable {
     static func save(_ record: JobRecord, in db: Database) throws {
         let json = String(decoding: try StreamingJSONEncoder().encode(record), as: UTF8.self)
         let j = record.job
-        try db.execute(sql: """
+        // Cached statements for what every job's life writes: parsing the SQL again for each
+        // write cost as much as executing it.
+        try db.cachedStatement(sql: """
             INSERT INTO jobs (id, user, account, partition, state, finished, submit_time, start_time, end_time, exit_code, record)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET state = excluded.state, finished = excluded.finished,
                 start_time = excluded.start_time, end_time = excluded.end_time, exit_code = excluded.exit_code,
                 record = excluded.record
-            """, arguments: [j.id, j.user, j.account, j.partition, j.state.rawValue, isFinished(record) ? 1 : 0,
+            """).execute(arguments: [j.id, j.user, j.account, j.partition, j.state.rawValue, isFinished(record) ? 1 : 0,
                              j.submitTime, j.startTime, j.endTime, record.exitCode, json])
         // A marketplace job's settlement goes in with its final state, never apart from it.
         if j.state.isFinished, let settlement = record.market?.settlement {
@@ -29,13 +31,13 @@ enum JobTable {
 
     static func saveScript(_ script: String, environment: [String: String]?, job: JobID, in db: Database) throws {
         let env = try environment.map { String(decoding: try StreamingJSONEncoder().encode($0), as: UTF8.self) }
-        try db.execute(sql: "INSERT OR REPLACE INTO job_scripts (job_id, script, environment) VALUES (?, ?, ?)",
-                       arguments: [job, script, env])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO job_scripts (job_id, script, environment) VALUES (?, ?, ?)")
+            .execute(arguments: [job, script, env])
     }
 
     static func event(_ job: JobID, time: Int, state: JobState, reason: String?, in db: Database) throws {
-        try db.execute(sql: "INSERT INTO job_events (job_id, time, state, reason) VALUES (?, ?, ?, ?)",
-                       arguments: [job, time, state.rawValue, reason])
+        try db.cachedStatement(sql: "INSERT INTO job_events (job_id, time, state, reason) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [job, time, state.rawValue, reason])
     }
 
     /// Every job that existed at some point in `[start, end]`: submitted by `end`, not ended before `start`.

@@ -10,10 +10,10 @@ enum MarketTable {
     /// Stores a settlement once: a second insert of the same job (a retried write, a replayed
     /// completion) keeps the first, so the id, amounts and signature never change.
     static func insert(_ s: Settlement, in db: Database) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO settlements (job_id, id, feed_seq, end_time, record) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(job_id) DO NOTHING
-            """, arguments: [s.jobID, s.id, s.isSigned ? try nextFeedSequence(db) : nil, s.endTime, try encode(s)])
+            """).execute(arguments: [s.jobID, s.id, s.isSigned ? try nextFeedSequence(db) : nil, s.endTime, try encode(s)])
     }
 
     /// A settlement that waited for a price, now signed: it enters the feed.
@@ -23,7 +23,7 @@ enum MarketTable {
     }
 
     private static func nextFeedSequence(_ db: Database) throws -> Int {
-        (try Int.fetchOne(db, sql: "SELECT IFNULL(MAX(feed_seq), 0) + 1 FROM settlements") ?? 1)
+        (try Int.fetchOne(db.cachedStatement(sql: "SELECT IFNULL(MAX(feed_seq), 0) + 1 FROM settlements")) ?? 1)
     }
 
     struct Row {
