@@ -168,8 +168,6 @@ struct ClusterBenchmark {
             _ = try client.request("POST", "/v1/nodes/big/state", body: WireJSON.encode(NodeStateChange(action: "resume", reason: nil)))
             try waitForJob(last, client, within: 600)
             try waitForEmptyQueue(client, within: 60)
-            var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts)
-            FileHandle.standardError.write("ROUND \(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9 - Date().timeIntervalSince(start)) \(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)\n".data(using: .utf8)!)
             let perJob = 1_000_000 / Double(sysconf(Int32(_SC_CLK_TCK))) / Double(count)
             return Round(rate: Double(count) / Date().timeIntervalSince(start),
                          chessdMicroseconds: Double(cpuTicks(daemon.processIdentifier) - chessd0) * perJob,
