@@ -158,20 +158,26 @@ struct ClusterBenchmark {
         // Beside the rate (which the jobs' own processes dominate, and which varies by 20 % from
         // round to round on this machine), chessd's CPU time per job while they complete: where
         // settlement's cost would show.
-        struct Round { var rate: Double, chessdMicroseconds: Double, machineMicroseconds: Double }
+        struct Round { var rate: Double, chessdMicroseconds: Double, machineMicroseconds: Double, passes: Int }
+        // Scheduling passes run (each walks the whole queue): how completions were batched.
+        func passes() throws -> Int {
+            let text = String(decoding: try client.request("GET", "/metrics"), as: UTF8.self)
+            return text.split(separator: "\n").first { $0.hasPrefix("chess_scheduler_passes_total ") }
+                .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        }
         func queuedThenReleased(_ submitOne: () throws -> Int) throws -> Round {
             _ = try client.request("POST", "/v1/nodes/big/state", body: WireJSON.encode(NodeStateChange(action: "drain", reason: "bench")))
             var last = 0
             for _ in 0..<count { last = try submitOne() }
             let start = Date()
-            let (chessd0, machine0) = (cpuTicks(daemon.processIdentifier), machineTicks())
+            let (chessd0, machine0, passes0) = (cpuTicks(daemon.processIdentifier), machineTicks(), try passes())
             _ = try client.request("POST", "/v1/nodes/big/state", body: WireJSON.encode(NodeStateChange(action: "resume", reason: nil)))
             try waitForJob(last, client, within: 600)
             try waitForEmptyQueue(client, within: 60)
             let perJob = 1_000_000 / Double(sysconf(Int32(_SC_CLK_TCK))) / Double(count)
             return Round(rate: Double(count) / Date().timeIntervalSince(start),
                          chessdMicroseconds: Double(cpuTicks(daemon.processIdentifier) - chessd0) * perJob,
-                         machineMicroseconds: Double(machineTicks() - machine0) * perJob)
+                         machineMicroseconds: Double(machineTicks() - machine0) * perJob, passes: try passes() - passes0)
         }
         func plainRound() throws -> Round {
             try queuedThenReleased { try client.post("/v1/jobs", s, as: SubmitResponse.self).id }
@@ -186,7 +192,7 @@ struct ClusterBenchmark {
         }
         func show(_ what: String, _ r: Round) {
             row(what, String(format: "%.0f jobs/s", r.rate),
-                String(format: "CPU per job: chessd %.0f µs, whole machine %.0f µs", r.chessdMicroseconds, r.machineMicroseconds))
+                String(format: "CPU per job: chessd %.0f µs, whole machine %.0f µs; %d passes", r.chessdMicroseconds, r.machineMicroseconds, r.passes))
         }
         var plain: [Round] = [], paid: [Round] = []
         for pair in 1...4 {

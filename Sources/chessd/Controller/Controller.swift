@@ -682,10 +682,10 @@ final class Controller: @unchecked Sendable {
         }
         // Written only where they changed: most of a long queue keeps its reason from pass to pass.
         for (id, reason) in decisions.reasons {
-            guard let r = records[id] else { continue }
+            guard records[id] != nil else { continue }
             let priority = decisions.priorities[id]
             let planned = decisions.plannedStarts[id]
-            if r.job.reason != reason || r.priority != priority || r.plannedStart != planned {
+            if records[id]?.job.reason != reason || records[id]?.priority != priority || records[id]?.plannedStart != planned {
                 records[id]!.job.reason = reason
                 records[id]!.priority = priority
                 records[id]!.plannedStart = planned
@@ -733,10 +733,12 @@ final class Controller: @unchecked Sendable {
     }
 
     private func enforceTimeLimitsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        let running = records.values.filter { $0.job.state == .running }
-        for r in running {
-            let id = r.id
-            if let limit = r.job.request.timeLimit, let start = r.job.startTime, now >= start + limit {
+        // Each pass: ids first, reading each record's state in place (copying every record to
+        // look at its state cost a retain and release of each of its strings, per pass).
+        let running = records.keys.filter { records[$0]?.job.state == .running }
+        for id in running {
+            guard let limit = records[id]?.job.request.timeLimit, let start = records[id]?.job.startTime else { continue }
+            if now >= start + limit {
                 finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(Duration.slurm(limit))) reached",
                              now: now, changed: &changed, events: &events)
             }
