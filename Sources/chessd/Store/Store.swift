@@ -132,6 +132,10 @@ final class Store: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v5: settlements by end time") { db in
+            // Invoices and SLA figures read the settlements of a period (they are kept only here).
+            try db.execute(sql: "CREATE INDEX settlements_end ON settlements(end_time)")
+        }
         return m
     }
 }
