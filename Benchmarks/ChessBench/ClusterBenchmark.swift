@@ -195,7 +195,8 @@ struct ClusterBenchmark {
                 String(format: "CPU per job: chessd %.0f µs, whole machine %.0f µs; %d passes", r.chessdMicroseconds, r.machineMicroseconds, r.passes))
         }
         var plain: [Round] = [], paid: [Round] = []
-        for pair in 1...4 {
+        let pairs = 6
+        for pair in 1...pairs {
             let paidFirst = pair % 2 == 0
             let first = paidFirst ? try paidRound() : try plainRound()
             let second = paidFirst ? try plainRound() : try paidRound()
@@ -209,15 +210,21 @@ struct ClusterBenchmark {
             let sorted = xs.sorted()
             return (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
         }
-        // What settlement costs, against what identical rounds differ by: the spread of the
-        // plain rounds' rates among themselves is what "measurable" has to beat.
+        // What settlement costs to throughput: the mean of the pairs' rate ratios with its 95 %
+        // confidence interval (Student's t over the pairs). "Measurable" means the interval
+        // leaves out 1; the spread of the plain rounds among themselves is printed beside it.
         let ratios = zip(paid, plain).map { $0.rate / $1.rate }
+        let mean = ratios.reduce(0, +) / Double(pairs)
+        let sd = (ratios.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(pairs - 1)).squareRoot()
+        let t975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262][min(pairs - 2, 8)]
+        let half = t975 * sd / Double(pairs).squareRoot()
         let plainRates = plain.map(\.rate)
         let chessdExtra = median(paid.map(\.chessdMicroseconds)) - median(plain.map(\.chessdMicroseconds))
         let machine = median(plain.map(\.machineMicroseconds))
-        row("settlement's cost, rate (median of 4 pairs)", String(format: "ratio %.2f", median(ratios)),
-            String(format: "pairs %.2f–%.2f; plain rounds alone differ by %.0f %% (target: no measurable cost)",
-                   ratios.min()!, ratios.max()!, 100 * (plainRates.max()! / plainRates.min()! - 1)))
+        row("settlement's cost, rate (\(pairs) pairs)", String(format: "ratio %.3f", mean),
+            String(format: "95 %% interval %.3f–%.3f: %@; plain rounds alone differ by %.0f %% (target: no measurable cost)",
+                   mean - half, mean + half, (mean - half...mean + half).contains(1) ? "not measurable" : "measurable",
+                   100 * (plainRates.max()! / plainRates.min()! - 1)))
         row("settlement's cost, chessd CPU (medians)", String(format: "%+.0f µs/job", chessdExtra),
             String(format: "= %.1f %% of the machine's %.0f µs per job", 100 * chessdExtra / machine, machine))
         let feed = try market.get("/v1/market/settlements?after=0&limit=1000", as: SettlementFeed.self)
