@@ -41,12 +41,13 @@ struct MarketEndToEndTests {
             return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         }
         /// The error code of a call that must fail.
-        func failure(_ method: String, _ target: String, _ body: [String: Any]? = nil) -> String? {
+        /// The error code of a refused call (with its message: `code: message`), nil if it succeeded.
+        func failure(_ method: String, _ target: String, _ body: [String: Any]? = nil, message: Bool = false) -> String? {
             do {
                 _ = try call(method, target, body)
                 return nil
             } catch let e as ControllerClient.Failure {
-                return e.code
+                return message ? "\(e.code ?? "?"): \(e.description)" : e.code
             } catch { return "\(error)" }
         }
     }
@@ -148,6 +149,9 @@ struct MarketEndToEndTests {
         #expect(replay.first?["id"] as? String == s["id"] as? String)
         #expect(replay.first?["signature"] as? String == s["signature"] as? String)
         #expect(replay.first?["sequence"] as? Int == s["sequence"] as? Int)
+        // The escrow is spent: funding another job with it is refused, also after a restart.
+        let reuse = m.failure("POST", "/v1/market/jobs", ["job": job, "escrow": escrow("1")], message: true) ?? "accepted"
+        #expect(reuse.hasPrefix("conflict") && reuse.contains("already funded job \(id)"), "\(reuse)")
         // The job's status names its settlement (read back from the store after the restart).
         #expect(try m.call("GET", "/v1/market/jobs/\(id)")["settlement_id"] as? String == s["id"] as? String)
         let next = try #require(again["next"] as? Int)

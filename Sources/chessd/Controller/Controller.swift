@@ -160,18 +160,25 @@ final class Controller: @unchecked Sendable {
         let script = submission.script ?? ""
         let environment = submission.environment
         store.write({ db in
+            if let m = record.market { try MarketTable.claim(escrow: m.terms.escrow.escrowID, job: id, in: db) }
             try JobTable.save(record, in: db)
             try JobTable.saveScript(script, environment: environment, job: id, in: db)
             try JobTable.event(id, time: now, state: .pending, reason: "submitted by \(identity.user)", in: db)
         }, completion: { [self] error in
             if let error {
-                logger.error("submit not stored", metadata: ["job": "\(id)", "error": "\(error)"])
+                if !(error is MarketTable.EscrowUsed) {
+                    logger.error("submit not stored", metadata: ["job": "\(id)", "error": "\(error)"])
+                }
                 if let m = record.market {
                     lock.lock()
                     liveEscrows.remove(m.terms.escrow.escrowID)
                     lock.unlock()
                 }
-                completion(.failure(.unavailable("the job could not be stored: \(error)")))
+                if let used = error as? MarketTable.EscrowUsed {
+                    completion(.failure(.conflict("escrow \(used.escrowID) already funded job \(used.job); an escrow funds one job")))
+                } else {
+                    completion(.failure(.unavailable("the job could not be stored: \(error)")))
+                }
                 return
             }
             lock.lock()

@@ -82,6 +82,24 @@ enum MarketTable {
         return String(decoding: try StreamingJSONEncoder().encode(copy), as: UTF8.self)
     }
 
+    // MARK: Escrows
+
+    /// The escrow funded a job before (that job may have ended): it cannot fund another.
+    struct EscrowUsed: Error {
+        var escrowID: String
+        var job: Int
+    }
+
+    /// Records that `escrowID` funds `job`, in the transaction that stores the job; refuses an
+    /// escrow that funded any job before.
+    static func claim(escrow escrowID: String, job: Int, in db: Database) throws {
+        if let other = try Int.fetchOne(db.cachedStatement(sql: "SELECT job_id FROM market_escrows WHERE escrow_id = ?"),
+                                        arguments: [escrowID]) {
+            throw EscrowUsed(escrowID: escrowID, job: other)
+        }
+        try db.cachedStatement(sql: "INSERT INTO market_escrows (escrow_id, job_id) VALUES (?, ?)").execute(arguments: [escrowID, job])
+    }
+
     // MARK: Tokens
 
     struct Token: Sendable {

@@ -136,6 +136,19 @@ final class Store: Sendable {
             // Invoices and SLA figures read the settlements of a period (they are kept only here).
             try db.execute(sql: "CREATE INDEX settlements_end ON settlements(end_time)")
         }
+        m.registerMigration("v6: escrows used") { db in
+            // Every escrow that ever funded a job: one funds one job, also after its job ended
+            // (a replayed submission must not be paid from a settled escrow). Filled from what
+            // earlier versions stored: settlements, and the records of jobs not yet ended.
+            try db.execute(sql: """
+                CREATE TABLE market_escrows (escrow_id TEXT PRIMARY KEY NOT NULL, job_id INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT OR IGNORE INTO market_escrows SELECT json_extract(record, '$.escrowID'), job_id FROM settlements;
+                INSERT OR IGNORE INTO market_escrows
+                    SELECT IFNULL(json_extract(record, '$.market.funding.terms.escrow.escrowID'),
+                                  json_extract(record, '$.market.terms.escrow.escrowID')), id
+                    FROM jobs WHERE json_extract(record, '$.market') IS NOT NULL;
+                """)
+        }
         return m
     }
 }
