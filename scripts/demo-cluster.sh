@@ -4,7 +4,8 @@
 # chessd runs with the example configuration (etc/chess.toml, plus this host as a node) in a
 # temporary directory; one chess-nodeagent presents this host and emulates the configured
 # cpu01-04 and gpu01-02 from an hwloc topology; the jobs of examples/jobs run as real processes.
-# The queue is shown as it moves, then accounting, then chessd survives a kill -9.
+# The queue is shown as it moves, then a marketplace job funded, settled and signed, then
+# accounting, then chessd survives a kill -9.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -33,6 +34,17 @@ EOF
 head -c 32 /dev/urandom > "$DEMO/cluster.key"
 chmod 600 "$DEMO/cluster.key"
 sed -i 's|^key_file = .*|key_file = "cluster.key"|' "$DEMO/chess.toml"
+# Selling on the marketplace, with a provider key made for the demo and one oracle source.
+python3 -c 'import secrets; print(secrets.token_hex(32))' > "$DEMO/provider.key"
+chmod 600 "$DEMO/provider.key"
+cat >> "$DEMO/chess.toml" <<EOF
+
+[market]
+chain_id = 8453
+escrow_contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+provider_key_file = "provider.key"
+oracle_sources = ["demo"]
+EOF
 
 "$BIN/chessd" --config "$DEMO/chess.toml" > "$DEMO/chessd.log" 2>&1 &
 CHESSD=$!
@@ -78,7 +90,13 @@ done
 
 echo; echo "== outputs"
 for f in *.out; do echo "-- $f"; cat "$f"; done
-echo; echo "== chessctl price list; chessctl invoice --by account  (jobs priced at the partitions' prices)"
+echo; echo "== the marketplace (scripts/demo-market.py over TCP with a token): a funded job, its signed settlement"
+TOKEN=$(chessctl market token create demo --scopes read,submit,settle,oracle --user "$(id -un)" --json \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+python3 "$ROOT/scripts/demo-market.py" "$PORT" "$TOKEN" "$DEMO/work"
+chessctl settlement list
+
+echo; echo "== chessctl price list; chessctl invoice --by account  (the marketplace job at its settled cost, the rest at the partitions' prices)"
 chessctl price list
 chessctl invoice --by account
 echo; echo "== chessctl acct -a"
