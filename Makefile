@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-# Debian packages the build needs (system-library targets in Package.swift).
-DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev libhwloc-dev libnuma-dev libibverbs-dev libsecp256k1-dev
+# Debian packages the build needs (system-library targets in Package.swift), and python3 (the
+# demo's marketplace client, the interop test's eth-account).
+DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev libhwloc-dev libnuma-dev libibverbs-dev libsecp256k1-dev python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
 DEMO_SCENARIO := examples/scenarios/small-cluster.json
