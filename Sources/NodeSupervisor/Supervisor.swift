@@ -33,16 +33,14 @@ public struct Supervisor {
         return 0
     }
 
+    /// A line in the spool's `supervisor.log`, stamped in UTC (plain system calls: this runs
+    /// for every job).
     func log(_ message: String) {
-        let line = "\(ISO8601DateFormatter().string(from: Date())) \(message)\n"
-        if let h = FileHandle(forWritingAtPath: spool.path("supervisor.log")) ?? {
-            _ = FileManager.default.createFile(atPath: spool.path("supervisor.log"), contents: nil)
-            return FileHandle(forWritingAtPath: spool.path("supervisor.log"))
-        }() {
-            h.seekToEndOfFile()
-            h.write(Data(line.utf8))
-            try? h.close()
-        }
+        let line = "\(SlurmTime.utcTimestamp(Int(time(nil)))) \(message)\n"
+        let fd = open(spool.path("supervisor.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
     }
 
     func run() -> JobResult {

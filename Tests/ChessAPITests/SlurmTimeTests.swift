@@ -1,4 +1,5 @@
 import ChessAPI
+import Foundation
 import Testing
 
 /// Slurm's time forms, as `queue`, `show job` and `acct` print them.
@@ -19,6 +20,14 @@ import Testing
             var out: [UInt8] = [UInt8(ascii: "x")]
             SlurmTime.appendDecimal(n, to: &out)
             #expect(String(decoding: out, as: UTF8.self) == "x\(n)")
+        }
+    }
+
+    /// The supervisor's log stamps, written with libc, read as ISO8601DateFormatter writes them.
+    @Test func utcTimestamps() {
+        let iso = ISO8601DateFormatter()
+        for t in [0, 951_782_400, 1_795_654_228, 4_102_444_799] {
+            #expect(SlurmTime.utcTimestamp(t) == iso.string(from: Date(timeIntervalSince1970: Double(t))), "\(t)")
         }
     }
 }
