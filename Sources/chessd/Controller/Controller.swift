@@ -663,7 +663,7 @@ final class Controller: @unchecked Sendable {
         enforceTimeLimitsLocked(now: now, changed: &changed, events: &events)
         ledger.decay(to: now)
         let jobs = records.keys.sorted().compactMap { id -> Job? in
-            let j = records[id]!.job
+            guard let j = records.read(id, { $0.job }) else { return nil }
             if let a = j.array, a.pending.isEmpty { return nil }
             return j.state.isWaiting || j.state.isActive ? j : nil
         }
@@ -677,7 +677,7 @@ final class Controller: @unchecked Sendable {
         passCount += 1
         for start in decisions.starts {
             // Apply only to jobs nobody changed while the pass planned.
-            guard let current = records[start.job], current.job.state.isWaiting, !current.job.hold else { continue }
+            guard records.read(start.job, { $0.job.state.isWaiting && !$0.job.hold }) == true else { continue }
             applyStartLocked(start, now: now, changed: &changed, events: &events)
         }
         for p in decisions.preemptions where records[p.victim]?.job.state == .running {
@@ -689,10 +689,10 @@ final class Controller: @unchecked Sendable {
         }
         // Written only where they changed: most of a long queue keeps its reason from pass to pass.
         for (id, reason) in decisions.reasons {
-            guard records[id] != nil else { continue }
+            guard let (was, wasPriority, wasPlanned) = records.read(id, { ($0.job.reason, $0.priority, $0.plannedStart) }) else { continue }
             let priority = decisions.priorities[id]
             let planned = decisions.plannedStarts[id]
-            if records[id]?.job.reason != reason || records[id]?.priority != priority || records[id]?.plannedStart != planned {
+            if was != reason || wasPriority != priority || wasPlanned != planned {
                 records[id]!.job.reason = reason
                 records[id]!.priority = priority
                 records[id]!.plannedStart = planned
@@ -740,11 +740,12 @@ final class Controller: @unchecked Sendable {
     }
 
     private func enforceTimeLimitsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        // Each pass: ids first, reading each record's state in place (copying every record to
-        // look at its state cost a retain and release of each of its strings, per pass).
-        let running = records.keys.filter { records[$0]?.job.state == .running }
+        // Each pass reads every record's state: in place (copying every record to look at its
+        // state cost a retain and release of each of its strings, per pass).
+        let running = records.keys.filter { records.read($0, { $0.job.state }) == .running }
         for id in running {
-            guard let limit = records[id]?.job.request.timeLimit, let start = records[id]?.job.startTime else { continue }
+            guard let (limit, start) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime) }),
+                  let limit, let start else { continue }
             if now >= start + limit {
                 finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(Duration.slurm(limit))) reached",
                              now: now, changed: &changed, events: &events)

@@ -26,14 +26,7 @@ struct LiveJobs {
     /// A record by id; setting nil removes it. Changes through it (`records[id]!.job.reason =`)
     /// are made in place.
     subscript(id: JobID) -> JobRecord? {
-        // Read in place: `records[id]?.job.state` copies the state, not the whole record.
-        _read {
-            if let slot = slotOf[id].map(Int.init) {
-                yield pages[slot >> Self.pageShift][slot & Self.pageMask]
-            } else {
-                yield nil
-            }
-        }
+        get { slotOf[id].flatMap { pages[Int($0) >> Self.pageShift][Int($0) & Self.pageMask] } }
         _modify {
             let existing = slotOf[id].map(Int.init)
             let slot = existing ?? takeSlot()
@@ -45,6 +38,15 @@ struct LiveJobs {
                 slotOf[id] = Int32(slot)
             }
         }
+    }
+
+    /// What `body` takes from a record, read in place. Through the subscript,
+    /// `records[id]?.job.state` copies the whole record first (some 660 bytes, a retain and a
+    /// release of each of its strings): for the reads a pass makes of every job, use this.
+    @inline(__always)
+    func read<T>(_ id: JobID, _ body: (JobRecord) -> T) -> T? {
+        guard let slot = slotOf[id].map(Int.init) else { return nil }
+        return pages[slot >> Self.pageShift][slot & Self.pageMask].map(body)
     }
 
     @discardableResult
