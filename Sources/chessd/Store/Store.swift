@@ -132,11 +132,7 @@ final class Store: Sendable {
                 );
                 """)
         }
-        m.registerMigration("v5: settlements by end time") { db in
-            // Invoices and SLA figures read the settlements of a period (they are kept only here).
-            try db.execute(sql: "CREATE INDEX settlements_end ON settlements(end_time)")
-        }
-        m.registerMigration("v6: escrows used") { db in
+        m.registerMigration("v5: escrows used") { db in
             // Every escrow that ever funded a job: one funds one job, also after its job ended
             // (a replayed submission must not be paid from a settled escrow). Filled from what
             // earlier versions stored: settlements, and the records of jobs not yet ended.
