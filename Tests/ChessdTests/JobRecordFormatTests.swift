@@ -80,4 +80,30 @@ import Testing
         #expect(back.market?.funding.token == "mkt")
         #expect(back.market?.settlementID == "0xfeed")
     }
+
+    /// A settlement's stored form is written by hand: it is the `Codable` document (sequence 0),
+    /// signed or waiting for a price, with and without a dispute, and reads back whole.
+    @Test func settlementsAreStoredAsCodableWritesThem() throws {
+        let signer = try Secp256k1Signer(hexKey: "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+        let calculator = SettlementCalculator(cluster: "c", provider: signer.address, policy: BillingPolicy(), sla: SLAPolicy())
+        let r = try Self.marketRecord()
+        let waiting = try calculator.settle(jobID: 7, terms: r.market!.terms, allocated: BillableResources(nodes: 1, cores: 2, memoryMB: 1024),
+                                            runs: r.market!.runs, endTime: 110, reason: "exited with 0 \"quoted\"\n")
+        var signed = waiting
+        calculator.reward(&signed, cptPriceE8: 25_000_000)
+        let domain = EIP712.Domain(name: "CHESS Escrow", version: "1", chainID: 8453,
+                                   verifyingContract: EthereumAddress("0x5FbDB2315678afecb367f032d93F642f64180aa3")!)
+        try SettlementSigner(domain: domain, signer: signer).sign(&signed)
+        signed.sequence = 12
+        signed.acknowledgedAt = 200
+        signed.dispute = Settlement.Dispute(openedAt: 300, reason: "output empty")
+        for s in [waiting, signed] {
+            var expected = s
+            expected.sequence = 0
+            let stored = MarketTable.encode(s)
+            let foundation = try Self.object(Array(try JSONEncoder().encode(expected)))
+            #expect(NSDictionary(dictionary: try Self.object(Array(stored.utf8))).isEqual(to: foundation), "\(stored)")
+            #expect(try JSONDecoder().decode(Settlement.self, from: Data(stored.utf8)) == expected)
+        }
+    }
 }

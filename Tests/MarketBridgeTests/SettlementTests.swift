@@ -47,6 +47,10 @@ enum MarketFixture {
         // The signer's type hash, computed once from its field table, is the one the struct's
         // own values give.
         #expect(signer.digest(s) == EIP712.digest(domain: MarketFixture.domain, message: SettlementSigner.typedStruct(s)))
+        var unrewarded = s
+        unrewarded.userReward = nil
+        unrewarded.providerReward = nil
+        #expect(signer.digest(unrewarded) == EIP712.digest(domain: MarketFixture.domain, message: SettlementSigner.typedStruct(unrewarded)))
 
         // A retry computes the same record and the same signature.
         var again = try calc.settle(jobID: 42, terms: MarketFixture.terms(), allocated: MarketFixture.resources,

@@ -46,6 +46,18 @@ public struct JSONWriter {
         endValue()
     }
 
+    /// Starts `"k": {` whose members are written with the `field` calls, up to `endObjectField`.
+    public mutating func beginObjectField(_ k: String) {
+        key(k)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma[needsComma.count - 1] = false
+    }
+
+    public mutating func endObjectField() {
+        bytes.append(UInt8(ascii: "}"))
+        endValue()
+    }
+
     /// `"k": <json>`, where `json` is one complete JSON value written elsewhere.
     public mutating func rawField(_ k: String, _ json: [UInt8]) {
         key(k)

@@ -48,7 +48,42 @@ public struct SettlementSigner: Sendable {
     }
 
     public func digest(_ s: Settlement) -> [UInt8] {
-        EIP712.digest(domainSeparator: domainSeparator, messageHash: Self.typedStruct(s).hash(typeHash: Self.typeHash))
+        EIP712.digest(domainSeparator: domainSeparator, messageHash: Self.messageHash(s))
+    }
+
+    /// `hashStruct` of the settlement, its words written straight into one buffer: what
+    /// `typedStruct(s).hash` computes (a test holds them together) without an array per field,
+    /// for the signature made as each marketplace job ends.
+    static func messageHash(_ s: Settlement) -> [UInt8] {
+        var data = [UInt8](repeating: 0, count: 32 * (fieldTypes.count + 1))
+        data.replaceSubrange(0..<32, with: typeHash)
+        var word = 1
+        func bytes32(_ hex: String) {
+            if let b = HexBytes.decode(hex, length: 32) { data.replaceSubrange(word * 32..<word * 32 + 32, with: b) }
+            word += 1
+        }
+        func address(_ a: EthereumAddress) {
+            data.replaceSubrange(word * 32 + 12..<word * 32 + 32, with: a.bytes)
+            word += 1
+        }
+        func uint(_ v: UInt128) {
+            for i in 0..<16 { data[word * 32 + 31 - i] = UInt8(truncatingIfNeeded: v >> UInt128(8 * i)) }
+            word += 1
+        }
+        bytes32(s.id)
+        bytes32(s.escrowID)
+        uint(UInt128(s.jobID))
+        address(s.payer)
+        address(s.provider)
+        uint(UInt128(s.split.escrow.units))
+        uint(UInt128(s.split.cost.units))
+        uint(UInt128(s.split.providerPayout.units))
+        uint(UInt128(s.split.platformFee.units))
+        uint(UInt128(s.split.userRefund.units))
+        uint(s.userReward?.baseUnits ?? 0)
+        uint(s.providerReward?.baseUnits ?? 0)
+        uint(UInt128(max(s.endTime, 0)))
+        return Keccak256.hash(data)
     }
 
     /// Sets `digest` and `signature`. Only a settlement with its rewards is signed.
