@@ -75,15 +75,7 @@ struct MarketJob: Codable, Sendable {
             w.rawField(CodingKeys.funding.stringValue, funding.json)
             w.field(CodingKeys.escrowState.stringValue, escrowState.rawValue)
             w.field(CodingKeys.firstStart.stringValue, firstStart)
-            w.beginArrayField(CodingKeys.runs.stringValue)
-            for run in runs {
-                w.beginObject()
-                w.field("start", run.start)
-                w.field("end", run.end)
-                w.field("ended", run.ended.rawValue)
-                w.endObject()
-            }
-            w.endArrayField()
+            w.field(CodingKeys.runs.stringValue, runs)
             w.field(CodingKeys.settlementID.stringValue, settlementID)
             w.endObject()
             return sink.appendPreEncoded(w.bytes)
@@ -133,6 +125,22 @@ final class MarketFunding: Codable, Sendable {
         var token: String
         var fundedAt: Int
         var quote: QuoteResponse
+    }
+}
+
+extension JSONWriter {
+    /// Runs as their `Codable` form writes them (the hand-written stored forms of a marketplace
+    /// job and of a settlement share it).
+    mutating func field(_ k: String, _ runs: [JobRun]) {
+        beginArrayField(k)
+        for run in runs {
+            beginObject()
+            field("start", run.start)
+            field("end", run.end)
+            field("ended", run.ended.rawValue)
+            endObject()
+        }
+        endArrayField()
     }
 }
 

@@ -106,15 +106,7 @@ enum MarketTable {
         w.field("cptPriceE8", s.cptPriceE8.map { Int(truncatingIfNeeded: $0) })
         w.field("endTime", s.endTime)
         w.field("reason", s.reason)
-        w.beginArrayField("runs")
-        for run in s.runs {
-            w.beginObject()
-            w.field("start", run.start)
-            w.field("end", run.end)
-            w.field("ended", run.ended.rawValue)
-            w.endObject()
-        }
-        w.endArrayField()
+        w.field("runs", s.runs)
         w.field("digest", s.digest)
         w.field("signature", s.signature)
         w.field("acknowledgedAt", s.acknowledgedAt)
