@@ -40,7 +40,6 @@ struct MarketEndToEndTests {
             let data = try client.request(method, target, body: try body.map { try JSONSerialization.data(withJSONObject: $0) })
             return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         }
-        /// The error code of a call that must fail.
         /// The error code of a refused call (with its message: `code: message`), nil if it succeeded.
         func failure(_ method: String, _ target: String, _ body: [String: Any]? = nil, message: Bool = false) -> String? {
             do {
@@ -179,6 +178,31 @@ struct MarketEndToEndTests {
 
         let sla = try m.call("GET", "/v1/market/sla")
         #expect(sla["jobs_started"] as? Int == 1 && sla["started_promptly"] as? Int == 1 && sla["sla_refunds"] as? Int == 0, "\(sla)")
+
+        // The SLA: a job the provider ends within 5 minutes of its start (here an admin's cancel;
+        // its user is another) is refunded in full, and counted as such. Needs root, to run the
+        // job as that other user.
+        if getuid() == 0 {
+            let created = try c.cluster.ctl(["market", "token", "create", "other", "--scopes", "read,submit",
+                                             "--user", "nobody", "--json"])
+            let otherToken = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["token"] as? String)
+            var long = job
+            long["script"] = "#!/bin/sh\nsleep 60\n"
+            let other = ["escrow_id": "0x" + String(repeating: "e5", count: 32), "payer": Self.payer, "amount": "1",
+                         "transaction": "0x" + String(repeating: "78", count: 32)]
+            let funded = try Market(c.cluster.listen!, token: otherToken).call("POST", "/v1/market/jobs", ["job": long, "escrow": other])
+            let cancelled = try #require(funded["id"] as? Int)
+            // Waited for on the socket (the tokens' routes are rate-limited).
+            try c.wait("the job to run") { try c.jobs().contains { $0["id"] as? Int == cancelled && $0["state"] as? String == "RUNNING" } }
+            #expect(try c.cluster.ctl(["cancel", "\(cancelled)"]).status == 0)
+            try c.wait("the job to end") { try !c.jobs().contains { $0["id"] as? Int == cancelled } }
+            let refunds = try m.call("GET", "/v1/market/settlements?after=\(next)&wait=5")
+            let refund = (refunds["settlements"] as? [[String: Any]])?.first { $0["job_id"] as? Int == cancelled }
+            #expect(refund?["outcome"] as? String == "refunded", "\(refunds)")
+            #expect(refund?["cost"] as? String == "0.000000" && refund?["user_refund"] as? String == "1.000000", "\(refunds)")
+            let after = try m.call("GET", "/v1/market/sla")
+            #expect(after["jobs_started"] as? Int == 2 && after["sla_refunds"] as? Int == 1 && after["provider_failures"] as? Int == 1, "\(after)")
+        }
 
         // Prices change at run time and survive a restart; the funded job kept its own.
         #expect(try c.cluster.ctl(["price", "set", "batch", "core_hour=0.50"]).status == 0)
