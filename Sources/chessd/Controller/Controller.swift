@@ -425,12 +425,8 @@ final class Controller: @unchecked Sendable {
                 let reason = "requeued by \(identity.user)"
                 let ended: RunEnd = identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider
                 events.append((id, .requeued, reason))
-                if let first = r.job.allocation?.nodes.first?.node, nodes[first]?.registered == true {
-                    // Back in the queue once the agent reports this run's processes gone.
-                    pendingTerminations.append((id, first, reason, r.requeueCount))
-                    r.pendingEnd = JobRecord.PendingEnd(state: .requeued, exitCode: 0, reason: reason, time: now, runEnd: ended)
-                    r.job.state = .completing
-                } else {
+                // Back in the queue once the agent reports this run's processes gone.
+                if !beginCompletingLocked(&r, JobRecord.PendingEnd(state: .requeued, exitCode: 0, reason: reason, time: now, runEnd: ended)) {
                     r.returnToQueue(now: now, ended: ended)
                 }
                 records[id] = r
@@ -459,6 +455,17 @@ final class Controller: @unchecked Sendable {
         return JobActionResponse(id: ref.id, state: lastState.rawValue)
     }
 
+    /// Asks the agent on a running job's first node to stop it; the job is COMPLETING, to end
+    /// as `end` says when the agent reports its processes gone. False (and nothing changed)
+    /// when no registered agent runs it.
+    func beginCompletingLocked(_ r: inout JobRecord, _ end: JobRecord.PendingEnd) -> Bool {
+        guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.registered == true else { return false }
+        pendingTerminations.append((r.id, first, end.reason, r.requeueCount))
+        r.pendingEnd = end
+        r.job.state = .completing
+        return true
+    }
+
     /// Ends a live job: frees what it holds, charges fair share, settles array bookkeeping.
     ///
     /// A marketplace job is settled here, so that its settlement is written in the same
@@ -470,10 +477,7 @@ final class Controller: @unchecked Sendable {
         // reports its processes gone. Its cores stay taken meanwhile (as in Slurm), so that no
         // job is placed on them while the kill grace time runs.
         if notifyAgent, var r = records[id], r.job.state.isActive, r.job.state != .completing,
-           let first = r.job.allocation?.nodes.first?.node, nodes[first]?.registered == true {
-            pendingTerminations.append((id, first, reason, r.requeueCount))
-            r.pendingEnd = JobRecord.PendingEnd(state: state, exitCode: exitCode, reason: reason, time: now, runEnd: runEnd)
-            r.job.state = .completing
+           beginCompletingLocked(&r, JobRecord.PendingEnd(state: state, exitCode: exitCode, reason: reason, time: now, runEnd: runEnd)) {
             records[id] = r
             preemptionDeadlines[id] = nil
             changed.append(r)
