@@ -26,20 +26,28 @@ public enum EIP712 {
 
         /// The 32-byte word `encodeData` puts in place of the value.
         var encoded: [UInt8] {
+            var out: [UInt8] = []
+            appendWord(to: &out)
+            return out
+        }
+
+        /// Appends that word (numbers written in place, without an array of their own).
+        func appendWord(to out: inout [UInt8]) {
             switch self {
-            case .string(let s): return Keccak256.hash(Array(s.utf8))
-            case .bytes32(let b): return b
-            case .address(let a): return [UInt8](repeating: 0, count: 12) + a.bytes
-            case .uint256(let v): return Self.word(v)
-            case .uint64(let v): return Self.word(UInt128(v))
-            case .struct(let s): return s.hash
+            case .string(let s): out += Keccak256.hash(Array(s.utf8))
+            case .bytes32(let b): out += b
+            case .address(let a):
+                out.append(contentsOf: repeatElement(0, count: 12))
+                out += a.bytes
+            case .uint256(let v): Self.appendWord(v, to: &out)
+            case .uint64(let v): Self.appendWord(UInt128(v), to: &out)
+            case .struct(let s): out += s.hash
             }
         }
 
-        static func word(_ v: UInt128) -> [UInt8] {
-            var out = [UInt8](repeating: 0, count: 32)
-            for i in 0..<16 { out[31 - i] = UInt8(truncatingIfNeeded: v >> UInt128(8 * i)) }
-            return out
+        static func appendWord(_ v: UInt128, to out: inout [UInt8]) {
+            out.append(contentsOf: repeatElement(0, count: 16))
+            for i in (0..<16).reversed() { out.append(UInt8(truncatingIfNeeded: v >> UInt128(8 * i))) }
         }
     }
 
@@ -81,7 +89,7 @@ public enum EIP712 {
         public func hash(typeHash: [UInt8]) -> [UInt8] {
             var data = typeHash
             data.reserveCapacity(32 * (fields.count + 1))
-            for f in fields { data += f.value.encoded }
+            for f in fields { f.value.appendWord(to: &data) }
             return Keccak256.hash(data)
         }
 

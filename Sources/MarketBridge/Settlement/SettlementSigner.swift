@@ -27,9 +27,10 @@ public struct SettlementSigner: Sendable {
     /// `keccak256` of the type string: the same for every settlement, so computed once.
     static let typeHash = Keccak256.hash(Array(("Settlement(" + fieldTypes.map { "\($0.type) \($0.name)" }.joined(separator: ",") + ")").utf8))
 
-    public static func typedStruct(_ s: Settlement) -> EIP712.Struct {
+    /// The settlement's values, in the order of `fieldTypes`.
+    static func values(_ s: Settlement) -> [EIP712.Value] {
         let zero = [UInt8](repeating: 0, count: 32)
-        let values: [EIP712.Value] = [
+        return [
             .bytes32(HexBytes.decode(s.id, length: 32) ?? zero),
             .bytes32(HexBytes.decode(s.escrowID, length: 32) ?? zero),
             .uint256(UInt128(s.jobID)),
@@ -44,46 +45,16 @@ public struct SettlementSigner: Sendable {
             .uint256(s.providerReward?.baseUnits ?? 0),
             .uint64(UInt64(max(s.endTime, 0))),
         ]
-        return EIP712.Struct(name: "Settlement", fields: zip(fieldTypes, values).map { ($0.name, $1) })
     }
 
+    public static func typedStruct(_ s: Settlement) -> EIP712.Struct {
+        EIP712.Struct(name: "Settlement", fields: zip(fieldTypes, values(s)).map { ($0.name, $1) })
+    }
+
+    /// With the type hash computed once (see `typeHash`): the digest each marketplace job's end
+    /// signs.
     public func digest(_ s: Settlement) -> [UInt8] {
-        EIP712.digest(domainSeparator: domainSeparator, messageHash: Self.messageHash(s))
-    }
-
-    /// `hashStruct` of the settlement, its words written straight into one buffer: what
-    /// `typedStruct(s).hash` computes (a test holds them together) without an array per field,
-    /// for the signature made as each marketplace job ends.
-    static func messageHash(_ s: Settlement) -> [UInt8] {
-        var data = [UInt8](repeating: 0, count: 32 * (fieldTypes.count + 1))
-        data.replaceSubrange(0..<32, with: typeHash)
-        var word = 1
-        func bytes32(_ hex: String) {
-            if let b = HexBytes.decode(hex, length: 32) { data.replaceSubrange(word * 32..<word * 32 + 32, with: b) }
-            word += 1
-        }
-        func address(_ a: EthereumAddress) {
-            data.replaceSubrange(word * 32 + 12..<word * 32 + 32, with: a.bytes)
-            word += 1
-        }
-        func uint(_ v: UInt128) {
-            for i in 0..<16 { data[word * 32 + 31 - i] = UInt8(truncatingIfNeeded: v >> UInt128(8 * i)) }
-            word += 1
-        }
-        bytes32(s.id)
-        bytes32(s.escrowID)
-        uint(UInt128(s.jobID))
-        address(s.payer)
-        address(s.provider)
-        uint(UInt128(s.split.escrow.units))
-        uint(UInt128(s.split.cost.units))
-        uint(UInt128(s.split.providerPayout.units))
-        uint(UInt128(s.split.platformFee.units))
-        uint(UInt128(s.split.userRefund.units))
-        uint(s.userReward?.baseUnits ?? 0)
-        uint(s.providerReward?.baseUnits ?? 0)
-        uint(UInt128(max(s.endTime, 0)))
-        return Keccak256.hash(data)
+        EIP712.digest(domainSeparator: domainSeparator, messageHash: Self.typedStruct(s).hash(typeHash: Self.typeHash))
     }
 
     /// Sets `digest` and `signature`. Only a settlement with its rewards is signed.
