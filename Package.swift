@@ -93,7 +93,8 @@ let package = Package(
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor"], exclude: ["Fixtures"]),
-        .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore", "Billing", "MarketBridge"]),
+        .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore", "Billing", "MarketBridge",
+                                                      .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -102,6 +102,20 @@ enum MarketFixture {
         #expect(a.count == 66)
     }
 
+    @Test func aSettlementIDEndsWithItsJob() {
+        let id = Settlement.settlementID(cluster: "c", jobID: 0x1234_5678_9abc, escrowID: MarketFixture.escrowID)
+        #expect(id.hasSuffix("0000123456789abc"))
+        #expect(Settlement.jobID(inSettlementID: id) == 0x1234_5678_9abc)
+        #expect(Settlement.jobID(inSettlementID: id.uppercased().replacingOccurrences(of: "0X", with: "0x")) == 0x1234_5678_9abc)
+        // The hash part still tells clusters and escrows apart.
+        let other = Settlement.settlementID(cluster: "d", jobID: 0x1234_5678_9abc, escrowID: MarketFixture.escrowID)
+        #expect(other != id && other.hasSuffix("0000123456789abc"))
+        #expect(Settlement.settlementID(cluster: "c", jobID: 0x1234_5678_9abc, escrowID: "0x" + String(repeating: "cd", count: 32)) != id)
+        #expect(Settlement.jobID(inSettlementID: "0x1234") == nil)
+        #expect(Settlement.jobID(inSettlementID: "0x" + String(repeating: "zz", count: 32)) == nil)
+        #expect(Settlement.jobID(inSettlementID: "0x" + String(repeating: "ff", count: 32)) == nil, "above Int.max")
+    }
+
     @Test func userSideEndsAreChargedWhateverTheirLength() {
         let sla = SLAPolicy()
         #expect(sla.billable([JobRun(start: 0, end: 10, ended: .failed)]) == SLAPolicy.Billable(seconds: 10, fullRefund: false))

@@ -239,7 +239,7 @@ extension Controller {
     func acknowledgeSettlement(id: String) throws(APIError) -> SettlementInfo {
         let current = try settlement(id: id)
         guard current.signature != nil else { throw .conflict("settlement \(id) is not signed yet (it waits for a good oracle price)") }
-        do { try store.writeAndWait { try MarketTable.acknowledge(id: current.id, at: Controller.now(), in: $0) } } catch {
+        do { try store.writeAndWait { try MarketTable.acknowledge(job: current.jobID, at: Controller.now(), in: $0) } } catch {
             throw .unavailable("not stored: \(error)")
         }
         return try settlement(id: current.id)

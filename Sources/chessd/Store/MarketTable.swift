@@ -53,9 +53,20 @@ enum MarketTable {
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM settlements WHERE feed_seq IS NULL") ?? 0
     }
 
+    /// Through the job the id names (`Settlement.settlementID`); ids made before jobs were part
+    /// of them through the partial index of those.
     static func find(id: String, in db: Database) throws -> Row? {
-        try rows(db, "WHERE id = ?", [id.lowercased()]).first
+        let id = id.lowercased()
+        if let job = Settlement.jobID(inSettlementID: id), let row = try rows(db, "WHERE job_id = ? AND id = ?", [job, id]).first {
+            return row
+        }
+        return try rows(db, "WHERE id = ? AND \(earlierIDCondition)", [id]).first
     }
+
+    /// True of a row whose id does not end with its job id (made before v6): the condition of
+    /// the partial index `settlements_earlier_ids`, which a query must repeat word for word for
+    /// SQLite to use it.
+    static let earlierIDCondition = "substr(id, 51) <> printf('%016x', job_id)"
 
     static func find(job: Int, in db: Database) throws -> Row? {
         try rows(db, "WHERE job_id = ?", [job]).first
@@ -68,14 +79,14 @@ enum MarketTable {
         try rows(db, "WHERE job_id IN (SELECT id FROM jobs WHERE end_time >= ? AND end_time < ?) ORDER BY job_id", [start, end])
     }
 
-    static func acknowledge(id: String, at now: Int, in db: Database) throws {
-        try db.execute(sql: "UPDATE settlements SET acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL",
-                       arguments: [now, id.lowercased()])
+    static func acknowledge(job: Int, at now: Int, in db: Database) throws {
+        try db.execute(sql: "UPDATE settlements SET acknowledged_at = ? WHERE job_id = ? AND acknowledged_at IS NULL",
+                       arguments: [now, job])
     }
 
     static func dispute(_ s: Settlement, at now: Int, in db: Database) throws {
-        try db.execute(sql: "UPDATE settlements SET disputed_at = ?, record = ? WHERE id = ? AND disputed_at IS NULL",
-                       arguments: [now, encode(s), s.id])
+        try db.execute(sql: "UPDATE settlements SET disputed_at = ?, record = ? WHERE job_id = ? AND disputed_at IS NULL",
+                       arguments: [now, encode(s), s.jobID])
     }
 
     /// The stored form: the settlement's `Codable` JSON with `sequence` 0 (the feed sequence is a

@@ -145,6 +145,29 @@ final class Store: Sendable {
                     FROM jobs WHERE json_extract(record, '$.market') IS NOT NULL;
                 """)
         }
+        m.registerMigration("v6: settlements found through their job") { db in
+            // Settlement ids now end with their job id, so a lookup by id goes through the job's
+            // key: the unique index of every whole id (a random key: one more b-tree page
+            // written with each job's end) is gone. Only ids made before keep an index, a
+            // partial one that new rows never enter. SQLite drops a UNIQUE column constraint
+            // only by copying the table.
+            try db.execute(sql: """
+                CREATE TABLE settlements_v6 (
+                    job_id INTEGER PRIMARY KEY NOT NULL,
+                    id TEXT NOT NULL,
+                    feed_seq INTEGER UNIQUE,
+                    end_time INTEGER NOT NULL,
+                    acknowledged_at INTEGER,
+                    disputed_at INTEGER,
+                    record TEXT NOT NULL
+                );
+                INSERT INTO settlements_v6 (job_id, id, feed_seq, end_time, acknowledged_at, disputed_at, record)
+                    SELECT job_id, id, feed_seq, end_time, acknowledged_at, disputed_at, record FROM settlements;
+                DROP TABLE settlements;
+                ALTER TABLE settlements_v6 RENAME TO settlements;
+                CREATE UNIQUE INDEX settlements_earlier_ids ON settlements(id) WHERE \(MarketTable.earlierIDCondition);
+                """)
+        }
         return m
     }
 }
