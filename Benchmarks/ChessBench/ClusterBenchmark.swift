@@ -154,7 +154,6 @@ struct ClusterBenchmark {
         }
         defer { try? FileManager.default.removeItem(atPath: "/dev/shm/chess-bench-spool-\(getpid())") }
         let market = try marketClient(client, port: port)
-        var escrows = 0
         // Beside the rate (which the jobs' own processes dominate, and which varies by 20 % from
         // round to round on this machine), chessd's CPU time per job while they complete: where
         // settlement's cost would show.
@@ -184,8 +183,10 @@ struct ClusterBenchmark {
         }
         func paidRound() throws -> Round {
             try queuedThenReleased {
-                escrows += 1
-                let funding = EscrowFunding(escrowID: "0x" + String(format: "%064x", escrows), payer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                // Random, as escrow ids made on a chain are: each one is a new key in the store's
+                // index of escrows used.
+                let escrowID = "0x" + (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: .min ... .max)) }.joined()
+                let funding = EscrowFunding(escrowID: escrowID, payer: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
                                             amount: MicroUSDC(units: 1_000_000), transaction: "0x" + String(repeating: "ab", count: 32))
                 return try market.post("/v1/market/jobs", MarketSubmission(job: s, escrow: funding), as: MarketJobStatus.self).id
             }
