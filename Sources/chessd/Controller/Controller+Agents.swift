@@ -205,12 +205,7 @@ extension Controller {
                 for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
                 for (name, s) in nodeWrites {
                     try NodeTable.save(name, s, in: db)
-                    // Outages (silent agents) are what the provider's uptime is measured against.
-                    if s.registered {
-                        try MarketTable.outageEnded(name, at: now, in: db)
-                    } else if s.reason?.hasPrefix(NodeStatus.silentPrefix) == true {
-                        try MarketTable.outageStarted(name, at: now, in: db)
-                    }
+                    try MarketTable.recordAvailability(name, s, at: now, in: db)
                 }
             }
         } catch {

@@ -574,8 +574,12 @@ final class Controller: @unchecked Sendable {
         nodes[name] = status
         lock.unlock()
         let saved = status
+        let now = Controller.now()
         do {
-            try store.writeAndWait { db in try NodeTable.save(name, saved, in: db) }
+            try store.writeAndWait { db in
+                try NodeTable.save(name, saved, in: db)
+                try MarketTable.recordAvailability(name, saved, at: now, in: db)
+            }
         } catch {
             throw .unavailable("the node state could not be stored: \(error)")
         }
@@ -802,6 +806,13 @@ struct NodeStatus: Codable, Sendable {
     /// Drained because its probed hardware falls short of the configuration.
     var drainedByRegistration = false
     var metrics: NodeMetrics?
+
+    /// Out of service, for the provider's uptime: its agent went silent, or an admin set it down
+    /// (a failed node). A drained node still runs its jobs, and one whose agent has not
+    /// registered since chessd started is not known to be out.
+    var isOut: Bool {
+        (!registered && reason?.hasPrefix(Self.silentPrefix) == true) || (adminSet && adminState == .down)
+    }
 }
 
 /// `1234` or `1234_7`.

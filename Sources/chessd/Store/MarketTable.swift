@@ -188,6 +188,16 @@ enum MarketTable {
                        arguments: [r.source, Int64(r.priceE8), r.time])
     }
 
+    /// Opens an outage when the node is out (`NodeStatus.isOut`), closes it when the node is
+    /// registered and not out; a node in neither state keeps what it has.
+    static func recordAvailability(_ node: String, _ s: NodeStatus, at time: Int, in db: Database) throws {
+        if s.isOut {
+            try outageStarted(node, at: time, in: db)
+        } else if s.registered {
+            try outageEnded(node, at: time, in: db)
+        }
+    }
+
     static func outageStarted(_ node: String, at time: Int, in db: Database) throws {
         guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM node_outages WHERE node = ? AND end IS NULL", arguments: [node]) == 0 else { return }
         try db.execute(sql: "INSERT INTO node_outages (node, start) VALUES (?, ?)", arguments: [node, time])
