@@ -143,6 +143,9 @@ struct ControllerTests {
         let again = try cluster.ctl(["cancel", "1"])
         #expect(again.status == 1)
         #expect(again.stderr.contains("already ended"))
+        // chessd's answer names the job; chessctl does not name it a second time.
+        let missing = try cluster.ctl(["cancel", "999"])
+        #expect(missing.status == 1 && missing.stderr == "Error: job 999 does not exist or has ended\n", "\(missing.stderr)")
         let show = try cluster.ctl(["show", "job", "1", "--json"])
         let job = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
         #expect(job["state"] as? String == "CANCELLED")

@@ -24,7 +24,8 @@ extension JobActionCommand {
                 _ = try client.post("/v1/jobs/\(id)/\(Self.action)", JobActionRequest(), as: JobActionResponse.self)
                 if !quiet { print("Job \(id) \(Self.pastTense)") }
             } catch let e as ControllerClient.Failure {
-                failures.append("job \(id): \(e.description)")
+                // Most of chessd's answers name the job already ("job 999 does not exist …").
+                failures.append(e.description.hasPrefix("job \(id) ") ? e.description : "job \(id): \(e.description)")
             }
         }
         if !failures.isEmpty { throw CLIError(failures.joined(separator: "\n")) }
