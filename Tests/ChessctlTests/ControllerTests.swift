@@ -150,6 +150,13 @@ struct ControllerTests {
         let job = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
         #expect(job["state"] as? String == "CANCELLED")
         #expect((job["reason"] as? String)?.hasPrefix("cancelled by") == true)
+        // The array's tasks were cancelled before any started (3 alone, then the rest): they
+        // stay in accounting, as sacct shows them; the array's own record is plain `2`.
+        let acct = try cluster.ctl(["acct", "-j", "2", "--json"])
+        let records = try #require((try JSONSerialization.jsonObject(with: Data(acct.stdout.utf8)) as? [String: Any])?["records"] as? [[String: Any]])
+        #expect(records.map { "\($0["job_id"] ?? "?") \($0["state"] ?? "?")" } == ["2_[1-5] CANCELLED"], "\(acct.stdout)")
+        let array = try cluster.ctl(["show", "job", "2", "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(array.stdout.utf8)) as? [String: Any])?["display_id"] as? String == "2", "\(array.stdout)")
     }
 
     @Test func acknowledgedJobsSurviveKillDashNine() throws {

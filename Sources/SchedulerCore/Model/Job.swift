@@ -77,10 +77,20 @@ public struct Job: Sendable, Hashable, Codable {
 public struct ArrayTasks: Sendable, Hashable, Codable {
     public var pending: [Int]
     public var maxRunning: Int?
+    /// Tasks cancelled before they started (nil: none). They never become jobs of their own, so
+    /// the array's record keeps them for accounting (sacct shows `1234_[3-5]` CANCELLED).
+    public var cancelled: [Int]?
 
     public init(pending: [Int], maxRunning: Int? = nil) {
         self.pending = pending
         self.maxRunning = maxRunning
+    }
+
+    /// Moves `tasks` (all of them pending) from the pending to the cancelled ones.
+    public mutating func cancel(_ tasks: [Int]) {
+        let gone = Set(tasks)
+        pending.removeAll { gone.contains($0) }
+        cancelled = ((cancelled ?? []) + tasks).sorted()
     }
 }
 

@@ -380,7 +380,7 @@ final class Controller: @unchecked Sendable {
             switch action {
             case .cancel:
                 var array = records[arrayID]!
-                array.job.array!.pending.removeAll { $0 == task }
+                array.job.array!.cancel([task])
                 records[arrayID] = array
                 changed.append(array)
                 events.append((arrayID, .pending, "task \(task) cancelled by \(identity.user)"))
@@ -398,8 +398,8 @@ final class Controller: @unchecked Sendable {
             case .cancel where r.job.state == .completing:
                 lastState = .completing
             case .cancel:
-                if r.job.array != nil {
-                    r.job.array!.pending = []
+                if let tasks = r.job.array?.pending {
+                    r.job.array!.cancel(tasks)
                     records[id] = r
                     changed.append(r)
                     continue

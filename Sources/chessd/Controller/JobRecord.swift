@@ -71,10 +71,11 @@ struct JobRecord: Codable, Sendable {
         requeueCount += 1
     }
 
-    /// `1234`, `1234_7` (a task), `1234_[8-40%8]` (an array's tasks not yet started).
+    /// `1234`, `1234_7` (a task), `1234_[8-40%8]` (an array's tasks not yet started; an array
+    /// with none is `1234`).
     var displayID: String {
         if let parent = job.arrayJobID, let task = job.arrayTaskIndex { return "\(parent)_\(task)" }
-        if let array = job.array {
+        if let array = job.array, !array.pending.isEmpty {
             let cap = array.maxRunning.map { "%\($0)" } ?? ""
             return "\(job.id)_[\(Self.rangeExpression(array.pending))\(cap)]"
         }
