@@ -52,8 +52,8 @@ struct ControllerTests {
         #expect(jobs[0]["time_limit"] as? Int == 600)
         #expect(jobs[1]["name"] as? String == "override")
         #expect(jobs[1]["time_limit"] as? Int == 300)
-        // No agent has registered a node: the jobs wait for resources, and say so.
-        #expect(jobs[0]["reason"] as? String == "Resources" || jobs[0]["reason"] as? String == nil)
+        // No agent has registered a node, so every node is down: the jobs say so, as Slurm's do.
+        #expect(jobs[0]["reason"] as? String == "ReqNodeNotAvail" || jobs[0]["reason"] as? String == nil)
 
         let table = try cluster.ctl(["queue"])
         #expect(table.stdout.hasPrefix("JOBID"))

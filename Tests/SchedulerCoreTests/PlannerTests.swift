@@ -119,6 +119,19 @@ struct PlannerPolicyTests {
         #expect(d.plannedStarts.isEmpty)
     }
 
+    /// Slurm's ReqNodeNotAvail: the job would fit on the partition's nodes, but too many of them
+    /// are drained or down; Resources when they are merely busy.
+    @Test func jobsWaitingOnDrainedOrDownNodesSaySo() {
+        var nodes = makeNodes(4)
+        nodes[2].adminState = .drain
+        nodes[3].adminState = .down
+        let d = plan(makeCluster(nodes), [pending(1, cores: 16, nodes: 3), pending(2, cores: 16, nodes: 2)])
+        #expect(d.start(of: 2) != nil)
+        #expect(d.reasons[1] == .reqNodeNotAvail)
+        let busy = plan(makeCluster(makeNodes(2)), [running(1, on: [("n01", Array(0..<16))], time: 1000), pending(2, cores: 16, nodes: 2)])
+        #expect(busy.reasons[2] == .resources)
+    }
+
     @Test func easyBackfillsOnlyWhatDoesNotDelayTheReservation() {
         let (cluster, jobs) = scenario()
         let d = plan(cluster, jobs, policy: .easy)

@@ -174,6 +174,8 @@ public enum JobState: String, Sendable, Hashable, Codable, CaseIterable {
 public enum PendingReason: String, Sendable, Hashable, Codable, CaseIterable {
     case priority = "Priority"
     case resources = "Resources"
+    /// Enough nodes would match, but too many of them are drained or down (Slurm's wording).
+    case reqNodeNotAvail = "ReqNodeNotAvail"
     case dependency = "Dependency"
     case dependencyNeverSatisfied = "DependencyNeverSatisfied"
     case beginTime = "BeginTime"

@@ -268,7 +268,7 @@ struct PlanningPass {
             if reason == .qosMaxTRESPerJob { return .reason(reason) }
             return blocked ? .reason(.priority) : .reason(reason)
         }
-        guard usable.count >= shape.nodeCount else { return .waitingForResources(reservedAt: nil) }
+        guard usable.count >= shape.nodeCount else { return .waitingForResources(reservedAt: nil, reason: .reqNodeNotAvail) }
 
         let view = reservation.map(\.name)
         // Start now, task after task for an array.
