@@ -18,17 +18,20 @@ private func gunzip(_ path: String) throws -> [UInt8] {
     return [UInt8](data)
 }
 
-private func temporaryFile(_ bytes: [UInt8], name: String = "trace") throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let path = dir.appendingPathComponent(name).path
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
-    return path
-}
-
 @Suite("Trace loading")
-struct TraceLoaderTests {
+final class TraceLoaderTests {
     let fixture = fixtures.appendingPathComponent("kth-head.swf.gz").path
+    /// Each test's files, removed when it ends.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chess-tests-\(UUID().uuidString)")
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    func temporaryFile(_ bytes: [UInt8], name: String = "trace") throws -> String {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(name).path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
 
     @Test func decompressesLikeGunzip() throws {
         let ours = try TraceLoader.readBytes(path: fixture)

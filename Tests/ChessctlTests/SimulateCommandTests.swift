@@ -63,6 +63,7 @@ struct SimulateCommandTests {
 
     @Test func jobsCSVHasOneRowPerJobInQueueOrder() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let csv = dir.appendingPathComponent("jobs.csv").path
         let run = try chessctlRun(["simulate", "--policy", "conservative", "--limit", "50", "--jobs-csv", csv, "--json", trace])
         #expect(run.status == 0, "\(run.stderr)")
@@ -113,6 +114,7 @@ struct SimulateCommandTests {
         #expect(missing.stderr.contains("/nonexistent/trace.swf: no such file"))
 
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let headerless = dir.appendingPathComponent("no-header.swf")
         try "1 0 -1 5 1 -1 -1 1 5 -1 1 1 1 -1 -1 -1 -1 -1\n".write(to: headerless, atomically: true, encoding: .utf8)
         let noSize = try chessctlRun(["simulate", headerless.path])
@@ -130,6 +132,7 @@ struct SimulateCommandTests {
 
     @Test func malformedLinesAreSkippedCountedAndLocated() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("mixed.swf")
         try """
             ; MaxProcs: 4
@@ -180,6 +183,7 @@ struct SimulateScenarioTests {
     @Test func perJobCSVShowsReasonsAndNodeLists() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chessctl-scn-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         let csv = dir.appendingPathComponent("jobs.csv").path
         let run = try chessctlRun(["simulate", "--scenario", scenario, "--jobs-csv", csv])
         #expect(run.status == 0, "\(run.stderr)")
