@@ -186,6 +186,31 @@ struct EndToEndTests {
         #expect(record(probe)?["cpu_seconds"] != nil)
     }
 
+    /// `queue --start` (squeue --start): a job waiting behind one that fills both nodes is
+    /// planned for when that one's time limit runs out.
+    @Test func queueStartShowsThePlannedStart() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") {
+            let r = try c.cluster.ctl(["nodes"])
+            return r.stdout.contains("idle   emu1,host") || r.stdout.contains("2      idle")
+        }
+        let big = try c.submit(["-N", "2", "--exclusive", "-t", "5", "--wrap", "sleep 60"])
+        try c.wait("the two-node job to run") { try c.jobs().contains { $0["id"] as? Int == big && $0["state"] as? String == "RUNNING" } }
+        let waiting = try c.submit(["-N", "2", "--exclusive", "-t", "5", "--wrap", "true"])
+        try c.wait("a planned start") {
+            try c.jobs().contains { $0["id"] as? Int == waiting && $0["planned_start"] is Int }
+        }
+        let r = try c.cluster.ctl(["queue", "--start"])
+        let lines = r.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(lines.first == "JOBID PARTITION NAME USER ST START_TIME NODES NODELIST(REASON)", "\(r.stdout)")
+        #expect(lines.count == 2 && lines[1].hasPrefix("\(waiting) batch wrap") && lines[1].contains(" PD 20"), "\(r.stdout)")
+        let planned = try #require(try c.jobs().first { $0["id"] as? Int == waiting }?["planned_start"] as? Int)
+        let started = try #require(try c.jobs().first { $0["id"] as? Int == big }?["start_time"] as? Int)
+        #expect(planned == started + 300, "planned at the running job's time limit")
+        #expect(lines[1].contains(SlurmTime.timestamp(planned)), "\(r.stdout)")
+        #expect(try c.cluster.ctl(["cancel", "\(big)", "\(waiting)"]).status == 0)
+    }
+
     @Test func anAgentRestartLosesNoJobAndCountsNoneTwice() throws {
         let c = try Running()
         try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }

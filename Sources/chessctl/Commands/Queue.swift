@@ -29,20 +29,24 @@ struct Queue: ParsableCommand {
     @Flag(name: .customLong("noheader"), help: "No header line.")
     var noHeader = false
 
+    @Flag(help: "Pending jobs with the start time the scheduler plans for them (squeue --start); N/A for a job it holds no place for yet (EASY plans the first blocked job of each partition, conservative every one).")
+    var start = false
+
     @Flag(help: "Print the jobs as JSON.")
     var json = false
 
     static let defaultColumns = ["id", "partition", "name", "user", "state", "time", "time_limit", "nodes", "reason_nodelist"]
+    static let startColumns = ["id", "partition", "name", "user", "state", "start", "nodes", "reason_nodelist"]
 
     func run() throws {
         var query: [String] = []
         var users = user
         if mine { users = Process.userName }
         if let users { query.append("user=\(users)") }
-        if let state { query.append("state=\(state)") }
+        if let state = state ?? (start ? "PENDING" : nil) { query.append("state=\(state)") }
         if let partition { query.append("partition=\(partition)") }
         if let jobs { query.append("id=\(jobs)") }
-        let columns = try ColumnList.parse(format, known: QueueColumns.headers, fallback: Queue.defaultColumns)
+        let columns = try ColumnList.parse(format, known: QueueColumns.headers, fallback: start ? Queue.startColumns : Queue.defaultColumns)
         // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
         guard let data = try connection.read("/v1/jobs", query, json: json) else { return }
