@@ -74,7 +74,7 @@ public struct Supervisor {
 
         // Everything the child needs is prepared before fork: after it, only plain system calls.
         let workdir = launch.workdir.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? "/tmp"
-        let output = OutputPattern.resolve(launch.output ?? OutputPattern.defaultOutput(launch), launch, workdir: workdir, node: plan.node)
+        let output = OutputPattern.resolve(launch.output ?? OutputPattern.defaultOutput(isArrayTask: launch.arrayJobID != nil), launch, workdir: workdir, node: plan.node)
         let error = launch.error.map { OutputPattern.resolve($0, launch, workdir: workdir, node: plan.node) }
         let environment = JobEnvironment.build(plan, workdir: workdir)
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -196,31 +196,10 @@ public struct Supervisor {
     }
 }
 
-/// `--output`/`--error` patterns: `%j` job id, `%A` array job id, `%a` task id, `%u` user,
-/// `%x` job name, `%N` node, `%%` a percent sign. Relative paths are in the working directory.
-enum OutputPattern {
-    static func defaultOutput(_ l: JobLaunch) -> String {
-        l.arrayJobID != nil ? "slurm-%A_%a.out" : "slurm-%j.out"
-    }
-
+extension OutputPattern {
     static func resolve(_ pattern: String, _ l: JobLaunch, workdir: String, node: String) -> String {
-        var out = ""
-        var it = pattern.makeIterator()
-        while let c = it.next() {
-            guard c == "%" else { out.append(c); continue }
-            switch it.next() {
-            case "j": out += "\(l.job)"
-            case "A": out += "\(l.arrayJobID ?? l.job)"
-            case "a": out += l.arrayTaskID.map(String.init) ?? "4294967294"
-            case "u": out += l.user
-            case "x": out += l.name
-            case "N": out += node
-            case "%": out += "%"
-            case let other?: out += "%\(other)"
-            case nil: out += "%"
-            }
-        }
-        return out.hasPrefix("/") ? out : "\(workdir)/\(out)"
+        resolve(pattern, job: l.job, arrayJobID: l.arrayJobID, arrayTaskID: l.arrayTaskID, user: l.user, name: l.name,
+                node: node, workdir: workdir)
     }
 }
 

@@ -37,7 +37,7 @@ struct ControllerTests {
         #expect(submit.stderr.contains("--mail-type is accepted and has no effect"))
 
         // The command line overrides directives.
-        let second = try cluster.ctl(["submit", "-J", "override", "-t", "5", path])
+        let second = try cluster.ctl(["submit", "-J", "override", "-t", "5", "-o", "logs/%x-%j-%N.log", path])
         #expect(second.stdout == "Submitted batch job 2\n", "\(second.stderr)")
 
         let jobs = try queueJSON(cluster)
@@ -75,6 +75,12 @@ struct ControllerTests {
         #expect(show.status == 0)
         #expect(show.stdout.contains("JobName     hello"))
         #expect(show.stdout.contains("TimeLimit   00:10:00"))
+        // Where its output goes, as scontrol shows it: Slurm's default, patterns resolved (the
+        // node once it has one), stderr with stdout unless given.
+        let workdir = try #require(jobs[0]["workdir"] as? String)
+        #expect(show.stdout.contains("StdOut      \(workdir)/slurm-1.out\n") && show.stdout.contains("StdErr      \(workdir)/slurm-1.out\n"), "\(show.stdout)")
+        let showSecond = try cluster.ctl(["show", "job", "2"]).stdout
+        #expect(showSecond.contains("StdOut      \(workdir)/logs/override-2-%N.log\n"), "\(showSecond)")
 
         // Prometheus metrics on the same socket.
         let metrics = String(decoding: try ControllerClient(socketPath: cluster.socket).request("GET", "/metrics"), as: UTF8.self)

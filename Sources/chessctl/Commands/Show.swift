@@ -47,8 +47,20 @@ struct ShowJob: ParsableCommand {
         rows.add("GPUs", j.gpus > 0 ? "\(j.gpus)" : nil)
         rows.add("ExitCode", j.exitCode.map(String.init))
         rows.add("WorkDir", j.workdir)
-        rows.add("StdOut", j.output)
-        rows.add("StdErr", j.error)
+        // Where the files are (or will be), patterns resolved, as scontrol shows them.
+        let workdir = j.workdir ?? "/tmp"
+        let node = j.nodeList.flatMap { (try? HostList.expand($0))?.first }
+        let isArray = j.arrayJobID != nil || j.arrayPending != nil
+        func resolved(_ pattern: String) -> String {
+            // An array's own record has no task: its tasks' files differ by `%a`, left as it is.
+            isArray && j.arrayTaskID == nil
+                ? (pattern.hasPrefix("/") ? pattern : "\(workdir)/\(pattern)")
+                : OutputPattern.resolve(pattern, job: j.id, arrayJobID: j.arrayJobID, arrayTaskID: j.arrayTaskID, user: j.user,
+                                        name: j.name, node: node, workdir: workdir)
+        }
+        let output = resolved(j.output ?? OutputPattern.defaultOutput(isArrayTask: isArray))
+        rows.add("StdOut", output)
+        rows.add("StdErr", j.error.map(resolved) ?? output)
         Format.printRows(rows)
     }
 }
