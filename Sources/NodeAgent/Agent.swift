@@ -112,6 +112,9 @@ final class Agent: @unchecked Sendable {
                 signal(c.job, run: c.run, SIGSTOP, freeze: true)
             case "resume":
                 signal(c.job, run: c.run, SIGCONT, freeze: false)
+            case "time-limit":
+                guard let seconds = c.timeLimit else { continue }
+                setTimeLimit(c.job, run: c.run, seconds: seconds)
             default:
                 logger.warning("unknown command from the controller", metadata: ["kind": "\(c.kind)", "job": "\(c.job)"])
             }
@@ -196,6 +199,18 @@ final class Agent: @unchecked Sendable {
             if !spool.exists("result.json") { kill(-pgid, SIGKILL) }
         }
         logger.info("terminating", metadata: ["job": "\(job)", "reason": "\(reason)"])
+    }
+
+    /// A running job's new time limit (`chessctl update`), for its supervisor, which reads it
+    /// from the spool while it waits.
+    func setTimeLimit(_ job: Int, run: Int?, seconds: Int) {
+        guard let spool = spool(job: job, run: run), spool.exists("plan.json"), !spool.exists("result.json") else { return }
+        do {
+            try spool.writeDurably("time-limit", Data("\(seconds)\n".utf8))
+            logger.info("time limit changed", metadata: ["job": "\(job)", "seconds": "\(seconds)"])
+        } catch {
+            logger.error("cannot write the new time limit", metadata: ["job": "\(job)", "error": "\(error)"])
+        }
     }
 
     /// Suspend (freeze) or resume a job: the cgroup freezer when there is one, else signals.

@@ -139,12 +139,21 @@ public struct Supervisor {
         var usage = rusage()
         var timedOut = false
         var termSentAt: Int?
-        let deadline = launch.timeLimit.map { start + $0 }
+        var deadline = launch.timeLimit.map { start + $0 }
+        var polls = 0
         while true {
             let r = wait4(pid, &status, WNOHANG, &usage)
             if r == pid { break }
             if r < 0 && errno != EINTR { break }
             let now = Int(Date().timeIntervalSince1970)
+            // A new limit from `chessctl update`, through the agent: looked for once a second.
+            polls += 1
+            if polls % 20 == 0, termSentAt == nil, let text = spool.read("time-limit"),
+               let seconds = Int(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), seconds > 0,
+               start + seconds != deadline {
+                deadline = start + seconds
+                log("time limit changed to \(seconds)s")
+            }
             if let deadline, now >= deadline, termSentAt == nil {
                 timedOut = true
                 log("time limit reached: TERM")

@@ -126,6 +126,59 @@ struct ControllerTests {
         #expect(try queueJSON(cluster).count == 1)
     }
 
+    /// chessctl as user nobody (through runuser; the tests run as root): an owner who is not an
+    /// administrator.
+    func asNobody(_ cluster: TestCluster, _ arguments: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        p.arguments = ["-u", "nobody", "--", builtBinary("chessctl").path] + arguments
+        p.environment = ["CHESS_SOCKET": cluster.socket, "PATH": "/usr/bin:/bin"]
+        p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// `update` (scontrol update job) with Slurm's rules: owners shorten time limits, only
+    /// administrators lengthen them or set priorities; bad input is refused with the reason.
+    @Test(.enabled(if: getuid() == 0, "needs root to act as another user"))
+    func updateFollowsSlurmsRules() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let own = try asNobody(cluster, ["submit", "--parsable", "-t", "30", "--wrap", "true"])
+        let id = try #require(Int(own.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(own.stderr)")
+        func limit() throws -> Int? { try queueJSON(cluster).first { $0["id"] as? Int == id }?["time_limit"] as? Int }
+
+        let shorter = try asNobody(cluster, ["update", "\(id)", "TimeLimit=10", "JobName=renamed"])
+        #expect(shorter.status == 0 && shorter.stdout == "Job \(id) updated: TimeLimit=00:10:00 JobName=renamed\n", "\(shorter.stdout)\(shorter.stderr)")
+        #expect(try limit() == 600)
+        let longer = try asNobody(cluster, ["update", "\(id)", "time_limit=1:00:00"])
+        #expect(longer.status == 1 && longer.stderr.contains("only an administrator may lengthen a job's time limit"), "\(longer.stderr)")
+        let priority = try asNobody(cluster, ["update", "\(id)", "priority=9000"])
+        #expect(priority.status == 1 && priority.stderr.contains("only an administrator may set a job's priority"), "\(priority.stderr)")
+        #expect(try limit() == 600, "a refused update changes nothing")
+
+        // root is an administrator; its own job is not nobody's to change.
+        #expect(try cluster.ctl(["update", "\(id)", "time_limit=2:00:00", "priority=9000"]).status == 0)
+        #expect(try limit() == 7200)
+        #expect(try queueJSON(cluster).first { $0["id"] as? Int == id }?["priority"] as? Int == 9000)
+        let mine = try cluster.ctl(["submit", "--parsable", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try asNobody(cluster, ["update", mine, "name=x"]).stderr.contains("belongs to root"))
+
+        for (args, message) in [(["update", "\(id)"], "Missing expected argument '<changes> ...'"), (["update", "\(id)", "colour=blue"], "unknown key 'colour'"),
+                                (["update", "\(id)", "time_limit=soon"], "is not minutes"), (["update", "999", "name=x"], "job 999 does not exist"),
+                                (["update", "\(id)", "name="], "cannot be empty")] {
+            let r = try cluster.ctl(args)
+            #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        let events = try cluster.ctl(["show", "job", "\(id)", "--json"])
+        #expect(events.stdout.contains("\"name\":\"renamed\""), "\(events.stdout)")
+    }
+
     @Test func cancelHoldReleaseAndArrays() throws {
         let cluster = try TestCluster()
         try cluster.start()

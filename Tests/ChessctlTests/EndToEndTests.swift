@@ -211,6 +211,25 @@ struct EndToEndTests {
         #expect(try c.cluster.ctl(["cancel", "\(big)", "\(waiting)"]).status == 0)
     }
 
+    /// `update` of running jobs: a lengthened limit reaches the supervisor, which would
+    /// otherwise end the job at its old one (it enforces limits itself); a shortened one ends it.
+    @Test func aRunningJobsTimeLimitCanBeChanged() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") {
+            let r = try c.cluster.ctl(["nodes"])
+            return r.stdout.contains("idle   emu1,host") || r.stdout.contains("2      idle")
+        }
+        let extended = try c.submit(["-t", "0:05", "--wrap", "sleep 8"])
+        let shortened = try c.submit(["-t", "10", "--wrap", "sleep 60"])
+        try c.wait("both jobs to run") { try c.jobs().filter { $0["state"] as? String == "RUNNING" }.count == 2 }
+        let longer = try c.cluster.ctl(["update", "\(extended)", "TimeLimit=2:00"])
+        #expect(longer.stdout == "Job \(extended) updated: TimeLimit=00:02:00\n", "\(longer.stderr)")
+        #expect(try c.cluster.ctl(["update", "\(shortened)", "time_limit=0:03"]).status == 0)
+        try c.wait("both jobs to end", within: 40) { try c.jobs().isEmpty }
+        let acct = try c.cluster.ctl(["acct", "-j", "\(extended),\(shortened)", "-o", "jobid,state", "-P", "-n"])
+        #expect(acct.stdout == "\(extended)|COMPLETED\n\(shortened)|TIMEOUT\n", "\(acct.stdout)\(acct.stderr)")
+    }
+
     @Test func anAgentRestartLosesNoJobAndCountsNoneTwice() throws {
         let c = try Running()
         try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }

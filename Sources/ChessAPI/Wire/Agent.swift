@@ -256,7 +256,7 @@ public struct JobLaunch: Codable, Sendable, Equatable {
 }
 
 public struct AgentCommand: Codable, Sendable, Equatable {
-    /// launch, signal, terminate.
+    /// launch, terminate, suspend, resume, time-limit.
     public var kind: String
     public var job: Int
     public var launch: JobLaunch?
@@ -267,10 +267,13 @@ public struct AgentCommand: Codable, Sendable, Equatable {
     public var reason: String?
     /// The run a terminate, suspend or resume is meant for.
     public var run: Int?
+    /// For time-limit: the job's new limit in seconds from its start (`chessctl update`).
+    public var timeLimit: Int?
 
     public init(kind: String, job: Int, launch: JobLaunch? = nil, signal: String? = nil, grace: Int? = nil, reason: String? = nil,
-                run: Int? = nil) {
+                run: Int? = nil, timeLimit: Int? = nil) {
         self.run = run
+        self.timeLimit = timeLimit
         self.kind = kind
         self.job = job
         self.launch = launch

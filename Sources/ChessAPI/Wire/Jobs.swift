@@ -137,6 +137,27 @@ public struct JobList: Codable, Sendable, Equatable {
 }
 
 /// What `cancel`, `hold`, `release`, `requeue`, `suspend` and `resume` send.
+/// `chessctl update` (scontrol update job): the fields to change; nil leaves one as it is.
+public struct JobUpdate: Codable, Sendable, Equatable {
+    /// Seconds. Owners may shorten a job's limit; lengthening it is for administrators (as in
+    /// Slurm). A running job's new limit reaches its supervisor.
+    public var timeLimit: Int?
+    public var name: String?
+    /// An administrator's priority for a pending job (`priority` at submit).
+    public var priority: Int?
+
+    public init(timeLimit: Int? = nil, name: String? = nil, priority: Int? = nil) {
+        self.timeLimit = timeLimit
+        self.name = name
+        self.priority = priority
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case timeLimit = "time_limit"
+        case name, priority
+    }
+}
+
 public struct JobActionRequest: Codable, Sendable, Equatable {
     /// Signal name for `cancel --signal` (default: end the job).
     public var signal: String?

@@ -66,6 +66,14 @@ struct Router: HTTPHandler {
         Route(method: "GET", pattern: "/v1/jobs/{id}", access: .local) { r, c in
             c.respond(.json(try r.controller.job(try r.reference(c["id"]))))
         },
+        Route(method: "PATCH", pattern: "/v1/jobs/{id}", access: .local) { r, c in
+            r.controller.updateJob(try r.reference(c["id"]), try r.decode(JobUpdate.self, c.request), identity: c.user) { result in
+                switch result {
+                case .success(let info): c.respond(.json(info))
+                case .failure(let e): c.respond(e.response)
+                }
+            }
+        },
         Route(method: "POST", pattern: "/v1/jobs/{id}/{action}", access: .local) { r, c in try r.jobAction(c) },
         Route(method: "GET", pattern: "/v1/accounting", access: .local) { r, c in try r.accounting(c) },
         Route(method: "GET", pattern: "/v1/nodes", access: .local) { r, c in c.respond(.json(NodeList(nodes: r.controller.nodeInfos()))) },

@@ -220,9 +220,11 @@ extension Controller {
         let launches = pendingLaunches
         let terminations = pendingTerminations
         let signals = pendingSignals
+        let timeLimits = pendingTimeLimits
         pendingLaunches.removeAll()
         pendingTerminations.removeAll()
         pendingSignals.removeAll()
+        pendingTimeLimits.removeAll()
         var commands: [(String, AgentCommand)] = []
         var needScripts: [(String, JobRecord)] = []
         for id in launches {
@@ -237,6 +239,10 @@ extension Controller {
         for s in signals {
             guard let agent = nodes[s.node]?.agent else { continue }
             commands.append((agent, AgentCommand(kind: s.kind, job: s.job, run: s.run)))
+        }
+        for t in timeLimits {
+            guard let agent = nodes[t.node]?.agent else { continue }
+            commands.append((agent, AgentCommand(kind: "time-limit", job: t.job, run: t.run, timeLimit: t.seconds)))
         }
         let cluster = index.cluster
         lock.unlock()

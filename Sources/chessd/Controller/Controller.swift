@@ -50,6 +50,8 @@ final class Controller: @unchecked Sendable {
     var pendingTerminations: [(job: JobID, node: String, reason: String, run: Int)] = []
     /// Suspend and resume commands for agents.
     var pendingSignals: [(job: JobID, node: String, kind: String, run: Int)] = []
+    /// New time limits of running jobs, for the agents that supervise them.
+    var pendingTimeLimits: [(job: JobID, node: String, seconds: Int, run: Int)] = []
 
     /// The marketplace side (`[market]`), nil when the cluster does not sell.
     var market: MarketRuntime?

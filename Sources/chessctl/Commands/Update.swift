@@ -1,0 +1,63 @@
+import ArgumentParser
+import ChessAPI
+import Foundation
+
+/// `chessctl update 1234 time_limit=2:00:00 name=big priority=5000`: scontrol update job.
+struct Update: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update",
+        abstract: "Change a live job's time limit, name or priority (scontrol update job).",
+        discussion: """
+            Keys (Slurm's spellings too): time_limit|TimeLimit (as --time: minutes, HH:MM:SS, D-HH:MM:SS), \
+            name|JobName, priority|Priority. Owners may shorten a time limit; lengthening it and setting a \
+            priority are for administrators. A running job's new limit reaches its node at once.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print the job as JSON after the change.") var json = false
+    @Argument(help: "Job id (1234 or 1234_7).") var id: String
+    @Argument(help: "Changes as key=value.") var changes: [String]
+
+    func run() throws {
+        guard !id.isEmpty, id.split(separator: "_").allSatisfy({ Int($0) != nil }) else { throw CLIError("'\(id)' is not a job id (1234 or 1234_7)") }
+        let update = try Self.parse(changes)
+        let client = connection.client()
+        let data: Data
+        do {
+            data = try client.request("PATCH", "/v1/jobs/\(id)", body: WireJSON.encode(update))
+        } catch let e as ControllerClient.Failure {
+            throw CLIError(e.description)
+        }
+        if json { FileHandle.standardOutput.write(data + Data("\n".utf8)); return }
+        let job = try WireJSON.decode(JobInfo.self, from: data)
+        var done: [String] = []
+        if update.timeLimit != nil { done.append("TimeLimit=\(Time.duration(job.timeLimit))") }
+        if update.name != nil { done.append("JobName=\(job.name)") }
+        if update.priority != nil { done.append("Priority=\(job.priority.map(String.init) ?? "?")") }
+        print("Job \(job.displayID) updated: \(done.joined(separator: " "))")
+    }
+
+    static func parse(_ changes: [String]) throws -> JobUpdate {
+        guard !changes.isEmpty else { throw CLIError("nothing to change: give time_limit=…, name=… or priority=…") }
+        var update = JobUpdate()
+        for change in changes {
+            guard let eq = change.firstIndex(of: "="), eq != change.startIndex else { throw CLIError("'\(change)' is not key=value") }
+            let key = change[..<eq].lowercased(), value = String(change[change.index(after: eq)...])
+            switch key {
+            case "time_limit", "timelimit", "time":
+                let seconds: Int?
+                do { seconds = try JobSpecSyntax.timeLimit(value) } catch { throw CLIError("\(error)".replacingOccurrences(of: "--time", with: "time_limit")) }
+                guard let seconds, seconds > 0 else { throw CLIError("time_limit must be a positive duration, got '\(value)'") }
+                update.timeLimit = seconds
+            case "name", "jobname":
+                update.name = value
+            case "priority":
+                guard let p = Int(value), p >= 0 else { throw CLIError("priority must be a whole number ≥ 0, got '\(value)'") }
+                update.priority = p
+            default:
+                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority")
+            }
+        }
+        return update
+    }
+}
