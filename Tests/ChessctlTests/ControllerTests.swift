@@ -129,18 +129,7 @@ struct ControllerTests {
     /// chessctl as user nobody (through runuser; the tests run as root): an owner who is not an
     /// administrator.
     func asNobody(_ cluster: TestCluster, _ arguments: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        p.arguments = ["-u", "nobody", "--", builtBinary("chessctl").path] + arguments
-        p.environment = ["CHESS_SOCKET": cluster.socket, "PATH": "/usr/bin:/bin"]
-        p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try runBinary("chessctl", arguments, environment: ["CHESS_SOCKET": cluster.socket], user: "nobody")
     }
 
     /// `update` (scontrol update job) with Slurm's rules: owners shorten time limits, only

@@ -11,11 +11,18 @@ func builtBinary(_ name: String) -> URL {
 }
 
 /// Runs a built binary to completion with extra environment; killed after `timeout` seconds.
-func runBinary(_ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60) throws -> Run {
+/// `user`: run it as that user through runuser (the tests run as root), in /tmp.
+func runBinary(_ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60,
+               user: String? = nil) throws -> Run {
     let p = Process()
     p.executableURL = builtBinary(name)
     p.arguments = arguments
     p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    if let user {
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        p.arguments = ["-u", user, "--", builtBinary(name).path] + arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
+    }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
