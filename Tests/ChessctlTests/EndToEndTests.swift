@@ -77,10 +77,20 @@ struct EndToEndTests {
             agent = p
         }
 
+        /// SIGTERM, then wait (at most 10 s) until the agent has exited. Foundation's `Process`
+        /// can take seconds to notice (seen: 4 s after the process was a zombie), longer than
+        /// chessd waits for a heartbeat here: the process table is asked instead, and Foundation
+        /// reaps it in its own time.
         func stopAgent() {
             guard let p = agent else { return }
-            kill(p.processIdentifier, SIGTERM)
-            p.waitUntilExit()
+            let pid = p.processIdentifier
+            kill(pid, SIGTERM)
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                if stat.isEmpty || stat.contains(") Z ") { break }
+                usleep(10_000)
+            }
             agent = nil
         }
 
@@ -234,12 +244,18 @@ struct EndToEndTests {
         let c = try Running()
         try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
         let id = try c.submit(["--wrap", "sleep 3; echo survived"])
-        try c.wait("the job to run") { try c.jobs().first?["state"] as? String == "RUNNING" }
+        // Its time limit lengthened while the agent is away: the agent hears of it when it
+        // registers again (else its supervisor would end the job at 5 s).
+        let lengthened = try c.submit(["-t", "0:05", "--wrap", "sleep 8; echo lengthened"])
+        try c.wait("the jobs to run") { try c.jobs().allSatisfy { $0["state"] as? String == "RUNNING" } && c.jobs().count == 2 }
         c.stopAgent()
+        #expect(try c.cluster.ctl(["update", "\(lengthened)", "TimeLimit=2:00"]).status == 0)
         usleep(500_000)
         try c.startAgent()
-        try c.wait("the job to end", within: 30) { try c.jobs().isEmpty }
+        try c.wait("the jobs to end", within: 30) { try c.jobs().isEmpty }
         #expect(c.output("slurm-\(id).out") == "survived\n")
+        #expect(c.output("slurm-\(lengthened).out") == "lengthened\n")
+        #expect(try c.accounting().first { $0["id"] as? Int == lengthened }?["state"] as? String == "COMPLETED")
         let records = try c.accounting().filter { $0["id"] as? Int == id }
         #expect(records.count == 1)
         #expect(records.first?["state"] as? String == "COMPLETED")

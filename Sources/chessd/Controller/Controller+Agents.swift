@@ -61,8 +61,17 @@ extension Controller {
         let terminate = registration.running.filter { id in
             !(records[id]?.job.state.isActive ?? false) || records[id]?.job.state == .completing
         }
+        // The time limits of the jobs it runs, as they are now: a `chessctl update` sent while
+        // the agent was away would be lost, and its supervisor would end the job at the old one.
+        for id in registration.running {
+            guard let (state, limit, node, run) = records.read(id, { ($0.job.state, $0.job.request.timeLimit,
+                                                                       $0.job.allocation?.nodes.first?.node, $0.requeueCount) }),
+                  state == .running || state == .suspended, let limit, let node else { continue }
+            pendingTimeLimits.append((id, node, limit, run))
+        }
         lock.unlock()
         persist(changed: changed, events: events, nodes: nodeWrites, now: now)
+        dispatchCommands()
         logger.info("agent registered", metadata: ["agent": "\(registration.agent)",
                                                    "nodes": "\(HostList.compress(registration.nodes.map(\.name)))"])
         requestPass()
