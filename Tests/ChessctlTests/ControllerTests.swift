@@ -152,11 +152,21 @@ struct ControllerTests {
         #expect(try limit() == 600, "a refused update changes nothing")
 
         // root is an administrator; its own job is not nobody's to change.
-        #expect(try cluster.ctl(["update", "\(id)", "time_limit=2:00:00", "priority=9000"]).status == 0)
+        #expect(try cluster.ctl(["update", "\(id)", "time_limit=2:00:00", "priority=90000"]).status == 0)
         #expect(try limit() == 7200)
-        #expect(try queueJSON(cluster).first { $0["id"] as? Int == id }?["priority"] as? Int == 9000)
+        #expect(try queueJSON(cluster).first { $0["id"] as? Int == id }?["priority"] as? Int == 90000)
         let mine = try cluster.ctl(["submit", "--parsable", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try asNobody(cluster, ["update", mine, "name=x"]).stderr.contains("belongs to root"))
+
+        // `priority` (sprio): highest first, the administrator's priority marked; filters.
+        let sprio = try cluster.ctl(["priority"]).stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(sprio.first == "JOBID PARTITION USER PRIORITY AGE FAIRSHARE JOBSIZE PARTITION QOS", "\(sprio)")
+        #expect(sprio.count == 3 && sprio[1].hasPrefix("\(id) batch nobody 90000 (admin) ") && sprio[2].hasPrefix("\(mine) batch root "), "\(sprio)")
+        let onlyRoot = try cluster.ctl(["priority", "-u", "root", "--json"])
+        let listed = try #require((try JSONSerialization.jsonObject(with: Data(onlyRoot.stdout.utf8)) as? [String: Any])?["jobs"] as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? Int } == [Int(mine)], "\(onlyRoot.stdout)")
+        #expect(listed.first?["admin_set"] as? Bool == false && listed.first?["fair_share"] is Int)
+        #expect(try cluster.ctl(["priority", "-j", "\(id)", "--noheader"]).stdout.hasPrefix("\(id) "))
 
         for (args, message) in [(["update", "\(id)"], "Missing expected argument '<changes> ...'"), (["update", "\(id)", "colour=blue"], "unknown key 'colour'"),
                                 (["update", "\(id)", "time_limit=soon"], "is not minutes"), (["update", "999", "name=x"], "job 999 does not exist"),

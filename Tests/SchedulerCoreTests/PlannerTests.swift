@@ -362,6 +362,28 @@ struct PriorityTests {
         #expect(calc.fairShareFactor(account: "nobody") == 0)
     }
 
+    /// sprio's view: each factor weighted, in priority units; together the priority (within the
+    /// rounding of each); an administrator's priority replaces the sum.
+    @Test func aPriorityBreaksDownIntoItsWeightedFactors() {
+        let cluster = Cluster(nodes: makeNodes(2), partitions: [], qos: [QoS(name: "normal"), QoS(name: "high", priority: 100)],
+                              accounts: [Account(name: "a", shares: 1), Account(name: "b", shares: 1)])
+        let calc = PriorityCalculator(weights: PriorityWeights(), now: 7 * 86400 / 2, cluster: cluster, usage: ["a": 100, "b": 300])
+        var job = pending(1, cores: 8)
+        job.account = "a"
+        job.qos = "high"
+        let b = calc.breakdown(of: job, cpus: PriorityCalculator.requestedCPUs(job), partition: nil, qos: cluster.qos(named: "high"))
+        #expect(b.age == 500)                    // half of max age × weight 1000
+        #expect(abs(b.fairShare - 7071) <= 1)     // 2^-0.5 × 10000
+        #expect(b.jobSize == 250)                 // 8 of 32 CPUs × 1000
+        #expect(b.qos == 10000 && b.partition == 0 && b.override == nil)
+        let sum = b.age + b.fairShare + b.jobSize + b.partition + b.qos
+        #expect(b.total >= sum && b.total - sum < 5)
+        #expect(b.total == calc.priority(of: job, cpus: 8, partition: nil, qos: cluster.qos(named: "high")))
+        job.priorityOverride = 42
+        let set = calc.breakdown(of: job, cpus: 8, partition: nil, qos: cluster.qos(named: "high"))
+        #expect(set.total == 42 && set.override == 42 && set.qos == 10000)
+    }
+
     @Test func usageDecaysWithTheHalfLife() {
         var ledger = FairShareLedger(halfLife: 100, now: 0)
         ledger.charge("a", 1_000_000)

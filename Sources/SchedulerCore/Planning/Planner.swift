@@ -70,8 +70,8 @@ struct PlanningPass {
         nodes = snapshot.cluster.nodes
         nodeIndex = Dictionary(nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         eligibility = Eligibility(snapshot: snapshot)
-        priorities = PriorityCalculator(weights: snapshot.configuration.policy == .fifo ? .fifo : snapshot.configuration.weights,
-                                        now: snapshot.now, cluster: snapshot.cluster, usage: snapshot.usage)
+        priorities = PriorityCalculator(weights: snapshot.configuration.effectiveWeights, now: snapshot.now, cluster: snapshot.cluster,
+                                        usage: snapshot.usage)
         usage = nodes.map { NodeUsage(topology: $0.topology) }
 
         var releases = Array(repeating: [(time: Int, amount: NodeCapacity)](), count: nodes.count)
@@ -183,8 +183,7 @@ struct PlanningPass {
         let jobs = snapshot.jobs
         for (index, job) in jobs.enumerated() where job.state.isWaiting || (job.state == .suspended && job.suspendedByPreemption) {
             let partition = partitions[job.partition]
-            let cpus = job.request.cpusPerTask * (job.request.tasks ?? job.request.nodes ?? 1)
-            let p = priorities.priority(of: job, cpus: cpus, partition: partition, qos: qosByName[job.qos])
+            let p = priorities.priority(of: job, cpus: PriorityCalculator.requestedCPUs(job), partition: partition, qos: qosByName[job.qos])
             candidates.append(Candidate(index: index, tier: partition?.priorityTier ?? 0,
                                         preempting: job.awaitingVictims.isEmpty ? 0 : 1, priority: p,
                                         submit: job.submitTime, id: job.id))

@@ -54,7 +54,16 @@ public struct PriorityCalculator: Sendable {
 
     /// The job's priority; an admin override wins.
     public func priority(of job: Job, cpus: Int, partition: Partition?, qos: QoS?) -> Int {
-        if let p = job.priorityOverride { return p }
+        breakdown(of: job, cpus: cpus, partition: partition, qos: qos).total
+    }
+
+    /// The CPUs a job asks for, as the job-size factor counts them.
+    public static func requestedCPUs(_ job: Job) -> Int {
+        job.request.cpusPerTask * (job.request.tasks ?? job.request.nodes ?? 1)
+    }
+
+    /// The priority and its weighted factors (sprio): why one job goes before another.
+    public func breakdown(of job: Job, cpus: Int, partition: Partition?, qos: QoS?) -> PriorityBreakdown {
         let scale = Self.factorScale
         let eligible = max(job.submitTime, job.beginTime ?? job.submitTime)
         let age = min(max(now - eligible, 0), weights.maxAge)
@@ -62,9 +71,13 @@ public struct PriorityCalculator: Sendable {
         let sizeFactor = min(cpus, totalCPUs) * scale / totalCPUs
         let partitionFactor = (partition?.priorityJobFactor ?? 0) * scale / maxPartitionFactor
         let qosFactor = maxQoSPriority > 0 ? max(qos?.priority ?? 0, 0) * scale / maxQoSPriority : 0
-        let total = weights.age * ageFactor + weights.fairShare * fairShareFactor(account: job.account)
-            + weights.jobSize * sizeFactor + weights.partition * partitionFactor + weights.qos * qosFactor
-        return total / scale
+        let weighted = (age: weights.age * ageFactor, fairShare: weights.fairShare * fairShareFactor(account: job.account),
+                        jobSize: weights.jobSize * sizeFactor, partition: weights.partition * partitionFactor,
+                        qos: weights.qos * qosFactor)
+        let sum = weighted.age + weighted.fairShare + weighted.jobSize + weighted.partition + weighted.qos
+        return PriorityBreakdown(age: weighted.age / scale, fairShare: weighted.fairShare / scale, jobSize: weighted.jobSize / scale,
+                                 partition: weighted.partition / scale, qos: weighted.qos / scale,
+                                 override: job.priorityOverride, total: job.priorityOverride ?? sum / scale)
     }
 
     /// Slurm's classic fair-share factor `2^(-U/S)`, with U the account's share of the decayed
@@ -77,6 +90,19 @@ public struct PriorityCalculator: Sendable {
         let value = FixedPoint.exp2Negative(Int128(u) * Int128(totalShares), over: Int128(totalUsage) * Int128(s))
         return Int(Int128(value) * Int128(scale) / Int128(FixedPoint.one))
     }
+}
+
+/// A job's priority and its weighted factors, in priority units (each rounded down, so they may
+/// add up to a little less than `total`).
+public struct PriorityBreakdown: Sendable, Hashable {
+    public var age: Int
+    public var fairShare: Int
+    public var jobSize: Int
+    public var partition: Int
+    public var qos: Int
+    /// An administrator's priority, which replaces the sum.
+    public var override: Int?
+    public var total: Int
 }
 
 /// Fair-share usage that decays with a half-life, kept per account by the controller or the

@@ -20,6 +20,9 @@ public struct PlannerConfiguration: Sendable, Hashable, Codable {
         self.weights = weights
         self.preemption = preemption
     }
+
+    /// The weights priorities are computed with: FIFO orders by age alone.
+    public var effectiveWeights: PriorityWeights { policy == .fifo ? .fifo : weights }
 }
 
 /// How an ended job finished, for dependencies on it.

@@ -76,6 +76,14 @@ struct Router: HTTPHandler {
         },
         Route(method: "POST", pattern: "/v1/jobs/{id}/{action}", access: .local) { r, c in try r.jobAction(c) },
         Route(method: "GET", pattern: "/v1/accounting", access: .local) { r, c in try r.accounting(c) },
+        Route(method: "GET", pattern: "/v1/priorities", access: .local) { r, c in
+            let q = c.request.query
+            let ids = try r.list(q["id"]).map { Set(try $0.map { text throws(APIError) -> JobID in
+                guard let id = Int(text), id > 0 else { throw .badRequest("id must be job ids, got '\(text)'") }
+                return id
+            }) }
+            c.respond(.json(r.controller.priorities(users: r.list(q["user"]), ids: ids)))
+        },
         Route(method: "GET", pattern: "/v1/nodes", access: .local) { r, c in c.respond(.json(NodeList(nodes: r.controller.nodeInfos()))) },
         Route(method: "GET", pattern: "/v1/nodes/{name}", access: .local) { r, c in
             guard let node = r.controller.nodeInfos().first(where: { $0.name == c["name"] }) else {
