@@ -392,6 +392,17 @@ struct PriorityTests {
         ledger.decay(to: 300)
         #expect(ledger.usage["a"] == 125_000)
     }
+
+    /// The controller decays once a second: small usage must still halve in a half-life, not
+    /// lose a unit to rounding at every step (it fell to 0 in ~1,400 s this way).
+    @Test func decayingSecondBySecondKeepsTheHalfLife() {
+        var ledger = FairShareLedger(halfLife: 1000, now: 0)
+        ledger.charge("a", 1000)
+        for t in 1...1000 { ledger.decay(to: t) }
+        #expect(abs((ledger.usage["a"] ?? 0) - 500) <= 1, "\(ledger.usage)")
+        ledger.charge("a", 7)
+        #expect(abs((ledger.usage["a"] ?? 0) - 507) <= 1)
+    }
 }
 
 @Suite("Partitions of mixed node sizes")

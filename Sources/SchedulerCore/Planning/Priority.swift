@@ -109,8 +109,14 @@ public struct PriorityBreakdown: Sendable, Hashable {
 /// simulator and handed to each pass.
 public struct FairShareLedger: Sendable, Hashable, Codable {
     public var halfLife: Int
-    public private(set) var usage: [String: Int] = [:]
+    /// Usage in millionths of its unit. Decaying whole units rounded each value down at every
+    /// call, and the controller decays once a second: an account lost up to one CPU-second a
+    /// second on top of its half-life (below ~870,000 CPU-seconds that was most of its decay).
+    private var micro: [String: Int128] = [:]
     public private(set) var lastDecay: Int
+
+    /// Each account's decayed usage, in the unit it was charged in.
+    public var usage: [String: Int] { micro.mapValues { Int($0 / 1_000_000) } }
 
     public init(halfLife: Int = 7 * 86400, now: Int = 0) {
         self.halfLife = halfLife
@@ -124,13 +130,13 @@ public struct FairShareLedger: Sendable, Hashable, Codable {
         lastDecay = now
         guard halfLife > 0 else { return }
         let factor = FixedPoint.exp2Negative(Int128(elapsed), over: Int128(halfLife))
-        for (account, value) in usage {
-            usage[account] = Int(Int128(value) * Int128(factor) / Int128(FixedPoint.one))
+        for (account, value) in micro {
+            micro[account] = value * Int128(factor) / Int128(FixedPoint.one)
         }
     }
 
     /// Adds usage (e.g. CPU-seconds times the QoS usage factor) to an account.
     public mutating func charge(_ account: String, _ amount: Int) {
-        usage[account, default: 0] += amount
+        micro[account, default: 0] += Int128(amount) * 1_000_000
     }
 }
