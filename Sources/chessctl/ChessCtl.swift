@@ -9,7 +9,7 @@ struct ChessCtl: ParsableCommand {
         abstract: "Control and query a CHESS cluster, and replay workloads offline.",
         version: "0.1.0",
         subcommands: [Submit.self, Queue.self, Show.self, Cancel.self, Hold.self, Release.self, Requeue.self,
-                      Suspend.self, Resume.self, Update.self, Priority.self, Nodes.self,
+                      Suspend.self, Resume.self, Update.self, Priority.self, Share.self, Nodes.self,
                       NodeCommand.self, ConfigCommand<PartitionKind>.self,
                       ConfigCommand<QoSKind>.self, ConfigCommand<AccountKind>.self, ConfigCommand<ReservationKind>.self,
                       Acct.self, PriceCommand.self, InvoiceCommand.self, SettlementCommand.self, MarketCommand.self,

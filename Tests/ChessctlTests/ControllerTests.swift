@@ -178,6 +178,28 @@ struct ControllerTests {
         #expect(events.stdout.contains("\"name\":\"renamed\""), "\(events.stdout)")
     }
 
+    /// `share` (sshare): shares normalised over the accounts, no usage yet: every fair-share
+    /// factor 1; accounts made at run time are in it.
+    @Test func shareShowsEachAccountsFairShare() throws {
+        func sixPlaces(_ millionths: Int) -> String { String(format: "%d.%06d", millionths / 1_000_000, millionths % 1_000_000) }
+        let cluster = try TestCluster()
+        try cluster.start()
+        #expect(try cluster.ctl(["account", "create", "physics", "shares=3"]).status == 0)
+        #expect(try cluster.ctl(["account", "create", "chem", "shares=1", "parent=physics"]).status == 0)
+        let r = try cluster.ctl(["share", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+        let accounts = try #require(object["accounts"] as? [[String: Any]])
+        let physics = try #require(accounts.first { $0["account"] as? String == "physics" }, "\(accounts)")
+        let chem = try #require(accounts.first { $0["account"] as? String == "chem" })
+        let total = accounts.reduce(0) { $0 + ($1["shares"] as? Int ?? 0) }
+        #expect(physics["normalized_shares"] as? String == sixPlaces(3_000_000 / total) && physics["fair_share"] as? String == "1.000000", "\(accounts)")
+        #expect(chem["parent"] as? String == "physics" && chem["usage"] as? Int == 0 && chem["effective_usage"] as? String == "0.000000")
+        #expect(object["half_life"] as? Int ?? 0 > 0)
+        let table = try cluster.ctl(["share", "-A", "chem"]).stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        #expect(table == ["ACCOUNT PARENT RAWSHARES NORMSHARES RAWUSAGE EFFECTVUSAGE FAIRSHARE",
+                          "chem physics 1 \(sixPlaces(1_000_000 / total)) 0 0.000000 1.000000"], "\(table)")
+    }
+
     @Test func cancelHoldReleaseAndArrays() throws {
         let cluster = try TestCluster()
         try cluster.start()

@@ -238,6 +238,11 @@ struct EndToEndTests {
         try c.wait("both jobs to end", within: 40) { try c.jobs().isEmpty }
         let acct = try c.cluster.ctl(["acct", "-j", "\(extended),\(shortened)", "-o", "jobid,state", "-P", "-n"])
         #expect(acct.stdout == "\(extended)|COMPLETED\n\(shortened)|TIMEOUT\n", "\(acct.stdout)\(acct.stderr)")
+        // Their CPU-seconds (one CPU each, ~8 s and ~3 s) are the fair-share usage `share` shows.
+        let shares = try c.cluster.ctl(["share", "--json"])
+        let accounts = (try JSONSerialization.jsonObject(with: Data(shares.stdout.utf8)) as? [String: Any])?["accounts"] as? [[String: Any]] ?? []
+        let used = accounts.first { $0["account"] as? String == "default" }
+        #expect((used?["usage"] as? Int ?? 0) >= 10 && used?["effective_usage"] as? String == "1.000000", "\(shares.stdout)\(shares.stderr)")
     }
 
     @Test func anAgentRestartLosesNoJobAndCountsNoneTwice() throws {

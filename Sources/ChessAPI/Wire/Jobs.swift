@@ -137,57 +137,6 @@ public struct JobList: Codable, Sendable, Equatable {
 }
 
 /// What `cancel`, `hold`, `release`, `requeue`, `suspend` and `resume` send.
-/// `chessctl priority` (sprio): a pending job's priority and its weighted factors.
-public struct JobPriorityInfo: Codable, Sendable, Equatable {
-    public var id: Int
-    public var displayID: String
-    public var user: String
-    public var account: String
-    public var partition: String
-    public var qos: String
-    public var priority: Int
-    public var age: Int
-    public var fairShare: Int
-    public var jobSize: Int
-    public var partitionFactor: Int
-    public var qosFactor: Int
-    /// Set by an administrator (`update … priority=`): it replaces the factors' sum.
-    public var adminSet: Bool
-
-    public init(id: Int, displayID: String, user: String, account: String, partition: String, qos: String, priority: Int,
-                age: Int, fairShare: Int, jobSize: Int, partitionFactor: Int, qosFactor: Int, adminSet: Bool) {
-        self.id = id
-        self.displayID = displayID
-        self.user = user
-        self.account = account
-        self.partition = partition
-        self.qos = qos
-        self.priority = priority
-        self.age = age
-        self.fairShare = fairShare
-        self.jobSize = jobSize
-        self.partitionFactor = partitionFactor
-        self.qosFactor = qosFactor
-        self.adminSet = adminSet
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, user, account, partition, qos, priority, age
-        case displayID = "display_id"
-        case fairShare = "fair_share"
-        case jobSize = "job_size"
-        case partitionFactor = "partition_factor"
-        case qosFactor = "qos_factor"
-        case adminSet = "admin_set"
-    }
-}
-
-public struct JobPriorityList: Codable, Sendable, Equatable {
-    /// Highest priority first.
-    public var jobs: [JobPriorityInfo]
-    public init(jobs: [JobPriorityInfo]) { self.jobs = jobs }
-}
-
 /// `chessctl update` (scontrol update job): the fields to change; nil leaves one as it is.
 public struct JobUpdate: Codable, Sendable, Equatable {
     /// Seconds. Owners may shorten a job's limit; lengthening it is for administrators (as in

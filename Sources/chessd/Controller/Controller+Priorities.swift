@@ -32,3 +32,38 @@ extension Controller {
         return JobPriorityList(jobs: list)
     }
 }
+
+/// `chessctl share` (sshare): each account's shares, decayed usage and fair-share factor.
+extension Controller {
+    func shares() -> AccountShareList {
+        let now = Controller.now()
+        lock.lock()
+        defer { lock.unlock() }
+        ledger.decay(to: now)
+        let cluster = effectiveClusterLocked()
+        let usage = ledger.usage
+        let calculator = PriorityCalculator(weights: configuration.planner.effectiveWeights, now: now, cluster: cluster, usage: usage)
+        // Configured accounts, then any that has usage without being configured (no shares).
+        var accounts = cluster.accounts
+        let configured = Set(accounts.map(\.name))
+        accounts += usage.keys.filter { !configured.contains($0) }.sorted().map { Account(name: $0, shares: 0) }
+        let totalShares = accounts.reduce(0) { $0 + max($1.shares, 0) }
+        let totalUsage = usage.values.reduce(0) { $0 + max($1, 0) }
+        func fraction(_ part: Int, of whole: Int) -> String {
+            Self.sixPlaces(whole > 0 ? Int(Int128(max(part, 0)) * 1_000_000 / Int128(whole)) : 0)
+        }
+        let infos = accounts.map { a in
+            let used = max(usage[a.name] ?? 0, 0)
+            return AccountShareInfo(account: a.name, parent: a.parent, shares: a.shares, normalizedShares: fraction(a.shares, of: totalShares),
+                                    usage: used, effectiveUsage: fraction(used, of: totalUsage),
+                                    fairShare: Self.sixPlaces(calculator.fairShareFactor(account: a.name)))
+        }
+        return AccountShareList(accounts: infos, halfLife: ledger.halfLife)
+    }
+
+    /// Millionths as decimal text: 250000 → `0.250000`.
+    static func sixPlaces(_ millionths: Int) -> String {
+        let fraction = String(millionths % 1_000_000)
+        return "\(millionths / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+    }
+}
