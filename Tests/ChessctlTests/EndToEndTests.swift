@@ -243,6 +243,13 @@ struct EndToEndTests {
         let accounts = (try JSONSerialization.jsonObject(with: Data(shares.stdout.utf8)) as? [String: Any])?["accounts"] as? [[String: Any]] ?? []
         let used = accounts.first { $0["account"] as? String == "default" }
         #expect((used?["usage"] as? Int ?? 0) >= 10 && used?["effective_usage"] as? String == "1.000000", "\(shares.stdout)\(shares.stderr)")
+        // And it outlives a restart of chessd (the next jobs' priorities depend on it).
+        c.cluster.stop()
+        try c.cluster.start()
+        let again = try c.cluster.ctl(["share", "--json"])
+        let kept = ((try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])?["accounts"] as? [[String: Any]])?
+            .first { $0["account"] as? String == "default" }
+        #expect((kept?["usage"] as? Int ?? 0) >= 10, "\(again.stdout)\(again.stderr)")
     }
 
     @Test func anAgentRestartLosesNoJobAndCountsNoneTwice() throws {

@@ -123,6 +123,16 @@ public struct FairShareLedger: Sendable, Hashable, Codable {
         self.lastDecay = now
     }
 
+    /// A ledger as `stored` left it (the controller keeps it across restarts).
+    public init(halfLife: Int, restoring micro: [String: Int128], asOf: Int) {
+        self.halfLife = halfLife
+        self.micro = micro
+        self.lastDecay = asOf
+    }
+
+    /// What to keep: the usage in millionths, as of its last decay.
+    public var stored: (micro: [String: Int128], asOf: Int) { (micro, lastDecay) }
+
     /// Ages every account's usage to `now`.
     public mutating func decay(to now: Int) {
         let elapsed = now - lastDecay

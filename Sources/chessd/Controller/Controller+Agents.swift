@@ -206,10 +206,17 @@ extension Controller {
     }
 
     /// Writes changed jobs, events and node states in one transaction and waits for it.
+    /// Fair-share usage charged since it was last stored goes in the same transaction (usually
+    /// that of the jobs whose ends charged it).
     func persist(changed: [JobRecord], events: [(JobID, JobState, String)], nodes nodeWrites: [(String, NodeStatus)], now: Int) {
-        guard !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty else { return }
+        lock.lock()
+        let usage = ledgerCharged ? ledger.stored : nil
+        ledgerCharged = false
+        lock.unlock()
+        guard !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty || usage != nil else { return }
         do {
             try store.writeAndWait { db in
+                if let usage { try UsageTable.save(usage.micro, asOf: usage.asOf, in: db) }
                 for r in changed { try JobTable.save(r, in: db) }
                 for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
                 for (name, s) in nodeWrites {
@@ -218,6 +225,11 @@ extension Controller {
                 }
             }
         } catch {
+            if usage != nil {
+                lock.lock()
+                ledgerCharged = true
+                lock.unlock()
+            }
             logger.error("state not stored", metadata: ["error": "\(error)"])
         }
     }

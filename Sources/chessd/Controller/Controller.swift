@@ -29,6 +29,8 @@ final class Controller: @unchecked Sendable {
     /// The cluster as the planner sees it, rebuilt after node or configuration changes.
     var plannerCluster: Cluster?
     var ledger: FairShareLedger
+    /// Usage was charged since the ledger was last stored (the next pass stores it).
+    var ledgerCharged = false
     /// Per array job: tasks started and not yet ended, and whether all that ended completed.
     var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
     /// Jobs asked to stop for a preemption, and when their grace time runs out.
@@ -98,10 +100,11 @@ final class Controller: @unchecked Sendable {
     /// Loads what the store holds: every live job, the outcome of every finished one, node
     /// states set by admins, fair-share usage.
     private func recover() throws {
-        let (live, done, maxID, nodeRows, overrides) = try store.read { db in
+        let (live, done, maxID, nodeRows, overrides, usage) = try store.read { db in
             (try JobTable.live(in: db), try JobTable.finishedOutcomes(in: db), try JobTable.maxID(in: db),
-             try NodeTable.all(in: db), try ConfigTable.all(in: db))
+             try NodeTable.all(in: db), try ConfigTable.all(in: db), try UsageTable.load(in: db))
         }
+        if let usage { ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, restoring: usage.micro, asOf: usage.asOf) }
         // Runtime changes replay over the file; one the file no longer allows is skipped, loudly.
         var config = configuration
         for o in overrides {
@@ -501,6 +504,7 @@ final class Controller: @unchecked Sendable {
             let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
             ledger.decay(to: now)
             ledger.charge(r.job.account, a.tres.cpus * max(now - start, 0) * factor / 1000)
+            ledgerCharged = true
         }
         r.job.state = state
         r.job.endTime = now
