@@ -231,25 +231,28 @@ struct EndToEndTests {
         }
         let extended = try c.submit(["-t", "0:05", "--wrap", "sleep 8"])
         let shortened = try c.submit(["-t", "10", "--wrap", "sleep 60"])
-        try c.wait("both jobs to run") { try c.jobs().filter { $0["state"] as? String == "RUNNING" }.count == 2 }
+        // An array's update reaches its running tasks too, as scontrol's does.
+        let array = try c.submit(["-a", "1-2", "-t", "0:05", "--wrap", "sleep 8"])
+        try c.wait("the jobs and tasks to run") { try c.jobs().filter { $0["state"] as? String == "RUNNING" }.count == 4 }
         let longer = try c.cluster.ctl(["update", "\(extended)", "TimeLimit=2:00"])
         #expect(longer.stdout == "Job \(extended) updated: TimeLimit=00:02:00\n", "\(longer.stderr)")
         #expect(try c.cluster.ctl(["update", "\(shortened)", "time_limit=0:03"]).status == 0)
+        #expect(try c.cluster.ctl(["update", "\(array)", "TimeLimit=2:00"]).status == 0)
         try c.wait("both jobs to end", within: 40) { try c.jobs().isEmpty }
-        let acct = try c.cluster.ctl(["acct", "-j", "\(extended),\(shortened)", "-o", "jobid,state", "-P", "-n"])
-        #expect(acct.stdout == "\(extended)|COMPLETED\n\(shortened)|TIMEOUT\n", "\(acct.stdout)\(acct.stderr)")
-        // Their CPU-seconds (one CPU each, ~8 s and ~3 s) are the fair-share usage `share` shows.
+        let acct = try c.cluster.ctl(["acct", "-j", "\(extended),\(shortened),\(array)", "-o", "jobid,state", "-P", "-n"])
+        #expect(acct.stdout == "\(extended)|COMPLETED\n\(shortened)|TIMEOUT\n\(array)_1|COMPLETED\n\(array)_2|COMPLETED\n", "\(acct.stdout)\(acct.stderr)")
+        // Their CPU-seconds (one CPU each, ~8 s × 3 and ~3 s) are the fair-share usage `share` shows.
         let shares = try c.cluster.ctl(["share", "--json"])
         let accounts = (try JSONSerialization.jsonObject(with: Data(shares.stdout.utf8)) as? [String: Any])?["accounts"] as? [[String: Any]] ?? []
         let used = accounts.first { $0["account"] as? String == "default" }
-        #expect((used?["usage"] as? Int ?? 0) >= 10 && used?["effective_usage"] as? String == "1.000000", "\(shares.stdout)\(shares.stderr)")
+        #expect((used?["usage"] as? Int ?? 0) >= 26 && used?["effective_usage"] as? String == "1.000000", "\(shares.stdout)\(shares.stderr)")
         // And it outlives a restart of chessd (the next jobs' priorities depend on it).
         c.cluster.stop()
         try c.cluster.start()
         let again = try c.cluster.ctl(["share", "--json"])
         let kept = ((try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])?["accounts"] as? [[String: Any]])?
             .first { $0["account"] as? String == "default" }
-        #expect((kept?["usage"] as? Int ?? 0) >= 10, "\(again.stdout)\(again.stderr)")
+        #expect((kept?["usage"] as? Int ?? 0) >= 26, "\(again.stdout)\(again.stderr)")
     }
 
     @Test func anAgentRestartLosesNoJobAndCountsNoneTwice() throws {

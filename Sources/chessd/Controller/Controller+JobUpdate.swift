@@ -15,26 +15,31 @@ extension Controller {
         }
         let now = Controller.now()
         lock.lock()
-        let outcome: Result<(JobRecord, String), APIError>
-        do { outcome = .success(try updateLocked(ref, update, identity, now: now)) } catch { outcome = .failure(error) }
+        let outcome: Result<[(JobRecord, String)], APIError>
+        do { outcome = .success(try updateLocked(ref, update, identity)) } catch { outcome = .failure(error) }
         let index = self.index
         lock.unlock()
-        guard case .success(let (record, change)) = outcome else {
+        guard case .success(let updated) = outcome else {
             if case .failure(let error) = outcome { completion(.failure(error)) }
             return
         }
         store.write({ db in
-            try JobTable.save(record, in: db)
-            try JobTable.event(record.id, time: now, state: record.job.state, reason: "\(change) by \(identity.user)", in: db)
+            for (record, change) in updated {
+                try JobTable.save(record, in: db)
+                try JobTable.event(record.id, time: now, state: record.job.state, reason: "\(change) by \(identity.user)", in: db)
+            }
         }, completion: { [self] error in
             if let error { return completion(.failure(.unavailable("the change could not be stored: \(error)"))) }
             dispatchCommands()
             requestPass()
-            completion(.success(record.info(index)))
+            completion(.success(updated[0].0.info(index)))
         })
     }
 
-    private func updateLocked(_ ref: JobReference, _ u: JobUpdate, _ identity: Identity, now: Int) throws(APIError) -> (JobRecord, String) {
+    /// The job `ref` names, changed, first; for an array (`1234`), its tasks already started or
+    /// waiting too, as `scontrol update` does (a priority is the array's own: its tasks not yet
+    /// started). Nothing changes unless every record takes the change.
+    private func updateLocked(_ ref: JobReference, _ u: JobUpdate, _ identity: Identity) throws(APIError) -> [(JobRecord, String)] {
         var id = ref.id
         if let task = ref.task {
             if let live = records.values.first(where: { $0.job.arrayJobID == ref.id && $0.job.arrayTaskIndex == task }) {
@@ -45,10 +50,34 @@ extension Controller {
                 id = -1
             }
         }
-        guard var r = records[id] else {
+        guard let named = records[id] else {
             if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
             throw .notFound("job \(ref) does not exist or has ended")
         }
+        var targets = [named]
+        if ref.task == nil, named.job.array != nil {
+            targets += records.values.filter { $0.job.arrayJobID == id && ($0.job.state.isWaiting || $0.job.state == .running || $0.job.state == .suspended) }
+                .sorted { $0.id < $1.id }
+        }
+        var updated: [(JobRecord, String)] = []
+        for (i, record) in targets.enumerated() {
+            var taskUpdate = u
+            if i > 0 { taskUpdate.priority = nil }
+            updated.append(try applying(taskUpdate, to: record, ref: ref, identity: identity))
+        }
+        for (r, _) in updated {
+            records[r.id] = r
+            if u.timeLimit != nil, r.job.state == .running || r.job.state == .suspended, let node = r.job.allocation?.nodes.first?.node,
+               let limit = r.job.request.timeLimit {
+                pendingTimeLimits.append((r.id, node, limit, r.requeueCount))
+            }
+        }
+        return updated
+    }
+
+    /// `r` with the update applied, and what changed in words; throws what Slurm's rules refuse.
+    private func applying(_ u: JobUpdate, to original: JobRecord, ref: JobReference, identity: Identity) throws(APIError) -> (JobRecord, String) {
+        var r = original
         guard identity.owns(r) else {
             throw .forbidden("job \(ref) belongs to \(r.job.user); only its owner or an administrator may update it")
         }
@@ -69,9 +98,6 @@ extension Controller {
                 throw .conflict("job \(ref) is a marketplace job: its escrow covers its time limit, which can only be shortened")
             }
             r.job.request.timeLimit = limit
-            if state == .running || state == .suspended, let node = r.job.allocation?.nodes.first?.node {
-                pendingTimeLimits.append((id, node, limit, r.requeueCount))
-            }
             changes.append("time limit \(Duration.slurm(limit))")
         }
         if let name = u.name {
@@ -86,7 +112,6 @@ extension Controller {
             r.job.priorityOverride = priority
             changes.append("priority \(priority)")
         }
-        records[id] = r
         return (r, changes.joined(separator: ", "))
     }
 }
