@@ -15,14 +15,15 @@ extension Controller {
         }
         let now = Controller.now()
         lock.lock()
-        let outcome: Result<[(JobRecord, String)], APIError>
-        do { outcome = .success(try updateLocked(ref, update, identity)) } catch { outcome = .failure(error) }
+        let updated: [(JobRecord, String)]
+        do {
+            updated = try updateLocked(ref, update, identity)
+        } catch {
+            lock.unlock()
+            return completion(.failure(error))
+        }
         let index = self.index
         lock.unlock()
-        guard case .success(let updated) = outcome else {
-            if case .failure(let error) = outcome { completion(.failure(error)) }
-            return
-        }
         store.write({ db in
             for (record, change) in updated {
                 try JobTable.save(record, in: db)
