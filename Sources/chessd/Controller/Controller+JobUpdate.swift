@@ -43,7 +43,7 @@ extension Controller {
     private func updateLocked(_ ref: JobReference, _ u: JobUpdate, _ identity: Identity) throws(APIError) -> [(JobRecord, String)] {
         var id = ref.id
         if let task = ref.task {
-            if let live = records.values.first(where: { $0.job.arrayJobID == ref.id && $0.job.arrayTaskIndex == task }) {
+            if let live = startedTaskLocked(ref.id, task) {
                 id = live.id
             } else if records[ref.id]?.job.array?.pending.contains(task) == true {
                 throw .conflict("an update applies to the whole array \(ref.id) until task \(task) starts")
@@ -57,8 +57,7 @@ extension Controller {
         }
         var targets = [named]
         if ref.task == nil, named.job.array != nil {
-            targets += records.values.filter { $0.job.arrayJobID == id && ($0.job.state.isWaiting || $0.job.state == .running || $0.job.state == .suspended) }
-                .sorted { $0.id < $1.id }
+            targets += startedTasksLocked(of: id).filter { Self.isUpdatable($0.job.state) }
         }
         var updated: [(JobRecord, String)] = []
         for (i, record) in targets.enumerated() {
@@ -76,6 +75,9 @@ extension Controller {
         return updated
     }
 
+    /// Pending, running and suspended jobs take updates; one that is ending or ended does not.
+    private static func isUpdatable(_ state: JobState) -> Bool { state.isWaiting || state == .running || state == .suspended }
+
     /// `r` with the update applied, and what changed in words; throws what Slurm's rules refuse.
     private func applying(_ u: JobUpdate, to original: JobRecord, ref: JobReference, identity: Identity) throws(APIError) -> (JobRecord, String) {
         var r = original
@@ -83,7 +85,7 @@ extension Controller {
             throw .forbidden("job \(ref) belongs to \(r.job.user); only its owner or an administrator may update it")
         }
         let state = r.job.state
-        guard state.isWaiting || state == .running || state == .suspended else {
+        guard Self.isUpdatable(state) else {
             throw .conflict("job \(ref) is \(state.rawValue); only pending, running or suspended jobs can be updated")
         }
         var changes: [String] = []

@@ -256,10 +256,21 @@ final class Controller: @unchecked Sendable {
         return found.info(index)
     }
 
+    /// Task `task` of array `arrayID` once it has started (until then it lives in the array's
+    /// record, as an index of its `pending`).
+    func startedTaskLocked(_ arrayID: JobID, _ task: Int) -> JobRecord? {
+        records.values.first { $0.job.arrayJobID == arrayID && $0.job.arrayTaskIndex == task }
+    }
+
+    /// The live records of an array's started tasks, by id.
+    func startedTasksLocked(of arrayID: JobID) -> [JobRecord] {
+        records.values.filter { $0.job.arrayJobID == arrayID }.sorted { $0.id < $1.id }
+    }
+
     func lookup(_ ref: JobReference) throws -> JobRecord? {
         lock.lock()
         if let task = ref.task {
-            if let live = records.values.first(where: { $0.job.arrayJobID == ref.id && $0.job.arrayTaskIndex == task }) {
+            if let live = startedTaskLocked(ref.id, task) {
                 lock.unlock()
                 return live
             }
@@ -360,13 +371,13 @@ final class Controller: @unchecked Sendable {
         var targets: [JobID] = []
         var pendingTask: (array: JobID, index: Int)?
         if let task = ref.task {
-            if let live = records.values.first(where: { $0.job.arrayJobID == ref.id && $0.job.arrayTaskIndex == task }) {
+            if let live = startedTaskLocked(ref.id, task) {
                 targets = [live.id]
             } else if records[ref.id]?.job.array?.pending.contains(task) == true {
                 pendingTask = (ref.id, task)
             }
         } else if records[ref.id] != nil {
-            targets = [ref.id] + records.values.filter { $0.job.arrayJobID == ref.id }.map(\.id).sorted()
+            targets = [ref.id] + startedTasksLocked(of: ref.id).map(\.id)
         }
         guard !targets.isEmpty || pendingTask != nil else {
             if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
