@@ -10,9 +10,7 @@ extension Controller {
         let now = Controller.now()
         lock.lock()
         defer { lock.unlock() }
-        ledger.decay(to: now)
-        let cluster = effectiveClusterLocked()
-        let calculator = PriorityCalculator(weights: configuration.planner.effectiveWeights, now: now, cluster: cluster, usage: ledger.usage)
+        let (calculator, cluster) = priorityCalculatorLocked(now: now)
         var list: [JobPriorityInfo] = []
         for id in records.keys {
             guard let info = records.read(id, { r -> JobPriorityInfo? in
@@ -31,6 +29,14 @@ extension Controller {
         list.sort { ($0.priority, -$0.id) > ($1.priority, -$1.id) }
         return JobPriorityList(jobs: list)
     }
+
+    /// Priorities as the next pass computes them: usage decayed to `now`, the cluster the
+    /// planner sees.
+    private func priorityCalculatorLocked(now: Int) -> (PriorityCalculator, Cluster) {
+        ledger.decay(to: now)
+        let cluster = effectiveClusterLocked()
+        return (PriorityCalculator(weights: configuration.planner.effectiveWeights, now: now, cluster: cluster, usage: ledger.usage), cluster)
+    }
 }
 
 /// `chessctl share` (sshare): each account's shares, decayed usage and fair-share factor.
@@ -39,10 +45,8 @@ extension Controller {
         let now = Controller.now()
         lock.lock()
         defer { lock.unlock() }
-        ledger.decay(to: now)
-        let cluster = effectiveClusterLocked()
+        let (calculator, cluster) = priorityCalculatorLocked(now: now)
         let usage = ledger.usage
-        let calculator = PriorityCalculator(weights: configuration.planner.effectiveWeights, now: now, cluster: cluster, usage: usage)
         // Configured accounts, then any that has usage without being configured (no shares).
         var accounts = cluster.accounts
         let configured = Set(accounts.map(\.name))
