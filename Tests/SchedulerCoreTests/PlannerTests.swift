@@ -403,6 +403,16 @@ struct PriorityTests {
         ledger.charge("a", 7)
         #expect(abs((ledger.usage["a"] ?? 0) - 507) <= 1)
     }
+
+    /// Accounts stored at different times (each when it was last charged) come back decayed to
+    /// the latest of them.
+    @Test func aRestoredLedgerDecaysEachAccountFromItsOwnTime() {
+        var ledger = FairShareLedger(halfLife: 1000, restoring: ["a": (1_000 * 1_000_000, 0), "b": (1_000 * 1_000_000, 1000)])
+        #expect(ledger.usage == ["a": 500, "b": 1000])
+        #expect(ledger.stored(["b"]).micro == ["b": 1_000 * 1_000_000] && ledger.stored(["b"]).asOf == 1000)
+        ledger.decay(to: 2000)
+        #expect(ledger.usage == ["a": 250, "b": 500])
+    }
 }
 
 @Suite("Partitions of mixed node sizes")

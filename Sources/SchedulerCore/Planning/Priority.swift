@@ -123,15 +123,24 @@ public struct FairShareLedger: Sendable, Hashable, Codable {
         self.lastDecay = now
     }
 
-    /// A ledger as `stored` left it (the controller keeps it across restarts).
-    public init(halfLife: Int, restoring micro: [String: Int128], asOf: Int) {
+    /// A ledger from stored accounts (millionths, each as of the time it was stored), every
+    /// one decayed to the latest of those times.
+    public init(halfLife: Int, restoring accounts: [String: (micro: Int128, asOf: Int)]) {
         self.halfLife = halfLife
-        self.micro = micro
-        self.lastDecay = asOf
+        let latest = accounts.values.map(\.asOf).max() ?? 0
+        lastDecay = latest
+        for (account, stored) in accounts {
+            let elapsed = latest - stored.asOf
+            let factor = elapsed > 0 && halfLife > 0
+                ? FixedPoint.exp2Negative(Int128(elapsed), over: Int128(halfLife)) : FixedPoint.one
+            micro[account] = stored.micro * Int128(factor) / Int128(FixedPoint.one)
+        }
     }
 
-    /// What to keep: the usage in millionths, as of its last decay.
-    public var stored: (micro: [String: Int128], asOf: Int) { (micro, lastDecay) }
+    /// What to keep of `accounts`: their usage in millionths, as of the last decay.
+    public func stored(_ accounts: Set<String>) -> (micro: [String: Int128], asOf: Int) {
+        (micro.filter { accounts.contains($0.key) }, lastDecay)
+    }
 
     /// Ages every account's usage to `now`.
     public mutating func decay(to now: Int) {

@@ -210,8 +210,9 @@ extension Controller {
     /// that of the jobs whose ends charged it).
     func persist(changed: [JobRecord], events: [(JobID, JobState, String)], nodes nodeWrites: [(String, NodeStatus)], now: Int) {
         lock.lock()
-        let usage = ledgerCharged ? ledger.stored : nil
-        ledgerCharged = false
+        let charged = chargedAccounts
+        let usage = charged.isEmpty ? nil : ledger.stored(charged)
+        chargedAccounts.removeAll()
         lock.unlock()
         guard !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty || usage != nil else { return }
         do {
@@ -227,7 +228,7 @@ extension Controller {
         } catch {
             if usage != nil {
                 lock.lock()
-                ledgerCharged = true
+                chargedAccounts.formUnion(charged)
                 lock.unlock()
             }
             logger.error("state not stored", metadata: ["error": "\(error)"])

@@ -29,8 +29,8 @@ final class Controller: @unchecked Sendable {
     /// The cluster as the planner sees it, rebuilt after node or configuration changes.
     var plannerCluster: Cluster?
     var ledger: FairShareLedger
-    /// Usage was charged since the ledger was last stored (the next pass stores it).
-    var ledgerCharged = false
+    /// Accounts charged since their usage was last stored (the next `persist` stores them).
+    var chargedAccounts = Set<String>()
     /// Per array job: tasks started and not yet ended, and whether all that ended completed.
     var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
     /// Jobs asked to stop for a preemption, and when their grace time runs out.
@@ -104,7 +104,7 @@ final class Controller: @unchecked Sendable {
             (try JobTable.live(in: db), try JobTable.finishedOutcomes(in: db), try JobTable.maxID(in: db),
              try NodeTable.all(in: db), try ConfigTable.all(in: db), try UsageTable.load(in: db))
         }
-        if let usage { ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, restoring: usage.micro, asOf: usage.asOf) }
+        if !usage.isEmpty { ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, restoring: usage) }
         // Runtime changes replay over the file; one the file no longer allows is skipped, loudly.
         var config = configuration
         for o in overrides {
@@ -515,7 +515,7 @@ final class Controller: @unchecked Sendable {
             let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
             ledger.decay(to: now)
             ledger.charge(r.job.account, a.tres.cpus * max(now - start, 0) * factor / 1000)
-            ledgerCharged = true
+            chargedAccounts.insert(r.job.account)
         }
         r.job.state = state
         r.job.endTime = now
