@@ -215,8 +215,10 @@ extension Controller {
         chargedAccounts.removeAll()
         lock.unlock()
         guard !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty || usage != nil else { return }
+        var changed = changed
+        signSettlements(&changed)
         do {
-            try store.writeAndWait { db in
+            try store.writeAndWait { [changed] db in
                 if let usage { try UsageTable.save(usage.micro, asOf: usage.asOf, in: db) }
                 for r in changed { try JobTable.save(r, in: db) }
                 for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }

@@ -351,6 +351,7 @@ final class Controller: @unchecked Sendable {
         }
         lock.unlock()
         guard case .success = result, !changed.isEmpty else { return completion(result) }
+        signSettlements(&changed)
         store.write({ [changed, events] db in
             for r in changed { try JobTable.save(r, in: db) }
             for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }

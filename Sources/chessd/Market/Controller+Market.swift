@@ -130,8 +130,10 @@ extension Controller {
 
     // MARK: Settlement
 
-    /// Prices a marketplace job that has just ended and, with a good oracle price, signs its
-    /// settlement. Called under the lock from `finishLocked`.
+    /// Prices a marketplace job that has just ended and, with a good oracle price, adds its
+    /// rewards. Called under the lock from `finishLocked`; the signature is made by
+    /// `signSettlements` after the lock is released, before the transaction that stores the
+    /// job's end.
     func settleLocked(_ r: inout JobRecord, now: Int, reason: String) {
         guard let market, var m = r.market else { return }
         let partition = index.cluster.partition(named: r.job.partition)
@@ -141,7 +143,6 @@ extension Controller {
             var s = try market.calculator.settle(jobID: r.id, terms: m.terms, allocated: resources, runs: m.runs, endTime: now, reason: reason)
             if case .accepted(let price, _) = market.oracle.evaluate(Array(oracleReadings.values), now: now) {
                 market.calculator.reward(&s, cptPriceE8: price)
-                try market.signer.sign(&s)
             }
             m.escrowState = try m.escrowState.applying(s.outcome == .settled ? .settle : .refund)
             m.settlement = s
@@ -149,6 +150,25 @@ extension Controller {
             logger.error("settlement failed; the job's escrow stays open", metadata: ["job": "\(r.id)", "error": "\(error)"])
         }
         r.market = m
+    }
+
+    /// Signs the settlements of ended jobs that `settleLocked` gave their rewards, outside the
+    /// controller's lock (a secp256k1 signature is the largest part of a settlement's cost) and
+    /// before the transaction that stores the jobs' ends, so that the settlement is stored signed
+    /// with its job's final state. Signing is deterministic (RFC 6979): the same settlement signs
+    /// to the same bytes on any thread. One that fails to sign is stored unsigned and waits, as
+    /// one without a price does (`signWaitingSettlements`).
+    func signSettlements(_ records: inout [JobRecord]) {
+        guard let market else { return }
+        for i in records.indices {
+            guard var s = records[i].market?.settlement, !s.isSigned, s.userReward != nil else { continue }
+            do {
+                try market.signer.sign(&s)
+                records[i].market!.settlement = s
+            } catch {
+                logger.error("signing a settlement failed; it waits", metadata: ["job": "\(s.jobID)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Signs the settlements that waited for a good price, if there is one now.
