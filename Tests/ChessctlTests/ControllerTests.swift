@@ -178,6 +178,45 @@ struct ControllerTests {
         #expect(events.stdout.contains("\"name\":\"renamed\""), "\(events.stdout)")
     }
 
+    /// `update` moves a pending job to another partition, QoS or account only where a submission
+    /// would be accepted (MaxTime, the partition's allowed QoS, MaxSubmitJobsPerUser, accounts
+    /// that exist), for its owner too; the move is stored.
+    @Test(.enabled(if: getuid() == 0, "needs root to act as another user"))
+    func updateMovesAPendingJobWhereASubmissionWouldGo() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        func job(_ id: String) throws -> [String: Any]? { try queueJSON(cluster).first { $0["id"] as? Int == Int(id) } }
+        let id = try cluster.ctl(["submit", "--parsable", "-t", "2:00:00", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try cluster.ctl(["partition", "create", "debug", "nodes=n[01-02]", "max_time=30", "allowed_qos=normal"]).status == 0)
+
+        let tooLong = try cluster.ctl(["update", id, "partition=debug"])
+        #expect(tooLong.status == 1 && tooLong.stderr.contains("requested time limit 02:00:00 exceeds partition 'debug' MaxTime 00:30:00"), "\(tooLong.stderr)")
+        #expect(try job(id)?["partition"] as? String == "batch", "a refused update changes nothing")
+        let moved = try cluster.ctl(["update", id, "TimeLimit=20", "Partition=debug"])
+        #expect(moved.stdout == "Job \(id) updated: TimeLimit=00:20:00 Partition=debug\n", "\(moved.stdout)\(moved.stderr)")
+        let notAllowed = try cluster.ctl(["update", id, "QOS=tiny"])
+        #expect(notAllowed.stderr.contains("partition 'debug' does not allow QoS 'tiny'"), "\(notAllowed.stderr)")
+        let noAccount = try cluster.ctl(["update", id, "account=physics"])
+        #expect(noAccount.stderr.contains("invalid account 'physics'"), "\(noAccount.stderr)")
+        #expect(try cluster.ctl(["account", "create", "physics", "shares=10"]).status == 0)
+        #expect(try cluster.ctl(["update", id, "account=physics"]).status == 0)
+
+        // QoS tiny takes two jobs per user: nobody's third one cannot move there.
+        let own = try (0..<3).map { _ in try asNobody(cluster, ["submit", "--parsable", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        for j in own.prefix(2) { #expect(try asNobody(cluster, ["update", j, "qos=tiny"]).status == 0) }
+        let third = try asNobody(cluster, ["update", own[2], "qos=tiny"])
+        #expect(third.status == 1 && third.stderr.contains("QoS 'tiny' allows 2 submitted jobs per user (MaxSubmitJobsPerUser)"), "\(third.stderr)")
+        #expect(try job(own[0])?["qos"] as? String == "tiny" && job(own[2])?["qos"] as? String == "normal")
+
+        cluster.crash()
+        try cluster.start()
+        let after = try job(id)
+        #expect(after?["partition"] as? String == "debug" && after?["account"] as? String == "physics" && after?["time_limit"] as? Int == 1200, "\(String(describing: after))")
+        #expect(try cluster.ctl(["cancel", id]).status == 0)
+        let ended = try cluster.ctl(["update", id, "partition=batch"])
+        #expect(ended.stderr.contains("has already ended"), "\(ended.stderr)")
+    }
+
     /// `share` (sshare): shares normalised over the accounts, no usage yet: every fair-share
     /// factor 1; accounts made at run time are in it.
     @Test func shareShowsEachAccountsFairShare() throws {

@@ -145,16 +145,28 @@ public struct JobUpdate: Codable, Sendable, Equatable {
     public var name: String?
     /// An administrator's priority for a pending job (`priority` at submit).
     public var priority: Int?
+    /// A pending job's partition, QoS and account, checked as at submit (the partition allows
+    /// the QoS and the account, the job fits the partition's nodes and limits).
+    public var partition: String?
+    public var qos: String?
+    public var account: String?
 
-    public init(timeLimit: Int? = nil, name: String? = nil, priority: Int? = nil) {
+    public init(timeLimit: Int? = nil, name: String? = nil, priority: Int? = nil,
+                partition: String? = nil, qos: String? = nil, account: String? = nil) {
         self.timeLimit = timeLimit
         self.name = name
         self.priority = priority
+        self.partition = partition
+        self.qos = qos
+        self.account = account
     }
+
+    /// True when the update moves a job: it changes only while the job is pending.
+    public var movesJob: Bool { partition != nil || qos != nil || account != nil }
 
     enum CodingKeys: String, CodingKey {
         case timeLimit = "time_limit"
-        case name, priority
+        case name, priority, partition, qos, account
     }
 }
 

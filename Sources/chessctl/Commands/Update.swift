@@ -2,15 +2,18 @@ import ArgumentParser
 import ChessAPI
 import Foundation
 
-/// `chessctl update 1234 time_limit=2:00:00 name=big priority=5000`: scontrol update job.
+/// `chessctl update 1234 time_limit=2:00:00 name=big priority=5000 partition=long`: scontrol
+/// update job.
 struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "Change a live job's time limit, name or priority (scontrol update job).",
+        abstract: "Change a live job's time limit, name or priority, or a pending job's partition, QoS or account (scontrol update job).",
         discussion: """
             Keys (Slurm's spellings too): time_limit|TimeLimit (as --time: minutes, HH:MM:SS, D-HH:MM:SS), \
-            name|JobName, priority|Priority. Owners may shorten a time limit; lengthening it and setting a \
-            priority are for administrators. A running job's new limit reaches its node at once.
+            name|JobName, priority|Priority, partition|Partition, qos|QOS, account|Account. Owners may \
+            shorten a time limit; lengthening it and setting a priority are for administrators. A running \
+            job's new limit reaches its node at once. A pending job moves to another partition, QoS or \
+            account only if a submission there would be accepted.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -34,11 +37,14 @@ struct Update: ParsableCommand {
         if update.timeLimit != nil { done.append("TimeLimit=\(Time.duration(job.timeLimit))") }
         if update.name != nil { done.append("JobName=\(job.name)") }
         if update.priority != nil { done.append("Priority=\(job.priority.map(String.init) ?? "?")") }
+        if update.partition != nil { done.append("Partition=\(job.partition)") }
+        if update.qos != nil { done.append("QOS=\(job.qos)") }
+        if update.account != nil { done.append("Account=\(job.account)") }
         print("Job \(job.displayID) updated: \(done.joined(separator: " "))")
     }
 
     static func parse(_ changes: [String]) throws -> JobUpdate {
-        guard !changes.isEmpty else { throw CLIError("nothing to change: give time_limit=…, name=… or priority=…") }
+        guard !changes.isEmpty else { throw CLIError("nothing to change: give time_limit=…, name=…, priority=…, partition=…, qos=… or account=…") }
         var update = JobUpdate()
         for change in changes {
             guard let eq = change.firstIndex(of: "="), eq != change.startIndex else { throw CLIError("'\(change)' is not key=value") }
@@ -54,8 +60,15 @@ struct Update: ParsableCommand {
             case "priority":
                 guard let p = Int(value), p >= 0 else { throw CLIError("priority must be a whole number ≥ 0, got '\(value)'") }
                 update.priority = p
+            case "partition", "qos", "account":
+                guard !value.isEmpty, !value.contains(where: \.isWhitespace) else { throw CLIError("\(key) must be a name, got '\(value)'") }
+                switch key {
+                case "partition": update.partition = value
+                case "qos": update.qos = value
+                default: update.account = value
+                }
             default:
-                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority")
+                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority, partition, qos, account")
             }
         }
         return update

@@ -2,7 +2,8 @@ import ChessAPI
 import Foundation
 import SchedulerCore
 
-/// `chessctl update` (scontrol update job): a live job's time limit, name or priority.
+/// `chessctl update` (scontrol update job): a live job's time limit, name or priority, a pending
+/// job's partition, QoS or account.
 extension Controller {
     /// Applies `update` with Slurm's rules (owners shorten time limits, administrators also
     /// lengthen them and set priorities), stores it with an event, and sends a running job's new
@@ -10,14 +11,14 @@ extension Controller {
     /// the controller is away).
     func updateJob(_ ref: JobReference, _ update: JobUpdate, identity: Identity,
                    completion: @escaping @Sendable (Result<JobInfo, APIError>) -> Void) {
-        guard update.timeLimit != nil || update.name != nil || update.priority != nil else {
-            return completion(.failure(.badRequest("nothing to change: give time_limit, name or priority")))
+        guard update.timeLimit != nil || update.name != nil || update.priority != nil || update.movesJob else {
+            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, partition, qos or account")))
         }
         let now = Controller.now()
         lock.lock()
         let updated: [(JobRecord, String)]
         do {
-            updated = try updateLocked(ref, update, identity)
+            updated = try updateLocked(ref, update, identity, now: now)
         } catch {
             lock.unlock()
             return completion(.failure(error))
@@ -39,8 +40,9 @@ extension Controller {
 
     /// The job `ref` names, changed, first; for an array (`1234`), its tasks already started or
     /// waiting too, as `scontrol update` does (a priority is the array's own: its tasks not yet
-    /// started). Nothing changes unless every record takes the change.
-    private func updateLocked(_ ref: JobReference, _ u: JobUpdate, _ identity: Identity) throws(APIError) -> [(JobRecord, String)] {
+    /// started; a partition, QoS or account goes to the tasks still waiting). Nothing changes
+    /// unless every record takes the change.
+    private func updateLocked(_ ref: JobReference, _ u: JobUpdate, _ identity: Identity, now: Int) throws(APIError) -> [(JobRecord, String)] {
         var id = ref.id
         if let task = ref.task {
             if let live = startedTaskLocked(ref.id, task) {
@@ -63,7 +65,8 @@ extension Controller {
         for (i, record) in targets.enumerated() {
             var taskUpdate = u
             if i > 0 { taskUpdate.priority = nil }
-            updated.append(try applying(taskUpdate, to: record, ref: ref, identity: identity))
+            if i > 0 && !record.job.state.isWaiting { (taskUpdate.partition, taskUpdate.qos, taskUpdate.account) = (nil, nil, nil) }
+            updated.append(try applying(taskUpdate, to: record, ref: ref, identity: identity, now: now))
         }
         for (r, _) in updated {
             records[r.id] = r
@@ -75,11 +78,38 @@ extension Controller {
         return updated
     }
 
+    /// A pending job moved to another partition, QoS or account, with the checks a submission
+    /// to them would pass (as the job's owner, with the updater's administrator rights); what
+    /// changed in words. A marketplace job's escrow was quoted for its partition and QoS.
+    private func moving(_ r: inout JobRecord, _ u: JobUpdate, ref: JobReference, identity: Identity, now: Int) throws(APIError) -> [String] {
+        let job = r.job
+        guard job.state.isWaiting else {
+            throw .conflict("job \(ref) is \(job.state.rawValue); its partition, QoS and account change only while it is pending")
+        }
+        if r.market != nil, (u.partition ?? job.partition) != job.partition || (u.qos ?? job.qos) != job.qos {
+            throw .conflict("job \(ref) is a marketplace job: its escrow was quoted for partition \(job.partition) with QoS \(job.qos)")
+        }
+        let v = validatorLocked(identity: Identity(user: job.user, uid: r.uid, gid: r.gid, admin: identity.admin), now: now)
+        let (partition, qos, account) = try v.placement(partition: u.partition ?? job.partition, qos: u.qos ?? job.qos,
+                                                        account: u.account ?? job.account)
+        try v.checkReservation(job.request, account: account)
+        try v.checkFits(job.request, partition: partition, qos: qos)
+        if qos.name != job.qos { try v.checkSubmitLimit(qos, adding: job.array?.pending.count ?? 1) }
+        var changes: [String] = []
+        if u.partition != nil { changes.append("partition \(partition.name)") }
+        if u.qos != nil { changes.append("QoS \(qos.name)") }
+        if u.account != nil { changes.append("account \(account)") }
+        r.job.partition = partition.name
+        r.job.qos = qos.name
+        r.job.account = account
+        return changes
+    }
+
     /// Pending, running and suspended jobs take updates; one that is ending or ended does not.
     private static func isUpdatable(_ state: JobState) -> Bool { state.isWaiting || state == .running || state == .suspended }
 
     /// `r` with the update applied, and what changed in words; throws what Slurm's rules refuse.
-    private func applying(_ u: JobUpdate, to original: JobRecord, ref: JobReference, identity: Identity) throws(APIError) -> (JobRecord, String) {
+    private func applying(_ u: JobUpdate, to original: JobRecord, ref: JobReference, identity: Identity, now: Int) throws(APIError) -> (JobRecord, String) {
         var r = original
         guard identity.owns(r) else {
             throw .forbidden("job \(ref) belongs to \(r.job.user); only its owner or an administrator may update it")
@@ -114,6 +144,9 @@ extension Controller {
             guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a priority is for pending jobs") }
             r.job.priorityOverride = priority
             changes.append("priority \(priority)")
+        }
+        if u.movesJob {
+            changes += try moving(&r, u, ref: ref, identity: identity, now: now)
         }
         return (r, changes.joined(separator: ", "))
     }

@@ -22,24 +22,7 @@ struct SubmissionValidator {
         guard script.hasPrefix("#!") else {
             throw .invalid("this does not look like a batch script: the first line must start with #! followed by the path to an interpreter, as in #!/bin/bash")
         }
-        let partitionName = s.partition ?? defaultPartition
-        guard let partition = cluster.partition(named: partitionName) else {
-            throw .invalid("invalid partition '\(partitionName)'; partitions: \(cluster.partitions.map(\.name).joined(separator: ", "))")
-        }
-        let qosName = s.qos ?? defaultQoS(for: partition)
-        guard let qos = cluster.qos(named: qosName) else {
-            throw .invalid("invalid QoS '\(qosName)'; QoS: \(cluster.qos.map(\.name).joined(separator: ", "))")
-        }
-        if let allowed = partition.allowedQoS, !allowed.contains(qos.name) {
-            throw .invalid("partition '\(partition.name)' does not allow QoS '\(qos.name)'; it allows: \(allowed.sorted().joined(separator: ", "))")
-        }
-        let accountName = s.account ?? (cluster.accounts.contains { $0.name == "default" } ? "default" : cluster.accounts.first?.name ?? "default")
-        guard cluster.accounts.contains(where: { $0.name == accountName }) else {
-            throw .invalid("invalid account '\(accountName)'; accounts: \(cluster.accounts.map(\.name).joined(separator: ", "))")
-        }
-        if let allowed = partition.allowedAccounts, !allowed.contains(accountName) {
-            throw .invalid("partition '\(partition.name)' does not allow account '\(accountName)'")
-        }
+        let (partition, qos, accountName) = try placement(partition: s.partition, qos: s.qos, account: s.account)
 
         var request = JobRequest()
         func positive(_ v: Int?, _ option: String) throws(APIError) -> Int? {
@@ -74,42 +57,13 @@ struct SubmissionValidator {
             guard let e = FeatureExpression(c) else { throw .invalid("--constraint '\(c)' is not a feature expression such as ib&avx2 or a100|h100") }
             request.constraint = e
         }
-        if let r = s.reservation {
-            guard let res = cluster.reservations.first(where: { $0.name == r }) else { throw .invalid("reservation '\(r)' does not exist") }
-            guard identity.admin || res.admits(user: identity.user, account: accountName) else {
-                throw .invalid("reservation '\(r)' does not admit user \(identity.user) or account \(accountName)")
-            }
-            request.reservation = r
-        }
+        request.reservation = s.reservation
+        try checkReservation(request, account: accountName)
 
         // Time limit: the partition's default, capped by the partition and the QoS.
         if let t = s.timeLimit, t < 1 { throw .invalid("--time must be at least one second") }
         request.timeLimit = s.timeLimit ?? partition.defaultTime ?? partition.maxTime ?? qos.limits.maxWall
-        if let t = request.timeLimit, let max = partition.maxTime, t > max {
-            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds partition '\(partition.name)' MaxTime \(Duration.slurm(max))")
-        }
-        if let t = request.timeLimit, let max = qos.limits.maxWall, t > max {
-            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds QoS '\(qos.name)' MaxWall \(Duration.slurm(max))")
-        }
-
-        // The shape must fit somewhere in the partition, now or later.
-        let candidates = (index.nodeClasses[partition.name] ?? []).filter { c in
-            (request.constraint?.matches(c.features) ?? true) && (request.gpus?.type.map { c.gpuTypes.contains($0) } ?? true)
-        }
-        guard !candidates.isEmpty else {
-            throw .invalid("requested node configuration is not available: no node of partition '\(partition.name)' has the features or GPU type asked for")
-        }
-        let largest = candidates.map(\.capacity.cores).max()!
-        guard let shape = request.shape(coresPerNode: largest, exclusiveByDefault: partition.exclusiveByDefault) else {
-            throw .invalid("requested node configuration is not available: \(request.tasksPerNode ?? request.tasks ?? 1) task(s) × \(request.cpusPerTask) CPU(s) per node exceed the largest node of partition '\(partition.name)' (\(largest) cores)")
-        }
-        let fitting = candidates.filter { $0.capacity.covers(shape.perNode) }.reduce(0) { $0 + $1.count }
-        guard fitting >= shape.nodeCount else {
-            throw .invalid("requested node configuration is not available: \(shape.nodeCount) node(s) with \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s) each; partition '\(partition.name)' has \(fitting) such node(s)")
-        }
-        if !qos.limits.maxTRESPerJob.allows(shape.tres) {
-            throw .invalid("the job exceeds QoS '\(qos.name)' MaxTRESPerJob")
-        }
+        try checkFits(request, partition: partition, qos: qos)
 
         var job = Job(id: id, name: s.name ?? "job", user: identity.user, account: accountName, partition: partition.name,
                       qos: qos.name, request: request, submitTime: now)
@@ -145,10 +99,7 @@ struct SubmissionValidator {
             record.arrayExpression = a
             taskCount = record.job.array!.pending.count
         }
-        if let max = qos.limits.maxSubmitJobsPerUser, liveJobsOfUser(qos.name) + taskCount > max {
-            throw APIError(status: 422, code: "limit_exceeded",
-                           message: "QoS '\(qos.name)' allows \(max) submitted jobs per user (MaxSubmitJobsPerUser); \(identity.user) has \(liveJobsOfUser(qos.name))")
-        }
+        try checkSubmitLimit(qos, adding: taskCount)
         record.uid = identity.uid
         record.gid = identity.gid
         record.workdir = s.workdir
@@ -156,6 +107,78 @@ struct SubmissionValidator {
         record.error = s.error
         record.eligibleTime = nil
         return record
+    }
+
+    /// A request within a partition's MaxTime and a QoS's MaxWall, in a shape that some of the
+    /// partition's nodes can hold (now or later), within the QoS's MaxTRESPerJob.
+    func checkFits(_ request: JobRequest, partition: Partition, qos: QoS) throws(APIError) {
+        if let t = request.timeLimit, let max = partition.maxTime, t > max {
+            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds partition '\(partition.name)' MaxTime \(Duration.slurm(max))")
+        }
+        if let t = request.timeLimit, let max = qos.limits.maxWall, t > max {
+            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds QoS '\(qos.name)' MaxWall \(Duration.slurm(max))")
+        }
+
+        // The shape must fit somewhere in the partition, now or later.
+        let candidates = (index.nodeClasses[partition.name] ?? []).filter { c in
+            (request.constraint?.matches(c.features) ?? true) && (request.gpus?.type.map { c.gpuTypes.contains($0) } ?? true)
+        }
+        guard !candidates.isEmpty else {
+            throw .invalid("requested node configuration is not available: no node of partition '\(partition.name)' has the features or GPU type asked for")
+        }
+        let largest = candidates.map(\.capacity.cores).max()!
+        guard let shape = request.shape(coresPerNode: largest, exclusiveByDefault: partition.exclusiveByDefault) else {
+            throw .invalid("requested node configuration is not available: \(request.tasksPerNode ?? request.tasks ?? 1) task(s) × \(request.cpusPerTask) CPU(s) per node exceed the largest node of partition '\(partition.name)' (\(largest) cores)")
+        }
+        let fitting = candidates.filter { $0.capacity.covers(shape.perNode) }.reduce(0) { $0 + $1.count }
+        guard fitting >= shape.nodeCount else {
+            throw .invalid("requested node configuration is not available: \(shape.nodeCount) node(s) with \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s) each; partition '\(partition.name)' has \(fitting) such node(s)")
+        }
+        if !qos.limits.maxTRESPerJob.allows(shape.tres) {
+            throw .invalid("the job exceeds QoS '\(qos.name)' MaxTRESPerJob")
+        }
+    }
+
+    /// The partition, QoS and account a job names (each defaulted when not named), checked
+    /// against each other: each exists, the partition allows the QoS and the account.
+    func placement(partition p: String?, qos q: String?, account a: String?) throws(APIError) -> (Partition, QoS, String) {
+        let partitionName = p ?? defaultPartition
+        guard let partition = cluster.partition(named: partitionName) else {
+            throw .invalid("invalid partition '\(partitionName)'; partitions: \(cluster.partitions.map(\.name).joined(separator: ", "))")
+        }
+        let qosName = q ?? defaultQoS(for: partition)
+        guard let qos = cluster.qos(named: qosName) else {
+            throw .invalid("invalid QoS '\(qosName)'; QoS: \(cluster.qos.map(\.name).joined(separator: ", "))")
+        }
+        if let allowed = partition.allowedQoS, !allowed.contains(qos.name) {
+            throw .invalid("partition '\(partition.name)' does not allow QoS '\(qos.name)'; it allows: \(allowed.sorted().joined(separator: ", "))")
+        }
+        let accountName = a ?? (cluster.accounts.contains { $0.name == "default" } ? "default" : cluster.accounts.first?.name ?? "default")
+        guard cluster.accounts.contains(where: { $0.name == accountName }) else {
+            throw .invalid("invalid account '\(accountName)'; accounts: \(cluster.accounts.map(\.name).joined(separator: ", "))")
+        }
+        if let allowed = partition.allowedAccounts, !allowed.contains(accountName) {
+            throw .invalid("partition '\(partition.name)' does not allow account '\(accountName)'")
+        }
+        return (partition, qos, accountName)
+    }
+
+    /// The reservation a request names exists and admits the user (or is used by an administrator)
+    /// with `account`.
+    func checkReservation(_ request: JobRequest, account: String) throws(APIError) {
+        guard let r = request.reservation else { return }
+        guard let res = cluster.reservations.first(where: { $0.name == r }) else { throw .invalid("reservation '\(r)' does not exist") }
+        guard identity.admin || res.admits(user: identity.user, account: account) else {
+            throw .invalid("reservation '\(r)' does not admit user \(identity.user) or account \(account)")
+        }
+    }
+
+    /// MaxSubmitJobsPerUser of `qos` with `taskCount` more jobs of the user in it.
+    func checkSubmitLimit(_ qos: QoS, adding taskCount: Int) throws(APIError) {
+        if let max = qos.limits.maxSubmitJobsPerUser, liveJobsOfUser(qos.name) + taskCount > max {
+            throw APIError(status: 422, code: "limit_exceeded",
+                           message: "QoS '\(qos.name)' allows \(max) submitted jobs per user (MaxSubmitJobsPerUser); \(identity.user) has \(liveJobsOfUser(qos.name))")
+        }
     }
 
     func defaultQoS(for partition: Partition) -> String {

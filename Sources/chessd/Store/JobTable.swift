@@ -14,7 +14,8 @@ enum JobTable {
         try db.cachedStatement(sql: """
             INSERT INTO jobs (id, user, account, partition, state, finished, submit_time, start_time, end_time, exit_code, record)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET state = excluded.state, finished = excluded.finished,
+            ON CONFLICT(id) DO UPDATE SET account = excluded.account, partition = excluded.partition,
+                state = excluded.state, finished = excluded.finished,
                 start_time = excluded.start_time, end_time = excluded.end_time, exit_code = excluded.exit_code,
                 record = excluded.record
             """).execute(arguments: [j.id, j.user, j.account, j.partition, j.state.rawValue, isFinished(record) ? 1 : 0,
