@@ -105,6 +105,7 @@ final class JSONScannerTests: XCTestCase {
             j.arrayJobID = 3; j.arrayTaskID = 4; j.arrayPending = "1-3"; j.reason = "Resources\nwith break"; j.priority = -5
             j.eligibleTime = 1; j.startTime = 2; j.endTime = 3; j.plannedStart = 4; j.timeLimit = 3600; j.nodeList = "n[01-02]"
             j.exitCode = 0; j.dependency = "afterok:1"; j.workdir = "/home/a"; j.output = "o"; j.error = "e"
+            j.unavailableNodes = "n[03-04]"
         }
         return j
     }

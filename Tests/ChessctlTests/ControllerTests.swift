@@ -178,6 +178,30 @@ struct ControllerTests {
         #expect(events.stdout.contains("\"name\":\"renamed\""), "\(events.stdout)")
     }
 
+    /// A job that waits because its partition's nodes are drained or down names them, as
+    /// squeue and scontrol do: here no agent has registered, so all four are down.
+    @Test func aJobWaitingForUnavailableNodesNamesThem() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let id = try cluster.ctl(["submit", "--parsable", "-N", "2", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let deadline = Date().addingTimeInterval(10)
+        var job: [String: Any]?
+        repeat {
+            job = try queueJSON(cluster).first { $0["id"] as? Int == Int(id) }
+            if job?["reason"] as? String == "ReqNodeNotAvail" { break }
+            usleep(100_000)
+        } while Date() < deadline
+        #expect(job?["reason"] as? String == "ReqNodeNotAvail" && job?["unavailable_nodes"] as? String == "n[01-04]", "\(String(describing: job))")
+        let table = try cluster.ctl(["queue"])
+        #expect(table.stdout.contains("(ReqNodeNotAvail, UnavailableNodes:n[01-04])"), "\(table.stdout)")
+        let show = try cluster.ctl(["show", "job", id])
+        #expect(show.stdout.contains("ReqNodeNotAvail, UnavailableNodes:n[01-04]"), "\(show.stdout)")
+        // Jobs waiting for another reason name no nodes.
+        let held = try cluster.ctl(["submit", "--parsable", "-H", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let heldJob = try #require(try queueJSON(cluster).first { $0["id"] as? Int == Int(held) })
+        #expect(heldJob["reason"] as? String == "JobHeldUser" && heldJob["unavailable_nodes"] == nil, "\(heldJob)")
+    }
+
     /// `update` moves a pending job to another partition, QoS or account only where a submission
     /// would be accepted (MaxTime, the partition's allowed QoS, MaxSubmitJobsPerUser, accounts
     /// that exist), for its owner too; the move is stored.

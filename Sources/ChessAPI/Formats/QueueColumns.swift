@@ -44,7 +44,7 @@ public enum QueueColumns {
         case .gpus: return "\(job.gpus)"
         case .reason: return job.reason ?? ""
         case .nodelist: return job.nodeList ?? ""
-        case .reasonNodelist: return job.nodeList ?? "(\(job.reason ?? "None"))"
+        case .reasonNodelist: return job.nodeList ?? "(\(job.reasonText ?? "None"))"
         case .priority: return job.priority.map(String.init) ?? ""
         case .qos: return job.qos
         case .account: return job.account

@@ -76,6 +76,9 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var state: String
     /// Pending reason, or why the job ended.
     public var reason: String?
+    /// With reason ReqNodeNotAvail: the nodes of the job's partition that are drained or down,
+    /// as a host list (squeue's `UnavailableNodes:`).
+    public var unavailableNodes: String?
     public var priority: Int?
     public var submitTime: Int
     public var eligibleTime: Int?
@@ -128,6 +131,14 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case nodeList = "node_list"
         case memoryMB = "memory_mb"
         case exitCode = "exit_code"
+        case unavailableNodes = "unavailable_nodes"
+    }
+
+    /// The reason as Slurm words it: `ReqNodeNotAvail, UnavailableNodes:n[01-02]` with the
+    /// nodes that keep the job waiting.
+    public var reasonText: String? {
+        guard let reason else { return nil }
+        return unavailableNodes.map { "\(reason), UnavailableNodes:\($0)" } ?? reason
     }
 }
 

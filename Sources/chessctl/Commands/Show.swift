@@ -31,7 +31,7 @@ struct ShowJob: ParsableCommand {
         rows.add("Partition", j.partition)
         rows.add("QOS", j.qos)
         rows.add("JobState", j.state)
-        rows.add("Reason", j.reason)
+        rows.add("Reason", j.reasonText)
         rows.add("Priority", j.priority.map(String.init))
         rows.add("Dependency", j.dependency)
         rows.add("ArrayTasksPending", j.arrayPending)

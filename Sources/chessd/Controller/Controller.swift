@@ -235,6 +235,7 @@ final class Controller: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let index = self.index  // once: read per job, the class property is copied per job
+        var unavailable: [String: String?] = [:]  // by partition, computed once per listing
         for id in records.keys.sorted() {
             let r = records[id]!
             if r.job.array?.pending.isEmpty == true { continue }
@@ -242,8 +243,20 @@ final class Controller: @unchecked Sendable {
             if let s = filter.states, !s.contains(r.job.state) { continue }
             if let p = filter.partitions, !p.contains(r.job.partition) { continue }
             if let ids = filter.ids, !ids.contains(id) && !(r.job.arrayJobID.map(ids.contains) ?? false) { continue }
-            body(r.info(index))
+            var info = r.info(index)
+            if r.job.reason == .reqNodeNotAvail {
+                if unavailable[r.job.partition] == nil { unavailable[r.job.partition] = unavailableNodesLocked(in: r.job.partition) }
+                info.unavailableNodes = unavailable[r.job.partition]!
+            }
+            body(info)
         }
+    }
+
+    /// The nodes of a partition that are drained or down (by an administrator, a silent agent,
+    /// or one not registered yet), as a host list: what keeps a ReqNodeNotAvail job waiting.
+    func unavailableNodesLocked(in partition: String) -> String? {
+        let out = (index.cluster.partition(named: partition)?.nodes ?? []).filter { (nodes[$0]?.adminState ?? .down) != .up }
+        return out.isEmpty ? nil : HostList.compress(out)
     }
 
     /// A job by `1234` or `1234_7`, live or from the store.
@@ -253,7 +266,9 @@ final class Controller: @unchecked Sendable {
         guard let found else { throw .notFound("job \(ref) does not exist") }
         lock.lock()
         defer { lock.unlock() }
-        return found.info(index)
+        var info = found.info(index)
+        if found.job.reason == .reqNodeNotAvail { info.unavailableNodes = unavailableNodesLocked(in: found.job.partition) }
+        return info
     }
 
     /// Task `task` of array `arrayID` once it has started (until then it lives in the array's
