@@ -104,6 +104,14 @@ public struct Supervisor {
         if pid == 0 {
             // The job: its own process group, so that signals reach every process it starts.
             setpgid(0, 0)
+            // Default signal handling, whatever this process inherited (the agent and the
+            // supervisor ignore SIGPIPE; a shell that started the agent with `&` made it ignore
+            // SIGQUIT; a parent may have blocked some): a job's `trap`, `scancel --signal` and a
+            // broken pipe work as they would from a login shell.
+            var none = sigset_t()
+            sigemptyset(&none)
+            sigprocmask(SIG_SETMASK, &none, nil)
+            for s in 1..<Int32(32) where s != SIGKILL && s != SIGSTOP { signal(s, SIG_DFL) }
             let me = "\(getpid())"
             for p in cgroupProcs {
                 let fd = open(p, O_WRONLY)
