@@ -112,6 +112,9 @@ final class Agent: @unchecked Sendable {
                 signal(c.job, run: c.run, SIGSTOP, freeze: true)
             case "resume":
                 signal(c.job, run: c.run, SIGCONT, freeze: false)
+            case "signal":
+                guard let s = c.signal.flatMap(SignalName.init) else { continue }
+                send(s, to: c.job, run: c.run)
             case "time-limit":
                 guard let seconds = c.timeLimit else { continue }
                 setTimeLimit(c.job, run: c.run, seconds: seconds)
@@ -227,6 +230,14 @@ final class Agent: @unchecked Sendable {
             kill(-pgid, sig)
         }
         logger.info(freeze ? "suspended" : "resumed", metadata: ["job": "\(job)"])
+    }
+
+    /// `scancel --signal`: the signal to the job's process group (the batch script and what it
+    /// started), if the job still runs here.
+    func send(_ s: SignalName, to job: Int, run: Int?) {
+        guard let spool = spool(job: job, run: run), !spool.exists("result.json"), let pgid = spool.pid("job.pid") else { return }
+        kill(-pgid, s.number)
+        logger.info("signal sent", metadata: ["job": "\(job)", "signal": "\(s)"])
     }
 
     func registration(version: String, completions: [JobCompletion]) -> AgentRegistration {

@@ -202,6 +202,35 @@ struct ControllerTests {
         #expect(heldJob["reason"] as? String == "JobHeldUser" && heldJob["unavailable_nodes"] == nil, "\(heldJob)")
     }
 
+    /// `cancel` with scancel's filters: by user, --me, name, state and partition, alone or with
+    /// ids; a user's filter that selects someone else's jobs cancels none of them.
+    @Test(.enabled(if: getuid() == 0, "needs root to act as another user"))
+    func cancelSelectsJobsWithScancelsFilters() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        func submit(_ args: [String], asNobody: Bool = false) throws -> Int {
+            let r = asNobody ? try self.asNobody(cluster, ["submit", "--parsable"] + args) : try cluster.ctl(["submit", "--parsable"] + args)
+            return try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.stderr)")
+        }
+        let rootX = try submit(["-J", "x", "--wrap", "true"])
+        let rootY = try submit(["-J", "y", "--wrap", "true"])
+        let nobodyX = try submit(["-J", "x", "--wrap", "true"], asNobody: true)
+        let nobodyArray = try submit(["-J", "z", "-a", "1-3", "--wrap", "true"], asNobody: true)
+        func live() throws -> Set<Int> { Set(try queueJSON(cluster).compactMap { $0["id"] as? Int }) }
+
+        let others = try asNobody(cluster, ["cancel", "-u", "root"])
+        #expect(others.status == 1 && others.stderr.contains("job \(rootX) belongs to root"), "\(others.stderr)")
+        #expect(try live() == [rootX, rootY, nobodyX, nobodyArray])
+        let mineNamedX = try asNobody(cluster, ["cancel", "--me", "-n", "x"])
+        #expect(mineNamedX.stdout == "Job \(nobodyX) cancelled\n", "\(mineNamedX.stdout)\(mineNamedX.stderr)")
+        #expect(try cluster.ctl(["cancel", "-t", "PD", "-p", "batch", "--name", "y", "\(rootX)", "\(rootY)"]).stdout == "Job \(rootY) cancelled\n")
+        #expect(try cluster.ctl(["cancel", "-q", "-u", "nobody"]).status == 0)
+        #expect(try live() == [rootX])
+        #expect(try cluster.ctl(["cancel", "-n", "nothing"]).stdout == "No job selected\n")
+        let nothing = try cluster.ctl(["cancel"])
+        #expect(nothing.status == 1 && nothing.stderr.contains("give job ids, or select jobs with -u, --me, -t, -n or -p"), "\(nothing.stderr)")
+    }
+
     /// `update` moves a pending job to another partition, QoS or account only where a submission
     /// would be accepted (MaxTime, the partition's allowed QoS, MaxSubmitJobsPerUser, accounts
     /// that exist), for its owner too; the move is stored.

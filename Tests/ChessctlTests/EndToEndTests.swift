@@ -221,6 +221,40 @@ struct EndToEndTests {
         #expect(try c.cluster.ctl(["cancel", "\(big)", "\(waiting)"]).status == 0)
     }
 
+    /// `cancel --signal` (scancel -s) signals a running job's processes and leaves it running
+    /// (the job decides what the signal means); `cancel -t PENDING` of an array cancels only its
+    /// waiting tasks.
+    @Test func cancelSignalsRunningJobsAndFiltersSelectTasks() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        // The job starts with no signal blocked or ignored, whatever the agent inherited (this
+        // test process blocks some), so that its trap works.
+        let trapped = try c.submit(["-o", "trapped.out", "--wrap",
+                                    "grep -E '^Sig(Blk|Ign)' /proc/self/status > masks; trap 'echo got USR1; exit 3' USR1; sleep 30 & wait"])
+        let array = try c.submit(["-a", "1-3%1", "--wrap", "sleep 30"])
+        try c.wait("the job and a task to run") { try c.jobs().filter { $0["state"] as? String == "RUNNING" }.count == 2 }
+        try c.wait("the job to set its trap") { c.output("masks").hasSuffix("\n") }
+        usleep(200_000)
+        // Standard signals (1–31) only: glibc keeps 32 and 33 for itself.
+        let masks = c.output("masks").split(separator: "\n").map { UInt64($0.split(separator: "\t").last ?? "", radix: 16) ?? .max }
+        #expect(masks.count == 2 && masks.allSatisfy { $0 & 0x7fff_ffff == 0 }, "\(c.output("masks"))")
+        let pending = try c.cluster.ctl(["cancel", "-s", "USR1", "\(array)_3"])
+        #expect(pending.status == 1 && pending.stderr.contains("a signal reaches only running jobs"), "\(pending.stderr)")
+        let bogus = try c.cluster.ctl(["cancel", "--signal", "BOGUS", "\(trapped)"])
+        #expect(bogus.status == 1 && bogus.stderr.contains("unknown signal 'BOGUS'"), "\(bogus.stderr)")
+        let sent = try c.cluster.ctl(["cancel", "-s", "SIGUSR1", "\(trapped)"])
+        #expect(sent.stdout == "Job \(trapped) signalled (SIGUSR1)\n", "\(sent.stdout)\(sent.stderr)")
+        try c.wait("the signalled job to end") { try !c.jobs().contains { $0["id"] as? Int == trapped } }
+        #expect(c.output("trapped.out") == "got USR1\n")
+        #expect(try c.accounting().first { $0["id"] as? Int == trapped }?["exit_code"] as? Int == 3, "ended by its own trap, not cancelled")
+
+        let r = try c.cluster.ctl(["cancel", "-t", "PENDING", "\(array)"])
+        #expect(r.status == 0 && r.stdout == "Job \(array)_2 cancelled\nJob \(array)_3 cancelled\n", "\(r.stdout)\(r.stderr)")
+        let left = try c.jobs()
+        #expect(left.count == 1 && left.first?["display_id"] as? String == "\(array)_1" && left.first?["state"] as? String == "RUNNING", "\(left)")
+        #expect(try c.cluster.ctl(["cancel", "\(array)"]).status == 0)
+    }
+
     /// `update` of running jobs: a lengthened limit reaches the supervisor, which would
     /// otherwise end the job at its old one (it enforces limits itself); a shortened one ends it.
     @Test func aRunningJobsTimeLimitCanBeChanged() throws {

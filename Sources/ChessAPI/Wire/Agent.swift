@@ -256,11 +256,12 @@ public struct JobLaunch: Codable, Sendable, Equatable {
 }
 
 public struct AgentCommand: Codable, Sendable, Equatable {
-    /// launch, terminate, suspend, resume, time-limit.
+    /// launch, terminate, suspend, resume, signal, time-limit.
     public var kind: String
     public var job: Int
     public var launch: JobLaunch?
-    /// For signal: the signal name (TERM, USR1, …). Terminate sends TERM, then KILL after `grace`.
+    /// For signal: the signal's name (`USR1`; `SignalName`), sent to the job's processes.
+    /// Terminate sends TERM, then KILL after `grace`.
     public var signal: String?
     public var grace: Int?
     /// Why (shown in the job's end reason on the agent side).

@@ -182,7 +182,8 @@ public struct JobUpdate: Codable, Sendable, Equatable {
 }
 
 public struct JobActionRequest: Codable, Sendable, Equatable {
-    /// Signal name for `cancel --signal` (default: end the job).
+    /// For `cancel`: send this signal (`USR1`, `SIGUSR1`, `10`) to the running job's processes
+    /// instead of ending it (`scancel --signal`).
     public var signal: String?
     public init(signal: String? = nil) { self.signal = signal }
 }

@@ -225,7 +225,15 @@ struct Router: HTTPHandler {
         guard let action = Controller.Action(rawValue: c["action"]) else {
             throw APIError.notFound("no job action '\(c["action"])'; actions: cancel, hold, release, requeue, suspend, resume")
         }
-        controller.perform(action, on: try reference(c["id"]), identity: c.user) { result in
+        var signal: SignalName?
+        if !c.request.body.isEmpty, let text = try decode(JobActionRequest.self, c.request).signal {
+            guard action == .cancel else { throw APIError.badRequest("a signal goes with cancel only") }
+            guard let s = SignalName(text) else {
+                throw APIError.badRequest("unknown signal '\(text)'; signals: \(SignalName.names) (or their numbers)")
+            }
+            signal = s
+        }
+        controller.perform(action, on: try reference(c["id"]), identity: c.user, signal: signal) { result in
             switch result {
             case .success(let r): c.respond(.json(r))
             case .failure(let e): c.respond(e.response)

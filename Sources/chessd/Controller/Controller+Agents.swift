@@ -262,7 +262,7 @@ extension Controller {
         }
         for s in signals {
             guard let agent = nodes[s.node]?.agent else { continue }
-            commands.append((agent, AgentCommand(kind: s.kind, job: s.job, run: s.run)))
+            commands.append((agent, AgentCommand(kind: s.kind, job: s.job, signal: s.signal, run: s.run)))
         }
         for t in timeLimits {
             guard let agent = nodes[t.node]?.agent else { continue }

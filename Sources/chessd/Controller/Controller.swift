@@ -51,7 +51,7 @@ final class Controller: @unchecked Sendable {
     /// Jobs the controller ended while they ran (cancel, time limit): their agents must stop them.
     var pendingTerminations: [(job: JobID, node: String, reason: String, run: Int)] = []
     /// Suspend and resume commands for agents.
-    var pendingSignals: [(job: JobID, node: String, kind: String, run: Int)] = []
+    var pendingSignals: [(job: JobID, node: String, kind: String, run: Int, signal: String?)] = []
     /// New time limits of running jobs, for the agents that supervise them.
     var pendingTimeLimits: [(job: JobID, node: String, seconds: Int, run: Int)] = []
 
@@ -351,8 +351,9 @@ final class Controller: @unchecked Sendable {
         case cancel, hold, release, requeue, suspend, resume
     }
 
-    /// Carries out `action` on a job (all tasks of an array for `1234`, one for `1234_7`).
-    func perform(_ action: Action, on ref: JobReference, identity: Identity,
+    /// Carries out `action` on a job (all tasks of an array for `1234`, one for `1234_7`); a
+    /// cancel with a signal sends it to the job's processes instead (`scancel --signal`).
+    func perform(_ action: Action, on ref: JobReference, identity: Identity, signal: SignalName? = nil,
                  completion: @escaping @Sendable (Result<JobActionResponse, APIError>) -> Void) {
         let now = Controller.now()
         lock.lock()
@@ -360,12 +361,16 @@ final class Controller: @unchecked Sendable {
         var events: [(JobID, JobState, String)] = []
         let result: Result<JobActionResponse, APIError>
         do {
-            result = .success(try performLocked(action, ref, identity, now, &changed, &events))
+            if let signal {
+                result = .success(try signalLocked(signal, ref, identity, now, &changed, &events))
+            } else {
+                result = .success(try performLocked(action, ref, identity, now, &changed, &events))
+            }
         } catch {
             result = .failure(error)
         }
         lock.unlock()
-        guard case .success = result, !changed.isEmpty else { return completion(result) }
+        guard case .success = result, !changed.isEmpty || !events.isEmpty else { return completion(result) }
         signSettlements(&changed)
         store.write({ [changed, events] db in
             for r in changed { try JobTable.save(r, in: db) }
@@ -379,6 +384,38 @@ final class Controller: @unchecked Sendable {
                 completion(result)
             }
         })
+    }
+
+    /// Sends `signal` to the running (or suspended) jobs `ref` names, through their first node's
+    /// agent, which signals the job's process group: the batch script and what it started.
+    private func signalLocked(_ signal: SignalName, _ ref: JobReference, _ identity: Identity, _ now: Int,
+                              _ changed: inout [JobRecord], _ events: inout [(JobID, JobState, String)]) throws(APIError) -> JobActionResponse {
+        let named: [JobRecord]
+        if let task = ref.task {
+            named = startedTaskLocked(ref.id, task).map { [$0] } ?? []
+        } else {
+            named = (records[ref.id].map { [$0] } ?? []) + startedTasksLocked(of: ref.id)
+        }
+        guard let first = named.first else {
+            if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
+            if ref.task != nil, records[ref.id]?.job.array?.pending.contains(ref.task!) == true {
+                throw .conflict("job \(ref) is PENDING; a signal reaches only running jobs")
+            }
+            throw .notFound("job \(ref) does not exist or has ended")
+        }
+        guard identity.owns(first) else {
+            throw .forbidden("job \(ref) belongs to \(first.job.user); only its owner or an administrator may signal it")
+        }
+        let running = named.filter { $0.job.state == .running || $0.job.state == .suspended }
+        guard !running.isEmpty else {
+            throw .conflict("job \(ref) is \(first.job.state.rawValue); a signal reaches only running jobs")
+        }
+        for r in running {
+            guard let node = r.job.allocation?.nodes.first?.node else { continue }
+            pendingSignals.append((r.id, node, "signal", r.requeueCount, signal.name))
+            events.append((r.id, r.job.state, "\(signal) sent by \(identity.user)"))
+        }
+        return JobActionResponse(id: ref.id, state: running[0].job.state.rawValue)
     }
 
     private func performLocked(_ action: Action, _ ref: JobReference, _ identity: Identity, _ now: Int,
@@ -476,7 +513,7 @@ final class Controller: @unchecked Sendable {
                 changed.append(r)
                 events.append((id, r.job.state, "\(action.rawValue)d by \(identity.user)"))
                 if let first = r.job.allocation?.nodes.first?.node {
-                    pendingSignals.append((id, first, action.rawValue, r.requeueCount))
+                    pendingSignals.append((id, first, action.rawValue, r.requeueCount, nil))
                 }
                 lastState = r.job.state
             }
