@@ -40,22 +40,12 @@ while let arg = arguments.popFirst() {
     }
 }
 
-var configuration: ControllerConfiguration
+let environment = ProcessInfo.processInfo.environment
+let configuration: ControllerConfiguration
 do {
-    configuration = try ConfigurationFile.load(path: configPath)
+    configuration = try ControllerConfiguration.load(path: configPath, environment: environment)
 } catch {
     fail("\(error)")
-}
-let environment = ProcessInfo.processInfo.environment
-if let dir = environment["CHESS_STATE_DIR"], !dir.isEmpty { configuration.stateDirectory = dir }
-if let socket = environment["CHESS_SOCKET"], !socket.isEmpty { configuration.socketPath = socket }
-if let listen = environment["CHESS_LISTEN"] {
-    if listen.isEmpty || listen == "none" {
-        configuration.listen = nil
-    } else {
-        guard HostPort(listen) != nil else { fail("CHESS_LISTEN: '\(listen)' is not HOST:PORT") }
-        configuration.listen = listen
-    }
 }
 
 LoggingSystem.bootstrap { label in
@@ -72,7 +62,7 @@ let controller: Controller
 var servers: [SocketServer] = []
 do {
     store = try Store(directory: configuration.stateDirectory)
-    controller = try Controller(configuration: configuration, store: store, logger: logger)
+    controller = try Controller(configuration: configuration, configPath: configPath, store: store, logger: logger)
     let socketDirectory = (configuration.socketPath as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
     let authenticator = AgentAuthenticator(keyFile: configuration.keyFile)
@@ -110,4 +100,15 @@ let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
     source.resume()
     return source
 }
+// SIGHUP reads the configuration file again, as `chessctl reconfigure` does (slurmctld's SIGHUP).
+signal(SIGHUP, SIG_IGN)
+let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+hangUp.setEventHandler {
+    do {
+        _ = try controller.reconfigure(identity: Identity(user: "root", uid: 0, gid: 0, admin: true))
+    } catch {
+        logger.error("the configuration file was not taken", metadata: ["path": "\(configPath)", "error": "\(error)"])
+    }
+}
+hangUp.resume()
 dispatchMain()

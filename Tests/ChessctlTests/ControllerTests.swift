@@ -388,6 +388,58 @@ struct ControllerTests {
         #expect(try cluster.ctl(["node", "resume", "n01"]).status == 0)
     }
 
+    /// `reconfigure` (scontrol reconfigure) and SIGHUP read the file again: new nodes and
+    /// partitions at once, runtime changes replayed over it (one the file no longer allows is
+    /// named, not applied), settings read only at start named; a file that does not check, or a
+    /// user, changes nothing.
+    @Test(.enabled(if: getuid() == 0, "needs root to act as another user"))
+    func reconfigureReadsTheFileAgain() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        #expect(try cluster.ctl(["partition", "create", "debug", "nodes=n[01-02]"]).status == 0)
+        let original = TestCluster.defaultConfig
+        func rewrite(_ text: String) throws { try text.write(toFile: cluster.configPath, atomically: true, encoding: .utf8) }
+
+        try rewrite(original.replacingOccurrences(of: "names = \"n[01-04]\"", with: "names = \"n[01-05]\"")
+            .replacingOccurrences(of: "cluster_name = \"test\"", with: "cluster_name = \"renamed\"")
+            .replacingOccurrences(of: "max_submit_jobs_per_user = 2", with: "max_submit_jobs_per_user = 1")
+            + "\n[[partitions]]\nname = \"extra\"\nnodes = \"n[04-05]\"\n")
+        #expect(try asNobody(cluster, ["reconfigure"]).stderr.contains("only root or an operator may reconfigure chessd"))
+        let r = try cluster.ctl(["reconfigure"])
+        #expect(r.status == 0 && r.stdout == """
+            chessd read \(cluster.configPath) again
+              nodes added: n05 (down until their agent registers)
+              changed, taking effect when chessd restarts: cluster_name
+
+            """, "\(r.stdout)\(r.stderr)")
+        #expect(try cluster.ctl(["show", "node", "n05"]).status == 0)
+        #expect(try cluster.ctl(["submit", "-p", "extra", "--wrap", "true"]).status == 0)
+        #expect(try cluster.ctl(["submit", "-p", "debug", "--wrap", "true"]).status == 0, "the runtime partition is still there")
+        let tiny = try JSONSerialization.jsonObject(with: Data(try cluster.ctl(["show", "qos", "tiny", "--json"]).stdout.utf8)) as? [String: Any]
+        #expect(tiny?["max_submit_jobs_per_user"] as? Int == 1, "\(String(describing: tiny))")
+        #expect(try cluster.ctl(["ping"]).stdout.contains("on cluster test "), "the name waits for a restart")
+
+        let broken = "cluster_name = \"test\"\n[[nodes]\n"
+        try rewrite(broken)
+        let refused = try cluster.ctl(["reconfigure"])
+        #expect(refused.status == 1 && refused.stderr.contains("nothing changed"), "\(refused.stderr)")
+        #expect(try cluster.ctl(["show", "partition", "extra"]).status == 0)
+
+        // Without n01-n02 the runtime partition debug no longer fits: named, not applied.
+        try rewrite(original.replacingOccurrences(of: "n[01-04]", with: "n[03-04]"))
+        let shrunk = try cluster.ctl(["reconfigure"])
+        #expect(shrunk.stdout.contains("nodes removed: ") && shrunk.stdout.contains("not applied: partition 'debug'"), "\(shrunk.stdout)\(shrunk.stderr)")
+        #expect(try cluster.ctl(["show", "partition", "debug"]).status == 1)
+        #expect(try cluster.ctl(["show", "node", "n01"]).status == 1 && cluster.ctl(["show", "node", "n05"]).status == 1)
+
+        // SIGHUP does the same.
+        try rewrite(original + "\n[[partitions]]\nname = \"late\"\nnodes = \"n01\"\n")
+        kill(try #require(cluster.process).processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while try cluster.ctl(["show", "partition", "late"]).status != 0 && Date() < deadline { usleep(100_000) }
+        #expect(try cluster.ctl(["show", "partition", "late"]).status == 0, "\(cluster.log)")
+    }
+
     @Test func runtimeConfigurationChangesAreCheckedAndSurviveRestarts() throws {
         let cluster = try TestCluster()
         try cluster.start()

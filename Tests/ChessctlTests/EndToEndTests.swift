@@ -255,6 +255,38 @@ struct EndToEndTests {
         #expect(try c.cluster.ctl(["cancel", "\(array)"]).status == 0)
     }
 
+    /// `reconfigure` with agents: a node that runs a job cannot leave the file; a registered
+    /// node is checked against its new configuration as at a registration (more memory than
+    /// its agent found drains it, with the reason).
+    @Test func reconfigureChecksRegisteredNodesAndKeepsBusyOnes() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") {
+            let r = try c.cluster.ctl(["nodes"])
+            return r.stdout.contains("idle   emu1,host") || r.stdout.contains("2      idle")
+        }
+        let wide = try c.submit(["-N", "2", "--wrap", "sleep 30"])
+        try c.wait("the two-node job to run") { try c.jobs().first?["state"] as? String == "RUNNING" }
+        let original = try String(contentsOfFile: c.cluster.configPath, encoding: .utf8)
+        let emu1 = "[[nodes]]\nnames = \"emu1\"\nsockets = 2\ncores_per_socket = 16\nmemory_mb = 100000\n"
+        #expect(original.contains(emu1))
+        try original.replacingOccurrences(of: emu1, with: "").replacingOccurrences(of: "nodes = \"host,emu1\"", with: "nodes = \"host\"")
+            .write(toFile: c.cluster.configPath, atomically: true, encoding: .utf8)
+        let busy = try c.cluster.ctl(["reconfigure"])
+        #expect(busy.status == 1 && busy.stderr.contains("emu1 run jobs and are not in \(c.cluster.configPath) any more"), "\(busy.stderr)")
+        #expect(try c.cluster.ctl(["show", "node", "emu1"]).status == 0)
+        #expect(try c.cluster.ctl(["cancel", "\(wide)"]).status == 0)
+
+        try original.replacingOccurrences(of: "memory_mb = 100000", with: "memory_mb = 900000")
+            .write(toFile: c.cluster.configPath, atomically: true, encoding: .utf8)
+        #expect(try c.cluster.ctl(["reconfigure"]).status == 0)
+        let node = try JSONSerialization.jsonObject(with: Data(try c.cluster.ctl(["show", "node", "emu1", "--json"]).stdout.utf8)) as? [String: Any]
+        #expect(node?["state"] as? String == "drain" && (node?["reason"] as? String ?? "").hasSuffix(" < 900000 MiB configured)"), "\(String(describing: node))")
+        try original.write(toFile: c.cluster.configPath, atomically: true, encoding: .utf8)
+        #expect(try c.cluster.ctl(["reconfigure"]).status == 0)
+        let back = try JSONSerialization.jsonObject(with: Data(try c.cluster.ctl(["show", "node", "emu1", "--json"]).stdout.utf8)) as? [String: Any]
+        #expect(back?["state"] as? String != "drain" && back?["reason"] == nil, "\(String(describing: back))")
+    }
+
     /// `update` of running jobs: a lengthened limit reaches the supervisor, which would
     /// otherwise end the job at its old one (it enforces limits itself); a shortened one ends it.
     @Test func aRunningJobsTimeLimitCanBeChanged() throws {

@@ -108,6 +108,34 @@ public struct NodeList: Codable, Sendable, Equatable {
     public init(nodes: [NodeInfo]) { self.nodes = nodes }
 }
 
+/// What `reconfigure` (`POST /v1/reconfigure`, scontrol reconfigure) took from the file.
+public struct ReconfigureResponse: Codable, Sendable, Equatable {
+    /// The file read.
+    public var path: String
+    public var nodesAdded: [String]
+    public var nodesRemoved: [String]
+    /// Settings read only at start whose new values wait for a restart (`state_dir`, `[market]`, …).
+    public var restartNeeded: [String]
+    /// Runtime changes (`chessctl partition|qos|account|reservation …`) the new file no longer
+    /// allows, with why; they are not applied.
+    public var skipped: [String]
+
+    public init(path: String, nodesAdded: [String], nodesRemoved: [String], restartNeeded: [String], skipped: [String]) {
+        self.path = path
+        self.nodesAdded = nodesAdded
+        self.nodesRemoved = nodesRemoved
+        self.restartNeeded = restartNeeded
+        self.skipped = skipped
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, skipped
+        case nodesAdded = "nodes_added"
+        case nodesRemoved = "nodes_removed"
+        case restartNeeded = "restart_needed"
+    }
+}
+
 /// `node drain|resume|down`.
 public struct NodeStateChange: Codable, Sendable, Equatable {
     /// drain, resume, down.

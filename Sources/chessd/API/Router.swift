@@ -96,6 +96,9 @@ struct Router: HTTPHandler {
             let change = try r.decode(NodeStateChange.self, c.request)
             c.respond(.json(try r.controller.changeNode(c["name"], change, identity: c.user)))
         },
+        Route(method: "POST", pattern: "/v1/reconfigure", access: .local) { r, c in
+            c.respond(.json(try r.controller.reconfigure(identity: c.user)))
+        },
         Route(method: "GET", pattern: "/v1/config/{kind}", access: .local) { r, c in
             c.respond(.json(ConfigObjectList(objects: r.controller.configObjects(try r.kind(c)))))
         },

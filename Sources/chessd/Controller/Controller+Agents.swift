@@ -22,25 +22,13 @@ extension Controller {
                                                       reason: "not in the controller's configuration; add it under [[nodes]]"))
                 continue
             }
-            let configured = configuredTopology[report.name] ?? cluster.nodes[i].topology
             var status = nodes[report.name]!
             status.registered = true
             status.lastHeartbeat = now
             status.agent = registration.agent
             status.hcas = report.topology.hcas
-            if let mismatch = NodeTopologyCheck.mismatch(reported: report.topology, configured: configured) {
-                status.adminState = .drain
-                status.reason = mismatch
-                status.adminSet = false
-                status.drainedByRegistration = true
-            } else {
-                cluster.nodes[i].topology = NodeTopologyCheck.merge(reported: report.topology, configured: configured)
-                if !status.adminSet {
-                    status.adminState = .up
-                    status.reason = nil
-                    status.drainedByRegistration = false
-                }
-            }
+            reportedTopology[report.name] = report.topology
+            checkTopologyLocked(report.topology, node: i, in: &cluster, status: &status)
             nodes[report.name] = status
             nodeWrites.append((report.name, status))
             results.append(NodeRegistrationResult(name: report.name, state: status.adminState.rawValue, reason: status.reason))
@@ -202,6 +190,26 @@ extension Controller {
             let id = r.id
             guard let names = r.job.allocation?.nodeNames, let down = names.first(where: lost.contains) else { continue }
             giveUpLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
+        }
+    }
+
+    /// A node's probed topology against its configured one: drained with the reason when it falls
+    /// short, else scheduled as the probe's layout with the configured amounts, and up unless an
+    /// administrator set its state. At registration, and for registered nodes at `reconfigure`.
+    func checkTopologyLocked(_ reported: AgentTopology, node i: Int, in cluster: inout Cluster, status: inout NodeStatus) {
+        let configured = configuredTopology[cluster.nodes[i].name] ?? cluster.nodes[i].topology
+        if let mismatch = NodeTopologyCheck.mismatch(reported: reported, configured: configured) {
+            status.adminState = .drain
+            status.reason = mismatch
+            status.adminSet = false
+            status.drainedByRegistration = true
+        } else {
+            cluster.nodes[i].topology = NodeTopologyCheck.merge(reported: reported, configured: configured)
+            if !status.adminSet {
+                status.adminState = .up
+                status.reason = nil
+                status.drainedByRegistration = false
+            }
         }
     }
 

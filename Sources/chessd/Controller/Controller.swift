@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import MarketBridge
 import SchedulerCore
+import Synchronization
 
 /// The controller's state and every change to it.
 ///
@@ -13,7 +14,12 @@ import SchedulerCore
 /// is answered once the write is durable. Scheduling passes plan outside the lock on a snapshot
 /// and apply their decisions only to jobs that have not changed meanwhile.
 final class Controller: @unchecked Sendable {
-    let configuration: ControllerConfiguration
+    /// The configuration file as last read (at start, or by `reconfigure`), with the
+    /// environment's overrides; any thread may read it.
+    var configuration: ControllerConfiguration { fileConfiguration.withLock { $0 } }
+    let fileConfiguration: Mutex<ControllerConfiguration>
+    /// Where the configuration was read from, for `reconfigure` (nil: not from a file).
+    let configPath: String?
     let store: Store
     let logger: Logger
     let startedAt: Int
@@ -44,7 +50,9 @@ final class Controller: @unchecked Sendable {
     /// Pass durations, for `/metrics`.
     let passDurations = DurationHistogram()
     /// Node topologies as configured: what registrations are checked against.
-    let configuredTopology: [String: NodeTopology]
+    var configuredTopology: [String: NodeTopology]
+    /// What each registered node's agent probed, to check it again when the configuration changes.
+    var reportedTopology: [String: AgentTopology] = [:]
     let agentLinks = AgentLinks()
     /// Started jobs whose launch is to be sent once their start is committed.
     var pendingLaunches: [JobID] = []
@@ -70,8 +78,9 @@ final class Controller: @unchecked Sendable {
     /// Seconds since the epoch; the only clock the controller reads.
     static func now() -> Int { Int(Date().timeIntervalSince1970) }
 
-    init(configuration: ControllerConfiguration, store: Store, logger: Logger) throws {
-        self.configuration = configuration
+    init(configuration: ControllerConfiguration, configPath: String? = nil, store: Store, logger: Logger) throws {
+        fileConfiguration = Mutex(configuration)
+        self.configPath = configPath
         effective = configuration
         self.store = store
         self.logger = logger
