@@ -58,7 +58,7 @@ final class Controller: @unchecked Sendable {
     var pendingLaunches: [JobID] = []
     /// Jobs the controller ended while they ran (cancel, time limit): their agents must stop them.
     var pendingTerminations: [(job: JobID, node: String, reason: String, run: Int)] = []
-    /// Suspend and resume commands for agents.
+    /// Suspend, resume and `scancel --signal` commands for agents (`signal`: the signal's name).
     var pendingSignals: [(job: JobID, node: String, kind: String, run: Int, signal: String?)] = []
     /// New time limits of running jobs, for the agents that supervise them.
     var pendingTimeLimits: [(job: JobID, node: String, seconds: Int, run: Int)] = []
@@ -371,7 +371,7 @@ final class Controller: @unchecked Sendable {
         let result: Result<JobActionResponse, APIError>
         do {
             if let signal {
-                result = .success(try signalLocked(signal, ref, identity, now, &changed, &events))
+                result = .success(try signalLocked(signal, ref, identity, &events))
             } else {
                 result = .success(try performLocked(action, ref, identity, now, &changed, &events))
             }
@@ -397,8 +397,8 @@ final class Controller: @unchecked Sendable {
 
     /// Sends `signal` to the running (or suspended) jobs `ref` names, through their first node's
     /// agent, which signals the job's process group: the batch script and what it started.
-    private func signalLocked(_ signal: SignalName, _ ref: JobReference, _ identity: Identity, _ now: Int,
-                              _ changed: inout [JobRecord], _ events: inout [(JobID, JobState, String)]) throws(APIError) -> JobActionResponse {
+    private func signalLocked(_ signal: SignalName, _ ref: JobReference, _ identity: Identity,
+                              _ events: inout [(JobID, JobState, String)]) throws(APIError) -> JobActionResponse {
         let named: [JobRecord]
         if let task = ref.task {
             named = startedTaskLocked(ref.id, task).map { [$0] } ?? []
@@ -407,7 +407,7 @@ final class Controller: @unchecked Sendable {
         }
         guard let first = named.first else {
             if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
-            if ref.task != nil, records[ref.id]?.job.array?.pending.contains(ref.task!) == true {
+            if let task = ref.task, records[ref.id]?.job.array?.pending.contains(task) == true {
                 throw .conflict("job \(ref) is PENDING; a signal reaches only running jobs")
             }
             throw .notFound("job \(ref) does not exist or has ended")
