@@ -211,6 +211,16 @@ struct MarketEndToEndTests {
         m.client.disconnect()
         #expect(try c.cluster.ctl(["price", "list"]).stdout.contains("0.500000"))
 
+        // A pending marketplace job keeps the partition and QoS its escrow was quoted for.
+        var held = job
+        held["hold"] = true
+        let heldEscrow = ["escrow_id": "0x" + String(repeating: "5a", count: 32), "payer": Self.payer, "amount": "1",
+                          "transaction": "0x" + String(repeating: "79", count: 32)]
+        let heldID = try #require(try m.call("POST", "/v1/market/jobs", ["job": held, "escrow": heldEscrow])["id"] as? Int)
+        let moved = try c.cluster.ctl(["update", "\(heldID)", "partition=gpu"])
+        #expect(moved.status == 1 && moved.stderr.contains("is a marketplace job: its escrow was quoted for partition batch"), "\(moved.stderr)")
+        #expect(try c.cluster.ctl(["cancel", "\(heldID)"]).status == 0)
+
         // The rate limit: 100 a minute per token.
         var limited = false
         for _ in 0..<150 where !limited { limited = m.failure("GET", "/v1/market/prices") == "rate_limited" }
