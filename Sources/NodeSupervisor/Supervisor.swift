@@ -148,6 +148,9 @@ public struct Supervisor {
         var timedOut = false
         var termSentAt: Int?
         var deadline = launch.timeLimit.map { start + $0 }
+        // sbatch's --signal: once before each deadline (a changed limit arms it again).
+        var warned = false
+        let warning = launch.warningSignal.flatMap { w in SignalName(w.signal).map { (w, $0) } }
         var polls = 0
         while true {
             let r = wait4(pid, &status, WNOHANG, &usage)
@@ -160,7 +163,13 @@ public struct Supervisor {
                let seconds = Int(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), seconds > 0,
                start + seconds != deadline {
                 deadline = start + seconds
+                warned = false
                 log("time limit changed to \(seconds)s")
+            }
+            if let (w, s) = warning, !warned, termSentAt == nil, let deadline, now >= deadline - w.secondsBefore {
+                warned = true
+                log("\(w.secondsBefore)s before the time limit: \(s) to \(w.batchOnly ? "the batch shell" : "the job")")
+                kill(w.batchOnly ? pid : -pid, s.number)
             }
             if let deadline, now >= deadline, termSentAt == nil {
                 timedOut = true

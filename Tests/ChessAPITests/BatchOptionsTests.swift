@@ -15,6 +15,7 @@ final class BatchOptionsTests: XCTestCase {
             #CHESS --time=1-12 --exclusive
             #SBATCHX --not-a-directive
             #SBATCH --array=0-9%3 --dependency=afterok:5
+            #SBATCH --signal=B:USR1@90
             hostname
             #SBATCH --partition=late
             """
@@ -30,6 +31,7 @@ final class BatchOptionsTests: XCTestCase {
         XCTAssertEqual(s.exclusive, true)
         XCTAssertEqual(s.array, "0-9%3")
         XCTAssertEqual(s.dependency, "afterok:5")
+        XCTAssertEqual(s.signal, "B:USR1@90")
         XCTAssertNil(s.partition)
         XCTAssertTrue(warnings.isEmpty)
     }
@@ -62,11 +64,29 @@ final class BatchOptionsTests: XCTestCase {
             ("#!/bin/sh\n#SBATCH --gres=license:2\n", "only gpu"),
             ("#!/bin/sh\n#SBATCH -a 5-1\n", "line 2: --array"),
             ("#!/bin/sh\n#SBATCH --time\n", "--time needs a value"),
+            ("#!/bin/sh\n#SBATCH --signal=B:FOO@5\n", "line 2: --signal: 'B:FOO@5': unknown signal 'FOO'"),
         ]
         for (script, fragment) in bad {
             XCTAssertThrowsError(try BatchOptions.applyDirectives(of: script, to: JobSubmission(), now: now)) { e in
                 XCTAssertTrue("\(e)".contains(fragment), "\(script): \(e)")
             }
+        }
+    }
+}
+
+final class WarningSignalTests: XCTestCase {
+    /// sbatch's `--signal=[{R|B}:]SIG[@TIME]`: names or numbers, 60 s by default, B for the
+    /// batch shell alone.
+    func testSbatchForms() throws {
+        let b = try WarningSignal(parsing: "B:USR1@90")
+        XCTAssertEqual([b.signal, "\(b.secondsBefore)", "\(b.batchOnly)"], ["USR1", "90", "true"])
+        let plain = try WarningSignal(parsing: "sigusr2")
+        XCTAssertEqual([plain.signal, "\(plain.secondsBefore)", "\(plain.batchOnly)"], ["USR2", "60", "false"])
+        let numbered = try WarningSignal(parsing: "R:10@5")
+        XCTAssertEqual([numbered.signal, "\(numbered.secondsBefore)", "\(numbered.batchOnly)"], ["USR1", "5", "false"])
+        XCTAssertEqual(b.description, "B:USR1@90")
+        for (bad, fragment) in [("USR1@soon", "the time after @"), ("X:USR1", "only B"), ("STOP", "unknown signal 'STOP'"), ("@5", "unknown signal ''")] {
+            XCTAssertThrowsError(try WarningSignal(parsing: bad)) { e in XCTAssertTrue("\(e)".contains(fragment), "\(bad): \(e)") }
         }
     }
 }
@@ -83,6 +103,7 @@ final class JSONWriterTests: XCTestCase {
         s.hold = false
         s.environment = ["PATH": "/bin", "EMPTY": ""]
         s.dependency = "afterok:1"
+        s.signal = "B:USR1@60"
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
         XCTAssertEqual(hand, codable)

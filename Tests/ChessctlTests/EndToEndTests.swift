@@ -287,6 +287,22 @@ struct EndToEndTests {
         #expect(back?["state"] as? String != "drain" && back?["reason"] == nil, "\(String(describing: back))")
     }
 
+    /// sbatch's `--signal`: the job hears the signal before its time limit and can end cleanly
+    /// (without it, it would be ended at its limit: TIMEOUT).
+    @Test func aJobIsWarnedBeforeItsTimeLimit() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        let script = c.cluster.directory.appendingPathComponent("checkpoint.sh").path
+        try "#!/bin/sh\n#SBATCH --signal=B:USR1@3 -t 0:06\ntrap 'echo checkpointed; exit 0' USR1\nsleep 30 & wait\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        let id = try c.submit(["-o", "checkpoint.out", script])
+        try c.wait("the job to end", within: 20) { try c.jobs().isEmpty }
+        #expect(c.output("checkpoint.out") == "checkpointed\n")
+        let record = try c.accounting().first { $0["id"] as? Int == id }
+        #expect(record?["state"] as? String == "COMPLETED", "\(String(describing: record))")
+        #expect((record?["elapsed"] as? Int ?? 99) < 6, "warned 3 s before its 6 s limit")
+    }
+
     /// `update` of running jobs: a lengthened limit reaches the supervisor, which would
     /// otherwise end the job at its old one (it enforces limits itself); a shortened one ends it.
     @Test func aRunningJobsTimeLimitCanBeChanged() throws {

@@ -105,13 +105,17 @@ public enum BatchOptions {
         "error": ("e", .value { s, v, _ in s.error = v }),
         "chdir": ("D", .value { s, v, _ in s.workdir = v }),
         "priority": (nil, .value { s, v, _ in s.priority = try count(v, "--priority", min: 0) }),
+        "signal": (nil, .value { s, v, _ in
+            _ = try syntax { try WarningSignal(parsing: v) }
+            s.signal = v
+        }),
     ]
 
     static let aliases: [String: String] = ["gpus-per-node": "gpus-per-node", "workdir": "chdir", "cpus": "cpus-per-task"]
 
     /// Understood, accepted, and without effect here: a warning each, never an error, so that
     /// existing scripts run unchanged.
-    static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment", "export", "open-mode", "signal",
+    static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment", "export", "open-mode",
                                                 "distribution", "licenses", "wckey", "nice", "cluster", "clusters", "M",
                                                 "propagate", "profile", "acctg-freq", "get-user-env", "uid", "gid",
                                                 "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",

@@ -217,6 +217,8 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     /// The cluster's name: the job's `SLURM_CLUSTER_NAME`, and part of its cgroup's name (two
     /// clusters on one host each have a job 1). Nil from a controller that predates it.
     public var cluster: String?
+    /// sbatch's `--signal`: sent by the supervisor before the time limit.
+    public var warningSignal: WarningSignal?
 
     public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
                 account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
@@ -247,6 +249,7 @@ public struct JobLaunch: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks, run, cluster
+        case warningSignal = "warning_signal"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
         case timeLimit = "time_limit"

@@ -291,6 +291,7 @@ extension JobSubmission {
             case "output": output = try s.optionalString()
             case "error": error = try s.optionalString()
             case "priority": priority = try s.optionalInt()
+            case "signal": signal = try s.optionalString()
             case "environment":
                 if s.null() { environment = nil; continue }
                 var env: [String: String] = [:]

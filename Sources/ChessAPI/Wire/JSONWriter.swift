@@ -164,6 +164,7 @@ extension JobSubmission {
         w.field("qos", qos)
         w.field("reservation", reservation)
         w.field("script", script)
+        w.field("signal", signal)
         w.field("time_limit", timeLimit)
         w.field("workdir", workdir)
         w.endObject()

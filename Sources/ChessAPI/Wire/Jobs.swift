@@ -37,12 +37,15 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var environment: [String: String]?
     /// Admin-set priority (Slurm's `--priority`), refused for others.
     public var priority: Int?
+    /// sbatch's `--signal=[B:]SIG[@TIME]` (`WarningSignal`): a signal TIME seconds before the
+    /// time limit.
+    public var signal: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
-        case dependency, array, workdir, output, error, environment, priority
+        case dependency, array, workdir, output, error, environment, priority, signal
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"
         case memMB = "mem_mb"

@@ -295,12 +295,14 @@ extension Controller {
         let a = r.job.allocation!
         let parts = a.nodes.map { JobLaunch.NodePart(node: $0.node, cores: $0.cores, memoryMB: $0.memoryMB, numa: $0.numaDomains, gpus: $0.gpus) }
         let tasksPerNode = max(a.nodes.first.map { $0.cores.count / max(r.job.request.cpusPerTask, 1) } ?? 1, 1)
-        return JobLaunch(job: r.id, arrayJobID: r.job.arrayJobID, arrayTaskID: r.job.arrayTaskIndex, name: r.job.name,
-                         user: r.job.user, uid: r.uid, gid: r.gid, account: r.job.account, partition: r.job.partition,
-                         script: script, workdir: r.workdir, output: r.output, error: r.error, environment: environment,
-                         timeLimit: r.job.request.timeLimit, nodeList: HostList.compress(a.nodeNames), nodes: parts,
-                         tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask,
-                         run: r.requeueCount, cluster: cluster.name)
+        var launch = JobLaunch(job: r.id, arrayJobID: r.job.arrayJobID, arrayTaskID: r.job.arrayTaskIndex, name: r.job.name,
+                               user: r.job.user, uid: r.uid, gid: r.gid, account: r.job.account, partition: r.job.partition,
+                               script: script, workdir: r.workdir, output: r.output, error: r.error, environment: environment,
+                               timeLimit: r.job.request.timeLimit, nodeList: HostList.compress(a.nodeNames), nodes: parts,
+                               tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask,
+                               run: r.requeueCount, cluster: cluster.name)
+        launch.warningSignal = r.warningSignal
+        return launch
     }
 }
 

@@ -21,6 +21,8 @@ struct JobRecord: Codable, Sendable {
     var eligibleTime: Int?
     var plannedStart: Int?
     var priority: Int?
+    /// sbatch's `--signal`, for the supervisor.
+    var warningSignal: WarningSignal?
     /// Array records: the expression the tasks came from, for display.
     var arrayExpression: String?
     /// As the agent measured it, once the job has ended.
@@ -53,7 +55,7 @@ struct JobRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
-        case arrayExpression, usage, requeueCount, pendingEnd
+        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal
         case marketStorage = "market"
     }
 

@@ -106,6 +106,9 @@ struct SubmissionValidator {
         record.output = s.output
         record.error = s.error
         record.eligibleTime = nil
+        if let text = s.signal {
+            do { record.warningSignal = try WarningSignal(parsing: text) } catch { throw .invalid(error.description) }
+        }
         return record
     }
 
