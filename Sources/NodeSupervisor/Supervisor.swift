@@ -83,11 +83,13 @@ public struct Supervisor {
             for p in envp { free(p) }
             for p in argv { free(p) }
         }
-        let outFD = open(output, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // Truncated as Slurm does, unless the job asked to append or this is a later run.
+        let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (launch.appendOutput == false ? O_TRUNC : 0)
+        let outFD = open(output, flags, 0o644)
         guard outFD >= 0 else { return failed("cannot open the output file \(output): \(String(cString: strerror(errno)))") }
         var errFD = outFD
         if let error {
-            errFD = open(error, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            errFD = open(error, flags, 0o644)
             guard errFD >= 0 else { return failed("cannot open the error file \(error): \(String(cString: strerror(errno)))") }
         }
         if getuid() == 0, let uid = launch.uid, let gid = launch.gid {

@@ -15,7 +15,7 @@ final class BatchOptionsTests: XCTestCase {
             #CHESS --time=1-12 --exclusive
             #SBATCHX --not-a-directive
             #SBATCH --array=0-9%3 --dependency=afterok:5
-            #SBATCH --signal=B:USR1@90
+            #SBATCH --signal=B:USR1@90 --open-mode=append
             hostname
             #SBATCH --partition=late
             """
@@ -32,6 +32,7 @@ final class BatchOptionsTests: XCTestCase {
         XCTAssertEqual(s.array, "0-9%3")
         XCTAssertEqual(s.dependency, "afterok:5")
         XCTAssertEqual(s.signal, "B:USR1@90")
+        XCTAssertEqual(s.openMode, "append")
         XCTAssertNil(s.partition)
         XCTAssertTrue(warnings.isEmpty)
     }
@@ -65,6 +66,7 @@ final class BatchOptionsTests: XCTestCase {
             ("#!/bin/sh\n#SBATCH -a 5-1\n", "line 2: --array"),
             ("#!/bin/sh\n#SBATCH --time\n", "--time needs a value"),
             ("#!/bin/sh\n#SBATCH --signal=B:FOO@5\n", "line 2: --signal: 'B:FOO@5': unknown signal 'FOO'"),
+            ("#!/bin/sh\n#SBATCH --open-mode=overwrite\n", "line 2: --open-mode: 'overwrite' is not append or truncate"),
         ]
         for (script, fragment) in bad {
             XCTAssertThrowsError(try BatchOptions.applyDirectives(of: script, to: JobSubmission(), now: now)) { e in
@@ -104,6 +106,7 @@ final class JSONWriterTests: XCTestCase {
         s.environment = ["PATH": "/bin", "EMPTY": ""]
         s.dependency = "afterok:1"
         s.signal = "B:USR1@60"
+        s.openMode = "append"
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
         XCTAssertEqual(hand, codable)

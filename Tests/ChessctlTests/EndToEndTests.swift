@@ -301,6 +301,13 @@ struct EndToEndTests {
         let record = try c.accounting().first { $0["id"] as? Int == id }
         #expect(record?["state"] as? String == "COMPLETED", "\(String(describing: record))")
         #expect((record?["elapsed"] as? Int ?? 99) < 6, "warned 3 s before its 6 s limit")
+
+        // Output files are truncated, as Slurm's are, unless the job asks to append.
+        for (words, options) in [("one", [String]()), ("two", []), ("three", ["--open-mode=append"])] {
+            _ = try c.submit(["-o", "same.out"] + options + ["--wrap", "echo \(words)"])
+            try c.wait("the job to end") { try c.jobs().isEmpty }
+        }
+        #expect(c.output("same.out") == "two\nthree\n", "\(c.output("same.out"))")
     }
 
     /// `update` of running jobs: a lengthened limit reaches the supervisor, which would

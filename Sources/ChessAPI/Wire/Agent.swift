@@ -219,6 +219,10 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     public var cluster: String?
     /// sbatch's `--signal`: sent by the supervisor before the time limit.
     public var warningSignal: WarningSignal?
+    /// Append to the output files rather than truncate them: `--open-mode=append`, and every
+    /// run after the first (a requeued job keeps what its earlier runs wrote, as in Slurm). Nil
+    /// from a controller that predates it: append.
+    public var appendOutput: Bool?
 
     public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
                 account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
@@ -250,6 +254,7 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks, run, cluster
         case warningSignal = "warning_signal"
+        case appendOutput = "append_output"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
         case timeLimit = "time_limit"

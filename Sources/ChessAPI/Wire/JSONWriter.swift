@@ -158,6 +158,7 @@ extension JobSubmission {
         w.field("nodes", nodes)
         w.field("ntasks", ntasks)
         w.field("ntasks_per_node", ntasksPerNode)
+        w.field("open_mode", openMode)
         w.field("output", output)
         w.field("partition", partition)
         w.field("priority", priority)

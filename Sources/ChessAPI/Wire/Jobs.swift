@@ -40,12 +40,15 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     /// sbatch's `--signal=[B:]SIG[@TIME]` (`WarningSignal`): a signal TIME seconds before the
     /// time limit.
     public var signal: String?
+    /// sbatch's `--open-mode`: `append` or `truncate` (the default) for the output files.
+    public var openMode: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
         case dependency, array, workdir, output, error, environment, priority, signal
+        case openMode = "open_mode"
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"
         case memMB = "mem_mb"

@@ -302,6 +302,7 @@ extension Controller {
                                tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask,
                                run: r.requeueCount, cluster: cluster.name)
         launch.warningSignal = r.warningSignal
+        launch.appendOutput = r.appendOutput ?? (r.requeueCount > 0)
         return launch
     }
 }

@@ -23,6 +23,8 @@ struct JobRecord: Codable, Sendable {
     var priority: Int?
     /// sbatch's `--signal`, for the supervisor.
     var warningSignal: WarningSignal?
+    /// sbatch's `--open-mode` (true: append); nil: truncate on the first run, append after.
+    var appendOutput: Bool?
     /// Array records: the expression the tasks came from, for display.
     var arrayExpression: String?
     /// As the agent measured it, once the job has ended.
@@ -55,7 +57,7 @@ struct JobRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
-        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal
+        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput
         case marketStorage = "market"
     }
 

@@ -106,6 +106,10 @@ struct SubmissionValidator {
         record.output = s.output
         record.error = s.error
         record.eligibleTime = nil
+        if let mode = s.openMode {
+            guard mode == "append" || mode == "truncate" else { throw .invalid("--open-mode: '\(mode)' is not append or truncate") }
+            record.appendOutput = mode == "append"
+        }
         if let text = s.signal {
             do { record.warningSignal = try WarningSignal(parsing: text) } catch { throw .invalid(error.description) }
         }
