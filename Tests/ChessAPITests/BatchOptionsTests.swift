@@ -67,6 +67,7 @@ final class BatchOptionsTests: XCTestCase {
             ("#!/bin/sh\n#SBATCH --time\n", "--time needs a value"),
             ("#!/bin/sh\n#SBATCH --signal=B:FOO@5\n", "line 2: --signal: 'B:FOO@5': unknown signal 'FOO'"),
             ("#!/bin/sh\n#SBATCH --open-mode=overwrite\n", "line 2: --open-mode: 'overwrite' is not append or truncate"),
+            ("#!/bin/sh\n#SBATCH --export=NONE,1X=2\n", "line 2: --export: '1X=2' is not NAME or NAME=value"),
         ]
         for (script, fragment) in bad {
             XCTAssertThrowsError(try BatchOptions.applyDirectives(of: script, to: JobSubmission(), now: now)) { e in
@@ -93,6 +94,21 @@ final class WarningSignalTests: XCTestCase {
     }
 }
 
+final class ExportSpecTests: XCTestCase {
+    /// sbatch's `--export` forms over a submitter's environment.
+    func testForms() throws {
+        let env = ["PATH": "/bin", "HOME": "/home/a", "SLURM_CONF": "/etc/slurm.conf", "CHESS_SOCKET": "/s"]
+        XCTAssertEqual(try ExportSpec.apply("ALL", to: env), env)
+        XCTAssertEqual(try ExportSpec.apply("ALL,FOO=a=b", to: env), env.merging(["FOO": "a=b"]) { _, n in n })
+        XCTAssertEqual(try ExportSpec.apply("NONE", to: env), ["SLURM_CONF": "/etc/slurm.conf", "CHESS_SOCKET": "/s"])
+        XCTAssertEqual(try ExportSpec.apply("NIL,FOO=1", to: env), ["FOO": "1"])
+        XCTAssertEqual(try ExportSpec.apply("PATH,MISSING,FOO=", to: env),
+                       ["PATH": "/bin", "FOO": "", "SLURM_CONF": "/etc/slurm.conf", "CHESS_SOCKET": "/s"])
+        XCTAssertThrowsError(try ExportSpec.apply("", to: env))
+        XCTAssertThrowsError(try ExportSpec.apply("PATH,A-B", to: env)) { e in XCTAssertTrue("\(e)".contains("'A-B' is not NAME or NAME=value"), "\(e)") }
+    }
+}
+
 final class JSONWriterTests: XCTestCase {
     /// The hand-written submission JSON says exactly what the Codable one says.
     func testSubmissionJSONMatchesTheCodableForm() throws {
@@ -107,6 +123,7 @@ final class JSONWriterTests: XCTestCase {
         s.dependency = "afterok:1"
         s.signal = "B:USR1@60"
         s.openMode = "append"
+        s.export = "NONE,FOO=bar"
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
         XCTAssertEqual(hand, codable)

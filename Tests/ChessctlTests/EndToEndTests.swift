@@ -310,6 +310,26 @@ struct EndToEndTests {
         #expect(c.output("same.out") == "two\nthree\n", "\(c.output("same.out"))")
     }
 
+    /// sbatch's `--export`: the job starts with all of the submitter's environment, none of it,
+    /// or what the list names and sets.
+    @Test func exportChoosesTheJobsEnvironment() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        let environment = ["CHESS_SOCKET": c.cluster.socket, "TEST_PLAIN": "p", "TEST_OTHER": "o"]
+        let show = "echo \"${TEST_PLAIN:-unset} ${TEST_OTHER:-unset} ${EXTRA:-unset}\""
+        for (name, export) in [("all", nil), ("none", "NONE,EXTRA=x"), ("listed", "TEST_PLAIN")] as [(String, String?)] {
+            let r = try runBinary("chessctl", ["submit", "-D", c.cluster.directory.path, "-o", "\(name).out"]
+                                    + (export.map { ["--export=\($0)"] } ?? []) + ["--wrap", show], environment: environment)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let bad = try runBinary("chessctl", ["submit", "--export=NONE,2BAD", "--wrap", "true"], environment: environment)
+        #expect(bad.status == 1 && bad.stderr.contains("--export: '2BAD' is not NAME or NAME=value"), "\(bad.stderr)")
+        try c.wait("the jobs to end") { try c.jobs().isEmpty }
+        #expect(c.output("all.out") == "p o unset\n")
+        #expect(c.output("none.out") == "unset unset x\n")
+        #expect(c.output("listed.out") == "p unset unset\n")
+    }
+
     /// `update` of running jobs: a lengthened limit reaches the supervisor, which would
     /// otherwise end the job at its old one (it enforces limits itself); a shortened one ends it.
     @Test func aRunningJobsTimeLimitCanBeChanged() throws {

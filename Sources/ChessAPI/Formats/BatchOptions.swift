@@ -105,6 +105,10 @@ public enum BatchOptions {
         "error": ("e", .value { s, v, _ in s.error = v }),
         "chdir": ("D", .value { s, v, _ in s.workdir = v }),
         "priority": (nil, .value { s, v, _ in s.priority = try count(v, "--priority", min: 0) }),
+        "export": (nil, .value { s, v, _ in
+            _ = try syntax { try ExportSpec.apply(v, to: [:]) }
+            s.export = v
+        }),
         "open-mode": (nil, .value { s, v, _ in
             guard v == "append" || v == "truncate" else { throw Error("--open-mode: '\(v)' is not append or truncate") }
             s.openMode = v
@@ -119,7 +123,7 @@ public enum BatchOptions {
 
     /// Understood, accepted, and without effect here: a warning each, never an error, so that
     /// existing scripts run unchanged.
-    static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment", "export",
+    static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment",
                                                 "distribution", "licenses", "wckey", "nice", "cluster", "clusters", "M",
                                                 "propagate", "profile", "acctg-freq", "get-user-env", "uid", "gid",
                                                 "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",

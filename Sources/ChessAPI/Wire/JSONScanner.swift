@@ -293,6 +293,7 @@ extension JobSubmission {
             case "priority": priority = try s.optionalInt()
             case "signal": signal = try s.optionalString()
             case "open_mode": openMode = try s.optionalString()
+            case "export": export = try s.optionalString()
             case "environment":
                 if s.null() { environment = nil; continue }
                 var env: [String: String] = [:]

@@ -148,6 +148,7 @@ extension JobSubmission {
         w.field("environment", environment)
         w.field("error", error)
         w.field("exclusive", exclusive)
+        w.field("export", export)
         w.field("gpu_type", gpuType)
         w.field("gpus", gpus)
         w.field("gpus_per_task", gpusPerTask)

@@ -42,12 +42,14 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var signal: String?
     /// sbatch's `--open-mode`: `append` or `truncate` (the default) for the output files.
     public var openMode: String?
+    /// sbatch's `--export` (`ExportSpec`): which of `environment` the job starts with; nil is all.
+    public var export: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
-        case dependency, array, workdir, output, error, environment, priority, signal
+        case dependency, array, workdir, output, error, environment, priority, signal, export
         case openMode = "open_mode"
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"

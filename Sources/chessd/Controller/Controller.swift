@@ -155,6 +155,10 @@ final class Controller: @unchecked Sendable {
     func submit(_ submission: JobSubmission, identity: Identity,
                 prepare: ((inout JobRecord, ClusterIndex) throws(APIError) -> Void)? = nil,
                 completion: @escaping @Sendable (Result<Int, APIError>) -> Void) {
+        var environment = submission.environment
+        if let spec = submission.export {
+            do { environment = try ExportSpec.apply(spec, to: environment ?? [:]) } catch { return completion(.failure(.invalid(error.description))) }
+        }
         let now = Controller.now()
         lock.lock()
         let id = nextID
@@ -172,8 +176,7 @@ final class Controller: @unchecked Sendable {
         nextID += 1
         lock.unlock()
         let script = submission.script ?? ""
-        let environment = submission.environment
-        store.write({ db in
+        store.write({ [environment] db in
             if let m = record.market { try MarketTable.claim(escrow: m.terms.escrow.escrowID, job: id, in: db) }
             try JobTable.save(record, in: db)
             try JobTable.saveScript(script, environment: environment, job: id, in: db)
