@@ -15,7 +15,7 @@ final class BatchOptionsTests: XCTestCase {
             #CHESS --time=1-12 --exclusive
             #SBATCHX --not-a-directive
             #SBATCH --array=0-9%3 --dependency=afterok:5
-            #SBATCH --signal=B:USR1@90 --open-mode=append
+            #SBATCH --signal=B:USR1@90 --open-mode=append --no-requeue
             hostname
             #SBATCH --partition=late
             """
@@ -33,6 +33,7 @@ final class BatchOptionsTests: XCTestCase {
         XCTAssertEqual(s.dependency, "afterok:5")
         XCTAssertEqual(s.signal, "B:USR1@90")
         XCTAssertEqual(s.openMode, "append")
+        XCTAssertEqual(s.requeue, false)
         XCTAssertNil(s.partition)
         XCTAssertTrue(warnings.isEmpty)
     }
@@ -124,6 +125,7 @@ final class JSONWriterTests: XCTestCase {
         s.signal = "B:USR1@60"
         s.openMode = "append"
         s.export = "NONE,FOO=bar"
+        s.requeue = false
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
         XCTAssertEqual(hand, codable)

@@ -405,6 +405,24 @@ struct EndToEndTests {
         #expect(records.first?["requeues"] as? Int == 1)
     }
 
+    /// `--no-requeue`: when its node is lost the job ends NODE_FAIL instead of going back to the
+    /// queue, and `requeue` refuses it; a job without it is requeued.
+    @Test func aNoRequeueJobEndsWithItsNode() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        let fragile = try c.submit(["--no-requeue", "--wrap", "sleep 8"])
+        let sturdy = try c.submit(["--wrap", "sleep 8"])
+        try c.wait("the jobs to run") { try c.jobs().filter { $0["state"] as? String == "RUNNING" }.count == 2 }
+        let refused = try c.cluster.ctl(["requeue", "\(fragile)"])
+        #expect(refused.status == 1 && refused.stderr.contains("was submitted with --no-requeue"), "\(refused.stderr)")
+        c.stopAgent()
+        try c.wait("the node to be given up", within: 15) { try !c.jobs().contains { $0["id"] as? Int == fragile } }
+        #expect(try c.accounting().first { $0["id"] as? Int == fragile }?["state"] as? String == "NODE_FAIL")
+        #expect(try c.jobs().first { $0["id"] as? Int == sturdy }?["state"] as? String == "PENDING", "requeued")
+        #expect(try c.cluster.ctl(["cancel", "\(sturdy)"]).status == 0)
+        try c.startAgent()  // it stops what the controller no longer runs
+    }
+
     /// `0-3,8` → [0, 1, 2, 3, 8].
     static func expand(_ list: String) -> [Int] {
         list.split(separator: ",").flatMap { part -> [Int] in

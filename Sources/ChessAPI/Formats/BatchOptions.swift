@@ -93,6 +93,8 @@ public enum BatchOptions {
         "reservation": (nil, .value { s, v, _ in s.reservation = v }),
         "begin": ("b", .value { s, v, now in s.begin = try beginTime(v, now: now) }),
         "hold": ("H", .flag { s in s.hold = true }),
+        "requeue": (nil, .flag { s in s.requeue = true }),
+        "no-requeue": (nil, .flag { s in s.requeue = false }),
         "dependency": ("d", .value { s, v, _ in
             _ = try syntax { try JobSpecSyntax.dependencies(v) }
             s.dependency = v
@@ -128,7 +130,7 @@ public enum BatchOptions {
                                                 "propagate", "profile", "acctg-freq", "get-user-env", "uid", "gid",
                                                 "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",
                                                 "gpu-bind", "cpu-freq", "mem-bind", "hint", "tmp", "kill-on-invalid-dep"]
-    static let ignoredFlags: Set<String> = ["requeue", "no-requeue", "contiguous", "overcommit", "spread-job", "quiet",
+    static let ignoredFlags: Set<String> = ["contiguous", "overcommit", "spread-job", "quiet",
                                             "verbose", "no-kill", "use-min-nodes", "wait", "test-only"]
     static let ignoredShort: [Character: Bool] = ["M": true, "Q": false, "v": false, "W": false, "k": false, "O": false]
 

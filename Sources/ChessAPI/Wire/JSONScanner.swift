@@ -294,6 +294,7 @@ extension JobSubmission {
             case "signal": signal = try s.optionalString()
             case "open_mode": openMode = try s.optionalString()
             case "export": export = try s.optionalString()
+            case "requeue": requeue = s.null() ? nil : try s.bool()
             case "environment":
                 if s.null() { environment = nil; continue }
                 var env: [String: String] = [:]

@@ -164,6 +164,7 @@ extension JobSubmission {
         w.field("partition", partition)
         w.field("priority", priority)
         w.field("qos", qos)
+        w.field("requeue", requeue)
         w.field("reservation", reservation)
         w.field("script", script)
         w.field("signal", signal)

@@ -44,12 +44,15 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var openMode: String?
     /// sbatch's `--export` (`ExportSpec`): which of `environment` the job starts with; nil is all.
     public var export: String?
+    /// sbatch's `--requeue` (true, the default) and `--no-requeue` (false): whether a node
+    /// failure, `requeue` or a requeueing preemption may put the job back in the queue.
+    public var requeue: Bool?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
-        case dependency, array, workdir, output, error, environment, priority, signal, export
+        case dependency, array, workdir, output, error, environment, priority, signal, export, requeue
         case openMode = "open_mode"
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"

@@ -144,11 +144,17 @@ extension Controller {
         }
     }
 
-    /// Puts an active job back in the queue (node failure, lost launch): Slurm's requeue.
+    /// Puts an active job back in the queue (node failure, lost launch): Slurm's requeue. A job
+    /// submitted with `--no-requeue` ends NODE_FAIL instead (its processes are gone already).
     func requeueLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
         guard var r = records[id] else { return }
+        let ended: RunEnd = reason.contains("launch") ? .launchFailure : .nodeFailure
+        if r.requeue == false {
+            return finishLocked(id, state: .nodeFail, exitCode: 0, reason: reason, now: now, changed: &changed, events: &events,
+                                notifyAgent: false, runEnd: ended)
+        }
         events.append((id, .nodeFail, reason))
-        r.returnToQueue(now: now, ended: reason.contains("launch") ? .launchFailure : .nodeFailure)
+        r.returnToQueue(now: now, ended: ended)
         records[id] = r
         preemptionDeadlines[id] = nil
         changed.append(r)

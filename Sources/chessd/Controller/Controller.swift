@@ -503,6 +503,7 @@ final class Controller: @unchecked Sendable {
                 guard r.job.state.isActive, r.job.state != .completing else {
                     throw .conflict("job \(ref) is \(r.job.state.rawValue); only running or suspended jobs can be requeued")
                 }
+                guard r.requeue != false else { throw .conflict("job \(ref) was submitted with --no-requeue") }
                 let reason = "requeued by \(identity.user)"
                 let ended: RunEnd = identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider
                 events.append((id, .requeued, reason))
@@ -848,6 +849,8 @@ final class Controller: @unchecked Sendable {
             switch mode {
             case .off, .cancel:
                 finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted", now: now, changed: &changed, events: &events)
+            case .requeue where r.requeue == false:
+                finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted (--no-requeue)", now: now, changed: &changed, events: &events)
             case .requeue:
                 r.returnToQueue(now: now, ended: .preempted)
                 records[id] = r

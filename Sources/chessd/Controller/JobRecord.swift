@@ -25,6 +25,9 @@ struct JobRecord: Codable, Sendable {
     var warningSignal: WarningSignal?
     /// sbatch's `--open-mode` (true: append); nil: truncate on the first run, append after.
     var appendOutput: Bool?
+    /// sbatch's `--no-requeue` (false): a node failure ends the job (NODE_FAIL), a requeueing
+    /// preemption cancels it, `requeue` is refused. Nil or true: it may go back to the queue.
+    var requeue: Bool?
     /// Array records: the expression the tasks came from, for display.
     var arrayExpression: String?
     /// As the agent measured it, once the job has ended.
@@ -57,7 +60,7 @@ struct JobRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
-        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput
+        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput, requeue
         case marketStorage = "market"
     }
 

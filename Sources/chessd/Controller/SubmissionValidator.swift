@@ -106,6 +106,7 @@ struct SubmissionValidator {
         record.output = s.output
         record.error = s.error
         record.eligibleTime = nil
+        record.requeue = s.requeue
         if let mode = s.openMode {
             guard mode == "append" || mode == "truncate" else { throw .invalid("--open-mode: '\(mode)' is not append or truncate") }
             record.appendOutput = mode == "append"
