@@ -48,7 +48,13 @@ final class BatchOptionsTests: XCTestCase {
         XCTAssertNil(r.submission.memMB)
         XCTAssertEqual(r.submission.memPerCPUMB, 2048)
         XCTAssertTrue(r.client.parsable)
+        XCTAssertFalse(r.client.wait)
         XCTAssertEqual(r.operands, ["job.sh", "-J", "script-arg"])
+        XCTAssertTrue(try BatchOptions.apply(["-W", "job.sh"], to: s, now: now, clientOptions: true, stopAtOperand: true).client.wait)
+        XCTAssertTrue(try BatchOptions.apply(["--wait", "job.sh"], to: s, now: now, clientOptions: true, stopAtOperand: true).client.wait)
+        XCTAssertThrowsError(try BatchOptions.apply(["--test-only", "job.sh"], to: s, now: now, clientOptions: true, stopAtOperand: true)) { e in
+            XCTAssertTrue("\(e)".contains("nothing was submitted"), "\(e)")
+        }
     }
 
     func testBeginTimes() throws {

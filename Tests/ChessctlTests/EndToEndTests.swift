@@ -405,6 +405,19 @@ struct EndToEndTests {
         #expect(records.first?["requeues"] as? Int == 1)
     }
 
+    /// `submit --wait` (sbatch -W) returns when the job has ended, with its exit code.
+    @Test func submitWaitReturnsTheJobsExitCode() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        let failed = try c.cluster.ctl(["submit", "--wait", "-D", c.cluster.directory.path, "--wrap", "sleep 1; exit 3"])
+        #expect(failed.status == 3 && failed.stdout.hasPrefix("Submitted batch job "), "\(failed.stdout)\(failed.stderr)")
+        #expect(try c.jobs().isEmpty, "it returned after the job ended")
+        #expect(try c.cluster.ctl(["submit", "-W", "-D", c.cluster.directory.path, "-a", "1-2", "--wrap", "true"]).status == 0)
+        let refused = try c.cluster.ctl(["submit", "--test-only", "--wrap", "true"])
+        #expect(refused.status == 1 && refused.stderr.contains("--test-only is not supported"), "\(refused.stderr)")
+        #expect(try c.jobs().isEmpty && c.accounting().count == 3, "nothing submitted by --test-only")
+    }
+
     /// `--no-requeue`: when its node is lost the job ends NODE_FAIL instead of going back to the
     /// queue, and `requeue` refuses it; a job without it is requeued.
     @Test func aNoRequeueJobEndsWithItsNode() throws {

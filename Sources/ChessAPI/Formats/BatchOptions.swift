@@ -15,6 +15,8 @@ public enum BatchOptions {
         public var parsable = false
         public var wrap: String?
         public var json = false
+        /// `--wait`/`-W`: return when the job has ended, with its exit code.
+        public var wait = false
         public init() {}
     }
 
@@ -131,7 +133,7 @@ public enum BatchOptions {
                                                 "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",
                                                 "gpu-bind", "cpu-freq", "mem-bind", "hint", "tmp", "kill-on-invalid-dep"]
     static let ignoredFlags: Set<String> = ["contiguous", "overcommit", "spread-job", "quiet",
-                                            "verbose", "no-kill", "use-min-nodes", "wait", "test-only"]
+                                            "verbose", "no-kill", "use-min-nodes", "wait"]
     static let ignoredShort: [Character: Bool] = ["M": true, "Q": false, "v": false, "W": false, "k": false, "O": false]
 
     static let shortToLong: [Character: String] = {
@@ -175,8 +177,12 @@ public enum BatchOptions {
                     case "parsable": client.parsable = true; i += 1; continue
                     case "json": client.json = true; i += 1; continue
                     case "wrap": client.wrap = try value(for: name, inline: inline); i += 1; continue
+                    case "wait": client.wait = true; i += 1; continue
                     default: break
                     }
+                }
+                if name == "test-only" {
+                    throw Error("--test-only is not supported (it would only estimate a start): nothing was submitted")
                 }
                 if let entry = table[name] {
                     switch entry.kind {
@@ -206,6 +212,8 @@ public enum BatchOptions {
                         let v = rest.isEmpty ? try value(for: long, inline: nil) : (rest.hasPrefix("=") ? String(rest.dropFirst()) : rest)
                         try set(&s, v, now)
                     }
+                } else if flag == "W" && clientOptions && rest.isEmpty {
+                    client.wait = true
                 } else if let takesValue = ignoredShort[flag] {
                     if takesValue && rest.isEmpty { _ = try value(for: String(flag), inline: nil) }
                     warnings.append("-\(flag) is accepted and has no effect in CHESS")

@@ -114,6 +114,21 @@ struct Submit: ParsableCommand {
         } else {
             print("Submitted batch job \(response.id)")
         }
+        if cli.client.wait { Glibc.exit(try waitForEnd(of: response.id, client)) }
+    }
+
+    /// sbatch's `--wait`: polls until the job (every task of an array) has ended, then gives
+    /// the exit status sbatch would: the highest exit code of its records, 1 for a job that did
+    /// not complete without one (cancelled, timed out, node failure).
+    static func waitForEnd(of id: Int, _ client: ControllerClient) throws -> Int32 {
+        while true {
+            let live = try withController { try client.request("GET", "/v1/jobs?id=\(id)") }
+            if try JobList(scanning: Array(live)).jobs.isEmpty { break }
+            usleep(1_000_000)
+        }
+        let records = try withController { try client.get("/v1/accounting?id=\(id)", as: AccountingList.self) }.records
+        guard !records.isEmpty else { throw CLIError("job \(id) ended, but its accounting record was not found") }
+        return Int32(records.map { r in r.state == "COMPLETED" ? (r.exitCode ?? 0) : max(r.exitCode ?? 1, 1) }.max()!)
     }
 
     /// Slurm runs `script ARGS`; the agent runs the script alone, so the arguments are set with
