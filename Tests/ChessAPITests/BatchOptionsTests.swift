@@ -75,6 +75,7 @@ final class BatchOptionsTests: XCTestCase {
             ("#!/bin/sh\n#SBATCH --signal=B:FOO@5\n", "line 2: --signal: 'B:FOO@5': unknown signal 'FOO'"),
             ("#!/bin/sh\n#SBATCH --open-mode=overwrite\n", "line 2: --open-mode: 'overwrite' is not append or truncate"),
             ("#!/bin/sh\n#SBATCH --export=NONE,1X=2\n", "line 2: --export: '1X=2' is not NAME or NAME=value"),
+            ("#!/bin/sh\n#SBATCH --uid=alice\n", "line 2: --uid is not supported: submit as the job's user"),
         ]
         for (script, fragment) in bad {
             XCTAssertThrowsError(try BatchOptions.applyDirectives(of: script, to: JobSubmission(), now: now)) { e in

@@ -129,7 +129,7 @@ public enum BatchOptions {
     /// existing scripts run unchanged.
     static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment",
                                                 "distribution", "licenses", "wckey", "nice", "cluster", "clusters", "M",
-                                                "propagate", "profile", "acctg-freq", "get-user-env", "uid", "gid",
+                                                "propagate", "profile", "acctg-freq", "get-user-env",
                                                 "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",
                                                 "gpu-bind", "cpu-freq", "mem-bind", "hint", "tmp", "kill-on-invalid-dep"]
     static let ignoredFlags: Set<String> = ["contiguous", "overcommit", "spread-job", "quiet",
@@ -183,6 +183,10 @@ public enum BatchOptions {
                 }
                 if name == "test-only" {
                     throw Error("--test-only is not supported (it would only estimate a start): nothing was submitted")
+                }
+                if name == "uid" || name == "gid" {
+                    // Ignoring it would run the job as the submitter (root) rather than that user.
+                    throw Error("--\(name) is not supported: submit as the job's user (runuser -u USER -- chessctl submit …)")
                 }
                 if let entry = table[name] {
                     switch entry.kind {
