@@ -20,6 +20,17 @@ extension ControllerConfiguration {
         }
         return c
     }
+
+    /// The runtime changes replayed over this configuration in order, as at every start; each
+    /// one it no longer allows is skipped and named with why.
+    func replaying(_ overrides: [ConfigOverride]) -> (ControllerConfiguration, skipped: [String]) {
+        var config = self
+        var skipped: [String] = []
+        for o in overrides {
+            do { config = try config.applying([o]) } catch { skipped.append("\(o.kind.singular) '\(o.name)': \(error)") }
+        }
+        return (config, skipped)
+    }
 }
 
 /// `chessctl reconfigure` and SIGHUP (scontrol reconfigure): the configuration file read again
@@ -60,11 +71,7 @@ extension Controller {
 
         let overrides: [ConfigOverride]
         do { overrides = try store.read { try ConfigTable.all(in: $0) } } catch { throw .internal("store: \(error)") }
-        var effectiveNext = next
-        var skipped: [String] = []
-        for o in overrides {
-            do { effectiveNext = try effectiveNext.applying([o]) } catch { skipped.append("\(o.kind.singular) '\(o.name)': \(error)") }
-        }
+        let (effectiveNext, skipped) = next.replaying(overrides)
 
         let names = Set(next.cluster.nodes.map(\.name))
         lock.lock()
@@ -89,8 +96,7 @@ extension Controller {
         var nodeWrites: [(String, NodeStatus)] = []
         for (i, node) in cluster.nodes.enumerated() {
             guard var status = nodes[node.name] else {
-                nodes[node.name] = NodeStatus(adminState: node.adminState == .up ? .down : node.adminState,
-                                              reason: node.adminState == .up ? NodeStatus.notRegistered : node.reason, registered: false)
+                nodes[node.name] = NodeStatus(unregistered: node)
                 continue
             }
             guard status.registered, let reported = reportedTopology[node.name] else { continue }

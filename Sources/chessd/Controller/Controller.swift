@@ -89,9 +89,7 @@ final class Controller: @unchecked Sendable {
         configuredTopology = Dictionary(configuration.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
         ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, now: startedAt)
         for node in configuration.cluster.nodes {
-            nodes[node.name] = NodeStatus(adminState: node.adminState == .up ? .down : node.adminState,
-                                          reason: node.adminState == .up ? NodeStatus.notRegistered : node.reason,
-                                          registered: false)
+            nodes[node.name] = NodeStatus(unregistered: node)
         }
         try recover()
         if configuration.market != nil {
@@ -115,15 +113,8 @@ final class Controller: @unchecked Sendable {
         }
         if !usage.isEmpty { ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, restoring: usage) }
         // Runtime changes replay over the file; one the file no longer allows is skipped, loudly.
-        var config = configuration
-        for o in overrides {
-            do {
-                config = try config.applying([o])
-            } catch {
-                logger.error("a stored configuration change no longer fits the file; skipped",
-                             metadata: ["kind": "\(o.kind.rawValue)", "name": "\(o.name)", "error": "\(error)"])
-            }
-        }
+        let (config, skipped) = configuration.replaying(overrides)
+        for s in skipped { logger.error("a stored configuration change no longer fits the file; skipped", metadata: ["change": "\(s)"]) }
         adopt(config)
         finished = done
         nextID = maxID + 1
@@ -875,6 +866,14 @@ final class Controller: @unchecked Sendable {
 }
 
 /// A node's runtime state beyond its configuration.
+extension NodeStatus {
+    /// A configured node before its agent registers: down (not responding), or as the file set it.
+    init(unregistered node: Node) {
+        self.init(adminState: node.adminState == .up ? .down : node.adminState,
+                  reason: node.adminState == .up ? Self.notRegistered : node.reason, registered: false)
+    }
+}
+
 struct NodeStatus: Codable, Sendable {
     static let notRegistered = "Not responding: no agent has registered this node"
     static let silentPrefix = "Not responding: no heartbeat"
