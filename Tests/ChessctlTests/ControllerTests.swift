@@ -178,6 +178,26 @@ struct ControllerTests {
         #expect(events.stdout.contains("\"name\":\"renamed\""), "\(events.stdout)")
     }
 
+    /// `diag` (sdiag): what chessd did since it started, as a table and as JSON.
+    @Test func diagCountsWhatChessdDid() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        for _ in 0..<2 { #expect(try cluster.ctl(["submit", "--wrap", "true"]).status == 0) }
+        #expect(try cluster.ctl(["submit", "-a", "1-3", "--wrap", "true"]).status == 0)
+        #expect(try cluster.ctl(["cancel", "1"]).status == 0)
+        let table = try cluster.ctl(["diag"])
+        let lines = table.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        for expected in ["Jobs submitted 3", "Jobs started 0", "Jobs completed 0", "Jobs cancelled 1", "Jobs failed 0", "Jobs pending 4",
+                         "Jobs running 0", "Nodes down 5", "Agents 0"] {
+            #expect(lines.contains(expected), "\(expected): \(table.stdout)")
+        }
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try cluster.ctl(["diag", "--json"]).stdout.utf8)) as? [String: Any])
+        #expect((json["jobs_ended"] as? [String: Int]) == ["CANCELLED": 1], "\(json)")
+        #expect((json["store_commits"] as? Int ?? 0) >= 1 && (json["store_writes"] as? Int ?? 0) >= 4, "\(json)")
+        let metrics = String(decoding: try ControllerClient(socketPath: cluster.socket).request("GET", "/metrics"), as: UTF8.self)
+        #expect(metrics.contains("chess_jobs_ended_total{state=\"CANCELLED\"} 1"), "\(metrics)")
+    }
+
     /// A job that waits because its partition's nodes are drained or down names them, as
     /// squeue and scontrol do: here no agent has registered, so all four are down.
     @Test func aJobWaitingForUnavailableNodesNamesThem() throws {

@@ -416,6 +416,9 @@ struct EndToEndTests {
         let refused = try c.cluster.ctl(["submit", "--test-only", "--wrap", "true"])
         #expect(refused.status == 1 && refused.stderr.contains("--test-only is not supported"), "\(refused.stderr)")
         #expect(try c.jobs().isEmpty && c.accounting().count == 3, "nothing submitted by --test-only")
+        let diag = try JSONSerialization.jsonObject(with: Data(try c.cluster.ctl(["diag", "--json"]).stdout.utf8)) as? [String: Any]
+        #expect(diag?["jobs_started"] as? Int == 3 && (diag?["jobs_ended"] as? [String: Int]) == ["COMPLETED": 2, "FAILED": 1]
+                && diag?["agents"] as? Int == 1, "\(String(describing: diag))")
     }
 
     /// `--no-requeue`: when its node is lost the job ends NODE_FAIL instead of going back to the

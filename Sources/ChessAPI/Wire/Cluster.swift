@@ -108,6 +108,69 @@ public struct NodeList: Codable, Sendable, Equatable {
     public init(nodes: [NodeInfo]) { self.nodes = nodes }
 }
 
+/// `chessctl diag` (`GET /v1/diag`, sdiag): what chessd has done since it started.
+public struct Diagnostics: Codable, Sendable, Equatable {
+    public var time: Int
+    public var startedAt: Int
+    public var jobsSubmitted: Int
+    /// Jobs and array tasks started (a requeued job's runs each count).
+    public var jobsStarted: Int
+    /// By final state (COMPLETED, FAILED, CANCELLED, TIMEOUT, …).
+    public var jobsEnded: [String: Int]
+    /// Waiting now (an array's waiting tasks each count), and running or suspended.
+    public var jobsPending: Int
+    public var jobsRunning: Int
+    public var passes: Int
+    public var lastPassMicroseconds: Int
+    public var lastPassAt: Int?
+    public var meanPassMicroseconds: Int
+    public var maxPassMicroseconds: Int
+    /// Nodes by state (idle, mixed, allocated, drain, down, …).
+    public var nodes: [String: Int]
+    /// Agents with registered nodes.
+    public var agents: Int
+    /// Store transactions since start, and the writes they carried (group commit).
+    public var storeCommits: Int
+    public var storeWrites: Int
+
+    public init(time: Int, startedAt: Int, jobsSubmitted: Int, jobsStarted: Int, jobsEnded: [String: Int], jobsPending: Int,
+                jobsRunning: Int, passes: Int, lastPassMicroseconds: Int, lastPassAt: Int?, meanPassMicroseconds: Int,
+                maxPassMicroseconds: Int, nodes: [String: Int], agents: Int, storeCommits: Int, storeWrites: Int) {
+        self.time = time
+        self.startedAt = startedAt
+        self.jobsSubmitted = jobsSubmitted
+        self.jobsStarted = jobsStarted
+        self.jobsEnded = jobsEnded
+        self.jobsPending = jobsPending
+        self.jobsRunning = jobsRunning
+        self.passes = passes
+        self.lastPassMicroseconds = lastPassMicroseconds
+        self.lastPassAt = lastPassAt
+        self.meanPassMicroseconds = meanPassMicroseconds
+        self.maxPassMicroseconds = maxPassMicroseconds
+        self.nodes = nodes
+        self.agents = agents
+        self.storeCommits = storeCommits
+        self.storeWrites = storeWrites
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case time, passes, nodes, agents
+        case startedAt = "started_at"
+        case jobsSubmitted = "jobs_submitted"
+        case jobsStarted = "jobs_started"
+        case jobsEnded = "jobs_ended"
+        case jobsPending = "jobs_pending"
+        case jobsRunning = "jobs_running"
+        case lastPassMicroseconds = "last_pass_us"
+        case lastPassAt = "last_pass_at"
+        case meanPassMicroseconds = "mean_pass_us"
+        case maxPassMicroseconds = "max_pass_us"
+        case storeCommits = "store_commits"
+        case storeWrites = "store_writes"
+    }
+}
+
 /// What `reconfigure` (`POST /v1/reconfigure`, scontrol reconfigure) took from the file.
 public struct ReconfigureResponse: Codable, Sendable, Equatable {
     /// The file read.

@@ -8,13 +8,27 @@ final class DurationHistogram: @unchecked Sendable {
     private var counts = [Int](repeating: 0, count: DurationHistogram.bounds.count)
     private var total = 0
     private var sum = 0.0
+    private var last = 0.0
+    private var lastAt: Int?
+    private var longest = 0.0
 
     func record(_ seconds: Double) {
         lock.lock()
         for (i, b) in DurationHistogram.bounds.enumerated() where seconds <= b { counts[i] += 1 }
         total += 1
         sum += seconds
+        last = seconds
+        lastAt = Controller.now()
+        longest = max(longest, seconds)
         lock.unlock()
+    }
+
+    /// How many, the last (and when it was recorded), the mean and the longest, in seconds:
+    /// sdiag's cycle figures.
+    var summary: (count: Int, last: Double, lastAt: Int?, mean: Double, max: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (total, last, lastAt, total == 0 ? 0 : sum / Double(total), longest)
     }
 
     /// The `_bucket`, `_sum` and `_count` lines, with `labels` (`policy="easy"`) on each.

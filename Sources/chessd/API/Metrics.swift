@@ -29,6 +29,13 @@ enum Metrics {
         for (reason, n) in reasons.sorted(by: { $0.key < $1.key }) { out += "chess_pending_jobs{reason=\"\(reason)\"} \(n)\n" }
         out += "# HELP chess_jobs_submitted_total Jobs accepted since chessd started.\n# TYPE chess_jobs_submitted_total counter\n"
         out += "chess_jobs_submitted_total \(controller.submittedCount)\n"
+        let d = controller.diagnostics()
+        out += "# HELP chess_jobs_started_total Jobs and array tasks started since chessd started.\n# TYPE chess_jobs_started_total counter\n"
+        out += "chess_jobs_started_total \(d.jobsStarted)\n"
+        out += "# HELP chess_jobs_ended_total Jobs ended since chessd started, by final state.\n# TYPE chess_jobs_ended_total counter\n"
+        for (state, n) in d.jobsEnded.sorted(by: { $0.key < $1.key }) { out += "chess_jobs_ended_total{state=\"\(state)\"} \(n)\n" }
+        out += "# HELP chess_store_commits_total Store transactions committed.\n# TYPE chess_store_commits_total counter\n"
+        out += "chess_store_commits_total \(d.storeCommits)\n"
         let stats = controller.statistics
         out += "# HELP chess_scheduler_passes_total Scheduling passes run.\n# TYPE chess_scheduler_passes_total counter\n"
         out += "chess_scheduler_passes_total \(stats.passes)\n"

@@ -96,6 +96,7 @@ struct Router: HTTPHandler {
             let change = try r.decode(NodeStateChange.self, c.request)
             c.respond(.json(try r.controller.changeNode(c["name"], change, identity: c.user)))
         },
+        Route(method: "GET", pattern: "/v1/diag", access: .local) { r, c in c.respond(.json(r.controller.diagnostics())) },
         Route(method: "POST", pattern: "/v1/reconfigure", access: .local) { r, c in
             c.respond(.json(try r.controller.reconfigure(identity: c.user)))
         },

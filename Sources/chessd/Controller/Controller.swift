@@ -44,6 +44,9 @@ final class Controller: @unchecked Sendable {
     var passCount = 0
     /// Jobs accepted since start (the submit rate, for `/metrics`).
     var submittedCount = 0
+    /// Jobs (and array tasks) started, and ended by final state, since start: `diag`, `/metrics`.
+    var startedCount = 0
+    var endedCounts: [JobState: Int] = [:]
     /// The configuration with the runtime changes applied (partitions, QoS, accounts, reservations).
     var effective: ControllerConfiguration
     let configChangeLock = NSLock()
@@ -576,6 +579,7 @@ final class Controller: @unchecked Sendable {
         }
         r.job.state = state
         r.job.endTime = now
+        endedCounts[state, default: 0] += 1
         r.exitCode = exitCode
         r.endReason = reason
         r.job.reason = nil
@@ -817,6 +821,7 @@ final class Controller: @unchecked Sendable {
         if record.eligibleTime == nil { record.eligibleTime = now }
         records[record.id] = record
         changed.append(record)
+        startedCount += 1
         pendingLaunches.append(record.id)
         events.append((record.id, .running, "started on \(HostList.compress(start.allocation.nodeNames))"))
     }

@@ -53,6 +53,9 @@ final class Store: Sendable {
         try pool.read(work)
     }
 
+    /// Transactions committed since start, and the writes they carried (group commit).
+    var commitCounts: (commits: Int, items: Int) { batcher.counts }
+
     /// Stops the writer after it has committed what was queued.
     func close() {
         batcher.stop()
@@ -190,8 +193,15 @@ final class WriteBatcher: @unchecked Sendable {
     private var queue: [Item] = []
     private var stopping = false
     private var stoppedWriter = false
-    /// Commits made and items written, for metrics and the benchmark.
-    private(set) var commits = 0
+    /// Commits made and items written in them (under `condition`), for `diag` and `/metrics`.
+    private var commits = 0
+    private var items = 0
+
+    var counts: (commits: Int, items: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (commits, items)
+    }
 
     init(pool: DatabasePool) { self.pool = pool }
 
@@ -260,7 +270,10 @@ final class WriteBatcher: @unchecked Sendable {
                     return .commit
                 }
             }
+            condition.lock()
             commits += 1
+            items += batch.count
+            condition.unlock()
         } catch {
             // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
             for i in errors.indices { errors[i] = error }
