@@ -18,10 +18,9 @@ enum Metrics {
                 out += "chess_jobs{state=\"\(state)\",partition=\"\(partition)\"} \(n)\n"
             }
         }
-        var nodes: [String: Int] = [:]
-        for n in controller.nodeInfos() { nodes[n.state, default: 0] += 1 }
+        let d = controller.diagnostics()
         out += "# HELP chess_nodes Nodes by state.\n# TYPE chess_nodes gauge\n"
-        for (state, n) in nodes.sorted(by: { $0.key < $1.key }) { out += "chess_nodes{state=\"\(state)\"} \(n)\n" }
+        for (state, n) in d.nodes.sorted(by: { $0.key < $1.key }) { out += "chess_nodes{state=\"\(state)\"} \(n)\n" }
         out += "# HELP chess_scheduler_pass_seconds Duration of scheduling passes.\n# TYPE chess_scheduler_pass_seconds histogram\n"
         out += controller.passDurations.render(name: "chess_scheduler_pass_seconds",
                                                labels: "policy=\"\(controller.configuration.planner.policy.rawValue)\"")
@@ -29,7 +28,6 @@ enum Metrics {
         for (reason, n) in reasons.sorted(by: { $0.key < $1.key }) { out += "chess_pending_jobs{reason=\"\(reason)\"} \(n)\n" }
         out += "# HELP chess_jobs_submitted_total Jobs accepted since chessd started.\n# TYPE chess_jobs_submitted_total counter\n"
         out += "chess_jobs_submitted_total \(controller.submittedCount)\n"
-        let d = controller.diagnostics()
         out += "# HELP chess_jobs_started_total Jobs and array tasks started since chessd started.\n# TYPE chess_jobs_started_total counter\n"
         out += "chess_jobs_started_total \(d.jobsStarted)\n"
         out += "# HELP chess_jobs_ended_total Jobs ended since chessd started, by final state.\n# TYPE chess_jobs_ended_total counter\n"
