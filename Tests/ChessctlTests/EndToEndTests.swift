@@ -416,6 +416,14 @@ struct EndToEndTests {
         let refused = try c.cluster.ctl(["submit", "--test-only", "--wrap", "true"])
         #expect(refused.status == 1 && refused.stderr.contains("--test-only is not supported"), "\(refused.stderr)")
         #expect(try c.jobs().isEmpty && c.accounting().count == 3, "nothing submitted by --test-only")
+        // `eff` (seff) of the failed job: its record's usage against what it was given.
+        let failedID = String(failed.stdout.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let eff = try c.cluster.ctl(["eff", failedID]).stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(eff.first == "Job ID \(failedID)" && eff.contains("State FAILED (exit code 3)") && eff.contains("CPUs 1"), "\(eff)")
+        // `sleep 1` takes 1 or 2 whole seconds of wall clock, as its ends fall.
+        #expect(eff.contains { $0.hasPrefix("CPU Efficiency ") && ($0.hasSuffix("% of 00:00:01 core-walltime") || $0.hasSuffix("% of 00:00:02 core-walltime")) }
+                && eff.contains { $0.hasPrefix("Memory Utilized ") && $0.hasSuffix("MiB") }, "\(eff)")
+        #expect(try c.cluster.ctl(["eff", "999"]).stderr.contains("no accounting record for 999"))
         let diag = try JSONSerialization.jsonObject(with: Data(try c.cluster.ctl(["diag", "--json"]).stdout.utf8)) as? [String: Any]
         #expect(diag?["jobs_started"] as? Int == 3 && (diag?["jobs_ended"] as? [String: Int]) == ["COMPLETED": 2, "FAILED": 1]
                 && diag?["agents"] as? Int == 1, "\(String(describing: diag))")
