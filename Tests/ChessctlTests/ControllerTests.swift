@@ -178,6 +178,25 @@ struct ControllerTests {
         #expect(events.stdout.contains("\"name\":\"renamed\""), "\(events.stdout)")
     }
 
+    /// `nodes` with sinfo's filters: partitions, states (short forms too), a host list.
+    @Test func nodesFiltersAsSinfoDoes() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        func lines(_ args: [String]) throws -> [String] {
+            let r = try cluster.ctl(["nodes"] + args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            return r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        }
+        #expect(try lines(["-p", "gpu"]) == ["PARTITION NODES STATE NODELIST", "gpu 1 down g01"])
+        #expect(try lines(["-t", "idle,alloc"]) == ["PARTITION NODES STATE NODELIST"])
+        #expect(try lines(["-N", "-t", "down", "-n", "n[02-03]"]).map { $0.split(separator: " ").prefix(3).joined(separator: " ") }
+                == ["NODELIST PARTITION STATE", "n02 batch down", "n03 batch down"])
+        #expect(try cluster.ctl(["node", "drain", "--reason", "disk", "n04"]).status == 0)
+        #expect(try lines(["-t", "drain"]) == ["PARTITION NODES STATE NODELIST", "batch 1 drain n04"])
+        let bad = try cluster.ctl(["nodes", "-t", "sleepy"])
+        #expect(bad.status == 1 && bad.stderr.contains("unknown node state 'sleepy'"), "\(bad.stderr)")
+    }
+
     /// `diag` (sdiag): what chessd did since it started, as a table and as JSON.
     @Test func diagCountsWhatChessdDid() throws {
         let cluster = try TestCluster()

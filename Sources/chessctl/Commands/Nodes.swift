@@ -9,11 +9,40 @@ struct Nodes: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: [.customShort("N"), .customLong("node-oriented")], help: "One line per node.") var perNode = false
     @Flag(name: [.customShort("R"), .long], help: "Show down, drained and failed nodes with their reasons (sinfo -R).") var reasons = false
+    @Option(name: [.short, .long], help: "Only these partitions (comma-separated).") var partition: String?
+    @Option(name: [.customShort("t"), .customLong("states")],
+            help: "Only nodes in these states (idle, mixed, allocated, drain, draining, drained, down, fail; mix, alloc too).")
+    var states: String?
+    @Option(name: [.short, .customLong("nodes")], help: "Only these nodes (a hostlist such as n[01-04]).") var nodeList: String?
     @Flag(help: "Print the nodes as JSON.") var json = false
+
+    /// sinfo's state names and short forms; `drain` is drained and draining both, as in sinfo.
+    static let stateNames: [String: [String]] = [
+        "idle": ["idle"], "mixed": ["mixed"], "mix": ["mixed"], "allocated": ["allocated"], "alloc": ["allocated"],
+        "drain": ["drain", "draining"], "drained": ["drain"], "draining": ["draining"], "drng": ["draining"],
+        "down": ["down"], "fail": ["fail"],
+    ]
 
     func run() throws {
         guard let data = try connection.read("/v1/nodes", json: json) else { return }
-        let nodes = try WireJSON.decode(NodeList.self, from: data).nodes
+        var nodes = try WireJSON.decode(NodeList.self, from: data).nodes
+        let partitions = partition.map { Set($0.split(separator: ",").map(String.init)) }
+        if let partitions { nodes = nodes.filter { !partitions.isDisjoint(with: $0.partitions) } }
+        if let states {
+            var wanted = Set<String>()
+            for s in states.lowercased().split(separator: ",") {
+                guard let names = Self.stateNames[String(s)] else {
+                    throw CLIError("unknown node state '\(s)'; states: \(Self.stateNames.keys.sorted().joined(separator: ", "))")
+                }
+                wanted.formUnion(names)
+            }
+            nodes = nodes.filter { wanted.contains($0.state) }
+        }
+        if let nodeList {
+            let names: Set<String>
+            do { names = Set(try HostList.expand(nodeList)) } catch { throw CLIError("\(nodeList): \(error)") }
+            nodes = nodes.filter { names.contains($0.name) }
+        }
         if reasons {
             let bad = nodes.filter { ["drain", "draining", "down", "fail"].contains($0.state) }
             var groups: [String: [String]] = [:]
@@ -38,9 +67,9 @@ struct Nodes: ParsableCommand {
         }
         // One row per (partition, state), as sinfo does.
         var rows: [[String]] = []
-        var partitions: [String] = []
-        for n in nodes { for p in n.partitions where !partitions.contains(p) { partitions.append(p) } }
-        for p in partitions {
+        var partitionOrder: [String] = []
+        for n in nodes { for p in n.partitions where !partitionOrder.contains(p) && partitions?.contains(p) != false { partitionOrder.append(p) } }
+        for p in partitionOrder {
             var byState: [String: [String]] = [:]
             var stateOrder: [String] = []
             for n in nodes where n.partitions.contains(p) {
