@@ -53,6 +53,16 @@ final class Agent: @unchecked Sendable {
         spools().filter { !$0.exists("result.json") && $0.supervisorAlive }.compactMap(\.job)
     }
 
+    /// What each running job uses now, for the heartbeat.
+    func liveUsage() -> [JobLiveUsage] {
+        var groups: [Int32: (job: Int, run: Int)] = [:]
+        for spool in spools() where !spool.exists("result.json") {
+            guard let job = spool.job, let pgid = spool.pid("job.pid") else { continue }
+            groups[pgid] = (job, spool.run)
+        }
+        return JobUsageSampler.sample(groups: groups, now: Int(Date().timeIntervalSince1970))
+    }
+
     /// Ended runs not yet acknowledged, with their spool folders; a supervisor that vanished
     /// without a result (killed, machine reboot) is reported as a launch failure so that the
     /// controller requeues the job.

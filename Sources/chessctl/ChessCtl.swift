@@ -12,7 +12,7 @@ struct ChessCtl: ParsableCommand {
                       Suspend.self, Resume.self, Update.self, Priority.self, Share.self, Nodes.self,
                       NodeCommand.self, ConfigCommand<PartitionKind>.self,
                       ConfigCommand<QoSKind>.self, ConfigCommand<AccountKind>.self, ConfigCommand<ReservationKind>.self,
-                      Acct.self, Efficiency.self, PriceCommand.self, InvoiceCommand.self, SettlementCommand.self, MarketCommand.self,
+                      Acct.self, Efficiency.self, Stat.self, PriceCommand.self, InvoiceCommand.self, SettlementCommand.self, MarketCommand.self,
                       Reconfigure.self, Diag.self, Ping.self, Simulate.self]
     )
 

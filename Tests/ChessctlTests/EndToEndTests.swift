@@ -429,6 +429,28 @@ struct EndToEndTests {
                 && diag?["agents"] as? Int == 1, "\(String(describing: diag))")
     }
 
+    /// `stat` (sstat): a running job's CPU time and resident memory, summed over its processes
+    /// by its agent at each heartbeat.
+    @Test func statShowsWhatARunningJobUses() throws {
+        let c = try Running()
+        try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
+        // A CPU burner, and a tail holding 60 MB of one long line until its input ends.
+        let busy = try c.submit(["--wrap", "sh -c 'while :; do :; done' & (head -c 60000000 /dev/zero; sleep 60) | tail > /dev/null & wait"])
+        var usage: [String: Any]?
+        try c.wait("the job to be measured using a CPU and 50 MiB", within: 20) {
+            let r = try c.cluster.ctl(["stat", "--json", "\(busy)"])
+            usage = ((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any])?["jobs"].flatMap { ($0 as? [[String: Any]])?.first }
+            return (usage?["cpu_seconds"] as? Int ?? 0) >= 2 && (usage?["memory_mb"] as? Int ?? 0) >= 50
+        }
+        #expect((usage?["processes"] as? Int ?? 0) >= 4, "\(String(describing: usage))")
+        let table = try c.cluster.ctl(["stat", "\(busy)"]).stdout
+        #expect(table.hasPrefix("JOBID") && table.contains("\n\(busy) "), "\(table)")
+        #expect(try c.cluster.ctl(["cancel", "\(busy)"]).status == 0)
+        try c.wait("the job to end") { try c.jobs().isEmpty }
+        #expect(try c.cluster.ctl(["stat", "\(busy)"]).stderr.contains("has ended: its use is in its accounting record"))
+        #expect(try c.cluster.ctl(["stat", "999"]).stderr.contains("job 999 does not exist"))
+    }
+
     /// `--no-requeue`: when its node is lost the job ends NODE_FAIL instead of going back to the
     /// queue, and `requeue` refuses it; a job without it is requeued.
     @Test func aNoRequeueJobEndsWithItsNode() throws {

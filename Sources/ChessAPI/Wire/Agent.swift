@@ -348,12 +348,46 @@ public struct AgentHeartbeat: Codable, Sendable, Equatable {
     public var wait: Int?
     /// The host's figures (emulated nodes report the host's).
     public var metrics: NodeMetrics?
+    /// What the running jobs use now (`chessctl stat`).
+    public var usage: [JobLiveUsage]?
 
-    public init(agent: String, completions: [JobCompletion] = [], wait: Int? = nil, metrics: NodeMetrics? = nil) {
+    public init(agent: String, completions: [JobCompletion] = [], wait: Int? = nil, metrics: NodeMetrics? = nil,
+                usage: [JobLiveUsage]? = nil) {
         self.agent = agent
         self.completions = completions
         self.wait = wait
         self.metrics = metrics
+        self.usage = usage
+    }
+}
+
+/// A running job's use at a heartbeat, summed over its processes (sstat's figures): CPU time so
+/// far and resident memory now.
+public struct JobLiveUsage: Codable, Sendable, Equatable {
+    public var job: Int
+    public var run: Int
+    public var cpuSeconds: Int
+    public var memoryMB: Int
+    public var processes: Int
+    /// When it was measured.
+    public var time: Int
+    /// `1234_7` for an array task: set by chessd in `GET /v1/usage`, not by agents.
+    public var displayID: String?
+
+    public init(job: Int, run: Int, cpuSeconds: Int, memoryMB: Int, processes: Int, time: Int) {
+        self.job = job
+        self.run = run
+        self.cpuSeconds = cpuSeconds
+        self.memoryMB = memoryMB
+        self.processes = processes
+        self.time = time
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case job, run, processes, time
+        case displayID = "display_id"
+        case cpuSeconds = "cpu_seconds"
+        case memoryMB = "memory_mb"
     }
 }
 

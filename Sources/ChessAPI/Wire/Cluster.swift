@@ -171,6 +171,17 @@ public struct Diagnostics: Codable, Sendable, Equatable {
     }
 }
 
+/// `chessctl stat` (`GET /v1/usage`, sstat): running jobs' use as their agents last measured it.
+public struct JobUsageList: Codable, Sendable, Equatable {
+    public var jobs: [JobLiveUsage]
+    /// Running jobs no heartbeat has measured yet (display ids).
+    public var unmeasured: [String]
+    public init(jobs: [JobLiveUsage], unmeasured: [String]) {
+        self.jobs = jobs
+        self.unmeasured = unmeasured
+    }
+}
+
 /// What `reconfigure` (`POST /v1/reconfigure`, scontrol reconfigure) took from the file.
 public struct ReconfigureResponse: Codable, Sendable, Equatable {
     /// The file read.

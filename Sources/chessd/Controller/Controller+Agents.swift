@@ -79,6 +79,9 @@ extension Controller {
             return respond(.failure(APIError(status: 409, code: "not_registered",
                                              message: "agent \(beat.agent) has no registered nodes: register first")))
         }
+        for u in beat.usage ?? [] where records.read(u.job, { $0.job.state.isActive && $0.requeueCount == u.run }) == true {
+            liveUsage[u.job] = u
+        }
         for name in owned {
             nodes[name]!.lastHeartbeat = now
             if let m = beat.metrics { nodes[name]!.metrics = m }

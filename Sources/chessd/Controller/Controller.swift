@@ -47,6 +47,8 @@ final class Controller: @unchecked Sendable {
     /// Jobs (and array tasks) started, and ended by final state, since start: `diag`, `/metrics`.
     var startedCount = 0
     var endedCounts: [JobState: Int] = [:]
+    /// Running jobs' use as their agents last measured it (`chessctl stat`); dropped at the end.
+    var liveUsage: [JobID: JobLiveUsage] = [:]
     /// The configuration with the runtime changes applied (partitions, QoS, accounts, reservations).
     var effective: ControllerConfiguration
     let configChangeLock = NSLock()
@@ -580,6 +582,7 @@ final class Controller: @unchecked Sendable {
         r.job.state = state
         r.job.endTime = now
         endedCounts[state, default: 0] += 1
+        liveUsage[id] = nil
         r.exitCode = exitCode
         r.endReason = reason
         r.job.reason = nil
