@@ -26,6 +26,15 @@ if args.first == "supervise" {
     exit(Supervisor.main(directory: args[1]))
 }
 
+// SIGTERM and SIGINT are blocked in every thread (threads inherit the mask of the one that starts
+// them, and none is started yet) and taken by the main thread's `sigwait` at the end: one that
+// arrives while the agent starts stays pending, so that a stop just after a start still stops.
+var stopSignals = sigset_t()
+sigemptyset(&stopSignals)
+sigaddset(&stopSignals, SIGTERM)
+sigaddset(&stopSignals, SIGINT)
+pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
 var controller: String?
 var keyFile: String?
 var name: String?
@@ -158,16 +167,10 @@ if let metricsAddress {
     }
 }
 
-// SIGTERM stops the agent; the jobs go on under their supervisors.
-let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
-    signal(sig, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-    source.setEventHandler {
-        logger.info("stopping; running jobs continue under their supervisors")
-        link.stop()
-        exit(0)
-    }
-    source.resume()
-    return source
-}
-dispatchMain()
+// SIGTERM or SIGINT (blocked since the start, taken here) stops the agent; the jobs go on under
+// their supervisors.
+var received: Int32 = 0
+while sigwait(&stopSignals, &received) != 0 {}
+logger.info("stopping; running jobs continue under their supervisors")
+link.stop()
+exit(0)

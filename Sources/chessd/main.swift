@@ -14,6 +14,14 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+// SIGTERM, SIGINT and SIGHUP are blocked in every thread (threads inherit the mask of the one
+// that starts them, and none is started yet) and taken by the main thread's `sigwait` at the
+// end: one that arrives while chessd starts stays pending rather than being lost or killing it.
+var handledSignals = sigset_t()
+sigemptyset(&handledSignals)
+for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&handledSignals, s) }
+pthread_sigmask(SIG_BLOCK, &handledSignals, nil)
+
 var configPath = ControllerConfiguration.defaultPath
 var arguments = CommandLine.arguments.dropFirst()
 while let arg = arguments.popFirst() {
@@ -86,29 +94,23 @@ logger.info("chessd started", metadata: [
     "policy": "\(configuration.planner.policy.rawValue)", "pid": "\(getpid())",
 ])
 
-// Graceful shutdown: stop accepting, finish the pass, commit what is queued, exit.
-let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
-    signal(sig, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-    source.setEventHandler {
-        logger.info("shutting down", metadata: ["signal": "\(sig)"])
-        for server in servers { server.stop() }
-        controller.stop()
-        store.close()
-        exit(0)
+// The main thread takes the signals blocked at the start, one at a time. SIGHUP reads the
+// configuration file again, as `chessctl reconfigure` does (slurmctld's SIGHUP); SIGTERM and
+// SIGINT shut down gracefully: stop accepting, finish the pass, commit what is queued, exit.
+while true {
+    var received: Int32 = 0
+    guard sigwait(&handledSignals, &received) == 0 else { continue }
+    if received == SIGHUP {
+        do {
+            _ = try controller.reconfigure(identity: Identity(user: "root", uid: 0, gid: 0, admin: true))
+        } catch {
+            logger.error("the configuration file was not taken", metadata: ["path": "\(configPath)", "error": "\(error)"])
+        }
+        continue
     }
-    source.resume()
-    return source
+    logger.info("shutting down", metadata: ["signal": "\(received)"])
+    for server in servers { server.stop() }
+    controller.stop()
+    store.close()
+    exit(0)
 }
-// SIGHUP reads the configuration file again, as `chessctl reconfigure` does (slurmctld's SIGHUP).
-signal(SIGHUP, SIG_IGN)
-let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-hangUp.setEventHandler {
-    do {
-        _ = try controller.reconfigure(identity: Identity(user: "root", uid: 0, gid: 0, admin: true))
-    } catch {
-        logger.error("the configuration file was not taken", metadata: ["path": "\(configPath)", "error": "\(error)"])
-    }
-}
-hangUp.resume()
-dispatchMain()

@@ -86,10 +86,15 @@ struct EndToEndTests {
             let pid = p.processIdentifier
             kill(pid, SIGTERM)
             let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline {
+            var gone = false
+            while Date() < deadline && !gone {
                 let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-                if stat.isEmpty || stat.contains(") Z ") { break }
-                usleep(10_000)
+                gone = stat.isEmpty || stat.contains(") Z ")
+                if !gone { usleep(10_000) }
+            }
+            if !gone {
+                Issue.record("the agent did not stop within 10 s of SIGTERM")
+                kill(pid, SIGKILL)
             }
             agent = nil
         }
