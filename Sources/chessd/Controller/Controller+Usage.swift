@@ -11,12 +11,7 @@ extension Controller {
         var measured: [JobLiveUsage] = []
         var unmeasured: [String] = []
         for ref in refs {
-            let named: [JobRecord]
-            if let task = ref.task {
-                named = startedTaskLocked(ref.id, task).map { [$0] } ?? []
-            } else {
-                named = (records[ref.id].map { [$0] } ?? []) + startedTasksLocked(of: ref.id)
-            }
+            let named = liveRecordsLocked(ref)
             guard let first = named.first else {
                 if finished[ref.id] != nil { throw .conflict("job \(ref) has ended: its use is in its accounting record (chessctl eff \(ref))") }
                 throw .notFound("job \(ref) does not exist")

@@ -285,6 +285,13 @@ final class Controller: @unchecked Sendable {
         records.values.first { $0.job.arrayJobID == arrayID && $0.job.arrayTaskIndex == task }
     }
 
+    /// The live records `ref` names: a job (an array's record with its started tasks), or a
+    /// started task (`1234_7`; none while the task waits in its array's record).
+    func liveRecordsLocked(_ ref: JobReference) -> [JobRecord] {
+        if let task = ref.task { return startedTaskLocked(ref.id, task).map { [$0] } ?? [] }
+        return (records[ref.id].map { [$0] } ?? []) + startedTasksLocked(of: ref.id)
+    }
+
     /// The live records of an array's started tasks, by id.
     func startedTasksLocked(of arrayID: JobID) -> [JobRecord] {
         records.values.filter { $0.job.arrayJobID == arrayID }.sorted { $0.id < $1.id }
@@ -398,12 +405,7 @@ final class Controller: @unchecked Sendable {
     /// agent, which signals the job's process group: the batch script and what it started.
     private func signalLocked(_ signal: SignalName, _ ref: JobReference, _ identity: Identity,
                               _ events: inout [(JobID, JobState, String)]) throws(APIError) -> JobActionResponse {
-        let named: [JobRecord]
-        if let task = ref.task {
-            named = startedTaskLocked(ref.id, task).map { [$0] } ?? []
-        } else {
-            named = (records[ref.id].map { [$0] } ?? []) + startedTasksLocked(of: ref.id)
-        }
+        let named = liveRecordsLocked(ref)
         guard let first = named.first else {
             if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
             if let task = ref.task, records[ref.id]?.job.array?.pending.contains(task) == true {
