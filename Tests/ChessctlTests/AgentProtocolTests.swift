@@ -77,7 +77,8 @@ struct AgentProtocolTests {
         #expect(reg.nodes.first { $0.name == "g01" }?.reason == "GPU count mismatch (1 < 2 configured)")
         #expect(reg.nodes.first { $0.name == "stranger" }?.state == "unknown")
         let nodes = try cluster.ctl(["nodes"])
-        #expect(nodes.stdout.contains("batch      4      idle   n[01-04]"), "\(nodes.stdout)")
+        #expect(nodes.stdout.split(separator: " ").filter { !$0.isEmpty }.joined(separator: " ").contains("batch* up 1-00:00:00 4 idle n[01-04]"),
+                "\(nodes.stdout)")
         let node = try cluster.ctl(["show", "node", "n01", "--json"])
         let n = try #require(try JSONSerialization.jsonObject(with: Data(node.stdout.utf8)) as? [String: Any])
         #expect(n["cpus"] as? Int == 16)

@@ -187,12 +187,14 @@ struct ControllerTests {
             #expect(r.status == 0, "\(args): \(r.stderr)")
             return r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         }
-        #expect(try lines(["-p", "gpu"]) == ["PARTITION NODES STATE NODELIST", "gpu 1 down g01"])
-        #expect(try lines(["-t", "idle,alloc"]) == ["PARTITION NODES STATE NODELIST"])
+        // sinfo's columns: the default partition starred, its MaxTime ("infinite" without one).
+        #expect(try lines([]) == ["PARTITION AVAIL TIMELIMIT NODES STATE NODELIST", "batch* up 1-00:00:00 4 down n[01-04]", "gpu up infinite 1 down g01"])
+        #expect(try lines(["-p", "gpu"]) == ["PARTITION AVAIL TIMELIMIT NODES STATE NODELIST", "gpu up infinite 1 down g01"])
+        #expect(try lines(["-t", "idle,alloc"]) == ["PARTITION AVAIL TIMELIMIT NODES STATE NODELIST"])
         #expect(try lines(["-N", "-t", "down", "-n", "n[02-03]"]).map { $0.split(separator: " ").prefix(3).joined(separator: " ") }
                 == ["NODELIST PARTITION STATE", "n02 batch down", "n03 batch down"])
         #expect(try cluster.ctl(["node", "drain", "--reason", "disk", "n04"]).status == 0)
-        #expect(try lines(["-t", "drain"]) == ["PARTITION NODES STATE NODELIST", "batch 1 drain n04"])
+        #expect(try lines(["-t", "drain"]) == ["PARTITION AVAIL TIMELIMIT NODES STATE NODELIST", "batch* up 1-00:00:00 1 drain n04"])
         let bad = try cluster.ctl(["nodes", "-t", "sleepy"])
         #expect(bad.status == 1 && bad.stderr.contains("unknown node state 'sleepy'"), "\(bad.stderr)")
     }
@@ -418,7 +420,8 @@ struct ControllerTests {
         let line = reasons.stdout.split(separator: "\n").first { $0.hasPrefix("bad dimm") }
         #expect(line?.split(separator: " ").filter { !$0.isEmpty } == ["bad", "dimm", "drain", "n[01-02]"], "\(reasons.stdout)")
         let summary = try cluster.ctl(["nodes"])
-        #expect(summary.stdout.contains("batch      2      drain  n[01-02]"), "\(summary.stdout)")
+        #expect(summary.stdout.split(separator: " ").filter { !$0.isEmpty }.joined(separator: " ").contains("batch* up 1-00:00:00 2 drain n[01-02]"),
+                "\(summary.stdout)")
         let node = try cluster.ctl(["show", "node", "g01", "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(node.stdout.utf8)) as? [String: Any])
         #expect(object["cores"] as? Int == 16)

@@ -105,7 +105,33 @@ public struct NodeInfo: Codable, Sendable, Equatable {
 
 public struct NodeList: Codable, Sendable, Equatable {
     public var nodes: [NodeInfo]
-    public init(nodes: [NodeInfo]) { self.nodes = nodes }
+    /// The partitions in the configuration's order, for sinfo's columns (nil from an older chessd).
+    public var partitions: [PartitionSummary]?
+    public init(nodes: [NodeInfo], partitions: [PartitionSummary]? = nil) {
+        self.nodes = nodes
+        self.partitions = partitions
+    }
+}
+
+/// What sinfo shows of a partition beside its nodes.
+public struct PartitionSummary: Codable, Sendable, Equatable {
+    public var name: String
+    /// The partition jobs go to when they name none (sinfo marks it with `*`).
+    public var isDefault: Bool
+    /// MaxTime in seconds; nil is unlimited.
+    public var maxTime: Int?
+
+    public init(name: String, isDefault: Bool, maxTime: Int?) {
+        self.name = name
+        self.isDefault = isDefault
+        self.maxTime = maxTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case isDefault = "default"
+        case maxTime = "max_time"
+    }
 }
 
 /// `chessctl diag` (`GET /v1/diag`, sdiag): what chessd has done since it started.

@@ -25,7 +25,8 @@ struct Nodes: ParsableCommand {
 
     func run() throws {
         guard let data = try connection.read("/v1/nodes", json: json) else { return }
-        var nodes = try WireJSON.decode(NodeList.self, from: data).nodes
+        let list = try WireJSON.decode(NodeList.self, from: data)
+        var nodes = list.nodes
         let partitions = partition.map { Set($0.split(separator: ",").map(String.init)) }
         if let partitions { nodes = nodes.filter { !partitions.isDisjoint(with: $0.partitions) } }
         if let states {
@@ -65,10 +66,12 @@ struct Nodes: ParsableCommand {
             })
             return
         }
-        // One row per (partition, state), as sinfo does.
+        // One row per (partition, state), as sinfo does, the default partition marked with `*`.
         var rows: [[String]] = []
-        var partitionOrder: [String] = []
-        for n in nodes { for p in n.partitions where !partitionOrder.contains(p) && partitions?.contains(p) != false { partitionOrder.append(p) } }
+        var partitionOrder = (list.partitions ?? []).map(\.name)
+        for n in nodes { for p in n.partitions where !partitionOrder.contains(p) { partitionOrder.append(p) } }
+        partitionOrder = partitionOrder.filter { partitions?.contains($0) != false }
+        let summaries = Dictionary((list.partitions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for p in partitionOrder {
             var byState: [String: [String]] = [:]
             var stateOrder: [String] = []
@@ -76,11 +79,13 @@ struct Nodes: ParsableCommand {
                 if byState[n.state] == nil { stateOrder.append(n.state) }
                 byState[n.state, default: []].append(n.name)
             }
+            let name = summaries[p]?.isDefault == true ? "\(p)*" : p
+            let limit = summaries[p]?.maxTime.map { Time.duration($0) } ?? "infinite"
             for s in stateOrder {
-                rows.append([p, "\(byState[s]!.count)", s, HostList.compress(byState[s]!)])
+                rows.append([name, "up", limit, "\(byState[s]!.count)", s, HostList.compress(byState[s]!)])
             }
         }
-        Table.print(["PARTITION", "NODES", "STATE", "NODELIST"], rows)
+        Table.print(["PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "NODELIST"], rows)
     }
 }
 

@@ -85,7 +85,9 @@ struct Router: HTTPHandler {
             c.respond(.json(r.controller.priorities(users: r.list(q["user"]), ids: ids)))
         },
         Route(method: "GET", pattern: "/v1/shares", access: .local) { r, c in c.respond(.json(r.controller.shares())) },
-        Route(method: "GET", pattern: "/v1/nodes", access: .local) { r, c in c.respond(.json(NodeList(nodes: r.controller.nodeInfos()))) },
+        Route(method: "GET", pattern: "/v1/nodes", access: .local) { r, c in
+            c.respond(.json(NodeList(nodes: r.controller.nodeInfos(), partitions: r.controller.partitionSummaries())))
+        },
         Route(method: "GET", pattern: "/v1/nodes/{name}", access: .local) { r, c in
             guard let node = r.controller.nodeInfos().first(where: { $0.name == c["name"] }) else {
                 throw APIError.notFound("node \(c["name"]) is not configured")

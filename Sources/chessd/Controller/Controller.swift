@@ -320,6 +320,14 @@ final class Controller: @unchecked Sendable {
         return try store.read { try JobTable.record(ref.id, in: $0) }
     }
 
+    /// The partitions in the configuration's order, with the default one marked.
+    func partitionSummaries() -> [PartitionSummary] {
+        let defaultPartition = configuration.defaultPartition
+        lock.lock()
+        defer { lock.unlock() }
+        return index.cluster.partitions.map { PartitionSummary(name: $0.name, isDefault: $0.name == defaultPartition, maxTime: $0.maxTime) }
+    }
+
     func nodeInfos() -> [NodeInfo] {
         lock.lock()
         defer { lock.unlock() }
