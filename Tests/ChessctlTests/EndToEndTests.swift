@@ -429,6 +429,8 @@ struct EndToEndTests {
         #expect(eff.contains { $0.hasPrefix("CPU Efficiency ") && ($0.hasSuffix("% of 00:00:01 core-walltime") || $0.hasSuffix("% of 00:00:02 core-walltime")) }
                 && eff.contains { $0.hasPrefix("Memory Utilized ") && $0.hasSuffix("MiB") }, "\(eff)")
         #expect(try c.cluster.ctl(["eff", "999"]).stderr.contains("no accounting record for 999"))
+        let shown = try c.cluster.ctl(["show", "job", failedID]).stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(shown.contains("RunTime 00:00:01") || shown.contains("RunTime 00:00:02"), "\(shown)")
         let diag = try JSONSerialization.jsonObject(with: Data(try c.cluster.ctl(["diag", "--json"]).stdout.utf8)) as? [String: Any]
         #expect(diag?["jobs_started"] as? Int == 3 && (diag?["jobs_ended"] as? [String: Int]) == ["COMPLETED": 2, "FAILED": 1]
                 && diag?["agents"] as? Int == 1, "\(String(describing: diag))")

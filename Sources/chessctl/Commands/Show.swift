@@ -39,6 +39,7 @@ struct ShowJob: ParsableCommand {
         rows.add("EligibleTime", j.eligibleTime.map { Time.timestamp($0) })
         rows.add("StartTime", j.startTime.map { Time.timestamp($0) } ?? j.plannedStart.map { Time.timestamp($0) + " (expected)" })
         rows.add("EndTime", j.endTime.map { Time.timestamp($0) })
+        rows.add("RunTime", j.startTime.map { Time.duration((j.endTime ?? Int(Date().timeIntervalSince1970)) - $0) })
         rows.add("TimeLimit", Time.duration(j.timeLimit))
         rows.add("NodeList", j.nodeList)
         rows.add("NumNodes", "\(j.nodes)")
