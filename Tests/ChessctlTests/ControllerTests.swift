@@ -199,6 +199,33 @@ struct ControllerTests {
         #expect(bad.status == 1 && bad.stderr.contains("unknown node state 'sleepy'"), "\(bad.stderr)")
     }
 
+    /// Partition states, as `scontrol update partition state=` sets them: DOWN keeps taking jobs
+    /// and starts none (PartitionDown), DRAIN takes none, INACTIVE neither; sinfo's AVAIL says it.
+    @Test func partitionStatesGateSubmissionsAndStarts() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let id = try cluster.ctl(["submit", "--parsable", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        func reason() throws -> String? { try queueJSON(cluster).first { $0["id"] as? Int == Int(id) }?["reason"] as? String }
+        func waitForReason(_ expected: String) throws {
+            let deadline = Date().addingTimeInterval(10)
+            while try reason() != expected && Date() < deadline { usleep(100_000) }
+            #expect(try reason() == expected)
+        }
+        #expect(try cluster.ctl(["partition", "update", "batch", "state=down"]).status == 0)
+        try waitForReason("PartitionDown")
+        #expect(try cluster.ctl(["submit", "--wrap", "true"]).status == 0, "a DOWN partition still takes jobs")
+        #expect(try cluster.ctl(["nodes", "-p", "batch"]).stdout.split(separator: "\n").last?.split(separator: " ").filter { !$0.isEmpty }.prefix(2)
+                == ["batch*", "down"])
+        #expect(try cluster.ctl(["partition", "update", "batch", "state=drain"]).status == 0)
+        let refused = try cluster.ctl(["submit", "--wrap", "true"])
+        #expect(refused.status == 1 && refused.stderr.contains("partition 'batch' is DRAIN: it takes no new jobs"), "\(refused.stderr)")
+        try waitForReason("ReqNodeNotAvail")  // DRAIN starts what is queued (here: no node is up)
+        let bad = try cluster.ctl(["partition", "update", "batch", "state=sleeping"])
+        #expect(bad.stderr.contains("'sleeping' is not one of up, down, drain, inactive"), "\(bad.stderr)")
+        #expect(try cluster.ctl(["partition", "update", "batch", "state=up"]).status == 0)
+        #expect(try cluster.ctl(["submit", "--wrap", "true"]).status == 0)
+    }
+
     /// `diag` (sdiag): what chessd did since it started, as a table and as JSON.
     @Test func diagCountsWhatChessdDid() throws {
         let cluster = try TestCluster()

@@ -132,6 +132,17 @@ struct PlannerPolicyTests {
         #expect(busy.reasons[2] == .resources)
     }
 
+    /// A DOWN or INACTIVE partition starts nothing (PartitionDown); a DRAIN one starts its queue.
+    @Test func partitionStatesGateStarts() {
+        for (state, starts) in [(PartitionState.down, false), (.inactive, false), (.drain, true), (.up, true)] {
+            var cluster = makeCluster(makeNodes(2))
+            cluster.partitions[0].state = state
+            let d = plan(cluster, [pending(1)])
+            #expect((d.start(of: 1) != nil) == starts, "\(state)")
+            #expect(starts || d.reasons[1] == .partitionDown, "\(state)")
+        }
+    }
+
     @Test func easyBackfillsOnlyWhatDoesNotDelayTheReservation() {
         let (cluster, jobs) = scenario()
         let d = plan(cluster, jobs, policy: .easy)

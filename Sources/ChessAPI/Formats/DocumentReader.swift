@@ -171,7 +171,13 @@ struct DocumentReader {
 
     func partition(_ v: DocumentValue, known: Set<String>) throws -> Partition {
         let o = try object(v, keys: ["name", "nodes", "priority_tier", "priority_job_factor", "default_time", "max_time",
-                                     "allowed_qos", "allowed_accounts", "exclusive", "prices"], required: ["name", "nodes"])
+                                     "allowed_qos", "allowed_accounts", "exclusive", "prices", "state"], required: ["name", "nodes"])
+        var state = PartitionState.up
+        if let s = o["state"] {
+            let name = try string(s)
+            guard let st = PartitionState(rawValue: name.lowercased()) else { throw fail(s, "'\(name)' is not one of up, down, drain, inactive") }
+            state = st
+        }
         let nodes = try hosts(o["nodes"]!)
         if let unknown = nodes.first(where: { !known.contains($0) }) {
             throw fail(o["nodes"]!, "node '\(unknown)' is not defined under nodes")
@@ -183,7 +189,7 @@ struct DocumentReader {
                          maxTime: try o["max_time"].map { try duration($0, min: 1) },
                          allowedQoS: try o["allowed_qos"].map { Set(try strings($0)) },
                          allowedAccounts: try o["allowed_accounts"].map { Set(try strings($0)) },
-                         exclusiveByDefault: try o["exclusive"].map(bool) ?? false)
+                         exclusiveByDefault: try o["exclusive"].map(bool) ?? false, state: state)
     }
 
     func tresLimit(_ v: DocumentValue) throws -> TRESLimit {

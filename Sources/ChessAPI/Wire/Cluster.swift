@@ -120,15 +120,18 @@ public struct PartitionSummary: Codable, Sendable, Equatable {
     public var isDefault: Bool
     /// MaxTime in seconds; nil is unlimited.
     public var maxTime: Int?
+    /// up, down, drain or inactive (sinfo's AVAIL).
+    public var state: String
 
-    public init(name: String, isDefault: Bool, maxTime: Int?) {
+    public init(name: String, isDefault: Bool, maxTime: Int?, state: String) {
         self.name = name
         self.isDefault = isDefault
         self.maxTime = maxTime
+        self.state = state
     }
 
     enum CodingKeys: String, CodingKey {
-        case name
+        case name, state
         case isDefault = "default"
         case maxTime = "max_time"
     }

@@ -1,3 +1,18 @@
+/// Slurm's partition states: whether a partition takes new jobs and starts queued ones.
+public enum PartitionState: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Takes jobs and starts them.
+    case up
+    /// Takes jobs; starts none (they wait with reason PartitionDown); running ones go on.
+    case down
+    /// Takes no new jobs; starts the queued ones.
+    case drain
+    /// Neither takes nor starts jobs.
+    case inactive
+
+    public var takesJobs: Bool { self == .up || self == .down }
+    public var startsJobs: Bool { self == .up || self == .drain }
+}
+
 /// A named set of nodes with its own limits and priority tier (Slurm's partition).
 public struct Partition: Sendable, Hashable, Codable {
     public var name: String
@@ -15,10 +30,13 @@ public struct Partition: Sendable, Hashable, Codable {
     public var allowedAccounts: Set<String>?
     /// Jobs get whole nodes unless they ask otherwise (`OverSubscribe=EXCLUSIVE`).
     public var exclusiveByDefault: Bool
+    /// `scontrol update partition … state=`: whether it takes and starts jobs.
+    public var state: PartitionState
 
     public init(name: String, nodes: [String], priorityTier: Int = 1, priorityJobFactor: Int = 1,
                 defaultTime: Int? = nil, maxTime: Int? = nil, allowedQoS: Set<String>? = nil,
-                allowedAccounts: Set<String>? = nil, exclusiveByDefault: Bool = false) {
+                allowedAccounts: Set<String>? = nil, exclusiveByDefault: Bool = false, state: PartitionState = .up) {
+        self.state = state
         self.name = name
         self.nodes = nodes
         self.priorityTier = priorityTier

@@ -54,6 +54,7 @@ struct Eligibility {
     /// Partition and QoS rules that do not change while the job waits.
     func configurationReason(_ job: Job, partition: Partition?, qos: QoS?, timeLimit: Int) -> PendingReason? {
         guard let partition else { return .partitionConfig }
+        if !partition.state.startsJobs { return .partitionDown }
         guard let qos else { return .invalidQoS }
         if let allowed = partition.allowedQoS, !allowed.contains(qos.name) { return .invalidQoS }
         if let allowed = partition.allowedAccounts, !allowed.contains(job.account) { return .partitionConfig }

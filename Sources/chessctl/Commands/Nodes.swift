@@ -81,8 +81,10 @@ struct Nodes: ParsableCommand {
             }
             let name = summaries[p]?.isDefault == true ? "\(p)*" : p
             let limit = summaries[p]?.maxTime.map { Time.duration($0) } ?? "infinite"
+            // sinfo's AVAIL: up, down, drain, inact.
+            let avail = summaries[p].map { $0.state == "inactive" ? "inact" : $0.state } ?? "up"
             for s in stateOrder {
-                rows.append([name, "up", limit, "\(byState[s]!.count)", s, HostList.compress(byState[s]!)])
+                rows.append([name, avail, limit, "\(byState[s]!.count)", s, HostList.compress(byState[s]!)])
             }
         }
         Table.print(["PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "NODELIST"], rows)

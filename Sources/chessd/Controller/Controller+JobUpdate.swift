@@ -92,6 +92,7 @@ extension Controller {
         let v = validatorLocked(identity: Identity(user: job.user, uid: r.uid, gid: r.gid, admin: identity.admin), now: now)
         let (partition, qos, account) = try v.placement(partition: u.partition ?? job.partition, qos: u.qos ?? job.qos,
                                                         account: u.account ?? job.account)
+        if partition.name != job.partition { try v.checkTakesJobs(partition) }
         try v.checkReservation(job.request, account: account)
         try v.checkFits(job.request, partition: partition, qos: qos)
         if qos.name != job.qos { try v.checkSubmitLimit(qos, adding: job.array?.pending.count ?? 1) }

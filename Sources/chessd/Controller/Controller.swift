@@ -325,7 +325,9 @@ final class Controller: @unchecked Sendable {
         let defaultPartition = configuration.defaultPartition
         lock.lock()
         defer { lock.unlock() }
-        return index.cluster.partitions.map { PartitionSummary(name: $0.name, isDefault: $0.name == defaultPartition, maxTime: $0.maxTime) }
+        return index.cluster.partitions.map {
+            PartitionSummary(name: $0.name, isDefault: $0.name == defaultPartition, maxTime: $0.maxTime, state: $0.state.rawValue)
+        }
     }
 
     func nodeInfos() -> [NodeInfo] {

@@ -23,6 +23,7 @@ struct SubmissionValidator {
             throw .invalid("this does not look like a batch script: the first line must start with #! followed by the path to an interpreter, as in #!/bin/bash")
         }
         let (partition, qos, accountName) = try placement(partition: s.partition, qos: s.qos, account: s.account)
+        try checkTakesJobs(partition)
 
         var request = JobRequest()
         func positive(_ v: Int?, _ option: String) throws(APIError) -> Int? {
@@ -169,6 +170,13 @@ struct SubmissionValidator {
             throw .invalid("partition '\(partition.name)' does not allow account '\(accountName)'")
         }
         return (partition, qos, accountName)
+    }
+
+    /// A drained or inactive partition takes no new jobs (its queued ones stay).
+    func checkTakesJobs(_ partition: Partition) throws(APIError) {
+        guard partition.state.takesJobs else {
+            throw .invalid("partition '\(partition.name)' is \(partition.state.rawValue.uppercased()): it takes no new jobs")
+        }
     }
 
     /// The reservation a request names exists and admits the user (or is used by an administrator)
