@@ -102,6 +102,22 @@ final class WarningSignalTests: XCTestCase {
     }
 }
 
+final class SqueueFormatTests: XCTestCase {
+    /// squeue's own default format gives squeue's header, and its widths pad and truncate.
+    func testSlurmsDefaultFormat() throws {
+        let f = try SqueueFormat("%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R")
+        XCTAssertEqual(f.header(), "             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)")
+        var j = JobInfo(id: 42, displayID: "42", name: "a-very-long-name", user: "alice", account: "phys", partition: "batch",
+                        qos: "normal", state: "PENDING", submitTime: 0, nodes: 2, cpus: 8, memoryMB: 0, gpus: 0)
+        j.reason = "Resources"
+        XCTAssertEqual(f.row(j, now: 100), "                42     batch a-very-l    alice PD   00:00:00      2 (Resources)")
+        XCTAssertEqual(try SqueueFormat("%i|%j|%-6u|%%").row(j, now: 0), "42|a-very-long-name|alice |%")
+        XCTAssertEqual(try SqueueFormat("%5j|").row(j, now: 0), "a-ver|")
+        XCTAssertThrowsError(try SqueueFormat("%z")) { e in XCTAssertTrue("\(e)".contains("a field is %[.][width]LETTER"), "\(e)") }
+        XCTAssertThrowsError(try SqueueFormat("%.8"))
+    }
+}
+
 final class ExportSpecTests: XCTestCase {
     /// sbatch's `--export` forms over a submitter's environment.
     func testForms() throws {

@@ -195,6 +195,13 @@ struct ControllerTests {
                 == ["NODELIST PARTITION STATE", "n02 batch down", "n03 batch down"])
         #expect(try cluster.ctl(["node", "drain", "--reason", "disk", "n04"]).status == 0)
         #expect(try lines(["-t", "drain"]) == ["PARTITION AVAIL TIMELIMIT NODES STATE NODELIST", "batch* up 1-00:00:00 1 drain n04"])
+        #expect(try lines(["-h", "-p", "gpu"]) == ["gpu up infinite 1 down g01"], "-h is sinfo's --noheader")
+        // squeue's %-fields and -h, as scripts written for Slurm use them.
+        #expect(try cluster.ctl(["submit", "-J", "scripted", "--wrap", "true"]).status == 0)
+        #expect(try cluster.ctl(["queue", "-h", "-o", "%i %.5j %t"]).stdout == "1 scrip PD\n")
+        let header = try cluster.ctl(["queue", "-o", "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"]).stdout.split(separator: "\n").first
+        #expect(header == "             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)")
+        #expect(try cluster.ctl(["queue", "-o", "%Z"]).stderr.contains("a field is %[.][width]LETTER"))
         let bad = try cluster.ctl(["nodes", "-t", "sleepy"])
         #expect(bad.status == 1 && bad.stderr.contains("unknown node state 'sleepy'"), "\(bad.stderr)")
     }

@@ -4,7 +4,9 @@ import Foundation
 
 /// `chessctl nodes`: sinfo — nodes grouped by partition and state, node lists compressed.
 struct Nodes: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Summarise nodes by partition and state (sinfo).")
+    // `-h` is sinfo's --noheader: help is --help alone here.
+    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "Summarise nodes by partition and state (sinfo).",
+                                                    helpNames: [.long])
 
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: [.customShort("N"), .customLong("node-oriented")], help: "One line per node.") var perNode = false
@@ -14,6 +16,7 @@ struct Nodes: ParsableCommand {
             help: "Only nodes in these states (idle, mixed, allocated, drain, draining, drained, down, fail; mix, alloc too).")
     var states: String?
     @Option(name: [.short, .customLong("nodes")], help: "Only these nodes (a hostlist such as n[01-04]).") var nodeList: String?
+    @Flag(name: [.customShort("h"), .customLong("noheader")], help: "No header line.") var noHeader = false
     @Flag(help: "Print the nodes as JSON.") var json = false
 
     /// sinfo's state names and short forms; `drain` is drained and draining both, as in sinfo.
@@ -56,14 +59,14 @@ struct Nodes: ParsableCommand {
             Table.print(["REASON", "STATE", "NODELIST"], order.map { key in
                 let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
                 return [String(parts[0]), String(parts[1]), HostList.compress(groups[key]!)]
-            })
+            }, header: !noHeader)
             return
         }
         if perNode {
             Table.print(["NODELIST", "PARTITION", "STATE", "CPUS", "MEMORY", "GPUS", "ALLOC_CPUS", "FEATURES"], nodes.map { n in
                 [n.name, n.partitions.joined(separator: ","), n.state, "\(n.cores)", "\(n.memoryMB)",
                  "\(n.gpus.count)", "\(n.allocatedCores)", n.features.joined(separator: ",")]
-            })
+            }, header: !noHeader)
             return
         }
         // One row per (partition, state), as sinfo does, the default partition marked with `*`.
@@ -87,7 +90,7 @@ struct Nodes: ParsableCommand {
                 rows.append([name, avail, limit, "\(byState[s]!.count)", s, HostList.compress(byState[s]!)])
             }
         }
-        Table.print(["PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "NODELIST"], rows)
+        Table.print(["PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "NODELIST"], rows, header: !noHeader)
     }
 }
 

@@ -4,7 +4,9 @@ import Foundation
 
 /// `chessctl queue`: squeue.
 struct Queue: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "queue", abstract: "List pending and running jobs (squeue).")
+    // `-h` is squeue's --noheader (scripts use it): help is --help alone here.
+    static let configuration = CommandConfiguration(commandName: "queue", abstract: "List pending and running jobs (squeue).",
+                                                    helpNames: [.long])
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -23,10 +25,10 @@ struct Queue: ParsableCommand {
     @Option(name: [.short, .long], help: "Only these job ids.")
     var jobs: String?
 
-    @Option(name: [.customShort("o"), .long], help: "Columns: id,partition,name,user,state,time,time_limit,nodes,cpus,gpus,reason,nodelist,priority,qos,account,submit,start.")
+    @Option(name: [.customShort("o"), .long], help: "Columns: id,partition,name,user,state,time,time_limit,nodes,cpus,gpus,reason,nodelist,priority,qos,account,submit,start; or squeue's %-fields (\"%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R\").")
     var format: String?
 
-    @Flag(name: .customLong("noheader"), help: "No header line.")
+    @Flag(name: [.customShort("h"), .customLong("noheader")], help: "No header line.")
     var noHeader = false
 
     @Flag(help: "Pending jobs with the start time the scheduler plans for them (squeue --start); N/A for a job it holds no place for yet (EASY plans the first blocked job of each partition, conservative every one).")
@@ -46,6 +48,17 @@ struct Queue: ParsableCommand {
         if let state = state ?? (start ? "PENDING" : nil) { query.append("state=\(state)") }
         if let partition { query.append("partition=\(partition)") }
         if let jobs { query.append("id=\(jobs)") }
+        if let format, format.contains("%") {
+            // squeue's %-fields: rendered here from the jobs' JSON.
+            let spec: SqueueFormat
+            do { spec = try SqueueFormat(format) } catch { throw CLIError(error.description) }
+            if json { _ = try connection.read("/v1/jobs", query, json: true); return }
+            let list = try JobList(scanning: Array(try connection.read("/v1/jobs", query, json: false)!))
+            let now = Int(Date().timeIntervalSince1970)
+            if !noHeader { print(spec.header()) }
+            for job in list.jobs { print(spec.row(job, now: now)) }
+            return
+        }
         let columns = try ColumnList.parse(format, known: QueueColumns.headers, fallback: start ? Queue.startColumns : Queue.defaultColumns)
         // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
