@@ -355,7 +355,7 @@ struct EndToEndTests {
         #expect(try c.cluster.ctl(["update", "\(shortened)", "time_limit=0:03"]).status == 0)
         #expect(try c.cluster.ctl(["update", "\(array)", "TimeLimit=2:00"]).status == 0)
         try c.wait("both jobs to end", within: 40) { try c.jobs().isEmpty }
-        let acct = try c.cluster.ctl(["acct", "-j", "\(extended),\(shortened),\(array)", "-o", "jobid,state", "-P", "-n"])
+        let acct = try c.cluster.ctl(["acct", "-j", "\(extended),\(shortened),\(array)", "-o", "jobid,state", "-P", "-n", "-X"])
         #expect(acct.stdout == "\(extended)|COMPLETED\n\(shortened)|TIMEOUT\n\(array)_1|COMPLETED\n\(array)_2|COMPLETED\n", "\(acct.stdout)\(acct.stderr)")
         // Their CPU-seconds (one CPU each, ~8 s × 3 and ~3 s) are the fair-share usage `share` shows.
         let shares = try c.cluster.ctl(["share", "--json"])

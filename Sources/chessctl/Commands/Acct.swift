@@ -26,6 +26,9 @@ struct Acct: ParsableCommand {
     @Flag(name: [.customShort("p"), .customLong("parsable")], help: "Fields separated by |, with a trailing |.") var parsable = false
     @Flag(name: [.customShort("P"), .customLong("parsable2")], help: "Fields separated by |, no trailing |.") var parsable2 = false
     @Flag(name: [.customShort("n"), .customLong("noheader")], help: "No header line.") var noHeader = false
+    /// Accepted so that `sacct -X` runs: a job here has no steps, so every record is its allocation.
+    @Flag(name: [.customShort("X"), .customLong("allocations")], help: "Jobs only, not their steps (every record is: CHESS jobs have no steps).")
+    var allocations = false
     @Flag(help: "Print the records as JSON.") var json = false
 
     static let columns: [String: String] = [
