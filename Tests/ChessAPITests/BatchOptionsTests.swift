@@ -52,8 +52,9 @@ final class BatchOptionsTests: XCTestCase {
         XCTAssertEqual(r.operands, ["job.sh", "-J", "script-arg"])
         XCTAssertTrue(try BatchOptions.apply(["-W", "job.sh"], to: s, now: now, clientOptions: true, stopAtOperand: true).client.wait)
         XCTAssertTrue(try BatchOptions.apply(["--wait", "job.sh"], to: s, now: now, clientOptions: true, stopAtOperand: true).client.wait)
-        XCTAssertThrowsError(try BatchOptions.apply(["--test-only", "job.sh"], to: s, now: now, clientOptions: true, stopAtOperand: true)) { e in
-            XCTAssertTrue("\(e)".contains("nothing was submitted"), "\(e)")
+        XCTAssertTrue(try BatchOptions.apply(["--test-only", "job.sh"], to: s, now: now, clientOptions: true, stopAtOperand: true).client.testOnly)
+        XCTAssertThrowsError(try BatchOptions.apply(["--test-only"], to: s, now: now, clientOptions: false, stopAtOperand: false)) { e in
+            XCTAssertTrue("\(e)".contains("--test-only goes on the command line"), "\(e)")
         }
     }
 

@@ -418,9 +418,20 @@ struct EndToEndTests {
         #expect(failed.status == 3 && failed.stdout.hasPrefix("Submitted batch job "), "\(failed.stdout)\(failed.stderr)")
         #expect(try c.jobs().isEmpty, "it returned after the job ended")
         #expect(try c.cluster.ctl(["submit", "-W", "-D", c.cluster.directory.path, "-a", "1-2", "--wrap", "true"]).status == 0)
-        let refused = try c.cluster.ctl(["submit", "--test-only", "--wrap", "true"])
-        #expect(refused.status == 1 && refused.stderr.contains("--test-only is not supported"), "\(refused.stderr)")
-        #expect(try c.jobs().isEmpty && c.accounting().count == 3, "nothing submitted by --test-only")
+        // --test-only: when and where, and nothing submitted. On an idle node: now; behind a job
+        // holding both nodes: at that job's end (its time limit).
+        let now = try c.cluster.ctl(["submit", "--test-only", "--wrap", "true"])
+        #expect(now.status == 0 && now.stdout.hasPrefix("Job would start at ") && now.stdout.contains(" using 1 processors on nodes ")
+                && now.stdout.hasSuffix(" in partition batch (not submitted)\n"), "\(now.stdout)\(now.stderr)")
+        let wide = try c.submit(["-N", "2", "--exclusive", "-t", "5:00", "--wrap", "sleep 30"])
+        try c.wait("the wide job to run") { try c.jobs().first { $0["id"] as? Int == wide }?["state"] as? String == "RUNNING" }
+        let started = try #require(try c.jobs().first { $0["id"] as? Int == wide }?["start_time"] as? Int)
+        let later = try c.cluster.ctl(["submit", "--test-only", "--json", "--wrap", "true"])
+        let answer = try JSONSerialization.jsonObject(with: Data(later.stdout.utf8)) as? [String: Any]
+        #expect(answer?["start"] as? Int == started + 300 && answer?["node_list"] == nil, "\(later.stdout)\(later.stderr)")
+        #expect(try c.cluster.ctl(["cancel", "\(wide)"]).status == 0)
+        try c.wait("the wide job to end") { try c.jobs().isEmpty }
+        #expect(try c.accounting().count == 4, "nothing submitted by --test-only")
         // `eff` (seff) of the failed job: its record's usage against what it was given.
         let failedID = String(failed.stdout.split(separator: " ").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let eff = try c.cluster.ctl(["eff", failedID]).stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
@@ -432,7 +443,7 @@ struct EndToEndTests {
         let shown = try c.cluster.ctl(["show", "job", failedID]).stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         #expect(shown.contains("RunTime 00:00:01") || shown.contains("RunTime 00:00:02"), "\(shown)")
         let diag = try JSONSerialization.jsonObject(with: Data(try c.cluster.ctl(["diag", "--json"]).stdout.utf8)) as? [String: Any]
-        #expect(diag?["jobs_started"] as? Int == 3 && (diag?["jobs_ended"] as? [String: Int]) == ["COMPLETED": 2, "FAILED": 1]
+        #expect(diag?["jobs_started"] as? Int == 4 && (diag?["jobs_ended"] as? [String: Int]) == ["COMPLETED": 2, "FAILED": 1, "CANCELLED": 1]
                 && diag?["agents"] as? Int == 1, "\(String(describing: diag))")
     }
 

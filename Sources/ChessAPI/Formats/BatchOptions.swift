@@ -17,6 +17,8 @@ public enum BatchOptions {
         public var json = false
         /// `--wait`/`-W`: return when the job has ended, with its exit code.
         public var wait = false
+        /// `--test-only`: check the job and say when it would start, without submitting it.
+        public var testOnly = false
         public init() {}
     }
 
@@ -178,11 +180,12 @@ public enum BatchOptions {
                     case "json": client.json = true; i += 1; continue
                     case "wrap": client.wrap = try value(for: name, inline: inline); i += 1; continue
                     case "wait": client.wait = true; i += 1; continue
+                    case "test-only": client.testOnly = true; i += 1; continue
                     default: break
                     }
                 }
                 if name == "test-only" {
-                    throw Error("--test-only is not supported (it would only estimate a start): nothing was submitted")
+                    throw Error("--test-only goes on the command line (chessctl submit --test-only SCRIPT): a directive would submit the job")
                 }
                 if name == "uid" || name == "gid" {
                     // Ignoring it would run the job as the submitter (root) rather than that user.

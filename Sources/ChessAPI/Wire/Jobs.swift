@@ -192,6 +192,32 @@ public struct JobUpdate: Codable, Sendable, Equatable {
     }
 }
 
+/// `submit --test-only` (`POST /v1/jobs?test_only=1`): where and when the job would start, had it
+/// been submitted now; nothing is stored.
+public struct TestOnlyResponse: Codable, Sendable, Equatable {
+    public var partition: String
+    public var cpus: Int
+    /// When it would start (now, or the earliest the scheduler plans), if it can be planned.
+    public var start: Int?
+    /// The nodes it would start on now.
+    public var nodeList: String?
+    /// Why it would wait without a planned start (ReqNodeNotAvail, a limit, …).
+    public var reason: String?
+
+    public init(partition: String, cpus: Int, start: Int?, nodeList: String?, reason: String?) {
+        self.partition = partition
+        self.cpus = cpus
+        self.start = start
+        self.nodeList = nodeList
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case partition, cpus, start, reason
+        case nodeList = "node_list"
+    }
+}
+
 public struct JobActionRequest: Codable, Sendable, Equatable {
     /// For `cancel`: send this signal (`USR1`, `SIGUSR1`, `10`) to the running job's processes
     /// instead of ending it (`scancel --signal`).

@@ -91,6 +91,18 @@ struct Submit: ParsableCommand {
 
         let client = ControllerClient(socketPath: socket ?? Process.environment["CHESS_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
                                       ?? ControllerClient.defaultSocket)
+        if cli.client.testOnly {
+            // sbatch --test-only: nothing is submitted.
+            let data = try withController { try client.request("POST", "/v1/jobs?test_only=1", body: Data(submission.jsonBytes)) }
+            if cli.client.json { return print(String(decoding: data, as: UTF8.self)) }
+            let t = try WireJSON.decode(TestOnlyResponse.self, from: data)
+            if let start = t.start {
+                print("Job would start at \(Time.timestamp(start)) using \(t.cpus) processors\(t.nodeList.map { " on nodes \($0)" } ?? "") in partition \(t.partition) (not submitted)")
+            } else {
+                print("Job would wait (\(t.reason ?? "no start planned")) using \(t.cpus) processors in partition \(t.partition) (not submitted)")
+            }
+            return
+        }
         let data = try withController { try client.request("POST", "/v1/jobs", body: Data(submission.jsonBytes)) }
         // The answer's id, read with the scanner: JSONSerialization's first use costs more than
         // the rest of a submit process.

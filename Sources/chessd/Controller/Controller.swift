@@ -612,6 +612,43 @@ final class Controller: @unchecked Sendable {
         }
     }
 
+    /// sbatch's `--test-only`: the submission checked as `submit` checks it, and planned with the
+    /// queue as it is — every waiting job holding its place, as conservative backfill plans —
+    /// to say when and where it would start. Nothing is stored and no id is used.
+    func testSubmit(_ submission: JobSubmission, identity: Identity) throws(APIError) -> TestOnlyResponse {
+        let now = Controller.now()
+        lock.lock()
+        let probe = nextID
+        let record: JobRecord
+        do { record = try validatorLocked(identity: identity, now: now).validate(submission, id: probe) } catch {
+            lock.unlock()
+            throw error
+        }
+        ledger.decay(to: now)
+        var jobs = records.keys.sorted().compactMap { id -> Job? in
+            guard let j = records.read(id, { $0.job }) else { return nil }
+            if let a = j.array, a.pending.isEmpty { return nil }
+            return j.state.isWaiting || j.state.isActive ? j : nil
+        }
+        jobs.append(record.job)
+        var planning = configuration.planner
+        planning.policy = .conservative
+        let snapshot = SchedulingSnapshot(now: now, cluster: effectiveClusterLocked(), jobs: jobs, finished: finished,
+                                          usage: ledger.usage, configuration: planning)
+        let cpus = index.tres(of: record.job).cpus
+        lock.unlock()
+        let d = planner.plan(snapshot)
+        var answer = TestOnlyResponse(partition: record.job.partition, cpus: cpus, start: nil, nodeList: nil, reason: nil)
+        if let s = d.starts.first(where: { $0.job == probe }) {
+            answer.start = now
+            answer.nodeList = HostList.compress(s.allocation.nodeNames)
+        } else {
+            answer.start = d.plannedStarts[probe]
+            answer.reason = d.reasons[probe]?.rawValue
+        }
+        return answer
+    }
+
     /// An array record ends when no task is pending and none is running.
     private func finishArrayIfDone(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
         guard var r = records[id], let array = r.job.array, array.pending.isEmpty,
