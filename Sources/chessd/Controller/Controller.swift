@@ -625,11 +625,7 @@ final class Controller: @unchecked Sendable {
             throw error
         }
         ledger.decay(to: now)
-        var jobs = records.keys.sorted().compactMap { id -> Job? in
-            guard let j = records.read(id, { $0.job }) else { return nil }
-            if let a = j.array, a.pending.isEmpty { return nil }
-            return j.state.isWaiting || j.state.isActive ? j : nil
-        }
+        var jobs = plannedJobsLocked()
         jobs.append(record.job)
         var planning = configuration.planner
         planning.policy = .conservative
@@ -791,6 +787,16 @@ final class Controller: @unchecked Sendable {
     }
 
     /// One pass: end jobs past their time limit, plan, commit the decisions, carry them out.
+    /// What a pass plans with: the waiting and active jobs by id (an array's record while some of
+    /// its tasks wait).
+    func plannedJobsLocked() -> [Job] {
+        records.keys.sorted().compactMap { id -> Job? in
+            guard let j = records.read(id, { $0.job }) else { return nil }
+            if let a = j.array, a.pending.isEmpty { return nil }
+            return j.state.isWaiting || j.state.isActive ? j : nil
+        }
+    }
+
     func runPass() {
         let now = Controller.now()
         var changed: [JobRecord] = []
@@ -800,12 +806,7 @@ final class Controller: @unchecked Sendable {
         checkHeartbeatsLocked(now: now, changed: &changed, events: &events, nodeWrites: &nodeWrites)
         enforceTimeLimitsLocked(now: now, changed: &changed, events: &events)
         ledger.decay(to: now)
-        let jobs = records.keys.sorted().compactMap { id -> Job? in
-            guard let j = records.read(id, { $0.job }) else { return nil }
-            if let a = j.array, a.pending.isEmpty { return nil }
-            return j.state.isWaiting || j.state.isActive ? j : nil
-        }
-        let snapshot = SchedulingSnapshot(now: now, cluster: effectiveClusterLocked(), jobs: jobs, finished: finished,
+        let snapshot = SchedulingSnapshot(now: now, cluster: effectiveClusterLocked(), jobs: plannedJobsLocked(), finished: finished,
                                           usage: ledger.usage, configuration: configuration.planner)
         lock.unlock()
 
