@@ -786,7 +786,6 @@ final class Controller: @unchecked Sendable {
         return cluster
     }
 
-    /// One pass: end jobs past their time limit, plan, commit the decisions, carry them out.
     /// What a pass plans with: the waiting and active jobs by id (an array's record while some of
     /// its tasks wait).
     func plannedJobsLocked() -> [Job] {
@@ -797,6 +796,7 @@ final class Controller: @unchecked Sendable {
         }
     }
 
+    /// One pass: end jobs past their time limit, plan, commit the decisions, carry them out.
     func runPass() {
         let now = Controller.now()
         var changed: [JobRecord] = []
