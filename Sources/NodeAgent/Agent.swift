@@ -22,6 +22,8 @@ final class Agent: @unchecked Sendable {
     var clusterName = "chess"
 
     private let lock = NSLock()
+    private let usageLock = NSLock()
+    private var lastUsageAt = 0
 
     init(id: String, nodes: [(name: String, topology: HostTopology, emulated: Bool)], spool: String, executable: String,
          killWait: Int = 30, logger: Logger) throws {
@@ -53,14 +55,19 @@ final class Agent: @unchecked Sendable {
         spools().filter { !$0.exists("result.json") && $0.supervisorAlive }.compactMap(\.job)
     }
 
-    /// What each running job uses now, for the heartbeat.
-    func liveUsage() -> [JobLiveUsage] {
+    /// What each running job uses, for the heartbeat — nil until `interval` seconds have passed
+    /// since the last measure: a busy agent's long poll returns with each batch of commands, and
+    /// a pass over /proc (and the usage in each heartbeat) would cost every one of them.
+    func liveUsage(interval: Int) -> [JobLiveUsage]? {
+        let now = Int(Date().timeIntervalSince1970)
+        guard usageLock.withLock({ now - lastUsageAt >= interval }) else { return nil }
         var groups: [Int32: (job: Int, run: Int)] = [:]
         for spool in spools() where !spool.exists("result.json") {
             guard let job = spool.job, let pgid = spool.pid("job.pid") else { continue }
             groups[pgid] = (job, spool.run)
         }
-        return JobUsageSampler.sample(groups: groups, now: Int(Date().timeIntervalSince1970))
+        usageLock.withLock { lastUsageAt = now }
+        return JobUsageSampler.sample(groups: groups, now: now)
     }
 
     /// Ended runs not yet acknowledged, with their spool folders; a supervisor that vanished

@@ -92,7 +92,7 @@ final class ControllerLink: @unchecked Sendable {
             do {
                 if !isRegistered { try register(client) }
                 let wait = lock.withLock { heartbeatInterval }
-                let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample(), usage: agent.liveUsage())
+                let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample(), usage: agent.liveUsage(interval: wait))
                 let response = try client.post("/v1/agent/heartbeat", beat, as: HeartbeatResponse.self)
                 agent.handle(response.commands)
                 backoff = 0.5
