@@ -91,13 +91,21 @@ struct Cancel: JobActionCommand {
             jobs = jobs.filter { wanted.contains("\($0.id)") || wanted.contains($0.displayID) || $0.arrayJobID.map { wanted.contains("\($0)") } == true }
         }
         let chosen = Set(jobs.map(\.id))
-        lazy var all = (try? JobList(scanning: Array(connection.read("/v1/jobs", json: false)!)).jobs) ?? []
+        // Every live job, read once and only when an array is selected: a failed read is an error,
+        // not "no task running" (which would cancel the array's running tasks too).
+        var all: [JobInfo]?
+        func everyJob() throws -> [JobInfo] {
+            if let all { return all }
+            let read = try JobList(scanning: Array(connection.read("/v1/jobs", json: false)!)).jobs
+            all = read
+            return read
+        }
         var out: [String] = []
         for job in jobs {
             if let array = job.arrayJobID, array != job.id, chosen.contains(array) { continue }  // its array's cancel covers it
             if let pending = job.arrayPending,
-               all.contains(where: { $0.arrayJobID == job.id && $0.id != job.id && !chosen.contains($0.id) }) {
-                out += ((try? JobSpecSyntax.array(pending).pending) ?? []).map { "\(job.id)_\($0)" }
+               try everyJob().contains(where: { $0.arrayJobID == job.id && $0.id != job.id && !chosen.contains($0.id) }) {
+                out += try JobSpecSyntax.array(pending).pending.map { "\(job.id)_\($0)" }
             } else {
                 out.append(job.displayID.contains("[") ? "\(job.id)" : job.displayID)
             }
