@@ -101,7 +101,7 @@ struct Router: HTTPHandler {
         Route(method: "GET", pattern: "/v1/diag", access: .local) { r, c in c.respond(.json(r.controller.diagnostics())) },
         Route(method: "GET", pattern: "/v1/usage", access: .local) { r, c in
             guard let ids = c.request.query["id"], !ids.isEmpty else { throw APIError.badRequest("give id=1234[,1235_7,…]") }
-            c.respond(.json(try r.controller.liveUsage(of: ids.split(separator: ",").map { try r.reference(String($0)) })))
+            c.respond(.json(try r.controller.runningUsage(of: ids.split(separator: ",").map { try r.reference(String($0)) })))
         },
         Route(method: "POST", pattern: "/v1/reconfigure", access: .local) { r, c in
             c.respond(.json(try r.controller.reconfigure(identity: c.user)))

@@ -5,7 +5,7 @@ import SchedulerCore
 /// heartbeat.
 extension Controller {
     /// The running jobs `refs` name (an array's running tasks for `1234`), measured or not yet.
-    func liveUsage(of refs: [JobReference]) throws(APIError) -> JobUsageList {
+    func runningUsage(of refs: [JobReference]) throws(APIError) -> JobUsageList {
         lock.lock()
         defer { lock.unlock() }
         var measured: [JobLiveUsage] = []
