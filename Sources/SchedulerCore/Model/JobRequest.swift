@@ -17,6 +17,11 @@ public struct JobRequest: Sendable, Hashable, Codable {
     public var constraint: FeatureExpression?
     /// `--reservation`.
     public var reservation: String?
+    /// `--nodelist`: nodes the allocation must include (with `nodes` above their count, others
+    /// are added). nil or empty: any.
+    public var requiredNodes: [String]?
+    /// `--exclude`: nodes the job must not be given.
+    public var excludedNodes: [String]?
 
     public init(nodes: Int? = nil, tasks: Int? = nil, tasksPerNode: Int? = nil, cpusPerTask: Int = 1,
                 memory: MemoryRequest? = nil, gpus: GPURequest? = nil, timeLimit: Int? = nil,

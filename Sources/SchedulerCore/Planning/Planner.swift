@@ -42,7 +42,7 @@ struct PlanningPass {
     var maxFreeNow = NodeCapacity.zero
     let capacities: [NodeCapacity]
     /// Node pools by what selects them; most jobs share a handful.
-    var pools: [PoolKey: (usable: [Int], matching: Int)] = [:]
+    var pools: [PoolKey: (usable: [Int], matching: [Int])] = [:]
     /// Node indices of each partition, in configuration order.
     let partitionNodes: [String: [Int]]
     var smallestCores: [SmallestKey: Int] = [:]
@@ -122,26 +122,46 @@ struct PlanningPass {
         var reservation: String?
         var perNode: NodeCapacity
         var exclusive: Bool
+        /// `--exclude`.
+        var excluded: [String]?
     }
 
     /// Nodes of the partition that match the job's constraint, GPU type and reservation, are
-    /// big enough for its shape and accept jobs; and how many would if none were drained or down.
-    mutating func pool(_ key: PoolKey, partition: Partition, reservation: Reservation?) -> (usable: [Int], matching: Int) {
+    /// big enough for its shape, are not excluded and accept jobs; and those that would if none
+    /// were drained or down.
+    mutating func pool(_ key: PoolKey, partition: Partition, reservation: Reservation?) -> (usable: [Int], matching: [Int]) {
         if let cached = pools[key] { return cached }
-        var matching = 0
+        var matching: [Int] = []
         var usable: [Int] = []
+        let excluded = Set(key.excluded ?? [])
         for n in partitionNodes[partition.name] ?? [] {
             let node = nodes[n]
             let name = node.name
             if let c = key.constraint, !c.matches(node.features) { continue }
             if let t = key.gpuType, key.perNode.gpus > 0, !node.topology.gpuTypes.contains(t) { continue }
             if let r = reservation, !r.nodes.contains(name) { continue }
+            if excluded.contains(name) { continue }
             guard capacities[n].covers(key.perNode) else { continue }
-            matching += 1
+            matching.append(n)
             if node.acceptsJobs { usable.append(n) }
         }
         pools[key] = (usable, matching)
         return (usable, matching)
+    }
+
+    enum RequiredNodes {
+        case nodes([Int])
+        /// One of them can never hold the job here.
+        case impossible
+        /// One of them is drained or down.
+        case unavailable
+    }
+
+    /// The indices of a job's `--nodelist` within its pool.
+    func requiredNodes(_ names: [String], usable: [Int], matching: [Int]) -> RequiredNodes {
+        let indices = names.compactMap { nodeIndex[$0] }
+        guard indices.count == names.count, Set(indices).isSubset(of: matching) else { return .impossible }
+        return Set(indices).isSubset(of: usable) ? .nodes(indices) : .unavailable
     }
 
     /// Outsiders lose reserved nodes during each window; members see only the window.
@@ -260,9 +280,19 @@ struct PlanningPass {
         let gpuType = job.request.gpus?.type
         guard let shape = shape(of: job.request, in: partition) else { return .reason(.badConstraints) }
         let key = PoolKey(partition: partition.name, constraint: job.request.constraint, gpuType: gpuType,
-                          reservation: reservation?.name, perNode: shape.perNode, exclusive: shape.exclusive)
+                          reservation: reservation?.name, perNode: shape.perNode, exclusive: shape.exclusive,
+                          excluded: job.request.excludedNodes)
         let (usable, matching) = pool(key, partition: partition, reservation: reservation)
-        guard matching >= shape.nodeCount else { return .reason(.badConstraints) }
+        guard matching.count >= shape.nodeCount else { return .reason(.badConstraints) }
+        var required: [Int] = []
+        if let names = job.request.requiredNodes, !names.isEmpty {
+            switch requiredNodes(names, usable: usable, matching: matching) {
+            case .nodes(let indices): required = indices
+            case .impossible: return .reason(.badConstraints)
+            case .unavailable: return .waitingForResources(reservedAt: nil, reason: .reqNodeNotAvail)
+            }
+            guard required.count <= shape.nodeCount else { return .reason(.badConstraints) }
+        }
         if let reason = limits.reason(qos: qos, user: job.user, tres: shape.tres) {
             if reason == .qosMaxTRESPerJob { return .reason(reason) }
             return blocked ? .reason(.priority) : .reason(reason)
@@ -278,7 +308,8 @@ struct PlanningPass {
                 return .reason(.arrayTaskLimit)
             }
             if let r = reservation, now < r.start { break }
-            guard let allocation = startNow(shape: shape, on: usable, view: view, duration: timeLimit, gpuType: gpuType)
+            guard let allocation = startNow(shape: shape, on: usable, including: required, view: view, duration: timeLimit,
+                                            gpuType: gpuType)
             else { break }
             commit(allocation, duration: timeLimit)
             limits.add(qos: qos.name, user: job.user, tres: allocation.tres)
@@ -299,10 +330,13 @@ struct PlanningPass {
         guard mayReserve else {
             return .waitingForResources(reservedAt: nil, reason: reason)
         }
-        guard let (start, node) = earliestStart(shape: shape, on: usable, view: view, duration: timeLimit) else {
+        let found = required.isEmpty ? earliestStart(shape: shape, on: usable, view: view, duration: timeLimit)
+            : earliestStart(shape: shape, on: usable, including: required, view: view, duration: timeLimit).map { ($0, nil) }
+        guard let (start, node) = found else {
             return .waitingForResources(reservedAt: nil, reason: reason)
         }
-        let chosen = node.map { [$0] } ?? chooseNodes(shape: shape, among: usable, view: view, at: start, duration: timeLimit)
+        let chosen = node.map { [$0] }
+            ?? chooseNodes(shape: shape, among: usable, including: required, view: view, at: start, duration: timeLimit)
         for n in chosen { reserveTimeline(n, need(shape, n), from: start, to: start + timeLimit) }
         return .waitingForResources(reservedAt: start, reason: reason)
     }
@@ -346,9 +380,10 @@ struct PlanningPass {
         return timelines[n]
     }
 
-    /// Places the job now if `shape.nodeCount` nodes stay free for `duration`.
-    func startNow(shape: JobShape, on pool: [Int], view: String?, duration: Int, gpuType: String?) -> Allocation? {
-        let chosen = chooseNodes(shape: shape, among: pool, view: view, at: now, duration: duration)
+    /// Places the job now if `shape.nodeCount` nodes, `required` among them, stay free for `duration`.
+    func startNow(shape: JobShape, on pool: [Int], including required: [Int], view: String?, duration: Int,
+                  gpuType: String?) -> Allocation? {
+        let chosen = chooseNodes(shape: shape, among: pool, including: required, view: view, at: now, duration: duration)
         guard chosen.count == shape.nodeCount else { return nil }
         var placed: [NodeAllocation] = []
         for n in chosen {
@@ -462,6 +497,36 @@ struct PlanningPass {
         return bounds.starts[n]
     }
 
+    /// The earliest time at which all of `required` and enough others of the pool to make
+    /// `shape.nodeCount` are each free for `duration` (a `--nodelist` job): a sweep over the
+    /// intervals of feasible starts, counting the required nodes apart.
+    func earliestStart(shape: JobShape, on pool: [Int], including required: [Int], view: String?, duration: Int) -> Int? {
+        let others = shape.nodeCount - required.count
+        var events: [(time: Int, required: Int, other: Int)] = []
+        for n in pool {
+            let isRequired = required.contains(n)
+            if !isRequired && others == 0 { continue }
+            for interval in profile(n, view: view).feasibleStarts(need(shape, n), duration: duration) {
+                events.append((interval.from, isRequired ? 1 : 0, isRequired ? 0 : 1))
+                if interval.to != Int.max { events.append((interval.to, isRequired ? -1 : 0, isRequired ? 0 : -1)) }
+            }
+        }
+        events.sort { $0.time < $1.time }
+        var requiredFree = 0
+        var othersFree = 0
+        var i = 0
+        while i < events.count {
+            let t = events[i].time
+            while i < events.count && events[i].time == t {
+                requiredFree += events[i].required
+                othersFree += events[i].other
+                i += 1
+            }
+            if requiredFree == required.count && othersFree >= others && t < Self.never { return t }
+        }
+        return nil
+    }
+
     /// Several nodes at once. No start can come before the k-th smallest of the nodes' own
     /// earliest starts; most of the time enough nodes fit right there. Otherwise sweep over the
     /// intervals of feasible starts of every node.
@@ -511,9 +576,23 @@ struct PlanningPass {
         return nil
     }
 
-    /// Picks `shape.nodeCount` nodes free at `start` for `duration`: fewest leaf switches, and
-    /// within that the tightest fit (nodes already busy first), so whole nodes stay whole.
-    func chooseNodes(shape: JobShape, among pool: [Int], view: String?, at start: Int, duration: Int) -> [Int] {
+    /// Picks `shape.nodeCount` nodes free at `start` for `duration`, `required` (a `--nodelist`)
+    /// first: fewest leaf switches, and within that the tightest fit (nodes already busy first),
+    /// so whole nodes stay whole.
+    func chooseNodes(shape: JobShape, among pool: [Int], including required: [Int] = [], view: String?, at start: Int,
+                     duration: Int) -> [Int] {
+        if !required.isEmpty {
+            for n in required {
+                let fits = profile(n, view: view).fits(need(shape, n), from: start, duration: duration)
+                guard fits, start != now || view != nil || freeNow[n].covers(need(shape, n)) else { return [] }
+            }
+            var rest = shape
+            rest.nodeCount -= required.count
+            guard rest.nodeCount > 0 else { return required }
+            let others = chooseNodes(shape: rest, among: pool.filter { !required.contains($0) }, view: view, at: start,
+                                     duration: duration)
+            return others.count == rest.nodeCount ? required + others : []
+        }
         let startsNow = start == now && view == nil
         if startsNow && !shape.exclusive && !maxFreeNow.covers(shape.perNode) { return [] }
         var fitting: [(n: Int, spare: Int)] = []

@@ -8,11 +8,17 @@ extension PlanningPass {
         for preemptor in preemptors {
             guard let qos = qosByName[preemptor.qos], let partition = partitions[preemptor.partition],
                   preemptor.request.reservation == nil else { continue }
+            guard let shape = shape(of: preemptor.request, in: partition) else { continue }
+            // A `--nodelist` that is the whole allocation is the pool; one with others added
+            // to it is not planned for here (the job waits for its nodes instead).
+            let excluded = Set(preemptor.request.excludedNodes ?? [])
+            let required = Set(preemptor.request.requiredNodes ?? [])
+            guard required.isEmpty || required.count == shape.nodeCount else { continue }
             let pool = (partitionNodes[partition.name] ?? []).filter { n in
                 nodes[n].acceptsJobs && (preemptor.request.constraint?.matches(nodes[n].features) ?? true)
                     && (preemptor.request.gpus?.type.map { nodes[n].topology.gpuTypes.contains($0) } ?? true)
+                    && !excluded.contains(nodes[n].name) && (required.isEmpty || required.contains(nodes[n].name))
             }
-            guard let shape = shape(of: preemptor.request, in: partition) else { continue }
             let poolSet = Set(pool)
 
             // Victims: running jobs of a preemptable QoS on the preemptor's nodes, cheapest first.
