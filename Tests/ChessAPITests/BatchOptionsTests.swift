@@ -150,6 +150,8 @@ final class JSONWriterTests: XCTestCase {
         s.openMode = "append"
         s.export = "NONE,FOO=bar"
         s.requeue = false
+        s.nodelist = "n[01-02]"
+        s.exclude = "n03"
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
         XCTAssertEqual(hand, codable)
@@ -173,6 +175,7 @@ final class JSONScannerTests: XCTestCase {
             j.eligibleTime = 1; j.startTime = 2; j.endTime = 3; j.plannedStart = 4; j.timeLimit = 3600; j.nodeList = "n[01-02]"
             j.exitCode = 0; j.dependency = "afterok:1"; j.workdir = "/home/a"; j.output = "o"; j.error = "e"
             j.unavailableNodes = "n[03-04]"
+            j.requiredNodes = "n01"; j.excludedNodes = "n[05-06]"
         }
         return j
     }

@@ -126,6 +126,48 @@ struct ControllerTests {
         #expect(try queueJSON(cluster).count == 1)
     }
 
+    /// sbatch's `-w/--nodelist` and `-x/--exclude`: checked at submit node by node, shown by
+    /// `show job`, and the named nodes are a minimum node count.
+    @Test func nodeListsAreCheckedAndShown() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let cases: [([String], String)] = [
+            (["-w", "n09"], "--nodelist: there is no node named 'n09'"),
+            (["-x", "n0[1-"], "--exclude: bad hostlist"),
+            (["-w", "n[01-02]", "-N", "1"], "--nodes=1 is fewer than the 2 nodes of --nodelist"),
+            (["-w", "n01", "-x", "n[01-02]"], "node n01 is in both --nodelist and --exclude"),
+            (["-w", "g01"], "node g01 of --nodelist is not in partition 'batch'"),
+            (["-x", "n[01-03]", "-N", "2"], "without the nodes of --exclude, partition 'batch' has 1 node(s)"),
+            (["--nodelist=./hosts"], "a file of node names is not read"),
+        ]
+        for (args, message) in cases {
+            let r = try cluster.ctl(["submit"] + args + ["--wrap", "true"])
+            #expect(r.status == 1 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        #expect(try queueJSON(cluster).isEmpty)
+
+        let path = try script("#!/bin/sh\n#SBATCH -w n[03-04] --exclude=n01\ntrue\n", in: cluster)
+        let id = try cluster.ctl(["submit", "--parsable", path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let deadline = Date().addingTimeInterval(10)
+        while try queueJSON(cluster).first?["reason"] as? String != "ReqNodeNotAvail" && Date() < deadline { usleep(100_000) }
+        let show = try cluster.ctl(["show", "job", id])
+        // No agent runs here: every node is down, and the job names the ones it waits for.
+        for row in ["ReqNodeList  n[03-04]", "ExcNodeList  n01", "NumNodes     2", "ReqNodeNotAvail, UnavailableNodes:n[03-04]"] {
+            #expect(show.stdout.contains(row), "\(row): \(show.stdout)")
+        }
+        let job = try #require(try queueJSON(cluster).first { $0["id"] as? Int == Int(id) })
+        #expect(job["required_nodes"] as? String == "n[03-04]" && job["excluded_nodes"] as? String == "n01", "\(job)")
+
+        // scontrol update job ReqNodeList=/ExcNodeList=, checked as at submit; empty removes.
+        let refused = try cluster.ctl(["update", id, "ExcNodeList=n03"])
+        #expect(refused.status == 1 && refused.stderr.contains("node n03 is in both --nodelist and --exclude"), "\(refused.stderr)")
+        let moved = try cluster.ctl(["update", id, "ReqNodeList=n02", "ExcNodeList="])
+        #expect(moved.status == 0 && moved.stdout.contains("ReqNodeList=n02 ExcNodeList=(null)"), "\(moved.stdout) \(moved.stderr)")
+        let after = try cluster.ctl(["show", "job", id, "--json"])
+        let info = try #require(try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])
+        #expect(info["required_nodes"] as? String == "n02" && info["excluded_nodes"] == nil, "\(info)")
+    }
+
     /// chessctl as user nobody (through runuser; the tests run as root): an owner who is not an
     /// administrator.
     func asNobody(_ cluster: TestCluster, _ arguments: [String]) throws -> Run {

@@ -168,7 +168,12 @@ struct EndToEndTests {
         let first = try c.submit(["--wrap", "echo first > chain.txt"])
         let second = try c.submit(["-d", "afterok:\(first)", "--wrap", "echo second >> chain.txt"])
         let both = try c.submit(["-N", "2", "--wrap", "echo nodes=$SLURM_JOB_NODELIST n=$SLURM_JOB_NUM_NODES"])
+        // The tightest fit would put these on host, the smaller node.
+        let pinned = try c.submit(["-w", "emu1", "--wrap", "echo node=$SLURMD_NODENAME"])
+        let avoiding = try c.submit(["-x", "host", "--wrap", "echo node=$SLURMD_NODENAME"])
         try c.wait("every job to end", within: 60) { try c.jobs().isEmpty }
+        #expect(c.output("slurm-\(pinned).out") == "node=emu1\n")
+        #expect(c.output("slurm-\(avoiding).out") == "node=emu1\n")
 
         let out = c.output("slurm-\(probe).out")
         #expect(out.contains("id=\(probe) slurm=\(probe)"), "\(out)")

@@ -95,6 +95,8 @@ public enum BatchOptions {
         "oversubscribe": ("s", .flag { s in s.exclusive = false }),
         "constraint": ("C", .value { s, v, _ in s.constraint = v }),
         "reservation": (nil, .value { s, v, _ in s.reservation = v }),
+        "nodelist": ("w", .value { s, v, _ in s.nodelist = try hostList(v, "--nodelist") }),
+        "exclude": ("x", .value { s, v, _ in s.exclude = try hostList(v, "--exclude") }),
         "begin": ("b", .value { s, v, now in s.begin = try beginTime(v, now: now) }),
         "hold": ("H", .flag { s in s.hold = true }),
         "requeue": (nil, .flag { s in s.requeue = true }),
@@ -317,6 +319,20 @@ public enum BatchOptions {
     static func count(_ v: String, _ option: String, min: Int = 1) throws -> Int {
         guard let n = Int(v), n >= min else { throw Error("\(option)=\(v): expected a whole number of at least \(min)") }
         return n
+    }
+
+    /// A host list (`n[01-04],gpu01`), checked here and sent as written. Slurm also reads a
+    /// node list from a file when the value has a `/`; that is refused with the alternative.
+    static func hostList(_ v: String, _ option: String) throws -> String {
+        if v.contains("/") {
+            throw Error("\(option)=\(v): a file of node names is not read; give the nodes as a host list, e.g. \(option)=\"$(paste -sd, FILE)\"")
+        }
+        do {
+            guard !(try HostList.expand(v)).isEmpty else { throw Error("\(option): no node named") }
+        } catch let e as HostList.Error {
+            throw Error("\(option): \(e.description)")
+        }
+        return v
     }
 
     static func syntax<T>(_ body: () throws -> T) throws -> T {

@@ -163,6 +163,7 @@ extension JobInfo {
         w.field("eligible_time", eligibleTime)
         w.field("end_time", endTime)
         w.field("error", error)
+        w.field("excluded_nodes", excludedNodes)
         w.field("exit_code", exitCode)
         w.field("gpus", gpus)
         w.field("id", id)
@@ -176,6 +177,7 @@ extension JobInfo {
         w.field("priority", priority)
         w.field("qos", qos)
         w.field("reason", reason)
+        w.field("required_nodes", requiredNodes)
         w.field("start_time", startTime)
         w.field("state", state)
         w.field("submit_time", submitTime)
@@ -202,6 +204,7 @@ extension JobInfo {
             case "eligible_time": eligibleTime = try s.optionalInt()
             case "end_time": endTime = try s.optionalInt()
             case "error": error = try s.optionalString()
+            case "excluded_nodes": excludedNodes = try s.optionalString()
             case "exit_code": exitCode = try s.optionalInt()
             case "gpus": gpus = try s.int()
             case "id": id = try s.int()
@@ -215,6 +218,7 @@ extension JobInfo {
             case "priority": priority = try s.optionalInt()
             case "qos": qos = try s.string()
             case "reason": reason = try s.optionalString()
+            case "required_nodes": requiredNodes = try s.optionalString()
             case "start_time": startTime = try s.optionalInt()
             case "state": state = try s.string()
             case "submit_time": submitTime = try s.int()
@@ -295,6 +299,8 @@ extension JobSubmission {
             case "open_mode": openMode = try s.optionalString()
             case "export": export = try s.optionalString()
             case "requeue": requeue = s.null() ? nil : try s.bool()
+            case "nodelist": nodelist = try s.optionalString()
+            case "exclude": exclude = try s.optionalString()
             case "environment":
                 if s.null() { environment = nil; continue }
                 var env: [String: String] = [:]

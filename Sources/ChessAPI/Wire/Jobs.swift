@@ -47,12 +47,16 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     /// sbatch's `--requeue` (true, the default) and `--no-requeue` (false): whether a node
     /// failure, `requeue` or a requeueing preemption may put the job back in the queue.
     public var requeue: Bool?
+    /// sbatch's `--nodelist` (`-w`), a host list: nodes the job's allocation must include.
+    public var nodelist: String?
+    /// sbatch's `--exclude` (`-x`), a host list: nodes the job must not be given.
+    public var exclude: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
-        case dependency, array, workdir, output, error, environment, priority, signal, export, requeue
+        case dependency, array, workdir, output, error, environment, priority, signal, export, requeue, nodelist, exclude
         case openMode = "open_mode"
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"
@@ -106,6 +110,9 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var gpus: Int
     public var exitCode: Int?
     public var dependency: String?
+    /// `--nodelist` and `--exclude`, as host lists (scontrol's ReqNodeList and ExcNodeList).
+    public var requiredNodes: String?
+    public var excludedNodes: String?
     public var workdir: String?
     public var output: String?
     public var error: String?
@@ -143,6 +150,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case memoryMB = "memory_mb"
         case exitCode = "exit_code"
         case unavailableNodes = "unavailable_nodes"
+        case requiredNodes = "required_nodes"
+        case excludedNodes = "excluded_nodes"
     }
 
     /// The reason as Slurm words it: `ReqNodeNotAvail, UnavailableNodes:n[01-02]` with the
@@ -172,23 +181,30 @@ public struct JobUpdate: Codable, Sendable, Equatable {
     public var partition: String?
     public var qos: String?
     public var account: String?
+    /// A pending job's `--nodelist` and `--exclude` (host lists; empty removes one), checked as
+    /// at submit.
+    public var nodelist: String?
+    public var exclude: String?
 
     public init(timeLimit: Int? = nil, name: String? = nil, priority: Int? = nil,
-                partition: String? = nil, qos: String? = nil, account: String? = nil) {
+                partition: String? = nil, qos: String? = nil, account: String? = nil,
+                nodelist: String? = nil, exclude: String? = nil) {
         self.timeLimit = timeLimit
         self.name = name
         self.priority = priority
         self.partition = partition
         self.qos = qos
         self.account = account
+        self.nodelist = nodelist
+        self.exclude = exclude
     }
 
     /// True when the update moves a job: it changes only while the job is pending.
-    public var movesJob: Bool { partition != nil || qos != nil || account != nil }
+    public var movesJob: Bool { partition != nil || qos != nil || account != nil || nodelist != nil || exclude != nil }
 
     enum CodingKeys: String, CodingKey {
         case timeLimit = "time_limit"
-        case name, priority, partition, qos, account
+        case name, priority, partition, qos, account, nodelist, exclude
     }
 }
 

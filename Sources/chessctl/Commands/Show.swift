@@ -42,6 +42,8 @@ struct ShowJob: ParsableCommand {
         rows.add("RunTime", j.startTime.map { Time.duration((j.endTime ?? Int(Date().timeIntervalSince1970)) - $0) })
         rows.add("TimeLimit", Time.duration(j.timeLimit))
         rows.add("NodeList", j.nodeList)
+        rows.add("ReqNodeList", j.requiredNodes)
+        rows.add("ExcNodeList", j.excludedNodes)
         rows.add("NumNodes", "\(j.nodes)")
         rows.add("NumCPUs", "\(j.cpus)")
         rows.add("Memory", j.memoryMB > 0 ? "\(j.memoryMB)M" : nil)

@@ -7,13 +7,14 @@ import Foundation
 struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
-        abstract: "Change a live job's time limit, name or priority, or a pending job's partition, QoS or account (scontrol update job).",
+        abstract: "Change a live job's time limit, name or priority, or a pending job's partition, QoS, account or node lists (scontrol update job).",
         discussion: """
             Keys (Slurm's spellings too): time_limit|TimeLimit (as --time: minutes, HH:MM:SS, D-HH:MM:SS), \
-            name|JobName, priority|Priority, partition|Partition, qos|QOS, account|Account. Owners may \
+            name|JobName, priority|Priority, partition|Partition, qos|QOS, account|Account, \
+            nodelist|ReqNodeList, exclude|ExcNodeList (host lists; empty removes). Owners may \
             shorten a time limit; lengthening it and setting a priority are for administrators. A running \
-            job's new limit reaches its node at once. A pending job moves to another partition, QoS or \
-            account only if a submission there would be accepted.
+            job's new limit reaches its node at once. A pending job moves to another partition, QoS, \
+            account or set of nodes only if a submission there would be accepted.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -40,11 +41,13 @@ struct Update: ParsableCommand {
         if update.partition != nil { done.append("Partition=\(job.partition)") }
         if update.qos != nil { done.append("QOS=\(job.qos)") }
         if update.account != nil { done.append("Account=\(job.account)") }
+        if update.nodelist != nil { done.append("ReqNodeList=\(job.requiredNodes ?? "(null)")") }
+        if update.exclude != nil { done.append("ExcNodeList=\(job.excludedNodes ?? "(null)")") }
         print("Job \(job.displayID) updated: \(done.joined(separator: " "))")
     }
 
     static func parse(_ changes: [String]) throws -> JobUpdate {
-        guard !changes.isEmpty else { throw CLIError("nothing to change: give time_limit=…, name=…, priority=…, partition=…, qos=… or account=…") }
+        guard !changes.isEmpty else { throw CLIError("nothing to change: give time_limit=…, name=…, priority=…, partition=…, qos=…, account=…, nodelist=… or exclude=…") }
         var update = JobUpdate()
         for change in changes {
             guard let eq = change.firstIndex(of: "="), eq != change.startIndex else { throw CLIError("'\(change)' is not key=value") }
@@ -67,8 +70,13 @@ struct Update: ParsableCommand {
                 case "qos": update.qos = value
                 default: update.account = value
                 }
+            case "nodelist", "reqnodelist", "exclude", "excnodelist":
+                if !value.isEmpty {
+                    do { _ = try HostList.expand(value) } catch { throw CLIError("\(key): \(error)") }
+                }
+                if key == "nodelist" || key == "reqnodelist" { update.nodelist = value } else { update.exclude = value }
             default:
-                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority, partition, qos, account")
+                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority, partition, qos, account, nodelist, exclude")
             }
         }
         return update

@@ -12,7 +12,7 @@ extension Controller {
     func updateJob(_ ref: JobReference, _ update: JobUpdate, identity: Identity,
                    completion: @escaping @Sendable (Result<JobInfo, APIError>) -> Void) {
         guard update.timeLimit != nil || update.name != nil || update.priority != nil || update.movesJob else {
-            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, partition, qos or account")))
+            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, partition, qos, account, nodelist or exclude")))
         }
         let now = Controller.now()
         lock.lock()
@@ -65,7 +65,9 @@ extension Controller {
         for (i, record) in targets.enumerated() {
             var taskUpdate = u
             if i > 0 { taskUpdate.priority = nil }
-            if i > 0 && !record.job.state.isWaiting { (taskUpdate.partition, taskUpdate.qos, taskUpdate.account) = (nil, nil, nil) }
+            if i > 0 && !record.job.state.isWaiting {
+                (taskUpdate.partition, taskUpdate.qos, taskUpdate.account, taskUpdate.nodelist, taskUpdate.exclude) = (nil, nil, nil, nil, nil)
+            }
             updated.append(try applying(taskUpdate, to: record, ref: ref, identity: identity, now: now))
         }
         for (r, _) in updated {
@@ -78,13 +80,14 @@ extension Controller {
         return updated
     }
 
-    /// A pending job moved to another partition, QoS or account, with the checks a submission
-    /// to them would pass (as the job's owner, with the updater's administrator rights); what
-    /// changed in words. A marketplace job's escrow was quoted for its partition and QoS.
+    /// A pending job moved to another partition, QoS, account or set of nodes, with the checks a
+    /// submission there would pass (as the job's owner, with the updater's administrator
+    /// rights); what changed in words. A marketplace job's escrow was quoted for its partition
+    /// and QoS.
     private func moving(_ r: inout JobRecord, _ u: JobUpdate, ref: JobReference, identity: Identity, now: Int) throws(APIError) -> [String] {
         let job = r.job
         guard job.state.isWaiting else {
-            throw .conflict("job \(ref) is \(job.state.rawValue); its partition, QoS and account change only while it is pending")
+            throw .conflict("job \(ref) is \(job.state.rawValue); its partition, QoS, account and node lists change only while it is pending")
         }
         if r.market != nil, (u.partition ?? job.partition) != job.partition || (u.qos ?? job.qos) != job.qos {
             throw .conflict("job \(ref) is a marketplace job: its escrow was quoted for partition \(job.partition) with QoS \(job.qos)")
@@ -93,13 +96,18 @@ extension Controller {
         let (partition, qos, account) = try v.placement(partition: u.partition ?? job.partition, qos: u.qos ?? job.qos,
                                                         account: u.account ?? job.account)
         if partition.name != job.partition { try v.checkTakesJobs(partition) }
-        try v.checkReservation(job.request, account: account)
-        try v.checkFits(job.request, partition: partition, qos: qos)
+        var request = job.request
+        try v.applyNodeLists(nodelist: u.nodelist, exclude: u.exclude, to: &request, partition: partition)
+        try v.checkReservation(request, account: account)
+        try v.checkFits(request, partition: partition, qos: qos)
         if qos.name != job.qos { try v.checkSubmitLimit(qos, adding: job.array?.pending.count ?? 1) }
         var changes: [String] = []
         if u.partition != nil { changes.append("partition \(partition.name)") }
         if u.qos != nil { changes.append("QoS \(qos.name)") }
         if u.account != nil { changes.append("account \(account)") }
+        if u.nodelist != nil { changes.append("node list \(request.requiredNodes.map(HostList.compress) ?? "(none)")") }
+        if u.exclude != nil { changes.append("excluded nodes \(request.excludedNodes.map(HostList.compress) ?? "(none)")") }
+        r.job.request = request
         r.job.partition = partition.name
         r.job.qos = qos.name
         r.job.account = account

@@ -253,18 +253,28 @@ final class Controller: @unchecked Sendable {
             if let ids = filter.ids, !ids.contains(id) && !(r.job.arrayJobID.map(ids.contains) ?? false) { continue }
             var info = r.info(index)
             if r.job.reason == .reqNodeNotAvail {
-                if unavailable[r.job.partition] == nil { unavailable[r.job.partition] = unavailableNodesLocked(in: r.job.partition) }
-                info.unavailableNodes = unavailable[r.job.partition]!
+                if r.job.request.requiredNodes != nil || r.job.request.excludedNodes != nil {
+                    info.unavailableNodes = unavailableNodesLocked(for: r.job)
+                } else {
+                    if unavailable[r.job.partition] == nil { unavailable[r.job.partition] = unavailableNodesLocked(for: r.job) }
+                    info.unavailableNodes = unavailable[r.job.partition]!
+                }
             }
             body(info)
         }
     }
 
-    /// The nodes of a partition that are drained or down (by an administrator, a silent agent,
-    /// or one not registered yet), as a host list: what keeps a ReqNodeNotAvail job waiting.
-    func unavailableNodesLocked(in partition: String) -> String? {
-        let out = (index.cluster.partition(named: partition)?.nodes ?? []).filter { (nodes[$0]?.adminState ?? .down) != .up }
-        return out.isEmpty ? nil : HostList.compress(out)
+    /// The nodes a job may use that are drained or down (by an administrator, a silent agent, or
+    /// one not registered yet), as a host list: what keeps a ReqNodeNotAvail job waiting. Those of
+    /// its `--nodelist` if any is out, else those of its partition less its `--exclude`.
+    func unavailableNodesLocked(for job: Job) -> String? {
+        func out(_ names: [String]) -> [String] { names.filter { (nodes[$0]?.adminState ?? .down) != .up } }
+        var found = out(job.request.requiredNodes ?? [])
+        if found.isEmpty {
+            let excluded = Set(job.request.excludedNodes ?? [])
+            found = out((index.cluster.partition(named: job.partition)?.nodes ?? []).filter { !excluded.contains($0) })
+        }
+        return found.isEmpty ? nil : HostList.compress(found)
     }
 
     /// A job by `1234` or `1234_7`, live or from the store.
@@ -275,7 +285,7 @@ final class Controller: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         var info = found.info(index)
-        if found.job.reason == .reqNodeNotAvail { info.unavailableNodes = unavailableNodesLocked(in: found.job.partition) }
+        if found.job.reason == .reqNodeNotAvail { info.unavailableNodes = unavailableNodesLocked(for: found.job) }
         return info
     }
 

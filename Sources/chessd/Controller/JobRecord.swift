@@ -109,6 +109,8 @@ struct JobRecord: Codable, Sendable {
         info.nodeList = job.allocation.map { HostList.compress($0.nodeNames) }
         info.exitCode = exitCode
         info.dependency = dependencyText
+        info.requiredNodes = job.request.requiredNodes.map(HostList.compress)
+        info.excludedNodes = job.request.excludedNodes.map(HostList.compress)
         info.workdir = workdir
         info.output = output
         info.error = error

@@ -60,6 +60,7 @@ struct SubmissionValidator {
         }
         request.reservation = s.reservation
         try checkReservation(request, account: accountName)
+        try applyNodeLists(nodelist: s.nodelist, exclude: s.exclude, to: &request, partition: partition)
 
         // Time limit: the partition's default, capped by the partition and the QoS.
         if let t = s.timeLimit, t < 1 { throw .invalid("--time must be at least one second") }
@@ -146,6 +147,63 @@ struct SubmissionValidator {
         if !qos.limits.maxTRESPerJob.allows(shape.tres) {
             throw .invalid("the job exceeds QoS '\(qos.name)' MaxTRESPerJob")
         }
+        try checkNodeLists(request, shape: shape, partition: partition)
+    }
+
+    /// The nodes of `--nodelist` are in the partition and each can hold the job; those left by
+    /// `--exclude` are enough for it.
+    func checkNodeLists(_ request: JobRequest, shape: JobShape, partition: Partition) throws(APIError) {
+        let excluded = Set(request.excludedNodes ?? [])
+        func holds(_ node: Node) -> Bool {
+            (request.constraint?.matches(node.features) ?? true) && (request.gpus?.type.map { node.topology.gpuTypes.contains($0) } ?? true)
+                && node.topology.capacity.covers(shape.perNode)
+        }
+        for name in request.requiredNodes ?? [] {
+            guard !excluded.contains(name) else { throw .invalid("node \(name) is in both --nodelist and --exclude") }
+            guard partition.nodes.contains(name) else {
+                throw .invalid("node \(name) of --nodelist is not in partition '\(partition.name)'")
+            }
+            guard let node = index.node(name), holds(node) else {
+                throw .invalid("requested node configuration is not available: node \(name) of --nodelist does not have \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s) free of other demands, or lacks the features or GPU type asked for")
+            }
+        }
+        if !excluded.isEmpty {
+            let left = partition.nodes.filter { !excluded.contains($0) }.compactMap(index.node).filter(holds).count
+            guard left >= shape.nodeCount else {
+                throw .invalid("requested node configuration is not available: without the nodes of --exclude, partition '\(partition.name)' has \(left) node(s) that can hold the job, which asks for \(shape.nodeCount)")
+            }
+        }
+    }
+
+    /// Sets `--nodelist` and `--exclude` (host lists; nil leaves one as it is, empty removes it).
+    /// As in Slurm, the named nodes are a minimum node count: a request without `--nodes` asks
+    /// for at least as many nodes as it names.
+    func applyNodeLists(nodelist: String?, exclude: String?, to request: inout JobRequest, partition: Partition) throws(APIError) {
+        if let exclude { request.excludedNodes = try nodeNames(exclude, "--exclude") }
+        guard let nodelist else { return }
+        request.requiredNodes = try nodeNames(nodelist, "--nodelist")
+        guard let required = request.requiredNodes else { return }
+        if let n = request.nodes, n < required.count {
+            throw .invalid("--nodes=\(n) is fewer than the \(required.count) nodes of --nodelist")
+        }
+        if request.nodes == nil {
+            let implied = request.shape(smallestCores: index.smallestCores[partition.name] ?? 1,
+                                        largestCores: index.largestCores[partition.name] ?? 1,
+                                        exclusiveByDefault: partition.exclusiveByDefault)?.nodeCount ?? 1
+            request.nodes = max(implied, required.count)
+        }
+    }
+
+    /// The names of a `--nodelist` or `--exclude` host list, each a node of the cluster.
+    func nodeNames(_ text: String?, _ option: String) throws(APIError) -> [String]? {
+        guard let text, !text.isEmpty else { return nil }
+        let names: [String]
+        do { names = try HostList.expand(text) } catch { throw .invalid("\(option): \(error)") }
+        if let unknown = names.first(where: { index.node($0) == nil }) {
+            throw .invalid("\(option): there is no node named '\(unknown)'")
+        }
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
     }
 
     /// The partition, QoS and account a job names (each defaulted when not named), checked
