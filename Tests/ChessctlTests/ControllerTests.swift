@@ -612,6 +612,19 @@ struct ControllerTests {
         #expect(r.status == 1)
         #expect(r.stderr.contains("cannot reach chessd at /tmp/no-such-chessd.sock"))
     }
+
+    /// scontrol show hostnames/hostlist, as job scripts use them on compute nodes: no daemon.
+    @Test func hostListsAreExpandedAndCompressedWithoutADaemon() throws {
+        let socket = ["CHESS_SOCKET": "/tmp/no-such-chessd.sock"]
+        let own = try runBinary("chessctl", ["show", "hostnames"], environment: socket.merging(["CHESS_JOB_NODELIST": "n[01-03],gpu7"]) { $1 })
+        #expect(own.status == 0 && own.stdout == "n01\nn02\nn03\ngpu7\n", "\(own.stdout) \(own.stderr)")
+        let given = try runBinary("chessctl", ["show", "hostnames", "a[9-10]"], environment: socket)
+        #expect(given.stdout == "a9\na10\n")
+        let bad = try runBinary("chessctl", ["show", "hostnames", "n[01-"], environment: socket)
+        #expect(bad.status == 1 && bad.stderr.contains("bad hostlist"), "\(bad.stderr)")
+        let list = try runBinary("chessctl", ["show", "hostlist", "n03,n01,n02", "n[05-06]"], environment: socket)
+        #expect(list.status == 0 && list.stdout == "n[01-03,05-06]\n", "\(list.stdout) \(list.stderr)")
+    }
 }
 
 final class LockedIDs: @unchecked Sendable {

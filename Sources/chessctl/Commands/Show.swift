@@ -6,9 +6,9 @@ import Foundation
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one job, node, partition, QoS, account or reservation in detail (scontrol show).",
+        abstract: "Show one job, node, partition, QoS, account or reservation in detail; expand or compress host lists (scontrol show).",
         subcommands: [ShowJob.self, ShowNode.self, ShowObject<PartitionKind>.self, ShowObject<QoSKind>.self,
-                      ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self]
+                      ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self, ShowHostNames.self, ShowHostList.self]
     )
 }
 
