@@ -218,6 +218,17 @@ struct ControllerTests {
         }
         let events = try cluster.ctl(["show", "job", "\(id)", "--json"])
         #expect(events.stdout.contains("\"name\":\"renamed\""), "\(events.stdout)")
+
+        // `show script` (scontrol write batch_script): the owner's and administrators' only.
+        let script = try asNobody(cluster, ["show", "script", "\(id)"])
+        #expect(script.status == 0 && script.stdout.hasPrefix("#!") && script.stdout.contains("true"), "\(script.stdout)\(script.stderr)")
+        #expect(try cluster.ctl(["show", "script", "\(id)"]).stdout == script.stdout)
+        let others = try asNobody(cluster, ["show", "script", mine])
+        #expect(others.status == 1 && others.stderr.contains("only its owner or an administrator may read its script"), "\(others.stderr)")
+        let array = try cluster.ctl(["submit", "--parsable", "-a", "1-2", "--wrap", "echo from the array"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try cluster.ctl(["show", "script", "\(array)_2"]).stdout.contains("echo from the array"))
+        #expect(try cluster.ctl(["show", "script", "424242"]).stderr.contains("job 424242 does not exist"))
     }
 
     /// `nodes` with sinfo's filters: partitions, states (short forms too), a host list.

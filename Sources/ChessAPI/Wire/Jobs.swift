@@ -162,6 +162,16 @@ public struct JobInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `GET /v1/jobs/{id}/script`: the batch script the job was submitted with.
+public struct JobScript: Codable, Sendable, Equatable {
+    public var id: Int
+    public var script: String
+    public init(id: Int, script: String) {
+        self.id = id
+        self.script = script
+    }
+}
+
 public struct JobList: Codable, Sendable, Equatable {
     public var jobs: [JobInfo]
     public init(jobs: [JobInfo]) { self.jobs = jobs }

@@ -8,7 +8,8 @@ struct Show: ParsableCommand {
         commandName: "show",
         abstract: "Show one job, node, partition, QoS, account or reservation in detail; expand or compress host lists (scontrol show).",
         subcommands: [ShowJob.self, ShowNode.self, ShowObject<PartitionKind>.self, ShowObject<QoSKind>.self,
-                      ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self, ShowHostNames.self, ShowHostList.self]
+                      ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self, ShowScript.self,
+                      ShowHostNames.self, ShowHostList.self]
     )
 }
 
@@ -65,6 +66,22 @@ struct ShowJob: ParsableCommand {
         rows.add("StdOut", output)
         rows.add("StdErr", j.error.map(resolved) ?? output)
         Format.printRows(rows)
+    }
+}
+
+/// `chessctl show script ID`: scontrol write batch_script ID -.
+struct ShowScript: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "script", abstract: "Print the batch script a job was submitted with (scontrol write batch_script); its owner's and administrators'.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print it as JSON.") var json = false
+    @Argument(help: "Job id.") var id: String
+
+    func run() throws {
+        guard id.split(separator: "_").allSatisfy({ Int($0) != nil }) else { throw CLIError("'\(id)' is not a job id (1234 or 1234_7)") }
+        guard let data = try connection.read("/v1/jobs/\(id)/script", json: json) else { return }
+        FileHandle.standardOutput.write(Data(try WireJSON.decode(JobScript.self, from: data).script.utf8))
     }
 }
 

@@ -289,6 +289,23 @@ final class Controller: @unchecked Sendable {
         return info
     }
 
+    /// A job's batch script (scontrol write batch_script), for its owner and administrators only:
+    /// scripts can hold secrets. An array's tasks share the array's script.
+    func script(of ref: JobReference, identity: Identity) throws(APIError) -> JobScript {
+        let found: JobRecord?
+        do { found = try lookup(ref) } catch { throw .internal("store: \(error)") }
+        guard let found else { throw .notFound("job \(ref) does not exist") }
+        guard identity.owns(found) else {
+            throw .forbidden("job \(ref) belongs to \(found.job.user); only its owner or an administrator may read its script")
+        }
+        let stored: (script: String, environment: [String: String])?
+        do { stored = try store.read { db in try JobTable.script(found.job.arrayJobID ?? found.id, in: db) } } catch {
+            throw .internal("store: \(error)")
+        }
+        guard let stored else { throw .notFound("job \(ref) has no stored script") }
+        return JobScript(id: found.id, script: stored.script)
+    }
+
     /// Task `task` of array `arrayID` once it has started (until then it lives in the array's
     /// record, as an index of its `pending`).
     func startedTaskLocked(_ arrayID: JobID, _ task: Int) -> JobRecord? {
