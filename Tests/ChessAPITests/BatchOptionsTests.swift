@@ -58,6 +58,17 @@ final class BatchOptionsTests: XCTestCase {
         }
     }
 
+    /// `--nice` alone is 100 and never takes the next word (the script) as its value.
+    func testNiceTakesItsValueOnlyAfterAnEqualsSign() throws {
+        let alone = try BatchOptions.apply(["--nice", "job.sh"], to: JobSubmission(), now: now, clientOptions: true, stopAtOperand: true)
+        XCTAssertEqual(alone.submission.nice, 100)
+        XCTAssertEqual(alone.operands, ["job.sh"])
+        XCTAssertEqual(try BatchOptions.apply(["--nice=-5"], to: JobSubmission(), now: now, clientOptions: false, stopAtOperand: false).submission.nice, -5)
+        XCTAssertThrowsError(try BatchOptions.apply(["--nice=lots"], to: JobSubmission(), now: now, clientOptions: false, stopAtOperand: false)) { e in
+            XCTAssertTrue("\(e)".contains("--nice=lots: expected a whole number"), "\(e)")
+        }
+    }
+
     func testBeginTimes() throws {
         XCTAssertEqual(try BatchOptions.beginTime("now+90", now: now), now + 90)
         XCTAssertEqual(try BatchOptions.beginTime("now+2hours", now: now), now + 7200)
@@ -152,6 +163,7 @@ final class JSONWriterTests: XCTestCase {
         s.requeue = false
         s.nodelist = "n[01-02]"
         s.exclude = "n03"
+        s.nice = -7
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
         XCTAssertEqual(hand, codable)
@@ -175,7 +187,7 @@ final class JSONScannerTests: XCTestCase {
             j.eligibleTime = 1; j.startTime = 2; j.endTime = 3; j.plannedStart = 4; j.timeLimit = 3600; j.nodeList = "n[01-02]"
             j.exitCode = 0; j.dependency = "afterok:1"; j.workdir = "/home/a"; j.output = "o"; j.error = "e"
             j.unavailableNodes = "n[03-04]"
-            j.requiredNodes = "n01"; j.excludedNodes = "n[05-06]"
+            j.requiredNodes = "n01"; j.excludedNodes = "n[05-06]"; j.nice = 100
         }
         return j
     }

@@ -202,7 +202,7 @@ struct ControllerTests {
 
         // `priority` (sprio): highest first, the administrator's priority marked; filters.
         let sprio = try cluster.ctl(["priority"]).stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
-        #expect(sprio.first == "JOBID PARTITION USER PRIORITY AGE FAIRSHARE JOBSIZE PARTITION QOS", "\(sprio)")
+        #expect(sprio.first == "JOBID PARTITION USER PRIORITY AGE FAIRSHARE JOBSIZE PARTITION QOS NICE", "\(sprio)")
         #expect(sprio.count == 3 && sprio[1].hasPrefix("\(id) batch nobody 90000 (admin) ") && sprio[2].hasPrefix("\(mine) batch root "), "\(sprio)")
         let onlyRoot = try cluster.ctl(["priority", "-u", "root", "--json"])
         let listed = try #require((try JSONSerialization.jsonObject(with: Data(onlyRoot.stdout.utf8)) as? [String: Any])?["jobs"] as? [[String: Any]])
@@ -229,6 +229,44 @@ struct ControllerTests {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try cluster.ctl(["show", "script", "\(array)_2"]).stdout.contains("echo from the array"))
         #expect(try cluster.ctl(["show", "script", "424242"]).stderr.contains("job 424242 does not exist"))
+    }
+
+    /// sbatch's `--nice` and scontrol's `Nice=`: taken off the priority; users set it at 0 or
+    /// above, administrators also below.
+    @Test(.enabled(if: getuid() == 0, "needs root to act as another user"))
+    func niceLowersAPendingJobsPriority() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        func submit(_ args: [String]) throws -> String {
+            let r = try asNobody(cluster, ["submit", "--parsable"] + args + ["--wrap", "true"])
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let plain = try submit([])
+        let nice = try submit(["--nice"])
+        func priorities() throws -> [String: (priority: Int, nice: Int)] {
+            let r = try cluster.ctl(["priority", "--json"])
+            let jobs = try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["jobs"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: jobs.map { ("\($0["id"] as? Int ?? 0)", ($0["priority"] as? Int ?? 0, $0["nice"] as? Int ?? 0)) })
+        }
+        var p = try priorities()
+        #expect(p[nice]?.nice == 100 && p[plain]?.nice == 0, "\(p)")
+        // The later job is no older, so only its nice sets them apart (age moves both alike).
+        #expect((p[plain]?.priority ?? 0) - (p[nice]?.priority ?? 0) >= 99, "\(p)")
+        let shown = try cluster.ctl(["show", "job", nice]).stdout.split(separator: "\n").map { $0.split(separator: " ") }
+        #expect(shown.contains(["Nice", "100"]), "\(shown)")
+
+        let negative = try asNobody(cluster, ["submit", "--nice=-10", "--wrap", "true"])
+        #expect(negative.status == 1 && negative.stderr.contains("only an administrator may set a negative nice"), "\(negative.stderr)")
+        let lower = try asNobody(cluster, ["update", plain, "nice=-1"])
+        #expect(lower.status == 1 && lower.stderr.contains("only an administrator may set a negative nice"), "\(lower.stderr)")
+        let set = try asNobody(cluster, ["update", plain, "Nice=500"])
+        #expect(set.status == 0 && set.stdout.contains("Nice=500"), "\(set.stdout)\(set.stderr)")
+        #expect(try cluster.ctl(["update", nice, "nice=-1000"]).status == 0)
+        p = try priorities()
+        #expect(p[plain]?.nice == 500 && p[nice]?.nice == -1000, "\(p)")
+        #expect((p[nice]?.priority ?? 0) - (p[plain]?.priority ?? 0) >= 1499, "\(p)")
+        #expect(try cluster.ctl(["priority"]).stdout.split(separator: "\n").first?.hasSuffix("NICE") == true)
     }
 
     /// `nodes` with sinfo's filters: partitions, states (short forms too), a host list.

@@ -390,9 +390,27 @@ struct PriorityTests {
         let sum = b.age + b.fairShare + b.jobSize + b.partition + b.qos
         #expect(b.total >= sum && b.total - sum < 5)
         #expect(b.total == calc.priority(of: job, cpus: 8, partition: nil, qos: cluster.qos(named: "high")))
+        // --nice comes off the sum (a negative one adds), which stays at least 1.
+        job.nice = 500
+        let nice = calc.breakdown(of: job, cpus: 8, partition: nil, qos: cluster.qos(named: "high"))
+        #expect(nice.total == b.total - 500 && nice.nice == 500)
+        job.nice = -500
+        #expect(calc.breakdown(of: job, cpus: 8, partition: nil, qos: cluster.qos(named: "high")).total == b.total + 500)
+        job.nice = 1_000_000
+        #expect(calc.breakdown(of: job, cpus: 8, partition: nil, qos: cluster.qos(named: "high")).total == 1)
         job.priorityOverride = 42
         let set = calc.breakdown(of: job, cpus: 8, partition: nil, qos: cluster.qos(named: "high"))
         #expect(set.total == 42 && set.override == 42 && set.qos == 10000)
+    }
+
+    /// A nice job lets a later one of the same shape go first.
+    @Test func aNiceJobGoesAfterOthers() {
+        let cluster = makeCluster(makeNodes(1))
+        var polite = pending(1, cores: 16, submit: 0)
+        polite.nice = 10_000
+        let d = plan(cluster, [polite, pending(2, cores: 16, submit: 10)], policy: .conservative)
+        #expect(d.start(of: 2) != nil && d.start(of: 1) == nil)
+        #expect(d.priorities[1]! < d.priorities[2]!)
     }
 
     @Test func usageDecaysWithTheHalfLife() {

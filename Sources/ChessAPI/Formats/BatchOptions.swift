@@ -35,6 +35,8 @@ public enum BatchOptions {
     enum Kind: Sendable {
         case value(@Sendable (inout JobSubmission, String, Int) throws -> Void)
         case flag(@Sendable (inout JobSubmission) -> Void)
+        /// `--name` alone or `--name=VALUE` (never a separate word: what follows may be the script).
+        case optionalValue(@Sendable (inout JobSubmission, String?) throws -> Void)
     }
 
     /// Long name → (short name, kind).
@@ -95,6 +97,12 @@ public enum BatchOptions {
         "oversubscribe": ("s", .flag { s in s.exclusive = false }),
         "constraint": ("C", .value { s, v, _ in s.constraint = v }),
         "reservation": (nil, .value { s, v, _ in s.reservation = v }),
+        "nice": (nil, .optionalValue { s, v in
+            // sbatch: --nice alone is 100.
+            guard let v else { s.nice = 100; return }
+            guard let n = Int(v) else { throw Error("--nice=\(v): expected a whole number, such as 100 or -50") }
+            s.nice = n
+        }),
         "nodelist": ("w", .value { s, v, _ in s.nodelist = try hostList(v, "--nodelist") }),
         "exclude": ("x", .value { s, v, _ in s.exclude = try hostList(v, "--exclude") }),
         "begin": ("b", .value { s, v, now in s.begin = try beginTime(v, now: now) }),
@@ -132,7 +140,7 @@ public enum BatchOptions {
     /// Understood, accepted, and without effect here: a warning each, never an error, so that
     /// existing scripts run unchanged.
     static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment",
-                                                "distribution", "licenses", "wckey", "nice", "cluster", "clusters", "M",
+                                                "distribution", "licenses", "wckey", "cluster", "clusters", "M",
                                                 "propagate", "profile", "acctg-freq", "get-user-env",
                                                 "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",
                                                 "gpu-bind", "cpu-freq", "mem-bind", "hint", "tmp", "kill-on-invalid-dep"]
@@ -200,6 +208,8 @@ public enum BatchOptions {
                         set(&s)
                     case .value(let set):
                         try set(&s, try value(for: name, inline: inline), now)
+                    case .optionalValue(let set):
+                        try set(&s, inline)
                     }
                 } else if ignoredWithValue.contains(name) {
                     _ = try value(for: name, inline: inline)
@@ -220,6 +230,8 @@ public enum BatchOptions {
                     case .value(let set):
                         let v = rest.isEmpty ? try value(for: long, inline: nil) : (rest.hasPrefix("=") ? String(rest.dropFirst()) : rest)
                         try set(&s, v, now)
+                    case .optionalValue(let set):
+                        try set(&s, rest.isEmpty ? nil : String(rest.drop { $0 == "=" }))
                     }
                 } else if flag == "W" && clientOptions && rest.isEmpty {
                     client.wait = true

@@ -169,6 +169,7 @@ extension JobInfo {
         w.field("id", id)
         w.field("memory_mb", memoryMB)
         w.field("name", name)
+        w.field("nice", nice)
         w.field("node_list", nodeList)
         w.field("nodes", nodes)
         w.field("output", output)
@@ -210,6 +211,7 @@ extension JobInfo {
             case "id": id = try s.int()
             case "memory_mb": memoryMB = try s.int()
             case "name": name = try s.string()
+            case "nice": nice = try s.optionalInt()
             case "node_list": nodeList = try s.optionalString()
             case "nodes": nodes = try s.int()
             case "output": output = try s.optionalString()
@@ -301,6 +303,7 @@ extension JobSubmission {
             case "requeue": requeue = s.null() ? nil : try s.bool()
             case "nodelist": nodelist = try s.optionalString()
             case "exclude": exclude = try s.optionalString()
+            case "nice": nice = try s.optionalInt()
             case "environment":
                 if s.null() { environment = nil; continue }
                 var env: [String: String] = [:]

@@ -157,6 +157,7 @@ extension JobSubmission {
         w.field("mem_mb", memMB)
         w.field("mem_per_cpu_mb", memPerCPUMB)
         w.field("name", name)
+        w.field("nice", nice)
         w.field("nodelist", nodelist)
         w.field("nodes", nodes)
         w.field("ntasks", ntasks)

@@ -51,12 +51,14 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var nodelist: String?
     /// sbatch's `--exclude` (`-x`), a host list: nodes the job must not be given.
     public var exclude: String?
+    /// sbatch's `--nice`: taken off the job's priority; negative (raising it) for administrators.
+    public var nice: Int?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
-        case dependency, array, workdir, output, error, environment, priority, signal, export, requeue, nodelist, exclude
+        case dependency, array, workdir, output, error, environment, priority, signal, export, requeue, nodelist, exclude, nice
         case openMode = "open_mode"
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"
@@ -113,6 +115,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
     /// `--nodelist` and `--exclude`, as host lists (scontrol's ReqNodeList and ExcNodeList).
     public var requiredNodes: String?
     public var excludedNodes: String?
+    /// `--nice`, when set.
+    public var nice: Int?
     public var workdir: String?
     public var output: String?
     public var error: String?
@@ -135,7 +139,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, user, account, partition, qos, state, reason, priority, nodes, cpus, gpus, dependency, workdir, output, error
+        case id, name, user, account, partition, qos, state, reason, priority, nodes, cpus, gpus, dependency, workdir, output, error, nice
         case displayID = "display_id"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
@@ -195,10 +199,12 @@ public struct JobUpdate: Codable, Sendable, Equatable {
     /// at submit.
     public var nodelist: String?
     public var exclude: String?
+    /// The job's `--nice`: owners set it (not below 0), administrators also lower it.
+    public var nice: Int?
 
     public init(timeLimit: Int? = nil, name: String? = nil, priority: Int? = nil,
                 partition: String? = nil, qos: String? = nil, account: String? = nil,
-                nodelist: String? = nil, exclude: String? = nil) {
+                nodelist: String? = nil, exclude: String? = nil, nice: Int? = nil) {
         self.timeLimit = timeLimit
         self.name = name
         self.priority = priority
@@ -207,6 +213,7 @@ public struct JobUpdate: Codable, Sendable, Equatable {
         self.account = account
         self.nodelist = nodelist
         self.exclude = exclude
+        self.nice = nice
     }
 
     /// True when the update moves a job: it changes only while the job is pending.
@@ -214,7 +221,7 @@ public struct JobUpdate: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case timeLimit = "time_limit"
-        case name, priority, partition, qos, account, nodelist, exclude
+        case name, priority, partition, qos, account, nodelist, exclude, nice
     }
 }
 

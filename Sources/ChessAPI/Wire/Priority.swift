@@ -15,11 +15,13 @@ public struct JobPriorityInfo: Codable, Sendable, Equatable {
     public var jobSize: Int
     public var partitionFactor: Int
     public var qosFactor: Int
+    /// `--nice`, taken off the factors' sum.
+    public var nice: Int
     /// Set by an administrator (`update … priority=`): it replaces the factors' sum.
     public var adminSet: Bool
 
     public init(id: Int, displayID: String, user: String, account: String, partition: String, qos: String, priority: Int,
-                age: Int, fairShare: Int, jobSize: Int, partitionFactor: Int, qosFactor: Int, adminSet: Bool) {
+                age: Int, fairShare: Int, jobSize: Int, partitionFactor: Int, qosFactor: Int, nice: Int = 0, adminSet: Bool) {
         self.id = id
         self.displayID = displayID
         self.user = user
@@ -32,11 +34,12 @@ public struct JobPriorityInfo: Codable, Sendable, Equatable {
         self.jobSize = jobSize
         self.partitionFactor = partitionFactor
         self.qosFactor = qosFactor
+        self.nice = nice
         self.adminSet = adminSet
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, user, account, partition, qos, priority, age
+        case id, user, account, partition, qos, priority, age, nice
         case displayID = "display_id"
         case fairShare = "fair_share"
         case jobSize = "job_size"

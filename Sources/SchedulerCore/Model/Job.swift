@@ -21,6 +21,9 @@ public struct Job: Sendable, Hashable, Codable {
     public var array: ArrayTasks?
     /// Set by an admin (`scontrol update priority=`): replaces the computed priority.
     public var priorityOverride: Int?
+    /// sbatch's `--nice`: taken off the computed priority (a negative one, an administrator's,
+    /// adds to it). nil is 0.
+    public var nice: Int?
 
     public var state: JobState
     /// For pending jobs: the reason given by the last pass.

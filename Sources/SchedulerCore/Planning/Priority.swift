@@ -75,9 +75,12 @@ public struct PriorityCalculator: Sendable {
                         jobSize: weights.jobSize * sizeFactor, partition: weights.partition * partitionFactor,
                         qos: weights.qos * qosFactor)
         let sum = weighted.age + weighted.fairShare + weighted.jobSize + weighted.partition + weighted.qos
+        // As Slurm's multifactor plugin: the nice value comes off the sum, which stays at least 1.
+        let nice = job.nice ?? 0
+        let computed = nice == 0 ? sum / scale : max(sum / scale - nice, 1)
         return PriorityBreakdown(age: weighted.age / scale, fairShare: weighted.fairShare / scale, jobSize: weighted.jobSize / scale,
-                                 partition: weighted.partition / scale, qos: weighted.qos / scale,
-                                 override: job.priorityOverride, total: job.priorityOverride ?? sum / scale)
+                                 partition: weighted.partition / scale, qos: weighted.qos / scale, nice: nice,
+                                 override: job.priorityOverride, total: job.priorityOverride ?? computed)
     }
 
     /// Slurm's classic fair-share factor `2^(-U/S)`, with U the account's share of the decayed
@@ -100,6 +103,8 @@ public struct PriorityBreakdown: Sendable, Hashable {
     public var jobSize: Int
     public var partition: Int
     public var qos: Int
+    /// `--nice`, taken off the sum.
+    public var nice: Int
     /// An administrator's priority, which replaces the sum.
     public var override: Int?
     public var total: Int

@@ -22,9 +22,9 @@ struct Priority: ParsableCommand {
         if let jobs { query.append("id=\(jobs)") }
         guard let data = try connection.read("/v1/priorities", query, json: json) else { return }
         let list = try WireJSON.decode(JobPriorityList.self, from: data)
-        Table.print(["JOBID", "PARTITION", "USER", "PRIORITY", "AGE", "FAIRSHARE", "JOBSIZE", "PARTITION", "QOS"], list.jobs.map { j in
+        Table.print(["JOBID", "PARTITION", "USER", "PRIORITY", "AGE", "FAIRSHARE", "JOBSIZE", "PARTITION", "QOS", "NICE"], list.jobs.map { j in
             [j.displayID, j.partition, j.user, j.adminSet ? "\(j.priority) (admin)" : "\(j.priority)", "\(j.age)", "\(j.fairShare)",
-             "\(j.jobSize)", "\(j.partitionFactor)", "\(j.qosFactor)"]
+             "\(j.jobSize)", "\(j.partitionFactor)", "\(j.qosFactor)", "\(j.nice)"]
         }, header: !noHeader)
     }
 }

@@ -34,6 +34,7 @@ struct ShowJob: ParsableCommand {
         rows.add("JobState", j.state)
         rows.add("Reason", j.reasonText)
         rows.add("Priority", j.priority.map(String.init))
+        rows.add("Nice", j.nice.map(String.init))
         rows.add("Dependency", j.dependency)
         rows.add("ArrayTasksPending", j.arrayPending)
         rows.add("SubmitTime", Time.timestamp(j.submitTime))

@@ -11,8 +11,8 @@ extension Controller {
     /// the controller is away).
     func updateJob(_ ref: JobReference, _ update: JobUpdate, identity: Identity,
                    completion: @escaping @Sendable (Result<JobInfo, APIError>) -> Void) {
-        guard update.timeLimit != nil || update.name != nil || update.priority != nil || update.movesJob else {
-            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, partition, qos, account, nodelist or exclude")))
+        guard update.timeLimit != nil || update.name != nil || update.priority != nil || update.nice != nil || update.movesJob else {
+            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, nice, partition, qos, account, nodelist or exclude")))
         }
         let now = Controller.now()
         lock.lock()
@@ -67,6 +67,7 @@ extension Controller {
             if i > 0 { taskUpdate.priority = nil }
             if i > 0 && !record.job.state.isWaiting {
                 (taskUpdate.partition, taskUpdate.qos, taskUpdate.account, taskUpdate.nodelist, taskUpdate.exclude) = (nil, nil, nil, nil, nil)
+                taskUpdate.nice = nil
             }
             updated.append(try applying(taskUpdate, to: record, ref: ref, identity: identity, now: now))
         }
@@ -153,6 +154,11 @@ extension Controller {
             guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a priority is for pending jobs") }
             r.job.priorityOverride = priority
             changes.append("priority \(priority)")
+        }
+        if let nice = u.nice {
+            guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a nice value is for pending jobs") }
+            r.job.nice = try validatorLocked(identity: identity, now: now).checkNice(nice)
+            changes.append("nice \(nice)")
         }
         if u.movesJob {
             changes += try moving(&r, u, ref: ref, identity: identity, now: now)

@@ -22,7 +22,7 @@ extension Controller {
                                              qos: cluster.qos(named: j.qos))
                 return JobPriorityInfo(id: j.id, displayID: r.displayID, user: j.user, account: j.account, partition: j.partition, qos: j.qos,
                                        priority: b.total, age: b.age, fairShare: b.fairShare, jobSize: b.jobSize,
-                                       partitionFactor: b.partition, qosFactor: b.qos, adminSet: b.override != nil)
+                                       partitionFactor: b.partition, qosFactor: b.qos, nice: b.nice, adminSet: b.override != nil)
             }) ?? nil else { continue }
             list.append(info)
         }

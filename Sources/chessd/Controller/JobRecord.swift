@@ -111,6 +111,7 @@ struct JobRecord: Codable, Sendable {
         info.dependency = dependencyText
         info.requiredNodes = job.request.requiredNodes.map(HostList.compress)
         info.excludedNodes = job.request.excludedNodes.map(HostList.compress)
+        info.nice = job.nice
         info.workdir = workdir
         info.output = output
         info.error = error

@@ -75,6 +75,7 @@ struct SubmissionValidator {
             guard identity.admin else { throw .forbidden("only an administrator may set a job's priority") }
             job.priorityOverride = p
         }
+        job.nice = try checkNice(s.nice)
         var record = JobRecord(job: job)
         if let d = s.dependency, !d.isEmpty {
             do {
@@ -193,6 +194,18 @@ struct SubmissionValidator {
             request.nodes = max(implied, required.count)
         }
     }
+
+    /// A `--nice` value within Slurm's range; a negative one (a higher priority) is an
+    /// administrator's. 0 is stored as none.
+    func checkNice(_ nice: Int?) throws(APIError) -> Int? {
+        guard let nice else { return nil }
+        guard abs(nice) <= Self.maxNice else { throw .invalid("--nice must be between -\(Self.maxNice) and \(Self.maxNice), got \(nice)") }
+        guard nice >= 0 || identity.admin else { throw .forbidden("only an administrator may set a negative nice (a higher priority)") }
+        return nice == 0 ? nil : nice
+    }
+
+    /// Slurm's bound (NICE_OFFSET − 3).
+    static let maxNice = 2_147_483_645
 
     /// The names of a `--nodelist` or `--exclude` host list, each a node of the cluster.
     func nodeNames(_ text: String?, _ option: String) throws(APIError) -> [String]? {
