@@ -354,7 +354,7 @@ struct EndToEndTests {
         let array = try c.submit(["-a", "1-2", "-t", "0:05", "--wrap", "sleep 8"])
         try c.wait("the jobs and tasks to run") { try c.jobs().filter { $0["state"] as? String == "RUNNING" }.count == 4 }
         let moved = try c.cluster.ctl(["update", "\(shortened)", "account=default"])
-        #expect(moved.status == 1 && moved.stderr.contains("is RUNNING; its partition, QoS and account change only while it is pending"), "\(moved.stderr)")
+        #expect(moved.status == 1 && moved.stderr.contains("is RUNNING; its partition, QoS, account and node lists change only while it is pending"), "\(moved.stderr)")
         let longer = try c.cluster.ctl(["update", "\(extended)", "TimeLimit=2:00"])
         #expect(longer.stdout == "Job \(extended) updated: TimeLimit=00:02:00\n", "\(longer.stderr)")
         #expect(try c.cluster.ctl(["update", "\(shortened)", "time_limit=0:03"]).status == 0)
