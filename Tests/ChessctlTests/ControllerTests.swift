@@ -269,6 +269,44 @@ struct ControllerTests {
         #expect(try cluster.ctl(["priority"]).stdout.split(separator: "\n").first?.hasSuffix("NICE") == true)
     }
 
+    /// Accounts with `users` (Slurm's enforced associations): a user submits only under the
+    /// accounts that list them (or list no one); the first that lists them is their default;
+    /// administrators use any; a runtime change admits a user at once.
+    @Test(.enabled(if: getuid() == 0, "needs root to act as another user"))
+    func accountsAdmitOnlyTheirUsers() throws {
+        let cluster = try TestCluster(config: TestCluster.defaultConfig + """
+
+            [[accounts]]
+            name = "default"
+            users = []
+            [[accounts]]
+            name = "physics"
+            users = ["nobody"]
+            [[accounts]]
+            name = "chemistry"
+            users = ["alice"]
+            """)
+        try cluster.start()
+        let mine = try asNobody(cluster, ["submit", "--parsable", "--wrap", "true"])
+        let id = mine.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(mine.status == 0, "\(mine.stderr)")
+        #expect(try queueJSON(cluster).first { "\($0["id"] as? Int ?? 0)" == id }?["account"] as? String == "physics")
+        let refused = try asNobody(cluster, ["submit", "-A", "chemistry", "--wrap", "true"])
+        #expect(refused.status == 1 && refused.stderr.contains("user nobody may not use account 'chemistry' (not among its users); accounts open to nobody: physics"),
+                "\(refused.stderr)")
+        let moved = try asNobody(cluster, ["update", id, "account=chemistry"])
+        #expect(moved.status == 1 && moved.stderr.contains("may not use account 'chemistry'"), "\(moved.stderr)")
+        // root, an administrator, uses any account; with none named it gets the first open to
+        // everyone or, as here, the default.
+        #expect(try cluster.ctl(["submit", "-A", "chemistry", "--wrap", "true"]).status == 0)
+        #expect(try cluster.ctl(["account", "update", "chemistry", "users=alice,nobody"]).status == 0)
+        let admitted = try asNobody(cluster, ["update", id, "account=chemistry"])
+        #expect(admitted.status == 0, "\(admitted.stderr)")
+        let show = try cluster.ctl(["show", "account", "chemistry", "--json"])
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        #expect(fields["users"] as? [String] == ["alice", "nobody"], "\(fields)")
+    }
+
     /// `nodes` with sinfo's filters: partitions, states (short forms too), a host list.
     @Test func nodesFiltersAsSinfoDoes() throws {
         let cluster = try TestCluster()

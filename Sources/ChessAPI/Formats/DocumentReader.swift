@@ -235,9 +235,10 @@ struct DocumentReader {
     }
 
     func account(_ v: DocumentValue) throws -> Account {
-        let o = try object(v, keys: ["name", "parent", "shares"], required: ["name"])
+        let o = try object(v, keys: ["name", "parent", "shares", "users"], required: ["name"])
         return Account(name: try string(o["name"]!), parent: try o["parent"].map(string),
-                       shares: try o["shares"].map { try int($0, min: 0) } ?? 1)
+                       shares: try o["shares"].map { try int($0, min: 0) } ?? 1,
+                       users: try o["users"].map { Set(try strings($0)) })
     }
 
     func reservation(_ v: DocumentValue, known: Set<String>) throws -> Reservation {

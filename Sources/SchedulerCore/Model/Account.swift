@@ -4,12 +4,19 @@ public struct Account: Sendable, Hashable, Codable {
     public var parent: String?
     /// Raw shares (Slurm's `Fairshare=`); normalised against the sum of all accounts' shares.
     public var shares: Int
+    /// The users who may submit under the account (Slurm's associations, enforced); nil lets
+    /// every user. Administrators may use any account.
+    public var users: Set<String>?
 
-    public init(name: String, parent: String? = nil, shares: Int = 1) {
+    public init(name: String, parent: String? = nil, shares: Int = 1, users: Set<String>? = nil) {
         self.name = name
         self.parent = parent
         self.shares = shares
+        self.users = users
     }
+
+    /// Whether `user` may submit under the account (administrators aside).
+    public func admits(_ user: String) -> Bool { users?.contains(user) ?? true }
 }
 
 /// An advance reservation: whole nodes set aside for some users or accounts during a window.

@@ -21,7 +21,7 @@ enum QoSKind: ConfigKind {
 
 enum AccountKind: ConfigKind {
     static let kind = ConfigObjectKind.accounts
-    static let abstract = "Create, update, delete or list accounts (keys: parent, shares)."
+    static let abstract = "Create, update, delete or list accounts (keys: parent, shares, users: who may submit under it)."
 }
 
 enum ReservationKind: ConfigKind {

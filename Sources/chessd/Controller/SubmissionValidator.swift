@@ -233,9 +233,15 @@ struct SubmissionValidator {
         if let allowed = partition.allowedQoS, !allowed.contains(qos.name) {
             throw .invalid("partition '\(partition.name)' does not allow QoS '\(qos.name)'; it allows: \(allowed.sorted().joined(separator: ", "))")
         }
-        let accountName = a ?? (cluster.accounts.contains { $0.name == "default" } ? "default" : cluster.accounts.first?.name ?? "default")
-        guard cluster.accounts.contains(where: { $0.name == accountName }) else {
+        let accountName = a ?? defaultAccount()
+        guard let account = cluster.accounts.first(where: { $0.name == accountName }) else {
             throw .invalid("invalid account '\(accountName)'; accounts: \(cluster.accounts.map(\.name).joined(separator: ", "))")
+        }
+        guard identity.admin || account.admits(identity.user) else {
+            let open = cluster.accounts.filter { $0.admits(identity.user) }.map(\.name)
+            throw .forbidden("user \(identity.user) may not use account '\(accountName)' (not among its users); "
+                + (open.isEmpty ? "no account admits \(identity.user): ask an administrator to add the user to one"
+                                : "accounts open to \(identity.user): \(open.joined(separator: ", "))"))
         }
         if let allowed = partition.allowedAccounts, !allowed.contains(accountName) {
             throw .invalid("partition '\(partition.name)' does not allow account '\(accountName)'")
@@ -266,6 +272,17 @@ struct SubmissionValidator {
             throw APIError(status: 422, code: "limit_exceeded",
                            message: "QoS '\(qos.name)' allows \(max) submitted jobs per user (MaxSubmitJobsPerUser); \(identity.user) has \(liveJobsOfUser(qos.name))")
         }
+    }
+
+    /// The account of a job that names none (Slurm's DefaultAccount): the first that lists the
+    /// user among its users, else `default` or the first account open to every user.
+    func defaultAccount() -> String {
+        let accounts = cluster.accounts
+        if let member = accounts.first(where: { $0.users?.contains(identity.user) == true }) { return member.name }
+        if let open = accounts.first(where: { $0.name == "default" && $0.users == nil }) ?? accounts.first(where: { $0.users == nil }) {
+            return open.name
+        }
+        return accounts.contains { $0.name == "default" } ? "default" : accounts.first?.name ?? "default"
     }
 
     func defaultQoS(for partition: Partition) -> String {
