@@ -13,7 +13,7 @@ struct ChessCtl: ParsableCommand {
                       NodeCommand.self, ConfigCommand<PartitionKind>.self,
                       ConfigCommand<QoSKind>.self, ConfigCommand<AccountKind>.self, ConfigCommand<ReservationKind>.self,
                       Acct.self, Efficiency.self, Stat.self, PriceCommand.self, InvoiceCommand.self, SettlementCommand.self, MarketCommand.self,
-                      Reconfigure.self, Diag.self, Ping.self, Simulate.self]
+                      Report.self, Reconfigure.self, Diag.self, Ping.self, Simulate.self]
     )
 
     static func main() {

@@ -342,6 +342,36 @@ struct EndToEndTests {
 
     /// `update` of running jobs: a lengthened limit reaches the supervisor, which would
     /// otherwise end the job at its old one (it enforces limits itself); a shortened one ends it.
+    /// `report` (sreport): what jobs held and what a node lost add up with idle time to the
+    /// period's CPU time; top usage puts the jobs on their user.
+    @Test func reportsAddUpWhatJobsHeldAndNodesLost() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes", "-t", "idle", "-h"]).stdout.contains("2") }
+        _ = try c.submit(["-n", "2", "-w", "host", "--wrap", "sleep 2"])
+        #expect(try c.cluster.ctl(["node", "down", "--reason", "maintenance", "emu1"]).status == 0)
+        sleep(2)
+        #expect(try c.cluster.ctl(["node", "resume", "emu1"]).status == 0)
+        try c.wait("the job to end", within: 30) { try c.jobs().isEmpty }
+        func json(_ args: [String]) throws -> [String: Any] {
+            let r = try c.cluster.ctl(["report"] + args + ["-S", "now-1hour", "-E", "now+1hour", "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+        let u = try json(["utilization"])
+        let (allocated, down, idle, reported) = (u["allocated"] as? Int ?? -1, u["down"] as? Int ?? -1, u["idle"] as? Int ?? -1, u["reported"] as? Int ?? -1)
+        #expect(allocated >= 4, "2 CPUs for at least 2 s: \(u)")
+        #expect(down >= 32, "emu1's 32 cores for at least a second: \(u)")
+        #expect(allocated + down + idle == reported && reported == (u["cpus"] as? Int ?? 0) * ((u["end"] as? Int ?? 0) - (u["start"] as? Int ?? 0)), "\(u)")
+        // The end is clipped to now: no idle time is reported for the hour ahead.
+        #expect((u["end"] as? Int ?? .max) <= Int(Date().timeIntervalSince1970))
+        let top = try json(["topusage"])
+        let users = try #require(top["users"] as? [[String: Any]])
+        #expect(users.count == 1 && users.first?["user"] as? String == "root" && users.first?["cpu_seconds"] as? Int == allocated, "\(top)")
+        let table = try c.cluster.ctl(["report", "utilization", "-S", "now-1hour", "-E", "now", "-t", "percent"])
+        #expect(table.stdout.contains("Usage reported in Percentage of Total") && table.stdout.contains("100.00%"), "\(table.stdout)")
+        #expect(try c.cluster.ctl(["report", "utilization", "-t", "fortnights"]).stderr.contains("give minutes, hours, seconds or percent"))
+    }
+
     @Test func aRunningJobsTimeLimitCanBeChanged() throws {
         let c = try Running()
         try c.wait("both nodes to be idle") {

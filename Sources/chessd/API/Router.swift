@@ -101,6 +101,18 @@ struct Router: HTTPHandler {
             let change = try r.decode(NodeStateChange.self, c.request)
             c.respond(.json(try r.controller.changeNode(c["name"], change, identity: c.user)))
         },
+        Route(method: "GET", pattern: "/v1/reports/utilization", access: .local) { r, c in
+            let (start, end) = try r.period(c)
+            c.respond(.json(try r.controller.utilization(from: start, to: end)))
+        },
+        Route(method: "GET", pattern: "/v1/reports/top-usage", access: .local) { r, c in
+            let (start, end) = try r.period(c)
+            let top = try c.request.query["top"].map { v -> Int in
+                guard let n = Int(v) else { throw APIError.badRequest("top must be a whole number, got '\(v)'") }
+                return n
+            } ?? 10
+            c.respond(.json(try r.controller.topUsage(from: start, to: end, top: top)))
+        },
         Route(method: "GET", pattern: "/v1/diag", access: .local) { r, c in c.respond(.json(r.controller.diagnostics())) },
         Route(method: "GET", pattern: "/v1/usage", access: .local) { r, c in
             guard let ids = c.request.query["id"], !ids.isEmpty else { throw APIError.badRequest("give id=1234[,1235_7,…]") }
@@ -272,6 +284,16 @@ struct Router: HTTPHandler {
         if let s = list(query["state"]) { q.states = Set(try s.map(jobState)) }
         if let ids = list(query["id"]) { q.ids = Set(try ids.map(jobID)) }
         c.respond(.json(AccountingList(records: try controller.accounting(q))))
+    }
+
+    /// `start` and `end` (Unix seconds, both required) of a report.
+    func period(_ c: Context) throws -> (Int, Int) {
+        func time(_ key: String) throws -> Int {
+            guard let v = c.request.query[key], !v.isEmpty else { throw APIError.badRequest("\(key) is required (Unix seconds)") }
+            guard let t = Int(v) else { throw APIError.badRequest("\(key) must be Unix seconds, got '\(v)'") }
+            return t
+        }
+        return (try time("start"), try time("end"))
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws -> T {

@@ -207,6 +207,16 @@ enum MarketTable {
         try db.execute(sql: "UPDATE node_outages SET end = ? WHERE node = ? AND end IS NULL", arguments: [time, node])
     }
 
+    /// Seconds each node was out within `[start, end)`, by node (an outage still open counts up
+    /// to `end`).
+    static func outageSecondsByNode(from start: Int, to end: Int, in db: Database) throws -> [String: Int] {
+        let rows = try GRDB.Row.fetchAll(db, sql: """
+            SELECT node, SUM(MIN(IFNULL(end, ?), ?) - MAX(start, ?)) AS seconds FROM node_outages
+            WHERE start < ? AND IFNULL(end, ?) > ? GROUP BY node
+            """, arguments: [end, end, start, end, end, start])
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["node"] as String, $0["seconds"] as Int) })
+    }
+
     /// Seconds each node was out within `[start, end)` (an outage still open counts up to `end`).
     static func outageSeconds(from start: Int, to end: Int, in db: Database) throws -> Int {
         try Int.fetchOne(db, sql: """
