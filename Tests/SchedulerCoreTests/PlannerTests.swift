@@ -91,6 +91,27 @@ struct AllocationTests {
         #expect(d.reasons[3] == .badConstraints)
     }
 
+    /// `--mem=0` is all of the node's memory, as in Slurm: the job gets it (and its limit), and
+    /// shares the node only with jobs that ask for no memory.
+    @Test func memZeroTakesTheWholeNodesMemory() throws {
+        let cluster = makeCluster(makeNodes(2))
+        var holder = running(1, on: [("n01", [0])], time: 10_000)
+        holder.allocation!.nodes[0].memoryMB = 1000
+        let d = plan(cluster, [holder, pending(2, cores: 2, memoryMB: 0), pending(3, cores: 2, memoryMB: 1000), pending(4, cores: 2)])
+        let whole = try #require(d.start(of: 2)?.allocation.nodes.first)
+        #expect(whole.node == "n02" && whole.memoryMB == 64_000 && !whole.exclusive && whole.cores.count == 2)
+        // n02's memory is all taken: a job that wants some goes to n01, one that wants none may share n02.
+        #expect(d.start(of: 3)?.allocation.nodeNames == ["n01"])
+        #expect(d.start(of: 4) != nil)
+        // With both nodes' memory partly held, a --mem=0 job waits.
+        let busy = plan(cluster, [holder, running(5, on: [("n02", [0])], time: 10_000), pending(6, memoryMB: 0)].map { j in
+            var j = j
+            if j.id == 5 { j.allocation!.nodes[0].memoryMB = 10 }
+            return j
+        })
+        #expect(busy.start(of: 6) == nil && busy.reasons[6] == .resources)
+    }
+
     @Test func multiNodeJobsUseTheFewestLeafSwitches() throws {
         let cluster = makeCluster(makeNodes(8, perSwitch: 4))
         let busy = running(1, on: [("n02", [0])], time: 10_000)

@@ -40,7 +40,7 @@ public struct JobRequest: Sendable, Hashable, Codable {
 }
 
 public enum MemoryRequest: Sendable, Hashable, Codable {
-    /// `--mem` (MiB per node).
+    /// `--mem` (MiB per node); 0 is all of each node's memory, as in Slurm.
     case perNode(Int)
     /// `--mem-per-cpu` (MiB).
     case perCPU(Int)
@@ -89,6 +89,8 @@ public struct JobShape: Sendable, Hashable {
     public var tasksPerNode: Int
     public var exclusive: Bool
     public var gpuType: String?
+    /// `--mem=0`: all of each node's memory (`perNode.memoryMB` is then 0, the node decides).
+    public var wholeNodeMemory = false
 
     /// Total resources held, for limits and accounting.
     public var tres: TRES {
@@ -145,6 +147,6 @@ extension JobRequest {
         if let g = self.gpus { gpus = g.unit == .perNode ? g.count : g.count * tasksPerNode }
         return JobShape(nodeCount: nodeCount, perNode: NodeCapacity(cores: cores, memoryMB: memory, gpus: gpus),
                         tasksPerNode: tasksPerNode, exclusive: exclusive ?? exclusiveByDefault,
-                        gpuType: self.gpus?.type)
+                        gpuType: self.gpus?.type, wholeNodeMemory: self.memory == .perNode(0))
     }
 }

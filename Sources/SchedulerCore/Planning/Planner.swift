@@ -372,7 +372,9 @@ struct PlanningPass {
 
     @inline(__always)
     func need(_ shape: JobShape, _ n: Int) -> NodeCapacity {
-        shape.exclusive ? capacities[n] : shape.perNode
+        if shape.exclusive { return capacities[n] }
+        if shape.wholeNodeMemory { return NodeCapacity(cores: shape.perNode.cores, memoryMB: capacities[n].memoryMB, gpus: shape.perNode.gpus) }
+        return shape.perNode
     }
 
     func profile(_ n: Int, view: String?) -> StepProfile<NodeCapacity> {
@@ -387,7 +389,7 @@ struct PlanningPass {
         guard chosen.count == shape.nodeCount else { return nil }
         var placed: [NodeAllocation] = []
         for n in chosen {
-            guard let a = CoreAllocator.allocate(on: nodes[n], usage: usage[n], need: shape.perNode, gpuType: gpuType,
+            guard let a = CoreAllocator.allocate(on: nodes[n], usage: usage[n], need: need(shape, n), gpuType: gpuType,
                                                  exclusive: shape.exclusive) else { return nil }
             placed.append(a)
         }
