@@ -164,6 +164,8 @@ final class JSONWriterTests: XCTestCase {
         s.nodelist = "n[01-02]"
         s.exclude = "n03"
         s.nice = -7
+        s.cpusPerGPU = 8
+        s.memPerGPUMB = 81920
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
         XCTAssertEqual(hand, codable)

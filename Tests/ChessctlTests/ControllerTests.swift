@@ -106,6 +106,8 @@ struct ControllerTests {
             (["submit", "--bogus", "--wrap", "true"], "unrecognized option --bogus"),
             (["submit", "-d", "afterok:4242", "--wrap", "true"], "job 4242 does not exist"),
             (["submit", "--wrap"], "needs a value"),
+            (["submit", "--mem-per-gpu=4G", "--wrap", "true"], "--mem-per-gpu needs GPUs"),
+            (["submit", "-p", "gpu", "--gpus-per-node=1", "--cpus-per-gpu=4", "-c", "2", "--wrap", "true"], "give --cpus-per-task or --cpus-per-gpu, not both"),
             (["submit"], "no script"),
         ]
         for (args, message) in cases {
@@ -124,6 +126,16 @@ struct ControllerTests {
         let limit = try cluster.ctl(["submit", "-q", "tiny", "-a", "1-3", "--wrap", "true"])
         #expect(limit.stderr.contains("MaxSubmitJobsPerUser"))
         #expect(try queueJSON(cluster).count == 1)
+    }
+
+    /// `--cpus-per-gpu` and `--mem-per-gpu`: the job's cores and memory follow its GPUs.
+    @Test func coresAndMemoryFollowTheGPUs() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let r = try cluster.ctl(["submit", "--parsable", "-p", "gpu", "--gpus-per-node=2", "--cpus-per-gpu=3", "--mem-per-gpu=2G", "--wrap", "true"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let job = try #require(try queueJSON(cluster).first)
+        #expect(job["cpus"] as? Int == 6 && job["memory_mb"] as? Int == 4096 && job["gpus"] as? Int == 2, "\(job)")
     }
 
     /// sbatch's `-w/--nodelist` and `-x/--exclude`: checked at submit node by node, shown by

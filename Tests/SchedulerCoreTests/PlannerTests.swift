@@ -79,6 +79,23 @@ struct AllocationTests {
         #expect(d.start(of: 2)!.allocation.nodes[0].gpus.count == 2)
     }
 
+    /// `--cpus-per-gpu` and `--mem-per-gpu`: cores and memory follow the GPUs a node gets.
+    @Test func coresAndMemoryPerGPU() throws {
+        let cluster = makeCluster(makeNodes(1, gpus: 4))
+        var job = pending(1, gpus: 2)
+        job.request.cpusPerGPU = 4
+        job.request.memory = .perGPU(8000)
+        var perTask = pending(2)
+        perTask.request.tasks = 2
+        perTask.request.gpus = GPURequest(count: 1, per: .perTask)
+        perTask.request.cpusPerGPU = 3
+        let d = plan(cluster, [job, perTask])
+        let a = try #require(d.start(of: 1)?.allocation.nodes.first)
+        #expect(a.cores.count == 8 && a.memoryMB == 16_000 && a.gpus.count == 2)
+        let b = try #require(d.start(of: 2)?.allocation.nodes.first)
+        #expect(b.cores.count == 6 && b.gpus.count == 2)
+    }
+
     @Test func exclusiveTakesTheWholeNodeAndConstraintsFilterNodes() throws {
         var nodes = makeNodes(3)
         nodes[2].features = ["bigmem"]

@@ -53,13 +53,19 @@ public enum BatchOptions {
         "ntasks": ("n", .value { s, v, _ in s.ntasks = try count(v, "--ntasks") }),
         "ntasks-per-node": (nil, .value { s, v, _ in s.ntasksPerNode = try count(v, "--ntasks-per-node") }),
         "cpus-per-task": ("c", .value { s, v, _ in s.cpusPerTask = try count(v, "--cpus-per-task") }),
+        "cpus-per-gpu": (nil, .value { s, v, _ in s.cpusPerGPU = try count(v, "--cpus-per-gpu") }),
+        // The three forms of memory replace each other, the last given winning.
         "mem": (nil, .value { s, v, _ in
             s.memMB = try syntax { try JobSpecSyntax.memoryMB(v) }
-            s.memPerCPUMB = nil
+            (s.memPerCPUMB, s.memPerGPUMB) = (nil, nil)
         }),
         "mem-per-cpu": (nil, .value { s, v, _ in
             s.memPerCPUMB = try syntax { try JobSpecSyntax.memoryMB(v) }
-            s.memMB = nil
+            (s.memMB, s.memPerGPUMB) = (nil, nil)
+        }),
+        "mem-per-gpu": (nil, .value { s, v, _ in
+            s.memPerGPUMB = try syntax { try JobSpecSyntax.memoryMB(v) }
+            (s.memMB, s.memPerCPUMB) = (nil, nil)
         }),
         "gpus": ("G", .value { s, v, _ in
             let (type, n) = try gpuSpec(v, "--gpus")

@@ -282,6 +282,8 @@ extension JobSubmission {
             case "cpus_per_task": cpusPerTask = try s.optionalInt()
             case "mem_mb": memMB = try s.optionalInt()
             case "mem_per_cpu_mb": memPerCPUMB = try s.optionalInt()
+            case "mem_per_gpu_mb": memPerGPUMB = try s.optionalInt()
+            case "cpus_per_gpu": cpusPerGPU = try s.optionalInt()
             case "gpus": gpus = try s.optionalInt()
             case "gpus_per_task": gpusPerTask = try s.optionalInt()
             case "gpu_type": gpuType = try s.optionalString()

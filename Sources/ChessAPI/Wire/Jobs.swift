@@ -16,6 +16,10 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var cpusPerTask: Int?
     public var memMB: Int?
     public var memPerCPUMB: Int?
+    /// sbatch's `--mem-per-gpu`: MiB per allocated GPU.
+    public var memPerGPUMB: Int?
+    /// sbatch's `--cpus-per-gpu`: cores per allocated GPU.
+    public var cpusPerGPU: Int?
     public var gpus: Int?
     public var gpusPerTask: Int?
     public var gpuType: String?
@@ -64,6 +68,8 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         case cpusPerTask = "cpus_per_task"
         case memMB = "mem_mb"
         case memPerCPUMB = "mem_per_cpu_mb"
+        case memPerGPUMB = "mem_per_gpu_mb"
+        case cpusPerGPU = "cpus_per_gpu"
         case gpus
         case gpusPerTask = "gpus_per_task"
         case gpuType = "gpu_type"

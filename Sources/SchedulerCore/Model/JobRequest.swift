@@ -7,6 +7,8 @@ public struct JobRequest: Sendable, Hashable, Codable {
     /// `--ntasks-per-node`.
     public var tasksPerNode: Int?
     public var cpusPerTask: Int
+    /// `--cpus-per-gpu`: a node's cores are at least its GPUs times this.
+    public var cpusPerGPU: Int?
     public var memory: MemoryRequest?
     public var gpus: GPURequest?
     /// Seconds; nil takes the partition's default.
@@ -44,6 +46,8 @@ public enum MemoryRequest: Sendable, Hashable, Codable {
     case perNode(Int)
     /// `--mem-per-cpu` (MiB).
     case perCPU(Int)
+    /// `--mem-per-gpu` (MiB per allocated GPU).
+    case perGPU(Int)
 }
 
 public struct GPURequest: Sendable, Hashable, Codable {
@@ -135,16 +139,17 @@ extension JobRequest {
             nodeCount = (t + tasksFit - 1) / tasksFit
             tasksPerNode = (t + nodeCount - 1) / nodeCount
         }
-        let cores = tasksPerNode * cpt
+        var gpus = 0
+        if let g = self.gpus { gpus = g.unit == .perNode ? g.count : g.count * tasksPerNode }
+        let cores = max(tasksPerNode * cpt, gpus * (cpusPerGPU ?? 0))
         guard cores <= coresPerNode, nodeCount >= 1 else { return nil }
         let memory: Int
         switch self.memory {
         case .perNode(let mb): memory = mb
         case .perCPU(let mb): memory = mb * cores
+        case .perGPU(let mb): memory = mb * gpus
         case nil: memory = 0
         }
-        var gpus = 0
-        if let g = self.gpus { gpus = g.unit == .perNode ? g.count : g.count * tasksPerNode }
         return JobShape(nodeCount: nodeCount, perNode: NodeCapacity(cores: cores, memoryMB: memory, gpus: gpus),
                         tasksPerNode: tasksPerNode, exclusive: exclusive ?? exclusiveByDefault,
                         gpuType: self.gpus?.type, wholeNodeMemory: self.memory == .perNode(0))

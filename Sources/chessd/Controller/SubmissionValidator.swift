@@ -35,7 +35,9 @@ struct SubmissionValidator {
         request.tasks = try positive(s.ntasks, "--ntasks")
         request.tasksPerNode = try positive(s.ntasksPerNode, "--ntasks-per-node")
         request.cpusPerTask = try positive(s.cpusPerTask, "--cpus-per-task") ?? 1
-        if s.memMB != nil && s.memPerCPUMB != nil { throw .invalid("give --mem or --mem-per-cpu, not both") }
+        if [s.memMB, s.memPerCPUMB, s.memPerGPUMB].compactMap({ $0 }).count > 1 {
+            throw .invalid("give one of --mem, --mem-per-cpu and --mem-per-gpu")
+        }
         if let m = s.memMB {
             guard m >= 0 else { throw .invalid("--mem must not be negative") }
             request.memory = .perNode(m)
@@ -52,6 +54,17 @@ struct SubmissionValidator {
         if let g = s.gpusPerTask {
             guard g >= 0 else { throw .invalid("--gpus-per-task must not be negative") }
             if g > 0 { request.gpus = GPURequest(count: g, per: .perTask, type: s.gpuType) }
+        }
+        if let m = s.memPerGPUMB {
+            guard m >= 0 else { throw .invalid("--mem-per-gpu must not be negative") }
+            guard request.gpus != nil else { throw .invalid("--mem-per-gpu needs GPUs (--gpus-per-node, --gpus-per-task or --gres=gpu)") }
+            request.memory = .perGPU(m)
+        }
+        if let c = s.cpusPerGPU {
+            guard c >= 1 else { throw .invalid("--cpus-per-gpu must be at least 1, got \(c)") }
+            guard request.gpus != nil else { throw .invalid("--cpus-per-gpu needs GPUs (--gpus-per-node, --gpus-per-task or --gres=gpu)") }
+            guard s.cpusPerTask == nil else { throw .invalid("give --cpus-per-task or --cpus-per-gpu, not both") }
+            request.cpusPerGPU = c
         }
         request.exclusive = s.exclusive
         if let c = s.constraint {
