@@ -248,6 +248,23 @@ enum JobEnvironment {
             env["CHESS_\(k)"] = v
             env["SLURM_\(k)"] = v
         }
+        // What MPI launchers and scripts read from a Slurm batch job: CPUs and tasks per node
+        // in Slurm's compressed form (`8(x2),4`), this node's memory and GPUs, the restart count.
+        let perNode = [
+            ("JOB_CPUS_PER_NODE", Self.compressedCounts(l.nodes.map(\.cores.count))),
+            ("TASKS_PER_NODE", Self.compressedCounts(Self.tasksPerNode(l.tasks, nodes: l.nodes.count))),
+            ("GPUS_ON_NODE", "\(plan.gpus.count)"),
+            ("RESTART_COUNT", "\(l.run)"),
+            ("NODEID", "\(l.nodes.firstIndex { $0.node == plan.node } ?? 0)"),
+        ]
+        for (k, v) in perNode {
+            env["CHESS_\(k)"] = v
+            env["SLURM_\(k)"] = v
+        }
+        if let memory = l.nodes.first(where: { $0.node == plan.node })?.memoryMB, memory > 0 {
+            env["CHESS_MEM_PER_NODE"] = "\(memory)"
+            env["SLURM_MEM_PER_NODE"] = "\(memory)"
+        }
         env["SLURM_JOBID"] = "\(l.job)"
         env["SLURM_NODELIST"] = l.nodeList
         env["SLURM_NNODES"] = "\(l.nodes.count)"
@@ -268,5 +285,25 @@ enum JobEnvironment {
         env["CHESS_JOB_CPUS"] = plan.cpus.map(String.init).joined(separator: ",")
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
         return env
+    }
+
+    /// `tasks` spread over `nodes` as Slurm spreads a batch job's: evenly, the first nodes taking
+    /// one more when they do not divide.
+    static func tasksPerNode(_ tasks: Int, nodes: Int) -> [Int] {
+        guard nodes > 0 else { return [] }
+        return (0..<nodes).map { tasks / nodes + ($0 < tasks % nodes ? 1 : 0) }
+    }
+
+    /// Slurm's compressed list of counts: runs of equal values as `N(xK)`, e.g. `8(x2),4`.
+    static func compressedCounts(_ counts: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < counts.count {
+            var j = i
+            while j + 1 < counts.count && counts[j + 1] == counts[i] { j += 1 }
+            parts.append(j > i ? "\(counts[i])(x\(j - i + 1))" : "\(counts[i])")
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
     }
 }

@@ -167,7 +167,7 @@ struct EndToEndTests {
         let array = try c.submit(["-a", "1-3", "-o", "arr-%A_%a.out", "--wrap", "echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID"])
         let first = try c.submit(["--wrap", "echo first > chain.txt"])
         let second = try c.submit(["-d", "afterok:\(first)", "--wrap", "echo second >> chain.txt"])
-        let both = try c.submit(["-N", "2", "--wrap", "echo nodes=$SLURM_JOB_NODELIST n=$SLURM_JOB_NUM_NODES"])
+        let both = try c.submit(["-N", "2", "--wrap", "echo nodes=$SLURM_JOB_NODELIST n=$SLURM_JOB_NUM_NODES; echo tpn=$SLURM_TASKS_PER_NODE cpn=$SLURM_JOB_CPUS_PER_NODE restarts=$SLURM_RESTART_COUNT nodeid=$SLURM_NODEID"])
         // The tightest fit would put these on host, the smaller node.
         let pinned = try c.submit(["-w", "emu1", "--wrap", "echo node=$SLURMD_NODENAME"])
         let avoiding = try c.submit(["-x", "host", "--wrap", "echo node=$SLURMD_NODENAME"])
@@ -192,6 +192,7 @@ struct EndToEndTests {
         for t in 1...3 { #expect(c.output("arr-\(array)_\(t).out") == "task \(t) of \(array)\n") }
         #expect(c.output("chain.txt") == "first\nsecond\n")
         #expect(c.output("slurm-\(both).out").contains("n=2"))
+        #expect(c.output("slurm-\(both).out").contains("tpn=1(x2) cpn=1(x2) restarts=0 nodeid=0"), "\(c.output("slurm-\(both).out"))")
 
         let records = try c.accounting()
         func record(_ id: Int) -> [String: Any]? { records.first { $0["id"] as? Int == id } }
