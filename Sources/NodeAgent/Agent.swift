@@ -22,6 +22,8 @@ final class Agent: @unchecked Sendable {
     var clusterName = "chess"
 
     private let lock = NSLock()
+    /// Supervisors this process started and has not reaped yet.
+    private var spawned = Set<pid_t>()
     private let usageLock = NSLock()
     private var lastUsageAt = 0
 
@@ -109,10 +111,18 @@ final class Agent: @unchecked Sendable {
         return spools().last { $0.job == job }
     }
 
-    /// Collects exited supervisors (our children until an agent restart).
+    /// Collects exited supervisors (our children until an agent restart). Only those: other
+    /// children (the health check) are waited for by whoever started them.
     func reapChildren() {
+        lock.lock()
+        let children = spawned
+        lock.unlock()
         var status: Int32 = 0
-        while waitpid(-1, &status, WNOHANG) > 0 {}
+        let gone = children.filter { waitpid($0, &status, WNOHANG) != 0 }
+        guard !gone.isEmpty else { return }
+        lock.lock()
+        spawned.subtract(gone)
+        lock.unlock()
     }
 
     // MARK: Commands
@@ -200,6 +210,9 @@ final class Agent: @unchecked Sendable {
             reportLaunchFailure(l.job, spool, "cannot start the supervisor: \(String(cString: strerror(rc)))")
             return
         }
+        lock.lock()
+        spawned.insert(pid)
+        lock.unlock()
         try? spool.writeDurably("supervisor.pid", Data("\(pid)".utf8))
         logger.info("launched", metadata: ["job": "\(l.job)", "node": "\(part.node)", "cpus": "\(cpus)", "supervisor": "\(pid)"])
     }

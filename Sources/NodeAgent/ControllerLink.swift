@@ -15,6 +15,7 @@ final class ControllerLink: @unchecked Sendable {
     let key: [UInt8]
     let version: String
     let logger: Logger
+    let health: HealthChecker
 
     private let lock = NSLock()
     private var registered = false
@@ -27,6 +28,7 @@ final class ControllerLink: @unchecked Sendable {
         self.key = key
         self.version = version
         self.logger = logger
+        health = HealthChecker(logger: logger)
     }
 
     func makeClient() -> ControllerClient {
@@ -56,6 +58,7 @@ final class ControllerLink: @unchecked Sendable {
     }
 
     func start() {
+        health.start()
         Thread.detachNewThread { [self] in pollLoop() }
         Thread.detachNewThread { [self] in reportLoop() }
     }
@@ -76,6 +79,7 @@ final class ControllerLink: @unchecked Sendable {
         registered = true
         heartbeatInterval = max(response.heartbeatInterval, 1)
         lock.unlock()
+        health.update(response.healthCheck)
         logger.info("registered", metadata: ["controller": "\(address)", "nodes": "\(response.nodes.map(\.name).joined(separator: ","))"])
     }
 
@@ -92,8 +96,10 @@ final class ControllerLink: @unchecked Sendable {
             do {
                 if !isRegistered { try register(client) }
                 let wait = lock.withLock { heartbeatInterval }
-                let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample(), usage: agent.liveUsage(interval: wait))
+                let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample(), usage: agent.liveUsage(interval: wait),
+                                          health: health.report)
                 let response = try client.post("/v1/agent/heartbeat", beat, as: HeartbeatResponse.self)
+                health.update(response.healthCheck)
                 agent.handle(response.commands)
                 backoff = 0.5
             } catch let e as ControllerClient.Failure {
@@ -123,6 +129,7 @@ final class ControllerLink: @unchecked Sendable {
                                                    AgentHeartbeat(agent: agent.id, completions: reports.map(\.completion)),
                                                    as: HeartbeatResponse.self)
                     agent.acknowledge(response.acknowledged, reported: reports.map(\.spool))
+                    health.update(response.healthCheck)
                     agent.handle(response.commands)
                     logger.info("reported", metadata: ["jobs": "\(response.acknowledged)"])
                 } catch {

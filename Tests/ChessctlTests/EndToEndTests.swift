@@ -343,6 +343,36 @@ struct EndToEndTests {
 
     /// `update` of running jobs: a lengthened limit reaches the supervisor, which would
     /// otherwise end the job at its old one (it enforces limits itself); a shortened one ends it.
+    /// The node health check (Slurm's HealthCheckProgram): a failing run drains the agent's nodes
+    /// with its first line, a passing one resumes them; an administrator's drain stays.
+    @Test func aFailingHealthCheckDrainsTheNodesUntilItPasses() throws {
+        let flag = FileManager.default.temporaryDirectory.appendingPathComponent("chess-hc-\(UUID().uuidString.prefix(8))").path
+        let check = FileManager.default.temporaryDirectory.appendingPathComponent("chess-hc-\(UUID().uuidString.prefix(8)).sh").path
+        FileManager.default.createFile(atPath: check, contents: Data("#!/bin/sh\nif [ -e \(flag) ]; then echo 'NHC: /scratch is full'; exit 1; fi\n".utf8),
+                                       attributes: [.posixPermissions: 0o755])
+        defer {
+            try? FileManager.default.removeItem(atPath: check)
+            try? FileManager.default.removeItem(atPath: flag)
+        }
+        let c = try Running(extra: "[health_check]\nprogram = \"\(check)\"\ninterval = 1\n")
+        func states() throws -> [String: (String, String?)] {
+            let r = try c.cluster.ctl(["nodes", "-N", "--json"])
+            let nodes = (try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: nodes.map { ($0["name"] as? String ?? "", ($0["state"] as? String ?? "", $0["reason"] as? String)) })
+        }
+        try c.wait("both nodes to be idle") { try states().values.allSatisfy { $0.0 == "idle" } }
+        FileManager.default.createFile(atPath: flag, contents: Data())
+        try c.wait("the health check to drain both nodes") {
+            try states().values.allSatisfy { $0.0 == "drain" && $0.1 == "health check: NHC: /scratch is full" }
+        }
+        #expect(try c.cluster.ctl(["node", "drain", "--reason", "replacing a DIMM", "emu1"]).status == 0)
+        try FileManager.default.removeItem(atPath: flag)
+        try c.wait("the health check to resume host") { try states()["host"]?.0 == "idle" }
+        sleep(2)
+        let emu = try states()["emu1"]
+        #expect(emu?.0 == "drain" && emu?.1 == "replacing a DIMM", "an administrator's drain stays: \(String(describing: emu))")
+    }
+
     /// `report` (sreport): what jobs held and what a node lost add up with idle time to the
     /// period's CPU time; top usage puts the jobs on their user.
     @Test func reportsAddUpWhatJobsHeldAndNodesLost() throws {

@@ -32,6 +32,8 @@ public struct ControllerConfiguration: Sendable {
     public var billing = BillingPolicy()
     /// `[market]`: nil when the cluster does not sell on the marketplace.
     public var market: MarketSettings?
+    /// `[health_check]`: the program each agent runs to vouch for its nodes.
+    public var healthCheck: HealthCheckSettings?
     /// The file as read, so that runtime changes can be applied to it and checked as it was.
     public var document: DocumentNode = .null
     /// The folder relative paths were resolved against.
@@ -83,7 +85,7 @@ extension DocumentReader {
     func controllerConfiguration(_ v: DocumentValue, directory: String) throws -> ControllerConfiguration {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
-                                     "qos", "accounts", "reservations", "billing", "market"],
+                                     "qos", "accounts", "reservations", "billing", "market", "health_check"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -163,6 +165,13 @@ extension DocumentReader {
             }
         }
         c.billing = try o["billing"].map(billingPolicy) ?? BillingPolicy()
+        if let h = o["health_check"] {
+            let ho = try object(h, keys: ["program", "interval", "timeout"], required: ["program"])
+            let program = try string(ho["program"]!)
+            guard program.hasPrefix("/") else { throw fail(ho["program"]!, "give the program's absolute path (agents run it as root)") }
+            c.healthCheck = HealthCheckSettings(program: program, interval: try ho["interval"].map { try duration($0, min: 1) } ?? 300,
+                                                timeout: try ho["timeout"].map { try duration($0, min: 1) } ?? 60)
+        }
         if let m = o["market"] {
             var market = try marketSettings(m)
             market.providerKeyFile = resolve(market.providerKeyFile)

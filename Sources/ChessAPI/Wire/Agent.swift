@@ -157,17 +157,53 @@ public struct AgentRegistrationResponse: Codable, Sendable, Equatable {
     public var acknowledged: [Int]
     /// Running jobs the controller does not know or has ended: kill them.
     public var terminate: [Int]
+    /// The cluster's node health check, when it has one (also in every heartbeat's answer, so a
+    /// `reconfigure` reaches the agents).
+    public var healthCheck: HealthCheckSettings?
 
-    public init(heartbeatInterval: Int, nodes: [NodeRegistrationResult], acknowledged: [Int], terminate: [Int]) {
+    public init(heartbeatInterval: Int, nodes: [NodeRegistrationResult], acknowledged: [Int], terminate: [Int],
+                healthCheck: HealthCheckSettings? = nil) {
         self.heartbeatInterval = heartbeatInterval
         self.nodes = nodes
         self.acknowledged = acknowledged
         self.terminate = terminate
+        self.healthCheck = healthCheck
     }
 
     enum CodingKeys: String, CodingKey {
         case nodes, acknowledged, terminate
         case heartbeatInterval = "heartbeat_interval"
+        case healthCheck = "health_check"
+    }
+}
+
+/// Slurm's HealthCheckProgram: a program (NHC, say) each agent runs as root every `interval`
+/// seconds; a non-zero exit, or no exit within `timeout`, drains the agent's nodes with the
+/// first line it printed, and a later success resumes them.
+public struct HealthCheckSettings: Codable, Sendable, Equatable {
+    public var program: String
+    public var interval: Int
+    public var timeout: Int
+
+    public init(program: String, interval: Int = 300, timeout: Int = 60) {
+        self.program = program
+        self.interval = interval
+        self.timeout = timeout
+    }
+}
+
+/// The latest health check's outcome, sent with the agent's heartbeats.
+public struct HealthReport: Codable, Sendable, Equatable {
+    public var ok: Bool
+    /// The first line the program printed (or why it did not finish), for the drain reason.
+    public var message: String?
+    /// When it ran.
+    public var time: Int
+
+    public init(ok: Bool, message: String?, time: Int) {
+        self.ok = ok
+        self.message = message
+        self.time = time
     }
 }
 
@@ -350,14 +386,17 @@ public struct AgentHeartbeat: Codable, Sendable, Equatable {
     public var metrics: NodeMetrics?
     /// What the running jobs use now (`chessctl stat`).
     public var usage: [JobLiveUsage]?
+    /// The latest health check's outcome, when the cluster has one.
+    public var health: HealthReport?
 
     public init(agent: String, completions: [JobCompletion] = [], wait: Int? = nil, metrics: NodeMetrics? = nil,
-                usage: [JobLiveUsage]? = nil) {
+                usage: [JobLiveUsage]? = nil, health: HealthReport? = nil) {
         self.agent = agent
         self.completions = completions
         self.wait = wait
         self.metrics = metrics
         self.usage = usage
+        self.health = health
     }
 }
 
@@ -394,8 +433,16 @@ public struct JobLiveUsage: Codable, Sendable, Equatable {
 public struct HeartbeatResponse: Codable, Sendable, Equatable {
     public var acknowledged: [Int]
     public var commands: [AgentCommand]
-    public init(acknowledged: [Int], commands: [AgentCommand]) {
+    /// The cluster's health check as configured now (nil: none).
+    public var healthCheck: HealthCheckSettings?
+    public init(acknowledged: [Int], commands: [AgentCommand], healthCheck: HealthCheckSettings? = nil) {
         self.acknowledged = acknowledged
         self.commands = commands
+        self.healthCheck = healthCheck
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case acknowledged, commands
+        case healthCheck = "health_check"
     }
 }

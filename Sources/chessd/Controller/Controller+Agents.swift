@@ -64,7 +64,7 @@ extension Controller {
                                                    "nodes": "\(HostList.compress(registration.nodes.map(\.name)))"])
         requestPass()
         return AgentRegistrationResponse(heartbeatInterval: max(configuration.heartbeatTimeout / 3, 1), nodes: results,
-                                         acknowledged: acknowledged, terminate: terminate)
+                                         acknowledged: acknowledged, terminate: terminate, healthCheck: configuration.healthCheck)
     }
 
     /// A heartbeat: the agent's nodes are alive; completions are recorded, then acknowledged.
@@ -82,20 +82,44 @@ extension Controller {
         for u in beat.usage ?? [] where records.read(u.job, { $0.job.state.isActive && $0.requeueCount == u.run }) == true {
             liveUsage[u.job] = u
         }
+        let healthCheck = configuration.healthCheck
+        var nodeWrites: [(String, NodeStatus)] = []
         for name in owned {
             nodes[name]!.lastHeartbeat = now
             if let m = beat.metrics { nodes[name]!.metrics = m }
+            if var s = nodes[name], applyHealth(beat.health, configured: healthCheck != nil, to: &s) {
+                nodes[name] = s
+                nodeWrites.append((name, s))
+                logger.warning("node health", metadata: ["node": "\(name)", "state": "\(s.adminState.rawValue)", "reason": "\(s.reason ?? "")"])
+            }
         }
         let acknowledged = applyCompletionsLocked(beat.completions, now: now, changed: &changed, events: &events)
         lock.unlock()
-        if !changed.isEmpty || !events.isEmpty {
-            persist(changed: changed, events: events, nodes: [], now: now)
+        if !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty {
+            persist(changed: changed, events: events, nodes: nodeWrites, now: now)
             requestPass()
         }
         let wait = min(max(beat.wait ?? 0, 0), 60)
         agentLinks.collect(for: beat.agent, wait: beat.completions.isEmpty ? wait : 0) { commands in
-            respond(.success(HeartbeatResponse(acknowledged: acknowledged, commands: commands)))
+            respond(.success(HeartbeatResponse(acknowledged: acknowledged, commands: commands, healthCheck: healthCheck)))
         }
+    }
+
+    /// A failed health check drains a node (with the program's first line as the reason) unless
+    /// an administrator or the hardware check set its state; a passing one, or a health check
+    /// no longer configured, resumes a node only it drained. True when the state changed.
+    func applyHealth(_ report: HealthReport?, configured: Bool, to s: inout NodeStatus) -> Bool {
+        let ours = s.drainedByHealthCheck == true
+        if let report, configured, !report.ok {
+            guard !s.adminSet, !s.drainedByRegistration, s.registered else { return false }
+            let reason = "\(NodeStatus.healthCheckPrefix)\(report.message ?? "failed")"
+            guard s.adminState != .drain || s.reason != reason else { return false }
+            (s.adminState, s.reason, s.drainedByHealthCheck) = (.drain, reason, true)
+            return true
+        }
+        guard ours, report?.ok == true || !configured else { return false }
+        (s.adminState, s.reason, s.drainedByHealthCheck) = (.up, nil, nil)
+        return true
     }
 
     /// Records completions of live jobs; returns the ids the agent may forget (all of them:
@@ -212,12 +236,14 @@ extension Controller {
             status.reason = mismatch
             status.adminSet = false
             status.drainedByRegistration = true
+            status.drainedByHealthCheck = nil
         } else {
             cluster.nodes[i].topology = NodeTopologyCheck.merge(reported: reported, configured: configured)
             if !status.adminSet {
                 status.adminState = .up
                 status.reason = nil
                 status.drainedByRegistration = false
+                status.drainedByHealthCheck = nil
             }
         }
     }

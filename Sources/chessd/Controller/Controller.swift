@@ -724,6 +724,8 @@ final class Controller: @unchecked Sendable {
             lock.unlock()
             throw .badRequest("unknown node action '\(change.action)'; use drain, resume or down")
         }
+        // An administrator's word replaces the health check's (a failing check drains it again).
+        status.drainedByHealthCheck = nil
         nodes[name] = status
         lock.unlock()
         let saved = status
@@ -974,6 +976,9 @@ struct NodeStatus: Codable, Sendable {
     var hcas: [String] = []
     /// Drained because its probed hardware falls short of the configuration.
     var drainedByRegistration = false
+    /// Drained by a failed health check, which a passing one undoes (nil: no).
+    var drainedByHealthCheck: Bool?
+    static let healthCheckPrefix = "health check: "
     var metrics: NodeMetrics?
 
     /// Out of service, for the provider's uptime: its agent went silent, or an admin set it down
