@@ -50,6 +50,9 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertEqual(c.cluster.qos.map(\.name), ["normal"])
         XCTAssertNil(c.listen)
         XCTAssertEqual(c.schedulerInterval, 5)
+        XCTAssertNil(c.healthCheck)
+        let checked = try ConfigurationFile.parse(minimal + "\n[health_check]\nprogram = \"/usr/sbin/nhc\"\ntimeout = 30", directory: "/etc/chess")
+        XCTAssertEqual(checked.healthCheck, HealthCheckSettings(program: "/usr/sbin/nhc", interval: 300, timeout: 30))
     }
 
     func testBadFilesNameTheKeyTheLineAndTheReason() {
@@ -74,6 +77,9 @@ final class ConfigurationFileTests: XCTestCase {
              "market.escrow_contract: expected the contract's address"),
             (minimal + "\n[market]\nchain_id = 1\nescrow_contract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nprovider_key_file = \"k\"",
              "market.oracle_sources: missing (required)"),
+            (minimal + "\n[health_check]\nprogram = \"nhc\"", "health_check.program: give the program's absolute path"),
+            (minimal + "\n[health_check]\nprogram = \"/usr/sbin/nhc\"\nevery = 5", "health_check.every: unknown key"),
+            (minimal + "\n[[accounts]]\nname = \"a\"\nusers = \"alice\"", "accounts[0].users"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try ConfigurationFile.parse(text, path: "chess.toml")) { error in
