@@ -210,9 +210,7 @@ final class Agent: @unchecked Sendable {
             reportLaunchFailure(l.job, spool, "cannot start the supervisor: \(String(cString: strerror(rc)))")
             return
         }
-        lock.lock()
-        spawned.insert(pid)
-        lock.unlock()
+        spawned.insert(pid)  // under `lock`, held for the whole launch
         try? spool.writeDurably("supervisor.pid", Data("\(pid)".utf8))
         logger.info("launched", metadata: ["job": "\(l.job)", "node": "\(part.node)", "cpus": "\(cpus)", "supervisor": "\(pid)"])
     }

@@ -62,6 +62,14 @@ public struct Supervisor {
             return failed("cannot write the script: \(error)", state: "NODE_FAIL")
         }
 
+        // The cluster's prolog: a failure keeps the job off this node (it goes back to the queue
+        // and the node is drained, as in Slurm).
+        if let prolog = launch.prolog, let failure = runAdministrative(prolog, context: "prolog") {
+            var result = failed("prolog failed: \(failure.message ?? "")", state: "NODE_FAIL")
+            result.drainReason = result.reason
+            return result
+        }
+
         let cgroup: Cgroup?
         do {
             cgroup = try Cgroup.create(name: Cgroup.name(plan), cpus: plan.cpus, mems: plan.mems,
@@ -218,9 +226,41 @@ public struct Supervisor {
             reason = exited ? "exit code \(exitCode)" : "killed by signal \(signal!)"
         }
         log("job \(launch.job) ended: \(state) (\(reason))")
-        return JobResult(job: launch.job, state: state, exitCode: exitCode, signal: signal, startTime: start, endTime: end,
-                         cpuSeconds: cpuSeconds, maxRSSMB: peak, gpuSeconds: plan.gpus.count * max(end - start, 0), reason: reason,
-                         run: launch.run)
+        var result = JobResult(job: launch.job, state: state, exitCode: exitCode, signal: signal, startTime: start, endTime: end,
+                               cpuSeconds: cpuSeconds, maxRSSMB: peak, gpuSeconds: plan.gpus.count * max(end - start, 0), reason: reason,
+                               run: launch.run)
+        // The cluster's epilog: the job's end stands; a failure drains the node.
+        if let epilog = launch.epilog, let failure = runAdministrative(epilog, context: "epilog") {
+            result.drainReason = "epilog failed: \(failure.message ?? "")"
+        }
+        return result
+    }
+
+    /// Runs the cluster's prolog or epilog as this process's user (root in production) with
+    /// Slurm's variables for it, not the job's environment (the submitter's `LD_PRELOAD` must not
+    /// reach a root program); logs the outcome. The failure, or nil when it passed.
+    func runAdministrative(_ program: String, context: String) -> TimedProgram.Outcome? {
+        let l = plan.launch
+        var env: [String: String] = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        let values: [(String, String)] = [
+            ("JOB_ID", "\(l.job)"), ("JOB_USER", l.user), ("JOB_PARTITION", l.partition), ("JOB_ACCOUNT", l.account),
+            ("JOB_NODELIST", l.nodeList), ("CLUSTER_NAME", plan.clusterName), ("SCRIPT_CONTEXT", "\(context)_slurmd"),
+            ("JOB_GPUS", plan.gpus.map(String.init).joined(separator: ",")), ("RESTART_COUNT", "\(l.run)"),
+        ]
+        for (k, v) in values {
+            env["SLURM_\(k)"] = v
+            env["CHESS_\(k)"] = v
+        }
+        if let uid = l.uid { env["SLURM_JOB_UID"] = "\(uid)"; env["CHESS_JOB_UID"] = "\(uid)" }
+        if let gid = l.gid { env["SLURM_JOB_GID"] = "\(gid)"; env["CHESS_JOB_GID"] = "\(gid)" }
+        if let a = l.arrayJobID, let t = l.arrayTaskID {
+            env["SLURM_ARRAY_JOB_ID"] = "\(a)"
+            env["SLURM_ARRAY_TASK_ID"] = "\(t)"
+        }
+        env["CUDA_VISIBLE_DEVICES"] = env["SLURM_JOB_GPUS"]
+        let outcome = TimedProgram.run(program, environment: env, timeout: l.prologEpilogTimeout ?? 300)
+        log(outcome.ok ? "\(context) \(program) passed" : "\(context) \(program) failed: \(outcome.message ?? "")")
+        return outcome.ok ? nil : outcome
     }
 }
 

@@ -27,10 +27,11 @@ struct EndToEndTests {
 
         /// `partitionExtra` goes into the batch partition's table, `extra` after it (tables of
         /// its own); `files` are written into the cluster's folder, readable by the owner only.
-        init(partitionExtra: String = "", extra: String = "", files: [String: String] = [:]) throws {
+        init(partitionExtra: String = "", extra: String = "", top: String = "", files: [String: String] = [:]) throws {
             let (cores, memory) = try EndToEndTests.hostShape()
             // A name of its own: clusters of tests running side by side share this host.
             cluster = try TestCluster(config: """
+                \(top)
                 cluster_name = "\(clusterName)"
                 state_dir = "state"
                 socket = "chessd.sock"
@@ -371,6 +372,51 @@ struct EndToEndTests {
         sleep(2)
         let emu = try states()["emu1"]
         #expect(emu?.0 == "drain" && emu?.1 == "replacing a DIMM", "an administrator's drain stays: \(String(describing: emu))")
+    }
+
+    /// The cluster's prolog and epilog (Slurm's Prolog=/Epilog=): run around each job on its batch
+    /// node with Slurm's variables; a failed epilog drains the node, a failed prolog also puts
+    /// the job back in the queue.
+    @Test func prologAndEpilogRunAroundJobsAndDrainTheNodeWhenTheyFail() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-pe-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (name, body) in [("prolog", "[ -e \(dir)/prolog-fails ] && { echo 'prolog: /scratch missing'; exit 1; }\necho \"prolog $SLURM_JOB_ID $SLURM_JOB_USER $SLURM_SCRIPT_CONTEXT\" >> \(dir)/log"),
+                             ("epilog", "echo \"epilog $SLURM_JOB_ID\" >> \(dir)/log\n[ -e \(dir)/epilog-fails ] && { echo 'epilog: GPU reset failed' >&2; exit 2; }\nexit 0")] {
+            FileManager.default.createFile(atPath: "\(dir)/\(name).sh", contents: Data("#!/bin/sh\n\(body)\n".utf8), attributes: [.posixPermissions: 0o755])
+        }
+        let c = try Running(extra: "", top: "prolog = \"\(dir)/prolog.sh\"\nepilog = \"\(dir)/epilog.sh\"\n")
+        func node(_ name: String) throws -> (String, String?) {
+            let r = try c.cluster.ctl(["show", "node", name, "--json"])
+            let n = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return (n?["state"] as? String ?? "", n?["reason"] as? String)
+        }
+        func state(_ id: Int) throws -> String? { try c.accounting().first { $0["id"] as? Int == id }?["state"] as? String }
+        try c.wait("host to be idle") { try node("host").0 == "idle" }
+
+        let plain = try c.submit(["-w", "host", "--wrap", "echo ran"])
+        try c.wait("the job to end") { try state(plain) == "COMPLETED" }
+        try c.wait("the epilog to run") { c.output("../\(URL(fileURLWithPath: dir).lastPathComponent)/log").contains("epilog \(plain)") }
+        let log = (try? String(contentsOfFile: "\(dir)/log", encoding: .utf8)) ?? ""
+        #expect(log.hasPrefix("prolog \(plain) root prolog_slurmd\nepilog \(plain)\n"), "\(log)")
+        #expect(try node("host").0 == "idle")
+
+        FileManager.default.createFile(atPath: "\(dir)/epilog-fails", contents: Data())
+        let second = try c.submit(["-w", "host", "--wrap", "true"])
+        try c.wait("the epilog's failure to drain host") { try node("host") == ("drain", "epilog failed: epilog: GPU reset failed") }
+        #expect(try state(second) == "COMPLETED", "the job's end stands")
+        try FileManager.default.removeItem(atPath: "\(dir)/epilog-fails")
+        #expect(try c.cluster.ctl(["node", "resume", "host"]).status == 0)
+
+        FileManager.default.createFile(atPath: "\(dir)/prolog-fails", contents: Data())
+        let third = try c.submit(["-w", "host", "--wrap", "echo third"])
+        try c.wait("the prolog's failure to drain host") { try node("host") == ("drain", "prolog failed: prolog: /scratch missing") }
+        let queued = try #require(try c.jobs().first { $0["id"] as? Int == third })
+        #expect(queued["state"] as? String == "PENDING", "back in the queue: \(queued)")
+        try FileManager.default.removeItem(atPath: "\(dir)/prolog-fails")
+        #expect(try c.cluster.ctl(["node", "resume", "host"]).status == 0)
+        try c.wait("the requeued job to run") { try state(third) == "COMPLETED" }
+        #expect(c.output("slurm-\(third).out") == "third\n")
     }
 
     /// `report` (sreport): what jobs held and what a node lost add up with idle time to the

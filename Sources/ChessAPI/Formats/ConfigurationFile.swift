@@ -34,6 +34,11 @@ public struct ControllerConfiguration: Sendable {
     public var market: MarketSettings?
     /// `[health_check]`: the program each agent runs to vouch for its nodes.
     public var healthCheck: HealthCheckSettings?
+    /// `prolog` and `epilog` (Slurm's Prolog=, Epilog=): run as root on a job's batch node
+    /// before it starts and after it ends; `prolog_epilog_timeout` seconds at most each.
+    public var prolog: String?
+    public var epilog: String?
+    public var prologEpilogTimeout = 300
     /// The file as read, so that runtime changes can be applied to it and checked as it was.
     public var document: DocumentNode = .null
     /// The folder relative paths were resolved against.
@@ -85,7 +90,8 @@ extension DocumentReader {
     func controllerConfiguration(_ v: DocumentValue, directory: String) throws -> ControllerConfiguration {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
-                                     "qos", "accounts", "reservations", "billing", "market", "health_check"],
+                                     "qos", "accounts", "reservations", "billing", "market", "health_check",
+                                     "prolog", "epilog", "prolog_epilog_timeout"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -165,6 +171,13 @@ extension DocumentReader {
             }
         }
         c.billing = try o["billing"].map(billingPolicy) ?? BillingPolicy()
+        for key in ["prolog", "epilog"] {
+            guard let v = o[key] else { continue }
+            let path = try string(v)
+            guard path.hasPrefix("/") else { throw fail(v, "give the program's absolute path (agents run it as root)") }
+            if key == "prolog" { c.prolog = path } else { c.epilog = path }
+        }
+        if let t = o["prolog_epilog_timeout"] { c.prologEpilogTimeout = try duration(t, min: 1) }
         if let h = o["health_check"] {
             let ho = try object(h, keys: ["program", "interval", "timeout"], required: ["program"])
             let program = try string(ho["program"]!)

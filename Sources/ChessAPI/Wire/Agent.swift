@@ -92,6 +92,9 @@ public struct JobCompletion: Codable, Sendable, Equatable {
     /// Which run of the job (its requeue count when launched) this completion is of: a late
     /// report of an earlier run must not end the current one.
     public var run: Int?
+    /// Set when the node that ran the job should take no more (its prolog or epilog failed):
+    /// the reason chessd drains it with.
+    public var drainReason: String?
 
     public init(job: Int, state: String, exitCode: Int, signal: Int? = nil, startTime: Int? = nil, endTime: Int,
                 cpuSeconds: Int = 0, maxRSSMB: Int = 0, gpuSeconds: Int = 0, reason: String? = nil, run: Int? = nil) {
@@ -110,6 +113,7 @@ public struct JobCompletion: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case job, state, signal, reason, run
+        case drainReason = "drain_reason"
         case exitCode = "exit_code"
         case startTime = "start_time"
         case endTime = "end_time"
@@ -259,6 +263,11 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     /// run after the first (a requeued job keeps what its earlier runs wrote, as in Slurm). Nil
     /// from a controller that predates it: append.
     public var appendOutput: Bool?
+    /// The cluster's prolog and epilog (Slurm's Prolog=/Epilog=): run as root on the batch node
+    /// before the job and after it, for at most `prologEpilogTimeout` seconds each.
+    public var prolog: String?
+    public var epilog: String?
+    public var prologEpilogTimeout: Int?
 
     public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
                 account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
@@ -291,6 +300,8 @@ public struct JobLaunch: Codable, Sendable, Equatable {
         case job, name, user, uid, gid, account, partition, script, workdir, output, error, environment, nodes, tasks, run, cluster
         case warningSignal = "warning_signal"
         case appendOutput = "append_output"
+        case prolog, epilog
+        case prologEpilogTimeout = "prolog_epilog_timeout"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
         case timeLimit = "time_limit"

@@ -35,7 +35,8 @@ extension Controller {
         }
         if cluster != index.cluster { index = ClusterIndex(cluster) }
 
-        let acknowledged = applyCompletionsLocked(registration.completions, now: now, changed: &changed, events: &events)
+        let acknowledged = applyCompletionsLocked(registration.completions, now: now, changed: &changed, events: &events,
+                                                  nodeWrites: &nodeWrites)
         // Jobs this agent should be running but does not know: their launch was lost.
         let known = Set(registration.running).union(registration.completions.map(\.job))
         let active = records.values.filter { $0.job.state.isActive && !known.contains($0.id) }
@@ -93,7 +94,8 @@ extension Controller {
                 logger.warning("node health", metadata: ["node": "\(name)", "state": "\(s.adminState.rawValue)", "reason": "\(s.reason ?? "")"])
             }
         }
-        let acknowledged = applyCompletionsLocked(beat.completions, now: now, changed: &changed, events: &events)
+        let acknowledged = applyCompletionsLocked(beat.completions, now: now, changed: &changed, events: &events,
+                                                  nodeWrites: &nodeWrites)
         lock.unlock()
         if !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty {
             persist(changed: changed, events: events, nodes: nodeWrites, now: now)
@@ -125,10 +127,18 @@ extension Controller {
     /// Records completions of live jobs; returns the ids the agent may forget (all of them:
     /// a completion for a job that already ended is acknowledged and ignored).
     func applyCompletionsLocked(_ completions: [JobCompletion], now: Int, changed: inout [JobRecord],
-                                events: inout [(JobID, JobState, String)]) -> [Int] {
+                                events: inout [(JobID, JobState, String)], nodeWrites: inout [(String, NodeStatus)]) -> [Int] {
         for c in completions {
             // A completion of an earlier run (the job was requeued since) is acknowledged and dropped.
             guard let r = records[c.job], r.job.state.isActive, (c.run ?? r.requeueCount) == r.requeueCount else { continue }
+            // A failed prolog or epilog: the node takes no more jobs until an administrator resumes it.
+            if let reason = c.drainReason, let node = r.job.allocation?.nodes.first?.node, var s = nodes[node],
+               !(s.adminSet && s.adminState == .down) {
+                (s.adminState, s.reason, s.adminSet, s.drainedByHealthCheck) = (.drain, reason, true, nil)
+                nodes[node] = s
+                nodeWrites.append((node, s))
+                logger.warning("node drained", metadata: ["node": "\(node)", "job": "\(c.job)", "reason": "\(reason)"])
+            }
             let state = JobState(rawValue: c.state) ?? (c.exitCode == 0 ? .completed : .failed)
             records[c.job]!.usage = JobUsage(cpuSeconds: c.cpuSeconds, maxRSSMB: c.maxRSSMB, gpuSeconds: c.gpuSeconds)
             if r.job.state == .completing {
@@ -312,6 +322,7 @@ extension Controller {
             commands.append((agent, AgentCommand(kind: "time-limit", job: t.job, run: t.run, timeLimit: t.seconds)))
         }
         let cluster = index.cluster
+        let (prolog, epilog, prologEpilogTimeout) = (configuration.prolog, configuration.epilog, configuration.prologEpilogTimeout)
         lock.unlock()
         for (agent, r) in needScripts {
             let stored = (try? store.read { db in try JobTable.script(r.job.arrayJobID ?? r.id, in: db) }) ?? nil
@@ -319,9 +330,10 @@ extension Controller {
                 logger.error("no script stored for a started job", metadata: ["job": "\(r.id)"])
                 continue
             }
-            commands.append((agent, AgentCommand(kind: "launch", job: r.id,
-                                                 launch: Controller.launch(for: r, script: stored.script,
-                                                                           environment: stored.environment, cluster: cluster))))
+            var launch = Controller.launch(for: r, script: stored.script, environment: stored.environment, cluster: cluster)
+            (launch.prolog, launch.epilog) = (prolog, epilog)
+            if prolog != nil || epilog != nil { launch.prologEpilogTimeout = prologEpilogTimeout }
+            commands.append((agent, AgentCommand(kind: "launch", job: r.id, launch: launch)))
         }
         for (agent, command) in commands { agentLinks.send(command, to: agent) }
     }
