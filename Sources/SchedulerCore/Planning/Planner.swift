@@ -500,17 +500,25 @@ struct PlanningPass {
     }
 
     /// The earliest time at which all of `required` and enough others of the pool to make
-    /// `shape.nodeCount` are each free for `duration` (a `--nodelist` job): a sweep over the
-    /// intervals of feasible starts, counting the required nodes apart.
+    /// `shape.nodeCount` are each free for `duration` (a `--nodelist` job).
     func earliestStart(shape: JobShape, on pool: [Int], including required: [Int], view: String?, duration: Int) -> Int? {
-        let others = shape.nodeCount - required.count
+        sweep(shape: shape, pool: pool, required: Set(required), others: shape.nodeCount - required.count, view: view,
+              duration: duration, notBefore: now)
+    }
+
+    /// The first time from `notBefore` at which every node of `required` and `others` more of
+    /// the pool are each free for `duration`: a sweep over the nodes' intervals of feasible
+    /// starts, counting the required nodes apart.
+    private func sweep(shape: JobShape, pool: [Int], required: Set<Int>, others: Int, view: String?, duration: Int,
+                       notBefore: Int) -> Int? {
         var events: [(time: Int, required: Int, other: Int)] = []
         for n in pool {
             let isRequired = required.contains(n)
             if !isRequired && others == 0 { continue }
-            for interval in profile(n, view: view).feasibleStarts(need(shape, n), duration: duration) {
-                events.append((interval.from, isRequired ? 1 : 0, isRequired ? 0 : 1))
-                if interval.to != Int.max { events.append((interval.to, isRequired ? -1 : 0, isRequired ? 0 : -1)) }
+            for interval in profile(n, view: view).feasibleStarts(need(shape, n), duration: duration) where interval.to > notBefore {
+                let (r, o) = isRequired ? (1, 0) : (0, 1)
+                events.append((max(interval.from, notBefore), r, o))
+                if interval.to != Int.max { events.append((interval.to, -r, -o)) }
             }
         }
         events.sort { $0.time < $1.time }
@@ -556,26 +564,7 @@ struct PlanningPass {
             fitting += 1
             if fitting == k { return lowerBound }
         }
-        var events: [(time: Int, delta: Int)] = []
-        for n in pool {
-            for interval in profile(n, view: view).feasibleStarts(need(shape, n), duration: duration)
-            where interval.to > lowerBound {
-                events.append((max(interval.from, lowerBound), 1))
-                if interval.to != Int.max { events.append((interval.to, -1)) }
-            }
-        }
-        events.sort { $0.time < $1.time }
-        var count = 0
-        var i = 0
-        while i < events.count {
-            let t = events[i].time
-            while i < events.count && events[i].time == t {
-                count += events[i].delta
-                i += 1
-            }
-            if count >= k { return t }
-        }
-        return nil
+        return sweep(shape: shape, pool: pool, required: [], others: k, view: view, duration: duration, notBefore: lowerBound)
     }
 
     /// Picks `shape.nodeCount` nodes free at `start` for `duration`, `required` (a `--nodelist`)
