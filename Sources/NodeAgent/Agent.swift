@@ -181,16 +181,8 @@ final class Agent: @unchecked Sendable {
             reportLaunchFailure(l.job, spool, "cannot write the spool: \(error)")
             return
         }
-        // posix_spawn with POSIX_SPAWN_SETSID (0x80 in glibc): the supervisor leads a session of
-        // its own and so outlives this agent.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // POSIX_SPAWN_SETSIGMASK (0x08) too: nothing blocked in the supervisor, whatever this thread blocks.
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setflags(&attr, 0x80 | 0x08)
+        // A session of its own: the supervisor outlives this agent.
+        let attributes = SpawnAttributes(flags: SpawnAttributes.setSession)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -205,7 +197,7 @@ final class Agent: @unchecked Sendable {
             : [strdup(supervisor), strdup(spool.directory), nil]
         defer { for a in argv { free(a) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, supervisor, &actions, &attr, argv, environ)
+        let rc = posix_spawn(&pid, supervisor, &actions, &attributes.raw, argv, environ)
         guard rc == 0 else {
             reportLaunchFailure(l.job, spool, "cannot start the supervisor: \(String(cString: strerror(rc)))")
             return

@@ -2,8 +2,8 @@ import Foundation
 import Glibc
 
 /// Runs an administrator's program (a health check, a prolog, an epilog) as this process's user,
-/// in a process group of its own, and waits at most `timeout` seconds: on time, its whole group
-/// is killed. Plain system calls (the supervisor runs it between fork-free steps).
+/// in a process group of its own with default signal handling, and waits at most `timeout`
+/// seconds: past that, its whole group is killed and the run counts as failed.
 public enum TimedProgram {
     public struct Outcome: Sendable, Equatable {
         /// Exit status 0 within the time.
@@ -16,19 +16,7 @@ public enum TimedProgram {
     public static func run(_ path: String, environment: [String: String]? = nil, timeout: Int) -> Outcome {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return Outcome(ok: false, message: "cannot run \(path): no pipe") }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setpgroup(&attr, 0)
-        // POSIX_SPAWN_SETPGROUP (0x02), POSIX_SPAWN_SETSIGDEF (0x04) and POSIX_SPAWN_SETSIGMASK (0x08):
-        // its own group, default signal actions, nothing blocked.
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, 0x02 | 0x04 | 0x08)
+        let attributes = SpawnAttributes(flags: SpawnAttributes.setProcessGroup | SpawnAttributes.setSignalDefaults)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -44,8 +32,8 @@ public enum TimedProgram {
             for e in envp ?? [] { free(e) }
         }
         var pid: pid_t = 0
-        let rc = envp.map { e in e.withUnsafeBufferPointer { posix_spawn(&pid, path, &actions, &attr, argv, $0.baseAddress) } }
-            ?? posix_spawn(&pid, path, &actions, &attr, argv, environ)
+        let rc = envp.map { e in e.withUnsafeBufferPointer { posix_spawn(&pid, path, &actions, &attributes.raw, argv, $0.baseAddress) } }
+            ?? posix_spawn(&pid, path, &actions, &attributes.raw, argv, environ)
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])
