@@ -178,7 +178,7 @@ struct SubmissionValidator {
                 throw .invalid("node \(name) of --nodelist is not in partition '\(partition.name)'")
             }
             guard let node = index.node(name), holds(node) else {
-                throw .invalid("requested node configuration is not available: node \(name) of --nodelist does not have \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s) free of other demands, or lacks the features or GPU type asked for")
+                throw .invalid("requested node configuration is not available: node \(name) of --nodelist cannot hold \(shape.perNode.cores) cores, \(shape.perNode.memoryMB) MiB and \(shape.perNode.gpus) GPU(s), or lacks the features or GPU type asked for")
             }
         }
         if !excluded.isEmpty {
