@@ -324,8 +324,17 @@ enum JobEnvironment {
         env["CHESS_JOB_GPUS"] = env["CUDA_VISIBLE_DEVICES"]
         env["CHESS_JOB_CPUS"] = plan.cpus.map(String.init).joined(separator: ",")
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        // MPI launchers that see SLURM_JOBID start their remote daemons with `srun`, which CHESS
+        // does not have: unless the job chose otherwise, they use ssh (on one node, a local
+        // fork), as on a cluster without a resource manager. They still read the allocation
+        // from SLURM_NODELIST and SLURM_TASKS_PER_NODE.
+        for (name, value) in mpiLauncherDefaults where env[name] == nil { env[name] = value }
         return env
     }
+
+    /// Open MPI 4 (`plm`), Open MPI 5 / PRRTE, Intel MPI and MPICH's Hydra.
+    static let mpiLauncherDefaults = [("OMPI_MCA_plm", "rsh"), ("PRTE_MCA_plm", "ssh"), ("I_MPI_HYDRA_BOOTSTRAP", "ssh"),
+                                      ("HYDRA_BOOTSTRAP", "ssh")]
 
     /// `tasks` spread over `nodes` as Slurm spreads a batch job's: evenly, the first nodes taking
     /// one more when they do not divide.
