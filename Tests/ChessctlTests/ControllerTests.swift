@@ -620,7 +620,7 @@ struct ControllerTests {
         try rewrite(original.replacingOccurrences(of: "names = \"n[01-04]\"", with: "names = \"n[01-05]\"")
             .replacingOccurrences(of: "cluster_name = \"test\"", with: "cluster_name = \"renamed\"")
             .replacingOccurrences(of: "max_submit_jobs_per_user = 2", with: "max_submit_jobs_per_user = 1")
-            + "\n[[partitions]]\nname = \"extra\"\nnodes = \"n[04-05]\"\n")
+            + "\n[[partitions]]\nname = \"extra\"\nnodes = \"n[04-05]\"\n[health_check]\nprogram = \"/bin/true\"\ninterval = 60\n")
         #expect(try asNobody(cluster, ["reconfigure"]).stderr.contains("only root or an operator may reconfigure chessd"))
         let r = try cluster.ctl(["reconfigure"])
         #expect(r.status == 0 && r.stdout == """
@@ -635,6 +635,12 @@ struct ControllerTests {
         let tiny = try JSONSerialization.jsonObject(with: Data(try cluster.ctl(["show", "qos", "tiny", "--json"]).stdout.utf8)) as? [String: Any]
         #expect(tiny?["max_submit_jobs_per_user"] as? Int == 1, "\(String(describing: tiny))")
         #expect(try cluster.ctl(["ping"]).stdout.contains("on cluster test "), "the name waits for a restart")
+        // `show config` (scontrol show config): what is in effect, for every user.
+        let config = try asNobody(cluster, ["show", "config"]).stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        for line in ["ClusterName = test", "ConfigurationFile = \(cluster.configPath)", "SchedulerType = easy", "HealthCheckProgram = /bin/true",
+                     "HealthCheckInterval = 60s", "Partitions = batch,gpu,extra,debug", "Prolog = (null)"] {
+            #expect(config.contains(line), "\(line): \(config)")
+        }
 
         let broken = "cluster_name = \"test\"\n[[nodes]\n"
         try rewrite(broken)

@@ -255,3 +255,19 @@ public struct ConfigObjectList: Codable, Sendable, Equatable {
     public var objects: [[String: DocumentNode]]
     public init(objects: [[String: DocumentNode]]) { self.objects = objects }
 }
+
+/// `chessctl show config` (scontrol show config): chessd's settings as they are in effect now,
+/// in order, as `Key = Value` pairs named after Slurm's where there is one.
+public struct SettingList: Codable, Sendable, Equatable {
+    public struct Setting: Codable, Sendable, Equatable {
+        public var key: String
+        public var value: String
+        public init(_ key: String, _ value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public var settings: [Setting]
+    public init(settings: [Setting]) { self.settings = settings }
+}

@@ -9,7 +9,7 @@ struct Show: ParsableCommand {
         abstract: "Show one job, node, partition, QoS, account or reservation in detail; expand or compress host lists (scontrol show).",
         subcommands: [ShowJob.self, ShowNode.self, ShowObject<PartitionKind>.self, ShowObject<QoSKind>.self,
                       ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self, ShowScript.self,
-                      ShowHostNames.self, ShowHostList.self]
+                      ShowConfig.self, ShowHostNames.self, ShowHostList.self]
     )
 }
 
@@ -67,6 +67,22 @@ struct ShowJob: ParsableCommand {
         rows.add("StdOut", output)
         rows.add("StdErr", j.error.map(resolved) ?? output)
         Format.printRows(rows)
+    }
+}
+
+/// `chessctl show config`: scontrol show config.
+struct ShowConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "chessd's settings in effect now (scontrol show config).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print them as JSON.") var json = false
+
+    func run() throws {
+        guard let data = try connection.read("/v1/config", json: json) else { return }
+        let list = try WireJSON.decode(SettingList.self, from: data)
+        let width = list.settings.map(\.key.count).max() ?? 0
+        for s in list.settings { print(s.key.padding(toLength: width, withPad: " ", startingAt: 0) + " = " + s.value) }
     }
 }
 
