@@ -345,6 +345,17 @@ struct ControllerTests {
         #expect(try cluster.ctl(["queue", "-o", "%Z"]).stderr.contains("a field is %[.][width]LETTER"))
         let bad = try cluster.ctl(["nodes", "-t", "sleepy"])
         #expect(bad.status == 1 && bad.stderr.contains("unknown node state 'sleepy'"), "\(bad.stderr)")
+
+        // sinfo's -o, as monitoring scripts pass it: nodes that read the same are one row
+        // (no agent runs here, so every node is out and its cores count as other; n04 is drained).
+        #expect(try lines(["-o", "%P %a %l %D %t %N %C"]) == ["PARTITION AVAIL TIMELIMIT NODES STATE NODELIST CPUS(A/I/O/T)",
+                                                            "batch* up 1-00:00:00 3 down n[01-03] 0/0/24/24",
+                                                            "batch* up 1-00:00:00 1 drain n04 0/0/8/8",
+                                                            "gpu up infinite 1 down g01 0/0/16/16"])
+        #expect(try lines(["-N", "-h", "-o", "%n|%c|%m|%G|%f|%T", "-n", "n01,g01"]) == ["n01|8|16000|(null)|(null)|down",
+                                                                                      "g01|16|64000|gpu:a100:2|(null)|down"])
+        #expect(try cluster.ctl(["nodes", "-o", "%.10R|%5D|"]).stdout.split(separator: "\n").last == "       gpu|1    |")
+        #expect(try cluster.ctl(["nodes", "-o", "%Q"]).stderr.contains("a letter among"))
     }
 
     /// Partition states, as `scontrol update partition state=` sets them: DOWN keeps taking jobs

@@ -17,6 +17,9 @@ struct Nodes: ParsableCommand {
     var states: String?
     @Option(name: [.short, .customLong("nodes")], help: "Only these nodes (a hostlist such as n[01-04]).") var nodeList: String?
     @Flag(name: [.customShort("h"), .customLong("noheader")], help: "No header line.") var noHeader = false
+    @Option(name: [.customShort("o"), .customLong("format")],
+            help: "sinfo's %-fields, e.g. \"%P %a %l %D %t %N\" or \"%n %T %C %E\" (P R a l D t T N n c m G f E e O C X).")
+    var format: String?
     @Flag(help: "Print the nodes as JSON.") var json = false
 
     /// sinfo's state names and short forms; `drain` is drained and draining both, as in sinfo.
@@ -46,6 +49,21 @@ struct Nodes: ParsableCommand {
             let names: Set<String>
             do { names = Set(try HostList.expand(nodeList)) } catch { throw CLIError("\(nodeList): \(error)") }
             nodes = nodes.filter { names.contains($0.name) }
+        }
+        if let format {
+            let f: SinfoFormat
+            do { f = try SinfoFormat(format) } catch { throw CLIError(error.description) }
+            let summaries = Dictionary((list.partitions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            var entries: [SinfoFormat.Entry] = []
+            // By partition (configuration order), as sinfo lists them; a node in two partitions is in both.
+            var order = (list.partitions ?? []).map(\.name)
+            for n in nodes { for p in n.partitions where !order.contains(p) { order.append(p) } }
+            for p in order where partitions?.contains(p) != false {
+                for n in nodes where n.partitions.contains(p) { entries.append(.init(node: n, partition: p, summary: summaries[p])) }
+            }
+            if !noHeader { print(f.header()) }
+            for row in f.rows(entries, perNode: perNode) { print(row) }
+            return
         }
         if reasons {
             let bad = nodes.filter { ["drain", "draining", "down", "fail"].contains($0.state) }
