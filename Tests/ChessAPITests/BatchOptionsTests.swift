@@ -165,6 +165,7 @@ final class JSONWriterTests: XCTestCase {
         s.exclude = "n03"
         s.nice = -7
         s.cpusPerGPU = 8
+        s.licenses = "matlab:2"
         s.memPerGPUMB = 81920
         let hand = try JSONSerialization.jsonObject(with: Data(s.jsonBytes)) as! NSDictionary
         let codable = try JSONSerialization.jsonObject(with: WireJSON.encode(s)) as! NSDictionary
@@ -189,7 +190,7 @@ final class JSONScannerTests: XCTestCase {
             j.eligibleTime = 1; j.startTime = 2; j.endTime = 3; j.plannedStart = 4; j.timeLimit = 3600; j.nodeList = "n[01-02]"
             j.exitCode = 0; j.dependency = "afterok:1"; j.workdir = "/home/a"; j.output = "o"; j.error = "e"
             j.unavailableNodes = "n[03-04]"
-            j.requiredNodes = "n01"; j.excludedNodes = "n[05-06]"; j.nice = 100
+            j.requiredNodes = "n01"; j.excludedNodes = "n[05-06]"; j.nice = 100; j.licenses = "matlab:1"
         }
         return j
     }

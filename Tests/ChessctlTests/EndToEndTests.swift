@@ -419,6 +419,31 @@ struct EndToEndTests {
         #expect(c.output("slurm-\(third).out") == "third\n")
     }
 
+    /// Cluster licenses (`[licenses]`, sbatch's `-L`): a job waits with reason Licenses while
+    /// others hold them, and starts when they are back.
+    @Test func jobsWaitForLicensesOthersHold() throws {
+        let c = try Running(extra: "[licenses]\nmatlab = 1\n")
+        try c.wait("host to be idle") { try c.cluster.ctl(["nodes", "-N", "-h", "-o", "%n %t", "-n", "host"]).stdout == "host idle\n" }
+        for (args, message) in [(["-L", "fluent"], "invalid license 'fluent'; licenses: matlab"),
+                                (["-L", "matlab:2"], "2 matlab asked for, the cluster has 1"), (["-L", "matlab:x"], "the count must be a whole number")] {
+            let r = try c.cluster.ctl(["submit"] + args + ["--wrap", "true"])
+            #expect(r.status == 1 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        let first = try c.submit(["-L", "matlab", "--wrap", "sleep 2"])
+        let second = try c.submit(["-L", "matlab:1", "--wrap", "echo licensed"])
+        try c.wait("the second job to wait for the license") {
+            try c.jobs().first { $0["id"] as? Int == second }?["reason"] as? String == "Licenses"
+        }
+        #expect(try c.cluster.ctl(["show", "licenses"]).stdout.split(separator: "\n").last?.split(separator: " ") == ["matlab", "1", "1", "0"])
+        #expect(try c.cluster.ctl(["show", "job", "\(first)"]).stdout.split(separator: "\n").contains { $0.split(separator: " ") == ["Licenses", "matlab:1"] })
+        try c.wait("both jobs to end") { try c.jobs().isEmpty }
+        #expect(c.output("slurm-\(second).out") == "licensed\n")
+        let records = try c.accounting()
+        let start = records.first { $0["id"] as? Int == second }?["start_time"] as? Int ?? 0
+        let end = records.first { $0["id"] as? Int == first }?["end_time"] as? Int ?? .max
+        #expect(start >= end, "the second started once the first gave the license back")
+    }
+
     /// `report` (sreport): what jobs held and what a node lost add up with idle time to the
     /// period's CPU time; top usage puts the jobs on their user.
     @Test func reportsAddUpWhatJobsHeldAndNodesLost() throws {

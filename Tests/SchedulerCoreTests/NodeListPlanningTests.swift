@@ -91,3 +91,35 @@ struct NodeListPlanningTests {
         #expect(Planner().plan(snapshot, pruning: true) == Planner().plan(snapshot, pruning: false))
     }
 }
+
+/// Cluster licenses (Slurm's `Licenses=` and `--licenses`): a job starts only when its licenses
+/// are free, counting those held by running jobs and by jobs started earlier in the pass.
+@Suite("Licenses")
+struct LicensePlanningTests {
+    func job(_ id: JobID, _ licenses: [String: Int]?, state: JobState = .pending) -> Job {
+        var j = state == .running ? running(id, on: [("n01", [id % 16])], time: 10_000) : pending(id)
+        j.request.licenses = licenses
+        return j
+    }
+
+    @Test func jobsWaitForTheirLicenses() {
+        var cluster = makeCluster(makeNodes(2))
+        cluster.licenses = ["matlab": 2, "ansys": 1]
+        let d = plan(cluster, [job(1, ["matlab": 1], state: .running), job(2, ["matlab": 2]), job(3, ["matlab": 1, "ansys": 1]),
+                               job(4, ["matlab": 1]), job(5, ["fluent": 1]), job(6, nil)])
+        #expect(d.reasons[2] == .licenses, "2 wanted, 1 free")
+        #expect(d.start(of: 3) != nil)
+        #expect(d.reasons[4] == .licenses, "job 3 took the last one")
+        #expect(d.reasons[5] == .licenses, "none exist")
+        #expect(d.start(of: 6) != nil)
+    }
+
+    @Test func anArraysTasksStartWhileLicensesLast() {
+        var cluster = makeCluster(makeNodes(1))
+        cluster.licenses = ["matlab": 2]
+        var array = job(1, ["matlab": 1])
+        array.array = ArrayTasks(pending: [0, 1, 2, 3])
+        let d = plan(cluster, [array])
+        #expect(d.starts.count == 2 && d.reasons[1] == .licenses)
+    }
+}

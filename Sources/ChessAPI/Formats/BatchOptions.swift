@@ -109,6 +109,10 @@ public enum BatchOptions {
             guard let n = Int(v) else { throw Error("--nice=\(v): expected a whole number, such as 100 or -50") }
             s.nice = n
         }),
+        "licenses": ("L", .value { s, v, _ in
+            _ = try syntax { try JobSpecSyntax.licenses(v) }
+            s.licenses = v
+        }),
         "nodelist": ("w", .value { s, v, _ in s.nodelist = try hostList(v, "--nodelist") }),
         "exclude": ("x", .value { s, v, _ in s.exclude = try hostList(v, "--exclude") }),
         "begin": ("b", .value { s, v, now in s.begin = try beginTime(v, now: now) }),
@@ -146,7 +150,7 @@ public enum BatchOptions {
     /// Understood, accepted, and without effect here: a warning each, never an error, so that
     /// existing scripts run unchanged.
     static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment",
-                                                "distribution", "licenses", "wckey", "cluster", "clusters", "M",
+                                                "distribution", "wckey", "cluster", "clusters", "M",
                                                 "propagate", "profile", "acctg-freq", "get-user-env",
                                                 "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",
                                                 "gpu-bind", "cpu-freq", "mem-bind", "hint", "tmp", "kill-on-invalid-dep"]

@@ -91,7 +91,7 @@ extension DocumentReader {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
                                      "qos", "accounts", "reservations", "billing", "market", "health_check",
-                                     "prolog", "epilog", "prolog_epilog_timeout"],
+                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -124,6 +124,13 @@ extension DocumentReader {
             }
         }
         let reservations = try o["reservations"].map { try array($0).map { try reservation($0, known: seen) } } ?? []
+        var licenses: [String: Int] = [:]
+        if let l = o["licenses"] {
+            guard case .object(let dict) = l.raw else { throw fail(l, "expected a table of license names and counts, such as { matlab = 10 }") }
+            for (name, count) in dict {
+                licenses[name] = try int(DocumentValue(count, at: "\(l.location).\(name)"), min: 0)
+            }
+        }
 
         var planner = PlannerConfiguration()
         var interval = 5
@@ -161,7 +168,7 @@ extension DocumentReader {
             socketPath: resolve(try string(o["socket"]!)), listen: try o["listen"].map(string),
             keyFile: try o["key_file"].map { resolve(try string($0)) }, operators: Set(try o["operators"].map(strings) ?? []),
             cluster: Cluster(name: name, nodes: nodes, partitions: partitions, qos: qos, accounts: accounts,
-                             reservations: reservations),
+                             reservations: reservations, licenses: licenses),
             planner: planner, schedulerInterval: interval, fairShareHalfLife: halfLife,
             defaultPartition: defaultPartition,
             heartbeatTimeout: try o["heartbeat_timeout"].map { try duration($0, min: 1) } ?? 60)

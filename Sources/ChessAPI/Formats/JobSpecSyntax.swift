@@ -9,6 +9,26 @@ public enum JobSpecSyntax {
     }
 
     /// `--array`: `1-10`, `1,3,5`, `0-15:4` (step), with an optional `%N` cap on running tasks.
+    /// sbatch's `--licenses`: `matlab:2,ansys` (a count of 1 when none is given).
+    public static func licenses(_ text: String) throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), !parts[0].isEmpty, !parts[0].contains(where: \.isWhitespace) else {
+                throw Error("--licenses=\(text): expected NAME[:COUNT],…, as in matlab:2,ansys")
+            }
+            let count = parts.count == 2 ? Int(parts[1]) : 1
+            guard let count, count >= 1 else { throw Error("--licenses=\(text): '\(item)': the count must be a whole number of at least 1") }
+            out[String(parts[0]), default: 0] += count
+        }
+        return out
+    }
+
+    /// Licenses as Slurm prints them: `ansys:1,matlab:2`, by name.
+    public static func licensesText(_ licenses: [String: Int]) -> String {
+        licenses.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
+    }
+
     public static func array(_ text: String) throws -> ArrayTasks {
         var body = Substring(text)
         var cap: Int?

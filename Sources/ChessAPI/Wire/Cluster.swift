@@ -271,3 +271,23 @@ public struct SettingList: Codable, Sendable, Equatable {
     public var settings: [Setting]
     public init(settings: [Setting]) { self.settings = settings }
 }
+
+/// `chessctl show licenses` (scontrol show licenses): each cluster license, with how many running
+/// jobs hold.
+public struct LicenseList: Codable, Sendable, Equatable {
+    public struct License: Codable, Sendable, Equatable {
+        public var name: String
+        public var total: Int
+        public var used: Int
+        public var free: Int
+        public init(name: String, total: Int, used: Int) {
+            self.name = name
+            self.total = total
+            self.used = used
+            free = max(total - used, 0)
+        }
+    }
+
+    public var licenses: [License]
+    public init(licenses: [License]) { self.licenses = licenses }
+}

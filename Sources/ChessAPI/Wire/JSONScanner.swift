@@ -167,6 +167,7 @@ extension JobInfo {
         w.field("exit_code", exitCode)
         w.field("gpus", gpus)
         w.field("id", id)
+        w.field("licenses", licenses)
         w.field("memory_mb", memoryMB)
         w.field("name", name)
         w.field("nice", nice)
@@ -209,6 +210,7 @@ extension JobInfo {
             case "exit_code": exitCode = try s.optionalInt()
             case "gpus": gpus = try s.int()
             case "id": id = try s.int()
+            case "licenses": licenses = try s.optionalString()
             case "memory_mb": memoryMB = try s.int()
             case "name": name = try s.string()
             case "nice": nice = try s.optionalInt()
@@ -305,6 +307,7 @@ extension JobSubmission {
             case "requeue": requeue = s.null() ? nil : try s.bool()
             case "nodelist": nodelist = try s.optionalString()
             case "exclude": exclude = try s.optionalString()
+            case "licenses": licenses = try s.optionalString()
             case "nice": nice = try s.optionalInt()
             case "environment":
                 if s.null() { environment = nil; continue }

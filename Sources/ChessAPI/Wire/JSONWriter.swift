@@ -155,6 +155,7 @@ extension JobSubmission {
         w.field("gpus", gpus)
         w.field("gpus_per_task", gpusPerTask)
         w.field("hold", hold)
+        w.field("licenses", licenses)
         w.field("mem_mb", memMB)
         w.field("mem_per_cpu_mb", memPerCPUMB)
         w.field("mem_per_gpu_mb", memPerGPUMB)

@@ -57,12 +57,14 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var exclude: String?
     /// sbatch's `--nice`: taken off the job's priority; negative (raising it) for administrators.
     public var nice: Int?
+    /// sbatch's `--licenses`: `matlab:2,ansys`.
+    public var licenses: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
-        case dependency, array, workdir, output, error, environment, priority, signal, export, requeue, nodelist, exclude, nice
+        case dependency, array, workdir, output, error, environment, priority, signal, export, requeue, nodelist, exclude, nice, licenses
         case openMode = "open_mode"
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"
@@ -123,6 +125,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var excludedNodes: String?
     /// `--nice`, when set.
     public var nice: Int?
+    /// `--licenses`, as `ansys:1,matlab:2`.
+    public var licenses: String?
     public var workdir: String?
     public var output: String?
     public var error: String?
@@ -145,7 +149,7 @@ public struct JobInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, user, account, partition, qos, state, reason, priority, nodes, cpus, gpus, dependency, workdir, output, error, nice
+        case id, name, user, account, partition, qos, state, reason, priority, nodes, cpus, gpus, dependency, workdir, output, error, nice, licenses
         case displayID = "display_id"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"

@@ -196,5 +196,7 @@ public enum PendingReason: String, Sendable, Hashable, Codable, CaseIterable {
     case qosMaxTRESPerUser = "QOSMaxTRESPerUser"
     case qosGrpTRES = "QOSGrpTRES"
     case arrayTaskLimit = "JobArrayTaskLimit"
+    /// Its `--licenses` are all in use.
+    case licenses = "Licenses"
     case preempting = "Preempting"
 }

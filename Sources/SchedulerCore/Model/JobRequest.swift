@@ -24,6 +24,8 @@ public struct JobRequest: Sendable, Hashable, Codable {
     public var requiredNodes: [String]?
     /// `--exclude`: nodes the job must not be given.
     public var excludedNodes: [String]?
+    /// `--licenses`: how many of each cluster license the job holds while it runs.
+    public var licenses: [String: Int]?
 
     public init(nodes: Int? = nil, tasks: Int? = nil, tasksPerNode: Int? = nil, cpusPerTask: Int = 1,
                 memory: MemoryRequest? = nil, gpus: GPURequest? = nil, timeLimit: Int? = nil,

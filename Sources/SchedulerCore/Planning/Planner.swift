@@ -48,6 +48,8 @@ struct PlanningPass {
     var smallestCores: [SmallestKey: Int] = [:]
     var limits = LimitUsage()
     var runningTasks: [JobID: Int] = [:]
+    /// Licenses held by active jobs and those started in this pass.
+    var licensesInUse: [String: Int] = [:]
     var activeSingletons: Set<[String]> = []
     var decisions = SchedulingDecisions()
     /// Lower bounds on each node's earliest start, by (cores, duration rounded down to a power
@@ -90,6 +92,7 @@ struct PlanningPass {
                 limits.add(qos: qos.name, user: job.user, tres: allocation.tres)
             }
             if let parent = job.arrayJobID { runningTasks[parent, default: 0] += 1 }
+            for (name, count) in job.request.licenses ?? [:] { licensesInUse[name, default: 0] += count }
             activeSingletons.insert([job.name, job.user])
         }
         let built = usage
@@ -308,11 +311,18 @@ struct PlanningPass {
                 return .reason(.arrayTaskLimit)
             }
             if let r = reservation, now < r.start { break }
+            // Licenses are counted when a job starts: one that waits for them holds no place
+            // for them ahead (it waits with reason Licenses and others may go first).
+            if let wanted = job.request.licenses,
+               wanted.contains(where: { licensesInUse[$0.key, default: 0] + $0.value > snapshot.cluster.licenses[$0.key, default: 0] }) {
+                return .reason(.licenses)
+            }
             guard let allocation = startNow(shape: shape, on: usable, including: required, view: view, duration: timeLimit,
                                             gpuType: gpuType)
             else { break }
             commit(allocation, duration: timeLimit)
             limits.add(qos: qos.name, user: job.user, tres: allocation.tres)
+            for (name, count) in job.request.licenses ?? [:] { licensesInUse[name, default: 0] += count }
             if job.singleton { activeSingletons.insert([job.name, job.user]) }
             if job.array != nil {
                 decisions.starts.append(.init(job: job.id, arrayTaskIndex: tasks.removeFirst(), allocation: allocation))

@@ -9,7 +9,7 @@ struct Show: ParsableCommand {
         abstract: "Show one job, node, partition, QoS, account or reservation in detail; expand or compress host lists (scontrol show).",
         subcommands: [ShowJob.self, ShowNode.self, ShowObject<PartitionKind>.self, ShowObject<QoSKind>.self,
                       ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self, ShowScript.self,
-                      ShowConfig.self, ShowHostNames.self, ShowHostList.self]
+                      ShowConfig.self, ShowLicenses.self, ShowHostNames.self, ShowHostList.self]
     )
 }
 
@@ -50,6 +50,7 @@ struct ShowJob: ParsableCommand {
         rows.add("NumCPUs", "\(j.cpus)")
         rows.add("Memory", j.memoryMB > 0 ? "\(j.memoryMB)M" : nil)
         rows.add("GPUs", j.gpus > 0 ? "\(j.gpus)" : nil)
+        rows.add("Licenses", j.licenses)
         rows.add("ExitCode", j.exitCode.map(String.init))
         rows.add("WorkDir", j.workdir)
         // Where the files are (or will be), patterns resolved, as scontrol shows them.
@@ -83,6 +84,21 @@ struct ShowConfig: ParsableCommand {
         let list = try WireJSON.decode(SettingList.self, from: data)
         let width = list.settings.map(\.key.count).max() ?? 0
         for s in list.settings { print(s.key.padding(toLength: width, withPad: " ", startingAt: 0) + " = " + s.value) }
+    }
+}
+
+/// `chessctl show licenses`: scontrol show licenses.
+struct ShowLicenses: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "licenses", abstract: "The cluster's licenses: total, used by running jobs, free (scontrol show licenses).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print them as JSON.") var json = false
+
+    func run() throws {
+        guard let data = try connection.read("/v1/licenses", json: json) else { return }
+        let list = try WireJSON.decode(LicenseList.self, from: data)
+        Table.print(["LICENSE", "TOTAL", "USED", "FREE"], list.licenses.map { [$0.name, "\($0.total)", "\($0.used)", "\($0.free)"] })
     }
 }
 

@@ -121,6 +121,7 @@ struct Router: HTTPHandler {
         Route(method: "POST", pattern: "/v1/reconfigure", access: .local) { r, c in
             c.respond(.json(try r.controller.reconfigure(identity: c.user)))
         },
+        Route(method: "GET", pattern: "/v1/licenses", access: .local) { r, c in c.respond(.json(r.controller.licenses())) },
         Route(method: "GET", pattern: "/v1/config", access: .local) { r, c in c.respond(.json(r.controller.settings(version: r.version))) },
         Route(method: "GET", pattern: "/v1/config/{kind}", access: .local) { r, c in
             c.respond(.json(ConfigObjectList(objects: r.controller.configObjects(try r.kind(c)))))

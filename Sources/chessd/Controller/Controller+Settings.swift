@@ -32,6 +32,7 @@ extension Controller {
         add("Partitions", objects.partitions.map(\.name).joined(separator: ","))
         add("QOS", objects.qos.map(\.name).joined(separator: ","))
         add("Accounts", objects.accounts.map(\.name).joined(separator: ","))
+        add("Licenses", objects.licenses.isEmpty ? nil : JobSpecSyntax.licensesText(objects.licenses))
         add("HeartbeatTimeout", "\(c.heartbeatTimeout)s")
         let w = c.planner.effectiveWeights
         add("PriorityWeightAge", "\(w.age)")
@@ -59,5 +60,18 @@ extension Controller {
             add("MarketRateLimit", "\(m.rateLimitPerMinute)/min per token")
         }
         return SettingList(settings: out)
+    }
+
+    /// scontrol show licenses: each license with what active jobs hold of it.
+    func licenses() -> LicenseList {
+        lock.lock()
+        defer { lock.unlock() }
+        var used: [String: Int] = [:]
+        for r in records.values where r.job.state.isActive {
+            for (name, count) in r.job.request.licenses ?? [:] { used[name, default: 0] += count }
+        }
+        return LicenseList(licenses: index.cluster.licenses.sorted { $0.key < $1.key }.map {
+            LicenseList.License(name: $0.key, total: $0.value, used: used[$0.key] ?? 0)
+        })
     }
 }

@@ -112,6 +112,7 @@ struct JobRecord: Codable, Sendable {
         info.requiredNodes = job.request.requiredNodes.map(HostList.compress)
         info.excludedNodes = job.request.excludedNodes.map(HostList.compress)
         info.nice = job.nice
+        info.licenses = job.request.licenses.map(JobSpecSyntax.licensesText)
         info.workdir = workdir
         info.output = output
         info.error = error

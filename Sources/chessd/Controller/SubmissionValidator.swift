@@ -89,6 +89,18 @@ struct SubmissionValidator {
             job.priorityOverride = p
         }
         job.nice = try checkNice(s.nice)
+        if let text = s.licenses, !text.isEmpty {
+            let wanted: [String: Int]
+            do { wanted = try JobSpecSyntax.licenses(text) } catch { throw .invalid("\(error)") }
+            for (name, count) in wanted.sorted(by: { $0.key < $1.key }) {
+                guard let total = cluster.licenses[name] else {
+                    let known = cluster.licenses.keys.sorted().joined(separator: ", ")
+                    throw .invalid("invalid license '\(name)'; licenses: \(known.isEmpty ? "none are configured" : known)")
+                }
+                guard count <= total else { throw .invalid("--licenses: \(count) \(name) asked for, the cluster has \(total)") }
+            }
+            job.request.licenses = wanted
+        }
         var record = JobRecord(job: job)
         if let d = s.dependency, !d.isEmpty {
             do {
