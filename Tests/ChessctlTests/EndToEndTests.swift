@@ -545,6 +545,21 @@ struct EndToEndTests {
         #expect(records.count == 1)
         #expect(records.first?["state"] as? String == "COMPLETED")
         #expect(records.first?["requeues"] as? Int == 1)
+
+        // scontrol requeuehold: back in the queue held until released.
+        let held = try c.submit(["--wrap", "echo run; sleep 30"])
+        try c.wait("the job to start") { c.output("slurm-\(held).out").contains("run") }
+        let r = try c.cluster.ctl(["requeue", "--hold", "\(held)"])
+        #expect(r.stdout == "Job \(held) requeued and held\n", "\(r.stdout)\(r.stderr)")
+        try c.wait("the job to be held in the queue") {
+            let job = try c.jobs().first { $0["id"] as? Int == held }
+            return job?["state"] as? String == "PENDING" && job?["reason"] as? String == "JobHeldUser"
+        }
+        sleep(2)
+        #expect(try c.jobs().first { $0["id"] as? Int == held }?["state"] as? String == "PENDING", "held: not started again")
+        #expect(try c.cluster.ctl(["release", "\(held)"]).status == 0)
+        try c.wait("the released job to run again") { c.output("slurm-\(held).out") == "run\nrun\n" }
+        #expect(try c.cluster.ctl(["cancel", "\(held)"]).status == 0)
     }
 
     /// `submit --wait` (sbatch -W) returns when the job has ended, with its exit code.

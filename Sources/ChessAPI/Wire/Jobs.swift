@@ -265,7 +265,12 @@ public struct JobActionRequest: Codable, Sendable, Equatable {
     /// For `cancel`: send this signal (`USR1`, `SIGUSR1`, `10`) to the running job's processes
     /// instead of ending it (`scancel --signal`).
     public var signal: String?
-    public init(signal: String? = nil) { self.signal = signal }
+    /// For `requeue`: hold the job once it is back in the queue (scontrol requeuehold).
+    public var hold: Bool?
+    public init(signal: String? = nil, hold: Bool? = nil) {
+        self.signal = signal
+        self.hold = hold
+    }
 }
 
 public struct JobActionResponse: Codable, Sendable, Equatable {

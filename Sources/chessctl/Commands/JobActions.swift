@@ -134,12 +134,17 @@ struct Release: JobActionCommand {
 }
 
 struct Requeue: JobActionCommand {
-    static let configuration = CommandConfiguration(commandName: "requeue", abstract: "Stop running jobs and put them back in the queue (scontrol requeue).")
+    static let configuration = CommandConfiguration(commandName: "requeue", abstract: "Stop running jobs and put them back in the queue (scontrol requeue; --hold: requeuehold).")
     static let action = "requeue"
     static let pastTense = "requeued"
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .shortAndLong, help: "Print nothing on success.") var quiet = false
+    @Flag(name: .customLong("hold"), help: "Hold them in the queue until released (scontrol requeuehold).") var hold = false
     @Argument(help: "Job ids.") var ids: [String]
+
+    func run() throws {
+        try act(on: ids, request: JobActionRequest(hold: hold ? true : nil), done: hold ? "requeued and held" : Self.pastTense)
+    }
 }
 
 struct Suspend: JobActionCommand {

@@ -256,14 +256,22 @@ struct Router: HTTPHandler {
             throw APIError.notFound("no job action '\(c["action"])'; actions: cancel, hold, release, requeue, suspend, resume")
         }
         var signal: SignalName?
-        if !c.request.body.isEmpty, let text = try decode(JobActionRequest.self, c.request).signal {
-            guard action == .cancel else { throw APIError.badRequest("a signal goes with cancel only") }
-            guard let s = SignalName(text) else {
-                throw APIError.badRequest("unknown signal '\(text)'; signals: \(SignalName.names) (or their numbers)")
+        var hold = false
+        if !c.request.body.isEmpty {
+            let request = try decode(JobActionRequest.self, c.request)
+            if let text = request.signal {
+                guard action == .cancel else { throw APIError.badRequest("a signal goes with cancel only") }
+                guard let s = SignalName(text) else {
+                    throw APIError.badRequest("unknown signal '\(text)'; signals: \(SignalName.names) (or their numbers)")
+                }
+                signal = s
             }
-            signal = s
+            if request.hold == true {
+                guard action == .requeue else { throw APIError.badRequest("hold goes with requeue only") }
+                hold = true
+            }
         }
-        controller.perform(action, on: try reference(c["id"]), identity: c.user, signal: signal) { result in
+        controller.perform(action, on: try reference(c["id"]), identity: c.user, signal: signal, holdRequeued: hold) { result in
             switch result {
             case .success(let r): c.respond(.json(r))
             case .failure(let e): c.respond(e.response)

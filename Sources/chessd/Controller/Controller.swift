@@ -405,7 +405,7 @@ final class Controller: @unchecked Sendable {
 
     /// Carries out `action` on a job (all tasks of an array for `1234`, one for `1234_7`); a
     /// cancel with a signal sends it to the job's processes instead (`scancel --signal`).
-    func perform(_ action: Action, on ref: JobReference, identity: Identity, signal: SignalName? = nil,
+    func perform(_ action: Action, on ref: JobReference, identity: Identity, signal: SignalName? = nil, holdRequeued: Bool = false,
                  completion: @escaping @Sendable (Result<JobActionResponse, APIError>) -> Void) {
         let now = Controller.now()
         lock.lock()
@@ -416,7 +416,7 @@ final class Controller: @unchecked Sendable {
             if let signal {
                 result = .success(try signalLocked(signal, ref, identity, &events))
             } else {
-                result = .success(try performLocked(action, ref, identity, now, &changed, &events))
+                result = .success(try performLocked(action, ref, identity, now, &changed, &events, holdRequeued: holdRequeued))
             }
         } catch {
             result = .failure(error)
@@ -466,7 +466,8 @@ final class Controller: @unchecked Sendable {
     }
 
     private func performLocked(_ action: Action, _ ref: JobReference, _ identity: Identity, _ now: Int,
-                               _ changed: inout [JobRecord], _ events: inout [(JobID, JobState, String)]) throws(APIError) -> JobActionResponse {
+                               _ changed: inout [JobRecord], _ events: inout [(JobID, JobState, String)],
+                               holdRequeued: Bool = false) throws(APIError) -> JobActionResponse {
         // The records the reference names: a job, an array (record and started tasks), or one task.
         var targets: [JobID] = []
         var pendingTask: (array: JobID, index: Int)?
@@ -539,7 +540,9 @@ final class Controller: @unchecked Sendable {
                     throw .conflict("job \(ref) is \(r.job.state.rawValue); only running or suspended jobs can be requeued")
                 }
                 guard r.requeue != false else { throw .conflict("job \(ref) was submitted with --no-requeue") }
-                let reason = "requeued by \(identity.user)"
+                let reason = "requeued\(holdRequeued ? " and held" : "") by \(identity.user)"
+                // scontrol requeuehold: back in the queue held, until `release`.
+                if holdRequeued { r.job.hold = true }
                 let ended: RunEnd = identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider
                 events.append((id, .requeued, reason))
                 // Back in the queue once the agent reports this run's processes gone.
