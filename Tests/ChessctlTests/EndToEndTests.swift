@@ -204,6 +204,15 @@ struct EndToEndTests {
         #expect(record(second)?["state"] as? String == "COMPLETED")
         #expect((record(second)?["start_time"] as? Int ?? 0) >= (record(first)?["end_time"] as? Int ?? .max))
         #expect(record(both)?["alloc_nodes"] as? Int == 2)
+        // sacct's derived fields: CPU time is elapsed × allocated CPUs; AllocTRES in Slurm's form.
+        let derived = try c.cluster.ctl(["acct", "-a", "-P", "-n", "-o", "jobidraw,elapsedraw,ncpus,cputimeraw,alloctres", "-j", "\(both),\(overrun)"])
+        let rows = derived.stdout.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.count == 2, "\(derived.stdout)\(derived.stderr)")
+        for row in rows where row.count == 5 {
+            #expect(Int(row[3]) == (Int(row[1]) ?? -1) * (Int(row[2]) ?? -1), "\(row)")
+            #expect(row[4].hasPrefix("cpu=\(row[2]),") && row[4].contains("node="), "\(row)")
+        }
+        #expect(rows.first { $0.first == "\(overrun)" }.map { Int($0[1]) ?? 0 } ?? 0 >= 2, "the overrun ran at least its 2 s")
         #expect(records.filter { $0["array_job_id"] as? Int == array }.count == 3)
         #expect(record(probe)?["cpu_seconds"] != nil)
     }

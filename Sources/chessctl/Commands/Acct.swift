@@ -37,6 +37,8 @@ struct Acct: ParsableCommand {
         "start": "Start", "end": "End", "elapsed": "Elapsed", "timelimit": "Timelimit", "alloccpus": "AllocCPUS",
         "allocnodes": "AllocNodes", "allocgpus": "AllocGPUS", "reqmem": "AllocMem", "nodelist": "NodeList",
         "totalcpu": "TotalCPU", "maxrss": "MaxRSS", "gpuseconds": "GPUSeconds", "reason": "Reason", "requeues": "Requeues",
+        "jobidraw": "JobIDRaw", "elapsedraw": "ElapsedRaw", "cputime": "CPUTime", "cputimeraw": "CPUTimeRAW", "ncpus": "NCPUS",
+        "nnodes": "NNodes", "alloctres": "AllocTRES",
     ]
     static let defaultColumns = ["jobid", "jobname", "partition", "account", "alloccpus", "state", "exitcode"]
 
@@ -75,6 +77,20 @@ struct Acct: ParsableCommand {
     static func cell(_ column: String, _ r: AccountingRecord) -> String {
         switch column {
         case "jobid": return r.jobID
+        case "jobidraw": return "\(r.id)"
+        case "elapsedraw": return "\(r.elapsed)"
+        // What a job held over its run: elapsed time × allocated CPUs, as sacct bills it.
+        case "cputime": return Time.duration(r.elapsed * r.allocCPUs)
+        case "cputimeraw": return "\(r.elapsed * r.allocCPUs)"
+        case "ncpus": return "\(r.allocCPUs)"
+        case "nnodes": return "\(r.allocNodes)"
+        case "alloctres":
+            guard r.allocNodes > 0 else { return "" }
+            var parts = ["cpu=\(r.allocCPUs)"]
+            if r.allocMemoryMB > 0 { parts.append("mem=\(r.allocMemoryMB)M") }
+            parts.append("node=\(r.allocNodes)")
+            if r.allocGPUs > 0 { parts.append("gres/gpu=\(r.allocGPUs)") }
+            return parts.joined(separator: ",")
         case "jobname": return r.name
         case "user": return r.user
         case "account": return r.account
