@@ -340,9 +340,11 @@ struct ControllerTests {
         // squeue's %-fields and -h, as scripts written for Slurm use them.
         #expect(try cluster.ctl(["submit", "-J", "scripted", "--wrap", "true"]).status == 0)
         #expect(try cluster.ctl(["queue", "-h", "-o", "%i %.5j %t"]).stdout == "1 scrip PD\n")
+        #expect(try cluster.ctl(["queue", "-h", "-o", "%i|%L|%e|%y|%W"]).stdout == "1|01:00:00|N/A|0|(null)\n")
+        #expect(try cluster.ctl(["queue", "-h", "-o", "id,time_left,nice"]).stdout.split(separator: " ").filter { !$0.isEmpty } == ["1", "01:00:00", "0\n"])
         let header = try cluster.ctl(["queue", "-o", "%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R"]).stdout.split(separator: "\n").first
         #expect(header == "             JOBID PARTITION     NAME     USER ST       TIME  NODES NODELIST(REASON)")
-        #expect(try cluster.ctl(["queue", "-o", "%Z"]).stderr.contains("a field is %[.][width]LETTER"))
+        #expect(try cluster.ctl(["queue", "-o", "%K"]).stderr.contains("a field is %[.][width]LETTER"))
         let bad = try cluster.ctl(["nodes", "-t", "sleepy"])
         #expect(bad.status == 1 && bad.stderr.contains("unknown node state 'sleepy'"), "\(bad.stderr)")
 

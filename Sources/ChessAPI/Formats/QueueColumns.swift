@@ -10,6 +10,7 @@ public enum QueueColumns {
         "time_limit": "TIME_LIMIT", "nodes": "NODES", "cpus": "CPUS", "gpus": "GPUS", "reason": "REASON",
         "nodelist": "NODELIST", "reason_nodelist": "NODELIST(REASON)", "priority": "PRIORITY", "qos": "QOS",
         "account": "ACCOUNT", "submit": "SUBMIT_TIME", "start": "START_TIME", "statelong": "STATE",
+        "time_left": "TIME_LEFT", "end": "END_TIME", "nice": "NICE", "workdir": "WORK_DIR", "licenses": "LICENSES",
     ]
 
     public static let shortStates: [String: String] = [
@@ -21,8 +22,10 @@ public enum QueueColumns {
     /// A column by its name (`id`, `reason_nodelist`, …), resolved once per request.
     public enum Column: String, Sendable, CaseIterable {
         case id, partition, name, user, state, statelong, time, nodes, cpus, gpus, reason, nodelist, priority, qos, account, submit, start
+        case end, nice, workdir, licenses
         case timeLimit = "time_limit"
         case reasonNodelist = "reason_nodelist"
+        case timeLeft = "time_left"
     }
 
     public static func cell(_ column: String, _ job: JobInfo, now: Int) -> String {
@@ -50,6 +53,18 @@ public enum QueueColumns {
         case .account: return job.account
         case .submit: return SlurmTime.timestamp(job.submitTime)
         case .start: return job.startTime.map { SlurmTime.timestamp($0) } ?? (job.plannedStart.map { SlurmTime.timestamp($0) } ?? "N/A")
+        // squeue's %L: what is left of the time limit (the whole limit while pending).
+        case .timeLeft:
+            guard let limit = job.timeLimit else { return "UNLIMITED" }
+            return SlurmTime.duration(max(limit - (job.startTime.map { (job.endTime ?? now) - $0 } ?? 0), 0))
+        // squeue's %e: when the job ended, or will at its limit.
+        case .end:
+            if let end = job.endTime { return SlurmTime.timestamp(end) }
+            guard let limit = job.timeLimit, let start = job.startTime ?? job.plannedStart else { return "N/A" }
+            return SlurmTime.timestamp(start + limit)
+        case .nice: return "\(job.nice ?? 0)"
+        case .workdir: return job.workdir ?? ""
+        case .licenses: return job.licenses ?? "(null)"
         }
     }
 

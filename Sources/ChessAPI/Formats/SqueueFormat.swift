@@ -8,6 +8,7 @@ public struct SqueueFormat: Sendable {
         "i": .id, "A": .id, "P": .partition, "j": .name, "u": .user, "t": .state, "T": .statelong, "M": .time,
         "l": .timeLimit, "D": .nodes, "C": .cpus, "b": .gpus, "R": .reasonNodelist, "N": .nodelist, "r": .reason,
         "Q": .priority, "p": .priority, "q": .qos, "a": .account, "V": .submit, "S": .start,
+        "L": .timeLeft, "e": .end, "y": .nice, "Z": .workdir, "W": .licenses,
     ]
 
     public init(_ text: String) throws(JobSpecSyntax.Error) {
