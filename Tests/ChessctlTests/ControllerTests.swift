@@ -170,6 +170,24 @@ struct ControllerTests {
         let job = try #require(try queueJSON(cluster).first { $0["id"] as? Int == Int(id) })
         #expect(job["required_nodes"] as? String == "n[03-04]" && job["excluded_nodes"] as? String == "n01", "\(job)")
 
+        // scontrol update job Dependency= and StartTime= of a pending job.
+        let later = try cluster.ctl(["submit", "--parsable", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let dep = try cluster.ctl(["update", later, "Dependency=afterok:\(id)", "StartTime=now+1hour"])
+        #expect(dep.status == 0 && dep.stdout.contains("Dependency=afterok:\(id)") && dep.stdout.contains("BeginTime="), "\(dep.stdout)\(dep.stderr)")
+        let deadline2 = Date().addingTimeInterval(10)
+        var reason: String?
+        repeat {
+            reason = try queueJSON(cluster).first { "\($0["id"] as? Int ?? 0)" == later }?["reason"] as? String
+            if reason == "Dependency" || reason == "BeginTime" { break }
+            usleep(100_000)
+        } while Date() < deadline2
+        #expect(reason == "Dependency" || reason == "BeginTime", "\(String(describing: reason))")
+        #expect(try cluster.ctl(["update", later, "dependency=afterok:999999"]).stderr.contains("job 999999 does not exist"))
+        #expect(try cluster.ctl(["update", later, "dependency=afterok:\(later)"]).stderr.contains("cannot depend on itself"))
+        #expect(try cluster.ctl(["update", later, "dependency=", "begin=now"]).status == 0)
+        let cleared = try JSONSerialization.jsonObject(with: Data(try cluster.ctl(["show", "job", later, "--json"]).stdout.utf8)) as? [String: Any]
+        #expect(cleared?["dependency"] == nil, "\(String(describing: cleared))")
+
         // scontrol update job ReqNodeList=/ExcNodeList=, checked as at submit; empty removes.
         let refused = try cluster.ctl(["update", id, "ExcNodeList=n03"])
         #expect(refused.status == 1 && refused.stderr.contains("node n03 is in both --nodelist and --exclude"), "\(refused.stderr)")

@@ -211,6 +211,9 @@ public struct JobUpdate: Codable, Sendable, Equatable {
     public var exclude: String?
     /// The job's `--nice`: owners set it (not below 0), administrators also lower it.
     public var nice: Int?
+    /// A pending job's `--dependency` (Slurm's syntax; empty removes it) and `--begin` (Unix time).
+    public var dependency: String?
+    public var begin: Int?
 
     public init(timeLimit: Int? = nil, name: String? = nil, priority: Int? = nil,
                 partition: String? = nil, qos: String? = nil, account: String? = nil,
@@ -231,7 +234,7 @@ public struct JobUpdate: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case timeLimit = "time_limit"
-        case name, priority, partition, qos, account, nodelist, exclude, nice
+        case name, priority, partition, qos, account, nodelist, exclude, nice, dependency, begin
     }
 }
 

@@ -10,7 +10,7 @@ struct Update: ParsableCommand {
         abstract: "Change a live job's time limit, name or priority, or a pending job's partition, QoS, account or node lists (scontrol update job).",
         discussion: """
             Keys (Slurm's spellings too): time_limit|TimeLimit (as --time: minutes, HH:MM:SS, D-HH:MM:SS), \
-            name|JobName, priority|Priority, nice|Nice, partition|Partition, qos|QOS, account|Account, \
+            name|JobName, priority|Priority, nice|Nice, dependency|Dependency, begin|StartTime (as --begin), partition|Partition, qos|QOS, account|Account, \
             nodelist|ReqNodeList, exclude|ExcNodeList (host lists; empty removes). Owners may \
             shorten a time limit; lengthening it and setting a priority are for administrators. A running \
             job's new limit reaches its node at once. A pending job moves to another partition, QoS, \
@@ -39,6 +39,8 @@ struct Update: ParsableCommand {
         if update.name != nil { done.append("JobName=\(job.name)") }
         if update.priority != nil { done.append("Priority=\(job.priority.map(String.init) ?? "?")") }
         if update.nice != nil { done.append("Nice=\(job.nice ?? 0)") }
+        if update.dependency != nil { done.append("Dependency=\(job.dependency ?? "(null)")") }
+        if let begin = update.begin { done.append("BeginTime=\(Time.timestamp(begin))") }
         if update.partition != nil { done.append("Partition=\(job.partition)") }
         if update.qos != nil { done.append("QOS=\(job.qos)") }
         if update.account != nil { done.append("Account=\(job.account)") }
@@ -48,7 +50,7 @@ struct Update: ParsableCommand {
     }
 
     static func parse(_ changes: [String]) throws -> JobUpdate {
-        guard !changes.isEmpty else { throw CLIError("nothing to change: give time_limit=…, name=…, priority=…, nice=…, partition=…, qos=…, account=…, nodelist=… or exclude=…") }
+        guard !changes.isEmpty else { throw CLIError("nothing to change: give time_limit=…, name=…, priority=…, nice=…, dependency=…, begin=…, partition=…, qos=…, account=…, nodelist=… or exclude=…") }
         var update = JobUpdate()
         for change in changes {
             guard let eq = change.firstIndex(of: "="), eq != change.startIndex else { throw CLIError("'\(change)' is not key=value") }
@@ -67,6 +69,15 @@ struct Update: ParsableCommand {
             case "nice":
                 guard let n = Int(value) else { throw CLIError("nice must be a whole number, got '\(value)'") }
                 update.nice = n
+            case "dependency":
+                if !value.isEmpty {
+                    do { _ = try JobSpecSyntax.dependencies(value) } catch { throw CLIError("\(error)") }
+                }
+                update.dependency = value
+            case "begin", "begintime", "starttime":
+                do { update.begin = try BatchOptions.beginTime(value, now: Int(Date().timeIntervalSince1970)) } catch {
+                    throw CLIError("\(error)".replacingOccurrences(of: "--begin", with: "begin"))
+                }
             case "partition", "qos", "account":
                 guard !value.isEmpty, !value.contains(where: \.isWhitespace) else { throw CLIError("\(key) must be a name, got '\(value)'") }
                 switch key {
@@ -80,7 +91,7 @@ struct Update: ParsableCommand {
                 }
                 if key == "nodelist" || key == "reqnodelist" { update.nodelist = value } else { update.exclude = value }
             default:
-                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority, nice, partition, qos, account, nodelist, exclude")
+                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority, nice, dependency, begin, partition, qos, account, nodelist, exclude")
             }
         }
         return update

@@ -11,8 +11,9 @@ extension Controller {
     /// the controller is away).
     func updateJob(_ ref: JobReference, _ update: JobUpdate, identity: Identity,
                    completion: @escaping @Sendable (Result<JobInfo, APIError>) -> Void) {
-        guard update.timeLimit != nil || update.name != nil || update.priority != nil || update.nice != nil || update.movesJob else {
-            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, nice, partition, qos, account, nodelist or exclude")))
+        guard update.timeLimit != nil || update.name != nil || update.priority != nil || update.nice != nil || update.movesJob
+            || update.dependency != nil || update.begin != nil else {
+            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, nice, dependency, begin, partition, qos, account, nodelist or exclude")))
         }
         let now = Controller.now()
         lock.lock()
@@ -67,7 +68,7 @@ extension Controller {
             if i > 0 { taskUpdate.priority = nil }
             if i > 0 && !record.job.state.isWaiting {
                 (taskUpdate.partition, taskUpdate.qos, taskUpdate.account, taskUpdate.nodelist, taskUpdate.exclude) = (nil, nil, nil, nil, nil)
-                taskUpdate.nice = nil
+                (taskUpdate.nice, taskUpdate.dependency, taskUpdate.begin) = (nil, nil, nil)
             }
             updated.append(try applying(taskUpdate, to: record, ref: ref, identity: identity, now: now))
         }
@@ -154,6 +155,29 @@ extension Controller {
             guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a priority is for pending jobs") }
             r.job.priorityOverride = priority
             changes.append("priority \(priority)")
+        }
+        if let text = u.dependency {
+            guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a dependency is for pending jobs") }
+            if text.isEmpty {
+                (r.job.dependencies, r.job.singleton, r.dependencyText) = ([], false, nil)
+            } else {
+                let parsed: (dependencies: [Dependency], singleton: Bool)
+                do { parsed = try JobSpecSyntax.dependencies(text) } catch { throw .badRequest("\(error)") }
+                let exists = validatorLocked(identity: identity, now: now).jobExists
+                for dep in parsed.dependencies {
+                    for target in dep.jobs where target == r.id || !exists(target) {
+                        throw .badRequest(target == r.id ? "job \(ref) cannot depend on itself"
+                                                          : "job dependency problem: job \(target) does not exist")
+                    }
+                }
+                (r.job.dependencies, r.job.singleton, r.dependencyText) = (parsed.dependencies, parsed.singleton, text)
+            }
+            changes.append("dependency \(text.isEmpty ? "(none)" : text)")
+        }
+        if let begin = u.begin {
+            guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a begin time is for pending jobs") }
+            r.job.beginTime = begin > now ? begin : nil
+            changes.append("begin \(SlurmTime.timestamp(begin))")
         }
         if let nice = u.nice {
             guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a nice value is for pending jobs") }
