@@ -128,6 +128,33 @@ struct ControllerTests {
         #expect(try queueJSON(cluster).count == 1)
     }
 
+    /// Partition memory and node limits (DefMemPerCPU, MaxMemPerNode, MaxNodes): a job that
+    /// asks for no memory gets the default; more than the maximum is refused; a job over a
+    /// MaxNodes lowered at run time waits with PartitionNodeLimit.
+    @Test func partitionMemoryAndNodeLimits() throws {
+        let cluster = try TestCluster(config: TestCluster.defaultConfig.replacingOccurrences(
+            of: "default_time = \"1:00:00\"", with: "default_time = \"1:00:00\"\ndef_mem_per_cpu = 1000\nmax_mem_per_node = \"8G\"\nmax_nodes = 2"))
+        try cluster.start()
+        let plain = try cluster.ctl(["submit", "--parsable", "-c", "2", "--wrap", "true"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let wide = try cluster.ctl(["submit", "--parsable", "-N", "2", "--wrap", "true"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var jobs = try queueJSON(cluster)
+        #expect(jobs.first?["memory_mb"] as? Int == 2000, "2 CPUs × DefMemPerCPU: \(jobs)")
+        for (args, message) in [(["-N", "3"], "the job's 3 nodes exceed partition 'batch' MaxNodes 2"),
+                                (["--mem=9G"], "exceed partition 'batch' MaxMemPerNode 8192 MiB")] {
+            let r = try cluster.ctl(["submit"] + args + ["--wrap", "true"])
+            #expect(r.status == 1 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        #expect(try cluster.ctl(["partition", "update", "batch", "max_nodes=1"]).status == 0)
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            jobs = try queueJSON(cluster)
+            if jobs.first(where: { "\($0["id"] as? Int ?? 0)" == wide })?["reason"] as? String == "PartitionNodeLimit" { break }
+            usleep(100_000)
+        } while Date() < deadline
+        #expect(jobs.first { "\($0["id"] as? Int ?? 0)" == wide }?["reason"] as? String == "PartitionNodeLimit", "\(jobs)")
+    }
+
     /// `--cpus-per-gpu` and `--mem-per-gpu`: the job's cores and memory follow its GPUs.
     @Test func coresAndMemoryFollowTheGPUs() throws {
         let cluster = try TestCluster()

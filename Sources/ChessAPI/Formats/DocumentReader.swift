@@ -171,7 +171,11 @@ struct DocumentReader {
 
     func partition(_ v: DocumentValue, known: Set<String>) throws -> Partition {
         let o = try object(v, keys: ["name", "nodes", "priority_tier", "priority_job_factor", "default_time", "max_time",
-                                     "allowed_qos", "allowed_accounts", "exclusive", "prices", "state"], required: ["name", "nodes"])
+                                     "allowed_qos", "allowed_accounts", "exclusive", "prices", "state", "max_nodes", "def_mem_per_cpu",
+                                     "def_mem_per_node", "max_mem_per_cpu", "max_mem_per_node"], required: ["name", "nodes"])
+        if o["def_mem_per_cpu"] != nil && o["def_mem_per_node"] != nil {
+            throw fail(o["def_mem_per_node"]!, "give def_mem_per_cpu or def_mem_per_node, not both")
+        }
         var state = PartitionState.up
         if let s = o["state"] {
             let name = try string(s)
@@ -189,7 +193,18 @@ struct DocumentReader {
                          maxTime: try o["max_time"].map { try duration($0, min: 1) },
                          allowedQoS: try o["allowed_qos"].map { Set(try strings($0)) },
                          allowedAccounts: try o["allowed_accounts"].map { Set(try strings($0)) },
-                         exclusiveByDefault: try o["exclusive"].map(bool) ?? false, state: state)
+                         exclusiveByDefault: try o["exclusive"].map(bool) ?? false, state: state,
+                         maxNodes: try o["max_nodes"].map { try int($0, min: 1) },
+                         defMemPerCPU: try o["def_mem_per_cpu"].map(memoryMB), defMemPerNode: try o["def_mem_per_node"].map(memoryMB),
+                         maxMemPerCPU: try o["max_mem_per_cpu"].map(memoryMB), maxMemPerNode: try o["max_mem_per_node"].map(memoryMB))
+    }
+
+    /// MiB: a whole number, or a size with a unit as sbatch's `--mem` takes it (`"4G"`).
+    func memoryMB(_ v: DocumentValue) throws -> Int {
+        if case .string(let text) = v.raw {
+            do { return try JobSpecSyntax.memoryMB(text) } catch let e as JobSpecSyntax.Error { throw fail(v, e.description) }
+        }
+        return try int(v, min: 0)
     }
 
     func tresLimit(_ v: DocumentValue) throws -> TRESLimit {

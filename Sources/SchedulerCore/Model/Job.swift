@@ -187,6 +187,7 @@ public enum PendingReason: String, Sendable, Hashable, Codable, CaseIterable {
     case reservationInvalid = "ReservationInvalid"
     case partitionDown = "PartitionDown"
     case partitionTimeLimit = "PartitionTimeLimit"
+    case partitionNodeLimit = "PartitionNodeLimit"
     case partitionConfig = "PartitionConfig"
     case badConstraints = "BadConstraints"
     case invalidQoS = "InvalidQOS"

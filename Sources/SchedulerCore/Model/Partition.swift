@@ -32,11 +32,27 @@ public struct Partition: Sendable, Hashable, Codable {
     public var exclusiveByDefault: Bool
     /// `scontrol update partition … state=`: whether it takes and starts jobs.
     public var state: PartitionState
+    /// Slurm's MaxNodes: the most nodes one job may have here.
+    public var maxNodes: Int?
+    /// Slurm's DefMemPerCPU / DefMemPerNode (MiB): the memory of a job that asks for none, so
+    /// that every job's memory is reserved and limited.
+    public var defMemPerCPU: Int?
+    public var defMemPerNode: Int?
+    /// Slurm's MaxMemPerCPU / MaxMemPerNode (MiB): more is refused at submit.
+    public var maxMemPerCPU: Int?
+    public var maxMemPerNode: Int?
 
     public init(name: String, nodes: [String], priorityTier: Int = 1, priorityJobFactor: Int = 1,
                 defaultTime: Int? = nil, maxTime: Int? = nil, allowedQoS: Set<String>? = nil,
-                allowedAccounts: Set<String>? = nil, exclusiveByDefault: Bool = false, state: PartitionState = .up) {
+                allowedAccounts: Set<String>? = nil, exclusiveByDefault: Bool = false, state: PartitionState = .up,
+                maxNodes: Int? = nil, defMemPerCPU: Int? = nil, defMemPerNode: Int? = nil, maxMemPerCPU: Int? = nil,
+                maxMemPerNode: Int? = nil) {
         self.state = state
+        self.maxNodes = maxNodes
+        self.defMemPerCPU = defMemPerCPU
+        self.defMemPerNode = defMemPerNode
+        self.maxMemPerCPU = maxMemPerCPU
+        self.maxMemPerNode = maxMemPerNode
         self.name = name
         self.nodes = nodes
         self.priorityTier = priorityTier

@@ -282,6 +282,7 @@ struct PlanningPass {
 
         let gpuType = job.request.gpus?.type
         guard let shape = shape(of: job.request, in: partition) else { return .reason(.badConstraints) }
+        if let most = partition.maxNodes, shape.nodeCount > most { return .reason(.partitionNodeLimit) }
         let key = PoolKey(partition: partition.name, constraint: job.request.constraint, gpuType: gpuType,
                           reservation: reservation?.name, perNode: shape.perNode, exclusive: shape.exclusive,
                           excluded: job.request.excludedNodes)

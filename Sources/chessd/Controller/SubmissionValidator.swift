@@ -67,6 +67,10 @@ struct SubmissionValidator {
             request.cpusPerGPU = c
         }
         request.exclusive = s.exclusive
+        // The partition's default memory for a job that asks for none (DefMemPerCPU/DefMemPerNode).
+        if request.memory == nil {
+            if let m = partition.defMemPerCPU { request.memory = .perCPU(m) } else if let m = partition.defMemPerNode { request.memory = .perNode(m) }
+        }
         if let c = s.constraint {
             guard let e = FeatureExpression(c) else { throw .invalid("--constraint '\(c)' is not a feature expression such as ib&avx2 or a100|h100") }
             request.constraint = e
@@ -172,6 +176,15 @@ struct SubmissionValidator {
         }
         if !qos.limits.maxTRESPerJob.allows(shape.tres) {
             throw .invalid("the job exceeds QoS '\(qos.name)' MaxTRESPerJob")
+        }
+        if let most = partition.maxNodes, shape.nodeCount > most {
+            throw .invalid("the job's \(shape.nodeCount) nodes exceed partition '\(partition.name)' MaxNodes \(most)")
+        }
+        if let most = partition.maxMemPerNode, shape.perNode.memoryMB > most {
+            throw .invalid("the job's \(shape.perNode.memoryMB) MiB per node exceed partition '\(partition.name)' MaxMemPerNode \(most) MiB")
+        }
+        if let most = partition.maxMemPerCPU, shape.perNode.cores > 0, shape.perNode.memoryMB > most * shape.perNode.cores {
+            throw .invalid("the job's memory per CPU exceeds partition '\(partition.name)' MaxMemPerCPU \(most) MiB")
         }
         try checkNodeLists(request, shape: shape, partition: partition)
     }
