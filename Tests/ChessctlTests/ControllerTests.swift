@@ -339,6 +339,7 @@ struct ControllerTests {
             [[accounts]]
             name = "physics"
             users = ["nobody"]
+            grp_tres = { cpus = 4 }
             [[accounts]]
             name = "chemistry"
             users = ["alice"]
@@ -353,6 +354,9 @@ struct ControllerTests {
                 "\(refused.stderr)")
         let moved = try asNobody(cluster, ["update", id, "account=chemistry"])
         #expect(moved.status == 1 && moved.stderr.contains("may not use account 'chemistry'"), "\(moved.stderr)")
+        // A job bigger than its account's GrpTRES could never start: refused.
+        let big = try asNobody(cluster, ["submit", "-c", "8", "--wrap", "true"])
+        #expect(big.status == 1 && big.stderr.contains("the job exceeds account 'physics' GrpTRES"), "\(big.stderr)")
         // root, an administrator, uses any account; with none named it gets the first open to
         // everyone or, as here, the default.
         #expect(try cluster.ctl(["submit", "-A", "chemistry", "--wrap", "true"]).status == 0)

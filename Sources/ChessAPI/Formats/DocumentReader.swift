@@ -250,10 +250,11 @@ struct DocumentReader {
     }
 
     func account(_ v: DocumentValue) throws -> Account {
-        let o = try object(v, keys: ["name", "parent", "shares", "users"], required: ["name"])
+        let o = try object(v, keys: ["name", "parent", "shares", "users", "grp_tres", "grp_jobs"], required: ["name"])
         return Account(name: try string(o["name"]!), parent: try o["parent"].map(string),
                        shares: try o["shares"].map { try int($0, min: 0) } ?? 1,
-                       users: try o["users"].map { Set(try strings($0)) })
+                       users: try o["users"].map { Set(try strings($0)) },
+                       grpTRES: try o["grp_tres"].map(tresLimit) ?? TRESLimit(), grpJobs: try o["grp_jobs"].map { try int($0, min: 0) })
     }
 
     func reservation(_ v: DocumentValue, known: Set<String>) throws -> Reservation {

@@ -7,16 +7,48 @@ public struct Account: Sendable, Hashable, Codable {
     /// The users who may submit under the account (Slurm's associations, enforced); nil lets
     /// every user. Administrators may use any account.
     public var users: Set<String>?
+    /// Slurm's association GrpTRES and GrpJobs: what the running jobs of the account and of the
+    /// accounts below it may hold together.
+    public var grpTRES: TRESLimit
+    public var grpJobs: Int?
 
-    public init(name: String, parent: String? = nil, shares: Int = 1, users: Set<String>? = nil) {
+    public init(name: String, parent: String? = nil, shares: Int = 1, users: Set<String>? = nil,
+                grpTRES: TRESLimit = TRESLimit(), grpJobs: Int? = nil) {
         self.name = name
         self.parent = parent
         self.shares = shares
         self.users = users
+        self.grpTRES = grpTRES
+        self.grpJobs = grpJobs
+    }
+
+    /// The limit of the account's that `tres` more (and one more job) would break, given what
+    /// its running jobs hold.
+    public func grpReason(held: TRES, jobs: Int, adding tres: TRES) -> PendingReason? {
+        if let most = grpJobs, jobs + 1 > most { return .assocGrpJobsLimit }
+        let total = held + tres
+        if let c = grpTRES.cpus, total.cpus > c { return .assocGrpCpuLimit }
+        if let m = grpTRES.memoryMB, total.memoryMB > m { return .assocGrpMemLimit }
+        if let g = grpTRES.gpus, total.gpus > g { return .assocGrpGRES }
+        if let n = grpTRES.nodes, total.nodes > n { return .assocGrpNodeLimit }
+        return nil
     }
 
     /// Whether `user` may submit under the account (administrators aside).
     public func admits(_ user: String) -> Bool { users?.contains(user) ?? true }
+}
+
+extension Cluster {
+    /// An account and those above it, nearest first: the accounts whose limits a job of it counts against.
+    public func accountChain(_ name: String) -> [Account] {
+        var chain: [Account] = []
+        var next: String? = name
+        while let n = next, let a = accounts.first(where: { $0.name == n }), !chain.contains(where: { $0.name == n }) {
+            chain.append(a)
+            next = a.parent
+        }
+        return chain
+    }
 }
 
 /// An advance reservation: whole nodes set aside for some users or accounts during a window.

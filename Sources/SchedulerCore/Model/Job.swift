@@ -196,6 +196,11 @@ public enum PendingReason: String, Sendable, Hashable, Codable, CaseIterable {
     case qosMaxTRESPerJob = "QOSMaxTRESPerJob"
     case qosMaxTRESPerUser = "QOSMaxTRESPerUser"
     case qosGrpTRES = "QOSGrpTRES"
+    case assocGrpCpuLimit = "AssocGrpCpuLimit"
+    case assocGrpMemLimit = "AssocGrpMemLimit"
+    case assocGrpGRES = "AssocGrpGRES"
+    case assocGrpNodeLimit = "AssocGrpNodeLimit"
+    case assocGrpJobsLimit = "AssocGrpJobsLimit"
     case arrayTaskLimit = "JobArrayTaskLimit"
     /// Its `--licenses` are all in use.
     case licenses = "Licenses"

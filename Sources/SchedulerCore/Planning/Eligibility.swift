@@ -64,28 +64,49 @@ struct Eligibility {
     }
 }
 
-/// Running totals for QoS limits, updated as the pass starts jobs.
+/// Running totals for QoS and account limits, updated as the pass starts jobs.
 struct LimitUsage {
     struct UserKey: Hashable { var qos: String; var user: String }
 
     var jobsPerUser: [UserKey: Int] = [:]
     var tresPerUser: [UserKey: TRES] = [:]
     var tresPerQoS: [String: TRES] = [:]
+    /// Per account, its running jobs' and those of the accounts below it.
+    var tresPerAccount: [String: TRES] = [:]
+    var jobsPerAccount: [String: Int] = [:]
+    /// Each account with those above it (`Cluster.accountChain`), for the accounts with limits.
+    let chains: [String: [Account]]
 
-    mutating func add(qos: String, user: String, tres: TRES, jobs: Int = 1) {
-        let key = UserKey(qos: qos, user: user)
-        jobsPerUser[key, default: 0] += jobs
-        tresPerUser[key, default: .zero] = tresPerUser[key, default: .zero] + tres
-        tresPerQoS[qos, default: .zero] = tresPerQoS[qos, default: .zero] + tres
+    init(cluster: Cluster) {
+        let limited = cluster.accounts.contains { !$0.grpTRES.isUnlimited || $0.grpJobs != nil }
+        chains = limited ? Dictionary(cluster.accounts.map { ($0.name, cluster.accountChain($0.name)) }, uniquingKeysWith: { a, _ in a }) : [:]
+    }
+
+    mutating func add(qos: String?, user: String, account: String, tres: TRES, jobs: Int = 1) {
+        if let qos {
+            let key = UserKey(qos: qos, user: user)
+            jobsPerUser[key, default: 0] += jobs
+            tresPerUser[key, default: .zero] = tresPerUser[key, default: .zero] + tres
+            tresPerQoS[qos, default: .zero] = tresPerQoS[qos, default: .zero] + tres
+        }
+        for a in chains[account] ?? [] {
+            tresPerAccount[a.name, default: .zero] = tresPerAccount[a.name, default: .zero] + tres
+            jobsPerAccount[a.name, default: 0] += jobs
+        }
     }
 
     /// The first limit that starting a job with `tres` now would break.
-    func reason(qos: QoS, user: String, tres: TRES) -> PendingReason? {
+    func reason(qos: QoS, user: String, account: String, tres: TRES) -> PendingReason? {
         let key = UserKey(qos: qos.name, user: user)
         if !qos.limits.maxTRESPerJob.allows(tres) { return .qosMaxTRESPerJob }
         if let max = qos.limits.maxJobsPerUser, jobsPerUser[key, default: 0] + 1 > max { return .qosMaxJobsPerUser }
         if !qos.limits.maxTRESPerUser.allows(tresPerUser[key, default: .zero] + tres) { return .qosMaxTRESPerUser }
         if !qos.limits.grpTRES.allows(tresPerQoS[qos.name, default: .zero] + tres) { return .qosGrpTRES }
+        for a in chains[account] ?? [] {
+            if let r = a.grpReason(held: tresPerAccount[a.name, default: .zero], jobs: jobsPerAccount[a.name, default: 0], adding: tres) {
+                return r
+            }
+        }
         return nil
     }
 }

@@ -46,7 +46,7 @@ struct PlanningPass {
     /// Node indices of each partition, in configuration order.
     let partitionNodes: [String: [Int]]
     var smallestCores: [SmallestKey: Int] = [:]
-    var limits = LimitUsage()
+    var limits: LimitUsage
     var runningTasks: [JobID: Int] = [:]
     /// Licenses held by active jobs and those started in this pass.
     var licensesInUse: [String: Int] = [:]
@@ -75,6 +75,7 @@ struct PlanningPass {
         priorities = PriorityCalculator(weights: snapshot.configuration.effectiveWeights, now: snapshot.now, cluster: snapshot.cluster,
                                         usage: snapshot.usage)
         usage = nodes.map { NodeUsage(topology: $0.topology) }
+        limits = LimitUsage(cluster: snapshot.cluster)
 
         var releases = Array(repeating: [(time: Int, amount: NodeCapacity)](), count: nodes.count)
         for job in snapshot.jobs where job.state.isActive {
@@ -88,9 +89,7 @@ struct PlanningPass {
                     releases[n].append((end, NodeCapacity(cores: a.cores.count, memoryMB: a.memoryMB, gpus: a.gpus.count)))
                 }
             }
-            if let qos = snapshot.cluster.qos(named: job.qos) {
-                limits.add(qos: qos.name, user: job.user, tres: allocation.tres)
-            }
+            limits.add(qos: snapshot.cluster.qos(named: job.qos)?.name, user: job.user, account: job.account, tres: allocation.tres)
             if let parent = job.arrayJobID { runningTasks[parent, default: 0] += 1 }
             for (name, count) in job.request.licenses ?? [:] { licensesInUse[name, default: 0] += count }
             activeSingletons.insert([job.name, job.user])
@@ -297,7 +296,7 @@ struct PlanningPass {
             }
             guard required.count <= shape.nodeCount else { return .reason(.badConstraints) }
         }
-        if let reason = limits.reason(qos: qos, user: job.user, tres: shape.tres) {
+        if let reason = limits.reason(qos: qos, user: job.user, account: job.account, tres: shape.tres) {
             if reason == .qosMaxTRESPerJob { return .reason(reason) }
             return blocked ? .reason(.priority) : .reason(reason)
         }
@@ -322,14 +321,14 @@ struct PlanningPass {
                                             gpuType: gpuType)
             else { break }
             commit(allocation, duration: timeLimit)
-            limits.add(qos: qos.name, user: job.user, tres: allocation.tres)
+            limits.add(qos: qos.name, user: job.user, account: job.account, tres: allocation.tres)
             for (name, count) in job.request.licenses ?? [:] { licensesInUse[name, default: 0] += count }
             if job.singleton { activeSingletons.insert([job.name, job.user]) }
             if job.array != nil {
                 decisions.starts.append(.init(job: job.id, arrayTaskIndex: tasks.removeFirst(), allocation: allocation))
                 runningTasks[job.id, default: 0] += 1
                 if tasks.isEmpty { return nil }
-                if let reason = limits.reason(qos: qos, user: job.user, tres: shape.tres) { return .reason(reason) }
+                if let reason = limits.reason(qos: qos, user: job.user, account: job.account, tres: shape.tres) { return .reason(reason) }
             } else {
                 decisions.starts.append(.init(job: job.id, arrayTaskIndex: nil, allocation: allocation))
                 return nil

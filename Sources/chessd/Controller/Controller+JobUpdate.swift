@@ -101,7 +101,7 @@ extension Controller {
         var request = job.request
         try v.applyNodeLists(nodelist: u.nodelist, exclude: u.exclude, to: &request, partition: partition)
         try v.checkReservation(request, account: account)
-        try v.checkFits(request, partition: partition, qos: qos)
+        try v.checkFits(request, partition: partition, qos: qos, account: account)
         if qos.name != job.qos { try v.checkSubmitLimit(qos, adding: job.array?.pending.count ?? 1) }
         var changes: [String] = []
         if u.partition != nil { changes.append("partition \(partition.name)") }

@@ -82,7 +82,7 @@ struct SubmissionValidator {
         // Time limit: the partition's default, capped by the partition and the QoS.
         if let t = s.timeLimit, t < 1 { throw .invalid("--time must be at least one second") }
         request.timeLimit = s.timeLimit ?? partition.defaultTime ?? partition.maxTime ?? qos.limits.maxWall
-        try checkFits(request, partition: partition, qos: qos)
+        try checkFits(request, partition: partition, qos: qos, account: accountName)
 
         var job = Job(id: id, name: s.name ?? "job", user: identity.user, account: accountName, partition: partition.name,
                       qos: qos.name, request: request, submitTime: now)
@@ -150,8 +150,9 @@ struct SubmissionValidator {
     }
 
     /// A request within a partition's MaxTime and a QoS's MaxWall, in a shape that some of the
-    /// partition's nodes can hold (now or later), within the QoS's MaxTRESPerJob.
-    func checkFits(_ request: JobRequest, partition: Partition, qos: QoS) throws(APIError) {
+    /// partition's nodes can hold (now or later), within the QoS's MaxTRESPerJob, the
+    /// partition's node and memory maxima and the account's GrpTRES.
+    func checkFits(_ request: JobRequest, partition: Partition, qos: QoS, account: String) throws(APIError) {
         if let t = request.timeLimit, let max = partition.maxTime, t > max {
             throw .invalid("requested time limit \(Duration.slurm(t)) exceeds partition '\(partition.name)' MaxTime \(Duration.slurm(max))")
         }
@@ -176,6 +177,10 @@ struct SubmissionValidator {
         }
         if !qos.limits.maxTRESPerJob.allows(shape.tres) {
             throw .invalid("the job exceeds QoS '\(qos.name)' MaxTRESPerJob")
+        }
+        // A job bigger than its account's (or a parent's) GrpTRES could never start.
+        for a in cluster.accountChain(account) where !a.grpTRES.allows(shape.tres) {
+            throw .invalid("the job exceeds account '\(a.name)' GrpTRES (what its running jobs may hold together)")
         }
         if let most = partition.maxNodes, shape.nodeCount > most {
             throw .invalid("the job's \(shape.nodeCount) nodes exceed partition '\(partition.name)' MaxNodes \(most)")
