@@ -21,7 +21,7 @@ enum QoSKind: ConfigKind {
 
 enum AccountKind: ConfigKind {
     static let kind = ConfigObjectKind.accounts
-    static let abstract = "Create, update, delete or list accounts (keys: parent, shares, users: who may submit under it)."
+    static let abstract = "Create, update, delete or list accounts (keys: parent, shares, users: who may submit under it, grp_tres=cpu=512,gres/gpu=16, grp_jobs)."
 }
 
 enum ReservationKind: ConfigKind {
