@@ -129,6 +129,19 @@ struct AllocationTests {
         #expect(busy.start(of: 6) == nil && busy.reasons[6] == .resources)
     }
 
+    /// Slurm's node Weight: the lowest-weight nodes first, whatever their order or fit.
+    @Test func lowerWeightNodesAreUsedFirst() throws {
+        var nodes = makeNodes(3)
+        nodes[0].weight = 10
+        nodes[1].weight = 5
+        nodes[2].weight = 5
+        let busy = running(1, on: [("n01", [0])], time: 10_000)  // the tightest fit, were weight ignored
+        let d = plan(makeCluster(nodes), [busy, pending(2, cores: 1)])
+        #expect(d.start(of: 2)?.allocation.nodeNames == ["n02"])
+        let pair = plan(makeCluster(nodes), [pending(3, cores: 8, nodes: 2)])
+        #expect(Set(try #require(pair.start(of: 3)?.allocation.nodeNames)) == ["n02", "n03"], "the heavy n01 comes last")
+    }
+
     @Test func multiNodeJobsUseTheFewestLeafSwitches() throws {
         let cluster = makeCluster(makeNodes(8, perSwitch: 4))
         let busy = running(1, on: [("n02", [0])], time: 10_000)

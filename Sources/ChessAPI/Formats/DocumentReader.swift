@@ -149,7 +149,7 @@ struct DocumentReader {
 
     func nodeGroup(_ v: DocumentValue) throws -> [Node] {
         let o = try object(v, keys: ["names", "sockets", "cores_per_socket", "memory_mb", "gpus", "gpu_type", "features",
-                                     "switch", "state", "reason"],
+                                     "switch", "state", "reason", "weight"],
                            required: ["names", "cores_per_socket", "memory_mb"])
         let sockets = try o["sockets"].map { try int($0, min: 1) } ?? 1
         let topology = NodeTopology.uniform(
@@ -164,8 +164,9 @@ struct DocumentReader {
         }
         let features = Set(try o["features"].map(strings) ?? [])
         let reason = try o["reason"].map(string)
+        let weight = try o["weight"].map { try int($0, min: 0) } ?? 1
         return try hosts(o["names"]!).map {
-            Node(name: $0, topology: topology, features: features, adminState: state, reason: reason)
+            Node(name: $0, topology: topology, features: features, adminState: state, reason: reason, weight: weight)
         }
     }
 

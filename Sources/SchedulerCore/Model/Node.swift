@@ -7,14 +7,18 @@ public struct Node: Sendable, Hashable, Codable {
     public var adminState: NodeAdminState
     /// Why the node is drained, down or failed (Slurm's `Reason=`).
     public var reason: String?
+    /// Slurm's node Weight: jobs are placed on the lowest-weight nodes that hold them first (the
+    /// small or cheap nodes before the big ones).
+    public var weight: Int
 
     public init(name: String, topology: NodeTopology, features: Set<String> = [],
-                adminState: NodeAdminState = .up, reason: String? = nil) {
+                adminState: NodeAdminState = .up, reason: String? = nil, weight: Int = 1) {
         self.name = name
         self.topology = topology
         self.features = features
         self.adminState = adminState
         self.reason = reason
+        self.weight = weight
     }
 
     /// True when new jobs may be placed here.

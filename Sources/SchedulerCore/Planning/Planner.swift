@@ -578,8 +578,8 @@ struct PlanningPass {
     }
 
     /// Picks `shape.nodeCount` nodes free at `start` for `duration`, `required` (a `--nodelist`)
-    /// first: fewest leaf switches, and within that the tightest fit (nodes already busy first),
-    /// so whole nodes stay whole.
+    /// first: fewest leaf switches, and within that the lowest node weight, then the tightest fit
+    /// (nodes already busy first), so whole nodes stay whole.
     func chooseNodes(shape: JobShape, among pool: [Int], including required: [Int] = [], view: String?, at start: Int,
                      duration: Int) -> [Int] {
         if !required.isEmpty {
@@ -605,10 +605,11 @@ struct PlanningPass {
             if fits { fitting.append((n, start == now ? freeNow[n].cores - need.cores : 0)) }
         }
         guard fitting.count >= shape.nodeCount else { return [] }
+        // The lowest node weight first (Slurm's Weight), then the tightest fit.
         if shape.nodeCount == 1 {
-            return [fitting.min { ($0.spare, $0.n) < ($1.spare, $1.n) }!.n]
+            return [fitting.min { (nodes[$0.n].weight, $0.spare, $0.n) < (nodes[$1.n].weight, $1.spare, $1.n) }!.n]
         }
-        fitting.sort { ($0.spare, $0.n) < ($1.spare, $1.n) }
+        fitting.sort { (nodes[$0.n].weight, $0.spare, $0.n) < (nodes[$1.n].weight, $1.spare, $1.n) }
 
         var bySwitch: [String: [Int]] = [:]
         var switchOrder: [String] = []
