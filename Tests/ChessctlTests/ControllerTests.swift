@@ -588,6 +588,13 @@ struct ControllerTests {
         #expect(try cluster.ctl(["cancel", "2_3"]).status == 0)
         jobs = try queueJSON(cluster)
         #expect(jobs[1]["array_pending"] as? String == "1-2,4-5")
+        // scontrol update ArrayTaskThrottle=: the array's %N.
+        let throttle = try cluster.ctl(["update", "2", "ArrayTaskThrottle=3"])
+        #expect(throttle.status == 0 && throttle.stdout.contains("ArrayTaskThrottle=3"), "\(throttle.stdout)\(throttle.stderr)")
+        #expect(try queueJSON(cluster)[1]["display_id"] as? String == "2_[1-2,4-5%3]")
+        #expect(try cluster.ctl(["update", "2", "array_throttle=0"]).status == 0)
+        #expect(try queueJSON(cluster)[1]["display_id"] as? String == "2_[1-2,4-5]")
+        #expect(try cluster.ctl(["update", "1", "array_throttle=2"]).stderr.contains("is not an array"))
         #expect(try cluster.ctl(["cancel", "1", "2"]).status == 0)
         #expect(try queueJSON(cluster).isEmpty)
         let again = try cluster.ctl(["cancel", "1"])

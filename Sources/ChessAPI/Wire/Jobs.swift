@@ -214,6 +214,8 @@ public struct JobUpdate: Codable, Sendable, Equatable {
     /// A pending job's `--dependency` (Slurm's syntax; empty removes it) and `--begin` (Unix time).
     public var dependency: String?
     public var begin: Int?
+    /// An array's `%N`: how many of its tasks may run at once (0 removes the cap).
+    public var arrayThrottle: Int?
 
     public init(timeLimit: Int? = nil, name: String? = nil, priority: Int? = nil,
                 partition: String? = nil, qos: String? = nil, account: String? = nil,
@@ -235,6 +237,7 @@ public struct JobUpdate: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case timeLimit = "time_limit"
         case name, priority, partition, qos, account, nodelist, exclude, nice, dependency, begin
+        case arrayThrottle = "array_throttle"
     }
 }
 

@@ -10,7 +10,7 @@ struct Update: ParsableCommand {
         abstract: "Change a live job's time limit, name or priority, or a pending job's partition, QoS, account or node lists (scontrol update job).",
         discussion: """
             Keys (Slurm's spellings too): time_limit|TimeLimit (as --time: minutes, HH:MM:SS, D-HH:MM:SS), \
-            name|JobName, priority|Priority, nice|Nice, dependency|Dependency, begin|StartTime (as --begin), partition|Partition, qos|QOS, account|Account, \
+            name|JobName, priority|Priority, nice|Nice, dependency|Dependency, begin|StartTime (as --begin), array_throttle|ArrayTaskThrottle, partition|Partition, qos|QOS, account|Account, \
             nodelist|ReqNodeList, exclude|ExcNodeList (host lists; empty removes). Owners may \
             shorten a time limit; lengthening it and setting a priority are for administrators. A running \
             job's new limit reaches its node at once. A pending job moves to another partition, QoS, \
@@ -41,6 +41,7 @@ struct Update: ParsableCommand {
         if update.nice != nil { done.append("Nice=\(job.nice ?? 0)") }
         if update.dependency != nil { done.append("Dependency=\(job.dependency ?? "(null)")") }
         if let begin = update.begin { done.append("BeginTime=\(Time.timestamp(begin))") }
+        if update.arrayThrottle != nil { done.append("ArrayTaskThrottle=\(update.arrayThrottle!)") }
         if update.partition != nil { done.append("Partition=\(job.partition)") }
         if update.qos != nil { done.append("QOS=\(job.qos)") }
         if update.account != nil { done.append("Account=\(job.account)") }
@@ -74,6 +75,9 @@ struct Update: ParsableCommand {
                     do { _ = try JobSpecSyntax.dependencies(value) } catch { throw CLIError("\(error)") }
                 }
                 update.dependency = value
+            case "array_throttle", "arraytaskthrottle":
+                guard let n = Int(value), n >= 0 else { throw CLIError("array_throttle must be a whole number (0 removes the cap), got '\(value)'") }
+                update.arrayThrottle = n
             case "begin", "begintime", "starttime":
                 do { update.begin = try BatchOptions.beginTime(value, now: Int(Date().timeIntervalSince1970)) } catch {
                     throw CLIError("\(error)".replacingOccurrences(of: "--begin", with: "begin"))
@@ -91,7 +95,7 @@ struct Update: ParsableCommand {
                 }
                 if key == "nodelist" || key == "reqnodelist" { update.nodelist = value } else { update.exclude = value }
             default:
-                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority, nice, dependency, begin, partition, qos, account, nodelist, exclude")
+                throw CLIError("unknown key '\(change[..<eq])'; keys: time_limit, name, priority, nice, dependency, begin, array_throttle, partition, qos, account, nodelist, exclude")
             }
         }
         return update

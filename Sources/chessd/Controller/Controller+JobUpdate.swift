@@ -12,8 +12,8 @@ extension Controller {
     func updateJob(_ ref: JobReference, _ update: JobUpdate, identity: Identity,
                    completion: @escaping @Sendable (Result<JobInfo, APIError>) -> Void) {
         guard update.timeLimit != nil || update.name != nil || update.priority != nil || update.nice != nil || update.movesJob
-            || update.dependency != nil || update.begin != nil else {
-            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, nice, dependency, begin, partition, qos, account, nodelist or exclude")))
+            || update.dependency != nil || update.begin != nil || update.arrayThrottle != nil else {
+            return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, nice, dependency, begin, array_throttle, partition, qos, account, nodelist or exclude")))
         }
         let now = Controller.now()
         lock.lock()
@@ -70,6 +70,7 @@ extension Controller {
                 (taskUpdate.partition, taskUpdate.qos, taskUpdate.account, taskUpdate.nodelist, taskUpdate.exclude) = (nil, nil, nil, nil, nil)
                 (taskUpdate.nice, taskUpdate.dependency, taskUpdate.begin) = (nil, nil, nil)
             }
+            if i > 0 { taskUpdate.arrayThrottle = nil }
             updated.append(try applying(taskUpdate, to: record, ref: ref, identity: identity, now: now))
         }
         for (r, _) in updated {
@@ -173,6 +174,12 @@ extension Controller {
                 (r.job.dependencies, r.job.singleton, r.dependencyText) = (parsed.dependencies, parsed.singleton, text)
             }
             changes.append("dependency \(text.isEmpty ? "(none)" : text)")
+        }
+        if let throttle = u.arrayThrottle {
+            guard throttle >= 0 else { throw .badRequest("array_throttle must be 0 (no cap) or more") }
+            guard r.job.array != nil else { throw .conflict("job \(ref) is not an array with tasks waiting; ArrayTaskThrottle is for those") }
+            r.job.array!.maxRunning = throttle == 0 ? nil : throttle
+            changes.append("array throttle \(throttle == 0 ? "none" : "\(throttle)")")
         }
         if let begin = u.begin {
             guard state.isWaiting else { throw .conflict("job \(ref) is \(state.rawValue); a begin time is for pending jobs") }
