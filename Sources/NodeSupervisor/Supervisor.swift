@@ -315,6 +315,9 @@ enum JobEnvironment {
             for p in ["CHESS", "SLURM"] {
                 env["\(p)_ARRAY_JOB_ID"] = "\(a)"
                 env["\(p)_ARRAY_TASK_ID"] = "\(t)"
+                if let n = l.arrayTaskCount { env["\(p)_ARRAY_TASK_COUNT"] = "\(n)" }
+                if let n = l.arrayTaskMin { env["\(p)_ARRAY_TASK_MIN"] = "\(n)" }
+                if let n = l.arrayTaskMax { env["\(p)_ARRAY_TASK_MAX"] = "\(n)" }
             }
         }
         if let limit = l.timeLimit { env["CHESS_TIME_LIMIT"] = "\(limit)" }

@@ -165,7 +165,8 @@ struct EndToEndTests {
         let probe = try c.submit([script, "one", "two"])
         let failing = try c.submit(["--wrap", "echo failing; exit 3"])
         let overrun = try c.submit(["-t", "0:02", "--wrap", "sleep 60"])
-        let array = try c.submit(["-a", "1-3", "-o", "arr-%A_%a.out", "--wrap", "echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID"])
+        let array = try c.submit(["-a", "1-3", "-o", "arr-%A_%a.out", "--wrap",
+                                  "echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID; echo $SLURM_ARRAY_TASK_COUNT $SLURM_ARRAY_TASK_MIN $SLURM_ARRAY_TASK_MAX"])
         let first = try c.submit(["--wrap", "echo first > chain.txt"])
         let second = try c.submit(["-d", "afterok:\(first)", "--wrap", "echo second >> chain.txt"])
         let both = try c.submit(["-N", "2", "--wrap", "echo nodes=$SLURM_JOB_NODELIST n=$SLURM_JOB_NUM_NODES; echo tpn=$SLURM_TASKS_PER_NODE cpn=$SLURM_JOB_CPUS_PER_NODE restarts=$SLURM_RESTART_COUNT nodeid=$SLURM_NODEID"])
@@ -190,7 +191,7 @@ struct EndToEndTests {
         #expect(Self.expand(String(allowed)) == cpus.split(separator: ",").compactMap { Int($0) }, "\(out)")
 
         #expect(c.output("slurm-\(failing).out").contains("failing"))
-        for t in 1...3 { #expect(c.output("arr-\(array)_\(t).out") == "task \(t) of \(array)\n") }
+        for t in 1...3 { #expect(c.output("arr-\(array)_\(t).out") == "task \(t) of \(array)\n3 1 3\n") }
         #expect(c.output("chain.txt") == "first\nsecond\n")
         #expect(c.output("slurm-\(both).out").contains("n=2"))
         #expect(c.output("slurm-\(both).out").contains("tpn=1(x2) cpn=1(x2) restarts=0 nodeid=0"), "\(c.output("slurm-\(both).out"))")

@@ -268,6 +268,11 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     public var prolog: String?
     public var epilog: String?
     public var prologEpilogTimeout: Int?
+    /// An array task's array: how many tasks it has, and its lowest and highest index
+    /// (`SLURM_ARRAY_TASK_COUNT`, `_MIN`, `_MAX`).
+    public var arrayTaskCount: Int?
+    public var arrayTaskMin: Int?
+    public var arrayTaskMax: Int?
 
     public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
                 account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
@@ -302,6 +307,9 @@ public struct JobLaunch: Codable, Sendable, Equatable {
         case appendOutput = "append_output"
         case prolog, epilog
         case prologEpilogTimeout = "prolog_epilog_timeout"
+        case arrayTaskCount = "array_task_count"
+        case arrayTaskMin = "array_task_min"
+        case arrayTaskMax = "array_task_max"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
         case timeLimit = "time_limit"

@@ -304,10 +304,15 @@ extension Controller {
         pendingTimeLimits.removeAll()
         var commands: [(String, AgentCommand)] = []
         var needScripts: [(String, JobRecord)] = []
+        var arrays: [JobID: ArrayTasks] = [:]
         for id in launches {
             guard let r = records[id], r.job.state.isActive, let a = r.job.allocation,
                   let agent = nodes[a.nodes[0].node]?.agent else { continue }
             needScripts.append((agent, r))
+            // A task's array, as submitted (its record keeps the expression while tasks wait).
+            if let parent = r.job.arrayJobID, arrays[parent] == nil, let text = records[parent]?.arrayExpression {
+                arrays[parent] = try? JobSpecSyntax.array(text)
+            }
         }
         for t in terminations {
             guard let agent = nodes[t.node]?.agent else { continue }
@@ -332,6 +337,9 @@ extension Controller {
             }
             var launch = Controller.launch(for: r, script: stored.script, environment: stored.environment, cluster: cluster)
             (launch.prolog, launch.epilog) = (prolog, epilog)
+            if let all = r.job.arrayJobID.flatMap({ arrays[$0] })?.pending {
+                (launch.arrayTaskCount, launch.arrayTaskMin, launch.arrayTaskMax) = (all.count, all.first, all.last)
+            }
             if prolog != nil || epilog != nil { launch.prologEpilogTimeout = prologEpilogTimeout }
             commands.append((agent, AgentCommand(kind: "launch", job: r.id, launch: launch)))
         }
