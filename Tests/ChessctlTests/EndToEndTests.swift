@@ -555,6 +555,12 @@ struct EndToEndTests {
         #expect(records.count == 1)
         #expect(records.first?["state"] as? String == "COMPLETED")
         #expect(records.first?["requeues"] as? Int == 1)
+        // Its history says what happened, in order.
+        let history = try c.cluster.ctl(["show", "events", "\(id)", "--json"])
+        let events = (try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        let states = events.compactMap { $0["state"] as? String }
+        #expect(states.filter { $0 == "RUNNING" }.count == 2 && states.contains("REQUEUED") && states.last == "COMPLETED", "\(states)")
+        #expect(events.contains { ($0["reason"] as? String)?.contains("requeued by root") == true }, "\(events)")
 
         // scontrol requeuehold: back in the queue held until released.
         let held = try c.submit(["--wrap", "echo run; sleep 30"])

@@ -176,6 +176,27 @@ public struct JobInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `GET /v1/jobs/{id}/events`: a job's state changes, each with its reason, oldest first.
+public struct JobEventList: Codable, Sendable, Equatable {
+    public struct Event: Codable, Sendable, Equatable {
+        public var time: Int
+        public var state: String
+        public var reason: String?
+        public init(time: Int, state: String, reason: String?) {
+            self.time = time
+            self.state = state
+            self.reason = reason
+        }
+    }
+
+    public var id: Int
+    public var events: [Event]
+    public init(id: Int, events: [Event]) {
+        self.id = id
+        self.events = events
+    }
+}
+
 /// `GET /v1/jobs/{id}/script`: the batch script the job was submitted with.
 public struct JobScript: Codable, Sendable, Equatable {
     public var id: Int

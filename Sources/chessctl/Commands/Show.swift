@@ -9,7 +9,7 @@ struct Show: ParsableCommand {
         abstract: "Show one job, node, partition, QoS, account or reservation in detail; expand or compress host lists (scontrol show).",
         subcommands: [ShowJob.self, ShowNode.self, ShowObject<PartitionKind>.self, ShowObject<QoSKind>.self,
                       ShowObject<AccountKind>.self, ShowObject<ReservationKind>.self, ShowScript.self,
-                      ShowConfig.self, ShowLicenses.self, ShowHostNames.self, ShowHostList.self]
+                      ShowEvents.self, ShowConfig.self, ShowLicenses.self, ShowHostNames.self, ShowHostList.self]
     )
 }
 
@@ -99,6 +99,23 @@ struct ShowLicenses: ParsableCommand {
         guard let data = try connection.read("/v1/licenses", json: json) else { return }
         let list = try WireJSON.decode(LicenseList.self, from: data)
         Table.print(["LICENSE", "TOTAL", "USED", "FREE"], list.licenses.map { [$0.name, "\($0.total)", "\($0.used)", "\($0.free)"] })
+    }
+}
+
+/// `chessctl show events ID`: a job's state changes with their reasons.
+struct ShowEvents: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "A job's history: each state change with its time and reason (submitted, started, requeued, ended, …).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Print them as JSON.") var json = false
+    @Argument(help: "Job id.") var id: String
+
+    func run() throws {
+        guard id.split(separator: "_").allSatisfy({ Int($0) != nil }) else { throw CLIError("'\(id)' is not a job id (1234 or 1234_7)") }
+        guard let data = try connection.read("/v1/jobs/\(id)/events", json: json) else { return }
+        let list = try WireJSON.decode(JobEventList.self, from: data)
+        Table.print(["TIME", "STATE", "REASON"], list.events.map { [Time.timestamp($0.time), $0.state, $0.reason ?? ""] })
     }
 }
 

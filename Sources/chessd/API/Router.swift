@@ -75,6 +75,9 @@ struct Router: HTTPHandler {
             }
         },
         Route(method: "POST", pattern: "/v1/jobs/{id}/{action}", access: .local) { r, c in try r.jobAction(c) },
+        Route(method: "GET", pattern: "/v1/jobs/{id}/events", access: .local) { r, c in
+            c.respond(.json(try r.controller.events(of: try r.reference(c["id"]))))
+        },
         Route(method: "GET", pattern: "/v1/jobs/{id}/script", access: .local) { r, c in
             c.respond(.json(try r.controller.script(of: try r.reference(c["id"]), identity: c.user)))
         },

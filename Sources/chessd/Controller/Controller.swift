@@ -289,6 +289,18 @@ final class Controller: @unchecked Sendable {
         return info
     }
 
+    /// A job's history: its state changes with their reasons (submitted, started, requeued, …).
+    func events(of ref: JobReference) throws(APIError) -> JobEventList {
+        let found: JobRecord?
+        do { found = try lookup(ref) } catch { throw .internal("store: \(error)") }
+        guard let found else { throw .notFound("job \(ref) does not exist") }
+        do {
+            return JobEventList(id: found.id, events: try store.read { db in try JobTable.events(of: found.id, in: db) })
+        } catch {
+            throw .internal("store: \(error)")
+        }
+    }
+
     /// A job's batch script (scontrol write batch_script), for its owner and administrators only:
     /// scripts can hold secrets. An array's tasks share the array's script.
     func script(of ref: JobReference, identity: Identity) throws(APIError) -> JobScript {

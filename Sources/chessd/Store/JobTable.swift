@@ -41,6 +41,13 @@ enum JobTable {
             .execute(arguments: [job, time, state.rawValue, reason])
     }
 
+    /// A job's state changes with their reasons, oldest first.
+    static func events(of job: JobID, in db: Database) throws -> [JobEventList.Event] {
+        try Row.fetchAll(db, sql: "SELECT time, state, reason FROM job_events WHERE job_id = ? ORDER BY seq", arguments: [job]).map {
+            JobEventList.Event(time: $0["time"], state: $0["state"], reason: $0["reason"])
+        }
+    }
+
     /// Every job that existed at some point in `[start, end]`: submitted by `end`, not ended before `start`.
     static func existing(from start: Int, to end: Int, in db: Database) throws -> [JobRecord] {
         try String.fetchAll(db, sql: "SELECT record FROM jobs WHERE submit_time <= ? AND (end_time IS NULL OR end_time >= ?) ORDER BY id",
