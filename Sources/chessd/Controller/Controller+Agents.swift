@@ -327,7 +327,8 @@ extension Controller {
             commands.append((agent, AgentCommand(kind: "time-limit", job: t.job, run: t.run, timeLimit: t.seconds)))
         }
         let cluster = index.cluster
-        let (prolog, epilog, prologEpilogTimeout) = (configuration.prolog, configuration.epilog, configuration.prologEpilogTimeout)
+        let config = configuration  // one copy (each read of `configuration` copies it under its lock)
+        let (prolog, epilog, prologEpilogTimeout) = (config.prolog, config.epilog, config.prologEpilogTimeout)
         lock.unlock()
         for (agent, r) in needScripts {
             let stored = (try? store.read { db in try JobTable.script(r.job.arrayJobID ?? r.id, in: db) }) ?? nil
