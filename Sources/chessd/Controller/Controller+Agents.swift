@@ -88,7 +88,9 @@ extension Controller {
         for name in owned {
             nodes[name]!.lastHeartbeat = now
             if let m = beat.metrics { nodes[name]!.metrics = m }
-            if var s = nodes[name], applyHealth(beat.health, configured: healthCheck != nil, to: &s) {
+            // Most heartbeats carry no health report and the node was not drained by one: no copy.
+            if beat.health != nil || nodes[name]!.drainedByHealthCheck == true, var s = nodes[name],
+               applyHealth(beat.health, configured: healthCheck != nil, to: &s) {
                 nodes[name] = s
                 nodeWrites.append((name, s))
                 logger.warning("node health", metadata: ["node": "\(name)", "state": "\(s.adminState.rawValue)", "reason": "\(s.reason ?? "")"])
@@ -304,16 +306,17 @@ extension Controller {
         pendingTimeLimits.removeAll()
         var commands: [(String, AgentCommand)] = []
         var needScripts: [(String, JobRecord)] = []
-        var arrays: [JobID: ArrayTasks] = [:]
         for id in launches {
             guard let r = records[id], r.job.state.isActive, let a = r.job.allocation,
                   let agent = nodes[a.nodes[0].node]?.agent else { continue }
             needScripts.append((agent, r))
-            // A task's array, as submitted (its record keeps the expression while tasks wait).
-            if let parent = r.job.arrayJobID, arrays[parent] == nil, let text = records[parent]?.arrayExpression {
-                arrays[parent] = try? JobSpecSyntax.array(text)
+            // A task's array as submitted (its record keeps the expression until the array ends).
+            if let parent = r.job.arrayJobID, arrayBounds[parent] == nil, let text = records[parent]?.arrayExpression,
+               let all = (try? JobSpecSyntax.array(text))?.pending, let first = all.first, let last = all.last {
+                arrayBounds[parent] = (all.count, first, last)
             }
         }
+        let bounds = arrayBounds
         for t in terminations {
             guard let agent = nodes[t.node]?.agent else { continue }
             commands.append((agent, AgentCommand(kind: "terminate", job: t.job, signal: "TERM", grace: 30, reason: t.reason, run: t.run)))
@@ -338,8 +341,8 @@ extension Controller {
             }
             var launch = Controller.launch(for: r, script: stored.script, environment: stored.environment, cluster: cluster)
             (launch.prolog, launch.epilog) = (prolog, epilog)
-            if let all = r.job.arrayJobID.flatMap({ arrays[$0] })?.pending {
-                (launch.arrayTaskCount, launch.arrayTaskMin, launch.arrayTaskMax) = (all.count, all.first, all.last)
+            if let b = r.job.arrayJobID.flatMap({ bounds[$0] }) {
+                (launch.arrayTaskCount, launch.arrayTaskMin, launch.arrayTaskMax) = (b.count, b.min, b.max)
             }
             if prolog != nil || epilog != nil { launch.prologEpilogTimeout = prologEpilogTimeout }
             commands.append((agent, AgentCommand(kind: "launch", job: r.id, launch: launch)))

@@ -39,6 +39,9 @@ final class Controller: @unchecked Sendable {
     var chargedAccounts = Set<String>()
     /// Per array job: tasks started and not yet ended, and whether all that ended completed.
     var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
+    /// Per array job whose tasks have been launched: how many tasks it has and its lowest and
+    /// highest index (`SLURM_ARRAY_TASK_COUNT`, `_MIN`, `_MAX`), worked out once per array.
+    var arrayBounds: [JobID: (count: Int, min: Int, max: Int)] = [:]
     /// Jobs asked to stop for a preemption, and when their grace time runs out.
     var preemptionDeadlines: [JobID: Int] = [:]
     var passCount = 0
@@ -695,6 +698,7 @@ final class Controller: @unchecked Sendable {
         let state: JobState = ok ? .completed : (arrayProgress[id] == nil ? .cancelled : .failed)
         records[id] = nil
         arrayProgress[id] = nil
+        arrayBounds[id] = nil
         r.job.state = state
         r.job.endTime = now
         r.exitCode = ok ? 0 : 1
