@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "chessd", targets: ["chessd"]),
         .executable(name: "chess-nodeagent", targets: ["NodeAgent"]),
         .executable(name: "chess-supervisor", targets: ["SupervisorMain"]),
+        .executable(name: "srun", targets: ["srun"]),
         .executable(name: "chess-bench", targets: ["ChessBench"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
     ],
@@ -77,6 +78,14 @@ let package = Package(
             name: "SupervisorMain",
             dependencies: ["NodeSupervisor"],
             // Started once per job: static, like chessctl, so that it starts in a millisecond.
+            swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
+        ),
+
+        // Job steps inside a job, through the node agent's step socket: Slurm's srun.
+        .executableTarget(
+            name: "srun",
+            dependencies: ["ChessAPI"],
             swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),

@@ -20,8 +20,12 @@ final class Agent: @unchecked Sendable {
     let hostNUMA: [Int]
     /// The cluster's name when a launch does not carry one (an older controller).
     var clusterName = "chess"
+    /// The step socket `srun` reaches this agent on (set once its listener runs).
+    var stepSocket: String?
+    /// Where `srun` is, when it is beside this binary: jobs find it at the end of their `PATH`.
+    let toolsDirectory: String?
 
-    private let lock = NSLock()
+    let lock = NSLock()
     /// Supervisors this process started and has not reaped yet.
     private var spawned = Set<pid_t>()
     private let usageLock = NSLock()
@@ -33,10 +37,18 @@ final class Agent: @unchecked Sendable {
         self.nodes = nodes
         spoolDirectory = spool
         self.executable = executable
+        let dir = (executable as NSString).deletingLastPathComponent
+        toolsDirectory = FileManager.default.isExecutableFile(atPath: dir + "/srun") ? dir : nil
         self.killWait = killWait
         self.logger = logger
+        // Traversable, not readable, down to each job's script: the job's user executes it (the
+        // script is theirs alone; the rest of a run's folder is root's, 0600).
         try FileManager.default.createDirectory(atPath: "\(spool)/jobs", withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+                                                attributes: [.posixPermissions: 0o711])
+        for dir in [spool, "\(spool)/jobs"] {
+            var info = stat()
+            if stat(dir, &info) == 0, info.st_mode & 0o001 == 0 { chmod(dir, (info.st_mode & 0o7777) | 0o011) }
+        }
         var cpus = [Int32](repeating: 0, count: 4096)
         let n = cpus.withUnsafeMutableBufferPointer { chess_allowed_cpus($0.baseAddress, Int32($0.count)) }
         hostCPUs = n > 0 ? cpus.prefix(Int(n)).map(Int.init) : [0]
@@ -160,20 +172,14 @@ final class Agent: @unchecked Sendable {
             logger.info("launch already received", metadata: ["job": "\(l.job)"])
             return
         }
-        guard let part = l.nodes.first, let node = nodes.first(where: { $0.name == part.node }) else {
+        guard let part = l.nodes.first, let (cpus, mems) = binding(part) else {
             reportLaunchFailure(l.job, spool, "node \(l.nodes.first?.node ?? "?") is not served by agent \(id)")
             return
         }
-        var cpus = part.cores.flatMap { core in core < node.topology.coreCPUs.count ? node.topology.coreCPUs[core] : [] }
-        var mems = part.numa.compactMap { node.topology.numaOSIndex[$0] }
-        if node.emulated {
-            // An emulated node's cores are another machine's: run on this host's CPUs, same count.
-            cpus = Array(Set(cpus.map { hostCPUs[$0 % hostCPUs.count] })).sorted()
-            mems = hostNUMA.isEmpty ? [] : Array(Set(mems.map { hostNUMA[$0 % hostNUMA.count] })).sorted()
-        }
         let plan = LaunchPlan(launch: l, node: part.node, cpus: cpus, mems: mems,
                               memoryBytes: part.memoryMB > 0 ? part.memoryMB * 1_048_576 : nil, gpus: part.gpus,
-                              killWait: killWait, clusterName: l.cluster ?? clusterName)
+                              killWait: killWait, clusterName: l.cluster ?? clusterName, stepSocket: stepSocket,
+                              toolsDirectory: toolsDirectory)
         do {
             try spool.create()
             try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
@@ -181,30 +187,66 @@ final class Agent: @unchecked Sendable {
             reportLaunchFailure(l.job, spool, "cannot write the spool: \(error)")
             return
         }
-        // A session of its own: the supervisor outlives this agent.
-        let attributes = SpawnAttributes(flags: SpawnAttributes.setSession)
+        let pid: pid_t
+        do {
+            pid = try spawnSupervisor(["supervise", spool.directory], output: spool.path("supervisor.out"))
+        } catch {
+            reportLaunchFailure(l.job, spool, "\(error)")
+            return
+        }
+        try? spool.writeDurably("supervisor.pid", Data("\(pid)".utf8))
+        logger.info("launched", metadata: ["job": "\(l.job)", "node": "\(part.node)", "cpus": "\(cpus)", "supervisor": "\(pid)"])
+    }
+
+    /// The OS CPUs and NUMA nodes of a job's share of one of this agent's nodes; nil when the
+    /// node is not this agent's.
+    func binding(_ part: JobLaunch.NodePart) -> (cpus: [Int], mems: [Int])? {
+        guard let node = nodes.first(where: { $0.name == part.node }) else { return nil }
+        var cpus = part.cores.flatMap { core in core < node.topology.coreCPUs.count ? node.topology.coreCPUs[core] : [] }
+        var mems = part.numa.compactMap { node.topology.numaOSIndex[$0] }
+        if node.emulated {
+            // An emulated node's cores are another machine's: run on this host's CPUs, same count.
+            cpus = Array(Set(cpus.map { hostCPUs[$0 % hostCPUs.count] })).sorted()
+            mems = hostNUMA.isEmpty ? [] : Array(Set(mems.map { hostNUMA[$0 % hostNUMA.count] })).sorted()
+        }
+        return (cpus, mems)
+    }
+
+    struct SpawnFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Starts a supervisor in a session of its own (it outlives this agent): `chess-supervisor`
+    /// beside this binary, else this binary, with `arguments` (`supervise DIR`, `step DIR`;
+    /// `chess-supervisor` takes a job's folder alone). Standard input and output are /dev/null
+    /// and `output`, or the descriptors `stdio` maps to 0, 1, 2, 3…. Called under `lock`.
+    func spawnSupervisor(_ arguments: [String], output: String? = nil, stdio: [Int32] = []) throws(SpawnFailure) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, spool.path("supervisor.out"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // `chess-supervisor DIR` beside this binary; else this binary as `supervise DIR`.
+        // Copies above any target first, so that no mapping overwrites a source still to come.
+        let copies = stdio.map { fcntl($0, F_DUPFD_CLOEXEC, 10) }
+        defer { for c in copies where c >= 0 { close(c) } }
+        if stdio.isEmpty {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, output ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            guard !copies.contains(-1) else { throw SpawnFailure(description: "cannot pass the descriptors: \(String(cString: strerror(errno)))") }
+            for (target, source) in copies.enumerated() { posix_spawn_file_actions_adddup2(&actions, source, Int32(target)) }
+        }
         let sibling = (executable as NSString).deletingLastPathComponent + "/chess-supervisor"
         let supervisor = FileManager.default.isExecutableFile(atPath: sibling) ? sibling : executable
-        let argv: [UnsafeMutablePointer<CChar>?] = supervisor == executable
-            ? [strdup(executable), strdup("supervise"), strdup(spool.directory), nil]
-            : [strdup(supervisor), strdup(spool.directory), nil]
+        let words = supervisor == executable ? [executable] + arguments
+            : [supervisor] + (arguments.first == "supervise" ? Array(arguments.dropFirst()) : arguments)
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
+        let attributes = SpawnAttributes(flags: SpawnAttributes.setSession)
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, supervisor, &actions, &attributes.raw, argv, environ)
-        guard rc == 0 else {
-            reportLaunchFailure(l.job, spool, "cannot start the supervisor: \(String(cString: strerror(rc)))")
-            return
-        }
-        spawned.insert(pid)  // under `lock`, held for the whole launch
-        try? spool.writeDurably("supervisor.pid", Data("\(pid)".utf8))
-        logger.info("launched", metadata: ["job": "\(l.job)", "node": "\(part.node)", "cpus": "\(cpus)", "supervisor": "\(pid)"])
+        guard rc == 0 else { throw SpawnFailure(description: "cannot start the supervisor: \(String(cString: strerror(rc)))") }
+        spawned.insert(pid)
+        return pid
     }
 
     private func reportLaunchFailure(_ job: Int, _ spool: JobSpool, _ reason: String) {
@@ -219,11 +261,11 @@ final class Agent: @unchecked Sendable {
     func terminate(_ job: Int, run: Int?, reason: String, grace: Int) {
         guard let spool = spool(job: job, run: run), spool.exists("plan.json"), !spool.exists("result.json") else { return }
         try? spool.writeDurably("cancel", Data(reason.utf8))
-        guard let pgid = spool.pid("job.pid") else { return }
-        kill(-pgid, SIGCONT)
-        kill(-pgid, SIGTERM)
+        guard spool.pid("job.pid") != nil else { return }
+        spool.signalJob(SIGCONT)
+        spool.signalJob(SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(grace)) {
-            if !spool.exists("result.json") { kill(-pgid, SIGKILL) }
+            if !spool.exists("result.json") { spool.signalJob(SIGKILL) }
         }
         logger.info("terminating", metadata: ["job": "\(job)", "reason": "\(reason)"])
     }
@@ -253,14 +295,17 @@ final class Agent: @unchecked Sendable {
         } else {
             kill(-pgid, sig)
         }
+        // Steps on the job's other nodes are in groups of their own (those on the batch node
+        // are frozen with it; a stop pending there is taken back by the resume's CONT).
+        spool.signalJob(sig, batch: false)
         logger.info(freeze ? "suspended" : "resumed", metadata: ["job": "\(job)"])
     }
 
     /// `scancel --signal`: the signal to the job's process group (the batch script and what it
-    /// started), if the job still runs here.
+    /// started) and its steps' tasks, if the job still runs here.
     func send(_ s: SignalName, to job: Int, run: Int?) {
-        guard let spool = spool(job: job, run: run), !spool.exists("result.json"), let pgid = spool.pid("job.pid") else { return }
-        kill(-pgid, s.number)
+        guard let spool = spool(job: job, run: run), !spool.exists("result.json"), spool.pid("job.pid") != nil else { return }
+        spool.signalJob(s.number)
         logger.info("signal sent", metadata: ["job": "\(job)", "signal": "\(s)"])
     }
 

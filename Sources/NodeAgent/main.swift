@@ -12,6 +12,7 @@ import Logging
 //   chess-nodeagent --probe [--topology FILE.xml]     print the topology it would register
 //   chess-nodeagent --export-topology                 print this machine's hwloc XML
 //   chess-nodeagent supervise SPOOL/jobs/ID            (internal) one job's supervisor
+//   chess-nodeagent step SPOOL/jobs/ID/steps/N         (internal) one job step's supervisor
 let version = "0.1.0"
 
 func fail(_ message: String) -> Never {
@@ -24,6 +25,11 @@ if args.first == "supervise" {
     guard args.count == 2 else { fail("supervise needs the job's spool folder") }
     signal(SIGPIPE, SIG_IGN)
     exit(Supervisor.main(directory: args[1]))
+}
+if args.first == "step" {
+    guard args.count == 2 else { fail("step needs the step's spool folder") }
+    signal(SIGPIPE, SIG_IGN)
+    exit(StepSupervisor.main(directory: args[1]))
 }
 
 // SIGTERM and SIGINT are blocked in every thread (threads inherit the mask of the one that starts
@@ -45,6 +51,7 @@ var agentID: String?
 var killWait = 30
 var probe = false
 var metricsAddress: String?
+var stepSocket: String?
 
 @MainActor func value(_ option: String) -> String {
     guard !args.isEmpty else { fail("\(option) needs a value") }
@@ -69,6 +76,7 @@ while !args.isEmpty {
         killWait = k
     case "--probe": probe = true
     case "--metrics": metricsAddress = value(arg)
+    case "--step-socket": stepSocket = value(arg)
     case "--export-topology":
         do { print(try HwlocProbe.exportXML(), terminator: "") } catch { fail("\(error)") }
         exit(0)
@@ -79,14 +87,15 @@ while !args.isEmpty {
         print("""
             usage: chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
                                    [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--kill-wait SECONDS]
-                                   [--metrics HOST:PORT]
+                                   [--metrics HOST:PORT] [--step-socket PATH]
                    chess-nodeagent --probe [--topology FILE.xml]
                    chess-nodeagent --export-topology
 
             Registers this host (as NAME, default its short host name; its hardware from hwloc, or
             from FILE.xml) and any emulated nodes with chessd, and runs the jobs chessd sends.
             Jobs run under supervisors that outlive the agent; the spool (default /var/spool/chess,
-            or $CHESS_SPOOL) is how a restarted agent finds them again.
+            or $CHESS_SPOOL) is how a restarted agent finds them again. `srun` inside a job reaches
+            the agent on its step socket (default SPOOL/srun.sock; `none`: no steps).
             """)
         exit(0)
     default:
@@ -147,6 +156,17 @@ do {
     agent = try Agent(id: agentID ?? hostName, nodes: nodes, spool: spool, executable: executable, killWait: killWait, logger: logger)
 } catch {
     fail("\(spool): \(error)")
+}
+// The step socket for srun, before the first launch: jobs are told where it is.
+let stepPath = stepSocket ?? "\(spool)/srun.sock"
+if stepPath != "none" {
+    do {
+        let listener = try StepListener(agent: agent, path: stepPath)
+        listener.start()
+        agent.stepSocket = stepPath
+    } catch {
+        logger.error("no step socket: srun will not work in jobs here", metadata: ["error": "\(error)"])
+    }
 }
 let running = agent.runningJobs()
 logger.info("chess-nodeagent started", metadata: [

@@ -38,6 +38,16 @@ public struct Cgroup {
         name(cluster: plan.clusterName, node: plan.node, job: plan.launch.job, run: plan.launch.run)
     }
 
+    /// Whether the group `chess/<name>` is there (a step joins its job's group rather than
+    /// making one it would remove).
+    static func exists(name: String) -> Bool {
+        switch detectedVersion {
+        case .v2: return FileManager.default.fileExists(atPath: "\(root)/chess/\(name)")
+        case .v1: return FileManager.default.fileExists(atPath: "\(root)/cpuset/chess/\(name)")
+        case nil: return false
+        }
+    }
+
     /// Creates `chess/<name>` with the CPUs, memory nodes and memory limit given.
     static func create(name: String, cpus: [Int], mems: [Int], memoryBytes: Int?) throws -> Cgroup {
         guard let version = detectedVersion else { throw Failure(description: "no cgroup file system at \(root)") }

@@ -19,9 +19,16 @@ public struct LaunchPlan: Codable, Sendable {
     /// Seconds between TERM and KILL (Slurm's KillWait).
     public var killWait: Int
     public var clusterName: String
+    /// The agent's step socket, for `srun` (`CHESS_STEP_SOCKET`); nil: the agent has none.
+    public var stepSocket: String?
+    /// A folder with CHESS's `srun`, put first in the job's `PATH` (before a Slurm installation
+    /// on the same machine): where the agent's binaries are.
+    public var toolsDirectory: String?
 
     public init(launch: JobLaunch, node: String, cpus: [Int], mems: [Int], memoryBytes: Int?, gpus: [Int], killWait: Int,
-                clusterName: String) {
+                clusterName: String, stepSocket: String? = nil, toolsDirectory: String? = nil) {
+        self.stepSocket = stepSocket
+        self.toolsDirectory = toolsDirectory
         self.launch = launch
         self.node = node
         self.cpus = cpus
@@ -53,7 +60,7 @@ public struct JobSpool: Sendable {
 
     public func create() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+                                                attributes: [.posixPermissions: 0o711])
     }
 
     /// Writes atomically and durably: a temporary file, fsync, rename, fsync of the folder.

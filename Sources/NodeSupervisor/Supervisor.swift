@@ -35,9 +35,11 @@ public struct Supervisor {
 
     /// A line in the spool's `supervisor.log`, stamped in UTC (plain system calls: this runs
     /// for every job).
-    func log(_ message: String) {
+    func log(_ message: String) { Self.log(message, to: spool.path("supervisor.log")) }
+
+    static func log(_ message: String, to path: String) {
         let line = "\(SlurmTime.utcTimestamp(Int(time(nil)))) \(message)\n"
-        let fd = open(spool.path("supervisor.log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
         close(fd)
@@ -104,41 +106,21 @@ public struct Supervisor {
             fchown(outFD, uid, gid)
             if errFD != outFD { fchown(errFD, uid, gid) }
         }
-        let cpus = plan.cpus.map(Int32.init)
-        let mems = plan.mems.map(Int32.init)
-        let dropTo: (uid: uid_t, gid: gid_t, user: UnsafeMutablePointer<CChar>?)? =
-            getuid() == 0 && (launch.uid ?? 0) != 0 ? (launch.uid!, launch.gid ?? launch.uid!, strdup(launch.user)) : nil
-        let cgroupProcs = cgroup.map { cg in cg.paths.values.map { "\($0)/\(cg.version == .v2 ? "cgroup.procs" : "tasks")" } } ?? []
+        let setup = ChildSetup(cgroup: cgroup, cpus: plan.cpus, mems: plan.mems, uid: launch.uid, gid: launch.gid, user: launch.user)
 
         let pid = fork()
         if pid == 0 {
             // The job: its own process group, so that signals reach every process it starts.
             setpgid(0, 0)
-            // Default signal handling, whatever this process inherited (the agent and the
-            // supervisor ignore SIGPIPE; a shell that started the agent with `&` made it ignore
-            // SIGQUIT; a parent may have blocked some): a job's `trap`, `scancel --signal` and a
-            // broken pipe work as they would from a login shell.
-            var none = sigset_t()
-            sigemptyset(&none)
-            sigprocmask(SIG_SETMASK, &none, nil)
-            for s in 1..<Int32(32) where s != SIGKILL && s != SIGSTOP { signal(s, SIG_DFL) }
-            let me = "\(getpid())"
-            for p in cgroupProcs {
-                let fd = open(p, O_WRONLY)
-                if fd >= 0 { _ = Glibc.write(fd, me, me.utf8.count); close(fd) }
-            }
-            if !cpus.isEmpty { _ = cpus.withUnsafeBufferPointer { chess_bind_cpus($0.baseAddress, Int32($0.count)) } }
-            if !mems.isEmpty { _ = mems.withUnsafeBufferPointer { chess_bind_memory($0.baseAddress, Int32($0.count)) } }
+            setup.enter()
             dup2(outFD, 1)
             dup2(errFD, 2)
             let devnull = open("/dev/null", O_RDONLY)
             if devnull >= 0 { dup2(devnull, 0) }
-            if let d = dropTo {
-                guard initgroups(d.user, d.gid) == 0, setgid(d.gid) == 0, setuid(d.uid) == 0 else {
-                    let msg = "chess: cannot become the job's user\n"
-                    _ = Glibc.write(2, msg, msg.utf8.count)
-                    _exit(126)
-                }
+            guard setup.becomeUser() else {
+                let msg = "chess: cannot become the job's user\n"
+                _ = Glibc.write(2, msg, msg.utf8.count)
+                _exit(126)
             }
             if chdir(workdir) != 0 { _ = chdir("/tmp") }
             execve(scriptPath, argv, envp)
@@ -179,17 +161,17 @@ public struct Supervisor {
             if let (w, s) = warning, !warned, termSentAt == nil, let deadline, now >= deadline - w.secondsBefore {
                 warned = true
                 log("\(w.secondsBefore)s before the time limit: \(s) to \(w.batchOnly ? "the batch shell" : "the job")")
-                kill(w.batchOnly ? pid : -pid, s.number)
+                if w.batchOnly { kill(pid, s.number) } else { spool.signalJob(s.number) }
             }
             if let deadline, now >= deadline, termSentAt == nil {
                 timedOut = true
                 log("time limit reached: TERM")
-                kill(-pid, SIGTERM)
+                spool.signalJob(SIGTERM)
                 termSentAt = now
             }
             if let t = termSentAt, now >= t + plan.killWait {
                 log("still running \(plan.killWait)s after TERM: KILL")
-                kill(-pid, SIGKILL)
+                spool.signalJob(SIGKILL)
                 termSentAt = Int.max / 2
             }
             if spool.exists("cancel"), termSentAt == nil {
@@ -198,8 +180,9 @@ public struct Supervisor {
             }
             usleep(50_000)
         }
-        // Stray processes of the job's group go too.
-        kill(-pid, SIGKILL)
+        // Stray processes of the job's group go too, and its steps (as in Slurm, a job's steps
+        // end with its batch script).
+        spool.signalJob(SIGKILL)
         let end = Int(Date().timeIntervalSince1970)
         let cpuSeconds = Int(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Int((usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000)
@@ -327,9 +310,14 @@ enum JobEnvironment {
         env["CHESS_JOB_GPUS"] = env["CUDA_VISIBLE_DEVICES"]
         env["CHESS_JOB_CPUS"] = plan.cpus.map(String.init).joined(separator: ",")
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
-        // MPI launchers that see SLURM_JOBID start their remote daemons with `srun`, which CHESS
-        // does not have: unless the job chose otherwise, they use ssh (on one node, a local
-        // fork), as on a cluster without a resource manager. They still read the allocation
+        if let socket = plan.stepSocket { env["CHESS_STEP_SOCKET"] = socket }
+        // CHESS's srun first: a Slurm installation beside it (a cluster moving over) has its own.
+        if let tools = plan.toolsDirectory, let path = env["PATH"], path.split(separator: ":").first != Substring(tools) {
+            env["PATH"] = tools + ":" + path
+        }
+        // MPI launchers that see SLURM_JOBID start their remote daemons with `srun`, and CHESS's
+        // reaches only the nodes of the batch node's agent: unless the job chose otherwise, they
+        // use ssh (on one node, a local fork), as on a cluster without a resource manager. They still read the allocation
         // from SLURM_NODELIST and SLURM_TASKS_PER_NODE.
         for (name, value) in mpiLauncherDefaults where env[name] == nil { env[name] = value }
         return env

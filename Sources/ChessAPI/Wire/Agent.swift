@@ -273,6 +273,9 @@ public struct JobLaunch: Codable, Sendable, Equatable {
     public var arrayTaskCount: Int?
     public var arrayTaskMin: Int?
     public var arrayTaskMax: Int?
+    /// The tasks the job asked for (`--ntasks`, or `--ntasks-per-node` × nodes): what `srun`
+    /// runs when not told. Nil when it gave neither (srun then runs one task per node).
+    public var requestedTasks: Int?
 
     public init(job: Int, arrayJobID: Int?, arrayTaskID: Int?, name: String, user: String, uid: UInt32?, gid: UInt32?,
                 account: String, partition: String, script: String, workdir: String?, output: String?, error: String?,
@@ -310,6 +313,7 @@ public struct JobLaunch: Codable, Sendable, Equatable {
         case arrayTaskCount = "array_task_count"
         case arrayTaskMin = "array_task_min"
         case arrayTaskMax = "array_task_max"
+        case requestedTasks = "requested_tasks"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"
         case timeLimit = "time_limit"

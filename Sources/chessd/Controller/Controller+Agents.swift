@@ -361,6 +361,7 @@ extension Controller {
                                tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask,
                                run: r.requeueCount, cluster: cluster.name)
         launch.warningSignal = r.warningSignal
+        launch.requestedTasks = r.job.request.tasks ?? r.job.request.tasksPerNode.map { $0 * a.nodes.count }
         launch.appendOutput = r.appendOutput ?? (r.requeueCount > 0)
         return launch
     }

@@ -1,0 +1,125 @@
+/// The `srun` ⇄ node agent protocol: job steps. `srun`, run inside a job (or beside it with
+/// `--jobid`), connects to the agent's Unix socket (`CHESS_STEP_SOCKET`), sends one
+/// `StepRequest` as a JSON line with its standard input, output and error attached
+/// (`SCM_RIGHTS`), and reads a `StepStart` line (or a refusal). The step's supervisor then
+/// holds the connection: `srun` writes `signal N` lines to it (its own signals, passed on to the
+/// tasks) and reads one `StepEnd` line when every task has ended. The peer's uid, as the kernel
+/// reports it, must be the job's user's (or root's).
+
+/// What `srun` asks for: its command run as tasks on nodes of its job.
+public struct StepRequest: Codable, Sendable, Equatable {
+    public var job: Int
+    /// The command and its arguments: the first word is looked up in the task's `PATH`.
+    public var argv: [String]
+    /// The tasks' environment before the step's variables (srun's, after `--export`).
+    public var environment: [String: String]
+    public var workdir: String
+    /// `-n`; nil: the job's own task count (`SLURM_NTASKS`), or one per node with `-N`.
+    public var tasks: Int?
+    /// `-N`; nil: as many of the job's nodes as the tasks need, all of them at most.
+    public var nodes: Int?
+    /// `--ntasks-per-node`.
+    public var tasksPerNode: Int?
+    /// `-c`; nil: 1.
+    public var cpusPerTask: Int?
+    /// `-l`: each output line prefixed with its task's number.
+    public var label: Bool
+    /// `-K`: the other tasks are stopped when one fails.
+    public var killOnBadExit: Bool
+    /// `--overlap`: tasks may share CPUs with other steps (no CPU count check).
+    public var overlap: Bool
+    /// `-J`; nil: the command's name.
+    public var name: String?
+
+    public init(job: Int, argv: [String], environment: [String: String], workdir: String, tasks: Int? = nil, nodes: Int? = nil,
+                tasksPerNode: Int? = nil, cpusPerTask: Int? = nil, label: Bool = false, killOnBadExit: Bool = false,
+                overlap: Bool = false, name: String? = nil) {
+        self.job = job
+        self.argv = argv
+        self.environment = environment
+        self.workdir = workdir
+        self.tasks = tasks
+        self.nodes = nodes
+        self.tasksPerNode = tasksPerNode
+        self.cpusPerTask = cpusPerTask
+        self.label = label
+        self.killOnBadExit = killOnBadExit
+        self.overlap = overlap
+        self.name = name
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case job, argv, environment, workdir, tasks, nodes, label, overlap, name
+        case tasksPerNode = "tasks_per_node"
+        case cpusPerTask = "cpus_per_task"
+        case killOnBadExit = "kill_on_bad_exit"
+    }
+}
+
+/// The agent's answer: the step's number and where its tasks run, or why it does not.
+public struct StepStart: Codable, Sendable, Equatable {
+    public var step: Int?
+    public var nodeList: String?
+    public var tasks: Int?
+    /// Tasks per node, in node order.
+    public var tasksPerNode: [Int]?
+    /// What srun says on standard error before the tasks' output (a node count lowered to the
+    /// task count, as Slurm warns).
+    public var warnings: [String]?
+    public var error: String?
+
+    public init(step: Int, nodeList: String, tasks: Int, tasksPerNode: [Int], warnings: [String]) {
+        self.step = step
+        self.nodeList = nodeList
+        self.tasks = tasks
+        self.tasksPerNode = tasksPerNode
+        self.warnings = warnings.isEmpty ? nil : warnings
+    }
+
+    public init(error: String) { self.error = error }
+
+    enum CodingKeys: String, CodingKey {
+        case step, tasks, warnings, error
+        case nodeList = "node_list"
+        case tasksPerNode = "tasks_per_node"
+    }
+}
+
+/// How each task of a step ended, sent when the last one has.
+public struct StepEnd: Codable, Sendable, Equatable {
+    public struct Task: Codable, Sendable, Equatable {
+        public var task: Int
+        public var node: String
+        public var exitCode: Int
+        /// The signal that killed it, if one did.
+        public var signal: Int?
+        public init(task: Int, node: String, exitCode: Int, signal: Int?) {
+            self.task = task
+            self.node = node
+            self.exitCode = exitCode
+            self.signal = signal
+        }
+        enum CodingKeys: String, CodingKey {
+            case task, node, signal
+            case exitCode = "exit_code"
+        }
+    }
+
+    public var step: Int
+    public var tasks: [Task]
+    /// Why the step was stopped before its tasks ended on their own (the job's end, `srun`
+    /// gone, `-K`), if it was.
+    public var reason: String?
+
+    public init(step: Int, tasks: [Task], reason: String?) {
+        self.step = step
+        self.tasks = tasks
+        self.reason = reason
+    }
+
+    /// srun's exit status: the highest task exit code, 128 + the signal for a task killed by
+    /// one (as a shell reports it).
+    public var exitStatus: Int32 {
+        Int32(tasks.map { t in t.signal.map { 128 + $0 } ?? t.exitCode }.max() ?? 0)
+    }
+}

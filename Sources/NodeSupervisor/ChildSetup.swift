@@ -1,0 +1,44 @@
+import CNuma
+import Glibc
+
+/// What a job's process needs between `fork` and `exec` — default signal handling, its cgroup,
+/// its CPUs and memory nodes, the job's user — prepared before the fork, so that the child does
+/// only plain system calls. The batch script and every task of a step start this way.
+struct ChildSetup {
+    let cgroupProcs: [String]
+    let cpus: [Int32]
+    let mems: [Int32]
+    let dropTo: (uid: uid_t, gid: gid_t, user: UnsafeMutablePointer<CChar>?)?
+
+    init(cgroup: Cgroup?, cpus: [Int], mems: [Int], uid: UInt32?, gid: UInt32?, user: String) {
+        cgroupProcs = cgroup.map { cg in cg.paths.values.map { "\($0)/\(cg.version == .v2 ? "cgroup.procs" : "tasks")" } } ?? []
+        self.cpus = cpus.map(Int32.init)
+        self.mems = mems.map(Int32.init)
+        // Freed with the process: a supervisor starts its children once.
+        dropTo = getuid() == 0 && (uid ?? 0) != 0 ? (uid!, gid ?? uid!, strdup(user)) : nil
+    }
+
+    /// In the child: default signal handling, whatever this process inherited (the agent and
+    /// the supervisor ignore SIGPIPE; a shell that started the agent with `&` made it ignore
+    /// SIGQUIT; a parent may have blocked some), so that a job's `trap`, `scancel --signal` and a
+    /// broken pipe work as they would from a login shell; then into the cgroup, bound.
+    func enter() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        for s in 1..<Int32(32) where s != SIGKILL && s != SIGSTOP { signal(s, SIG_DFL) }
+        let me = "\(getpid())"
+        for p in cgroupProcs {
+            let fd = open(p, O_WRONLY)
+            if fd >= 0 { _ = Glibc.write(fd, me, me.utf8.count); close(fd) }
+        }
+        if !cpus.isEmpty { _ = cpus.withUnsafeBufferPointer { chess_bind_cpus($0.baseAddress, Int32($0.count)) } }
+        if !mems.isEmpty { _ = mems.withUnsafeBufferPointer { chess_bind_memory($0.baseAddress, Int32($0.count)) } }
+    }
+
+    /// In the child: becomes the job's user (groups, then gid, then uid); false when it cannot.
+    func becomeUser() -> Bool {
+        guard let d = dropTo else { return true }
+        return initgroups(d.user, d.gid) == 0 && setgid(d.gid) == 0 && setuid(d.uid) == 0
+    }
+}

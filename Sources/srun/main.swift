@@ -1,0 +1,108 @@
+import ChessAPI
+import Foundation
+import Glibc
+
+// srun: runs a job step — a command as tasks on the nodes of the job it is started in — through
+// the node agent's step socket ($CHESS_STEP_SOCKET, set in every job). The tasks write straight
+// to srun's own output (its descriptors are handed over), get Slurm's step variables
+// (SLURM_PROCID, SLURM_LOCALID, SLURM_STEP_ID, …), and srun exits with the highest task exit
+// status. Protocol: ChessAPI's `StepRequest`.
+
+let defaultSocket = "/var/spool/chess/srun.sock"
+
+func fail(_ message: String, status: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("srun: error: \(message)\n".utf8))
+    exit(status)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--help" || arguments.first == "-h" {
+    print("""
+        usage: srun [-n TASKS] [-N NODES] [--ntasks-per-node N] [-c CPUS] [-l] [-K] [--overlap] [-D DIR]
+                    [--export=ALL|NONE|VARS] [-J NAME] [--jobid=ID] COMMAND [ARGS...]
+
+        Runs COMMAND as the tasks of a job step on the nodes of the job srun is started in (or of
+        --jobid, beside a running job of yours on its node). Without -n: the job's own task count,
+        or one task per node. Output goes to srun's; srun exits with the highest task exit status.
+        The step reaches the nodes of the batch node's agent; it provides no PMI (start MPI
+        programs with mpirun).
+        """)
+    exit(0)
+}
+let options: StepOptions
+do { options = try StepOptions.parse(arguments) } catch { fail("\(error)") }
+guard !options.command.isEmpty else { fail("no command given (srun --help)") }
+if !options.quiet { for w in options.warnings { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) } }
+
+let environment = ProcessInfo.processInfo.environment
+guard let job = options.jobID ?? (environment["SLURM_JOB_ID"] ?? environment["CHESS_JOB_ID"]).flatMap({ Int($0) }) else {
+    fail("not inside a job: srun runs job steps in a batch job (chessctl submit), or beside a running job of yours with "
+        + "--jobid=ID on its node; to run a command as a job of its own: chessctl submit --wait --wrap='COMMAND'")
+}
+var taskEnvironment = environment
+if let export = options.export {
+    do { taskEnvironment = try ExportSpec.apply(export, to: environment) } catch { fail("\(error)") }
+}
+let cpusPerTask = options.cpusPerTask ?? environment["SRUN_CPUS_PER_TASK"].flatMap { Int($0) }
+let request = StepRequest(job: job, argv: options.command, environment: taskEnvironment,
+                          workdir: options.workdir ?? FileManager.default.currentDirectoryPath, tasks: options.tasks,
+                          nodes: options.nodes, tasksPerNode: options.tasksPerNode, cpusPerTask: cpusPerTask, label: options.label,
+                          killOnBadExit: options.killOnBadExit, overlap: options.overlap, name: options.name)
+
+let socketPath = environment["CHESS_STEP_SOCKET"] ?? defaultSocket
+let connection: Int32
+do {
+    connection = try UnixSocket.connect(socketPath)
+} catch {
+    fail("cannot reach the node agent at \(socketPath): \("\(error)".replacingOccurrences(of: "\(socketPath): ", with: "")) "
+        + "(is chess-nodeagent running on this node?)")
+}
+
+// Signals for the tasks are taken by a thread of their own and passed on; the main thread
+// waits for the step's end.
+let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM]
+let signalSet: sigset_t = {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for s in forwarded { sigaddset(&set, s) }
+    return set
+}()
+withUnsafePointer(to: signalSet) { _ = pthread_sigmask(SIG_BLOCK, $0, nil) }
+signal(SIGPIPE, SIG_IGN)
+
+do {
+    try UnixSocket.send(connection, Array(try JSONEncoder().encode(request)) + [UInt8(ascii: "\n")], descriptors: [0, 1, 2])
+} catch {
+    fail("cannot send the step to the node agent: \(error)")
+}
+var reader = LineReader(fd: connection)
+guard let first = try? reader.next(), let start = try? JSONDecoder().decode(StepStart.self, from: Data(first)) else {
+    fail("the node agent did not answer")
+}
+if let error = start.error { fail(error) }
+let step = start.step ?? 0
+if !options.quiet { for w in start.warnings ?? [] { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) } }
+
+let forwarder = Thread {
+    var set = signalSet
+    var received: Int32 = 0
+    while true {
+        guard sigwait(&set, &received) == 0 else { continue }
+        try? UnixSocket.send(connection, Array("signal \(received)\n".utf8))
+    }
+}
+forwarder.start()
+
+guard let last = try? reader.next(), let end = try? JSONDecoder().decode(StepEnd.self, from: Data(last)) else {
+    fail("step \(job).\(step) ended without a report (its supervisor was lost)")
+}
+for t in end.tasks where t.exitCode != 0 || t.signal != nil {
+    let how = t.signal.map { s in SignalName("\(s)").map { "killed by \($0)" } ?? "killed by signal \(s)" }
+        ?? "Exited with exit code \(t.exitCode)"
+    FileHandle.standardError.write(Data("srun: error: \(t.node): task \(t.task): \(how)\n".utf8))
+}
+if let reason = end.reason {
+    FileHandle.standardError.write(Data("srun: error: step \(job).\(step): \(reason)\n".utf8))
+    if end.tasks.isEmpty { exit(1) }
+}
+exit(end.exitStatus)
