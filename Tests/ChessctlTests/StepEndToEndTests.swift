@@ -1,0 +1,125 @@
+import ChessAPI
+import Foundation
+import Glibc
+import Testing
+
+/// srun inside real jobs: chessd, a real agent (this host and an emulated node), the agent's
+/// step socket and real step supervisors.
+@Suite("End to end: srun job steps", .serialized)
+struct StepEndToEndTests {
+    typealias Running = EndToEndTests.Running
+
+    func write(_ c: Running, _ name: String, _ text: String) throws -> String {
+        let path = c.cluster.directory.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+
+    @Test func srunRunsTasksOnTheJobsNodesWithSlurmsVariables() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        let script = try write(c, "steps.sh", """
+            #!/bin/bash
+            #SBATCH -N 2 -n 4
+            command -v srun
+            srun -l bash -c 'echo $SLURM_PROCID $SLURM_LOCALID $SLURMD_NODENAME $SLURM_NODEID step=$SLURM_STEP_ID of=$SLURM_STEP_NUM_TASKS'
+            srun -n 2 sh -c 'exit $((SLURM_PROCID + 3))'; echo "rc=$?"
+            srun -n 99 true; echo "rc=$?"
+            srun -N 1 bash -c 'echo one=$SLURM_STEP_ID tasks=$SLURM_NTASKS nodes=$SLURM_STEP_NODELIST'
+            srun no-such-command-here; echo "rc=$?"
+            """)
+        let job = try c.submit(["-o", "steps.out", script])
+        try c.wait("the job to end", within: 60) { try c.jobs().isEmpty }
+        let out = c.output("steps.out")
+        let lines = out.split(separator: "\n").map(String.init)
+        // CHESS's srun, first in the job's PATH (before a Slurm installation on the machine).
+        #expect(lines.first == builtBinary("srun").resolvingSymlinksInPath().path, "\(out)")
+        // Four tasks in blocks over the two nodes, labelled.
+        #expect(lines.filter { $0.contains("step=0 of=4") }.sorted() == [
+            "0: 0 0 host 0 step=0 of=4", "1: 1 1 host 0 step=0 of=4", "2: 2 0 emu1 1 step=0 of=4", "3: 3 1 emu1 1 step=0 of=4",
+        ], "\(out)")
+        // The worst task's status, and which task it was.
+        #expect(out.contains("srun: error: emu1: task 1: Exited with exit code 4"), "\(out)")
+        #expect(lines.contains("rc=4"))
+        // More than the job holds: refused, nothing run, and a step number is not spent on it.
+        #expect(out.contains("srun: error: more processors requested than permitted: 99 tasks"), "\(out)")
+        #expect(lines.contains("rc=1"))
+        #expect(lines.contains("one=2 tasks=1 nodes=host"), "\(out)")
+        #expect(out.contains("cannot execute no-such-command-here: No such file or directory"), "\(out)")
+        #expect(lines.last == "rc=127", "\(out)")
+        let record = try c.accounting().first { $0["id"] as? Int == job }
+        #expect(record?["state"] as? String == "COMPLETED")
+    }
+
+    @Test func aUsersJobRunsItsScriptAndStepsAsThatUserAndOthersAreKeptOut() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        let script = try write(c, "mine.sh", """
+            #!/bin/bash
+            #SBATCH -n 2
+            echo "batch=$(id -un)"
+            srun -l id -un
+            sleep 30
+            """)
+        let submitted = try runBinary("chessctl", ["submit", "--parsable", "-D", c.cluster.directory.path, "-o", "mine.out", script],
+                                      environment: ["CHESS_SOCKET": c.cluster.socket], user: "nobody")
+        let job = try #require(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(submitted.stderr)")
+        try c.wait("the step's output") { c.output("mine.out").contains("1: nobody") }
+        let out = c.output("mine.out")
+        #expect(out.contains("batch=nobody\n"), "\(out)")
+        #expect(out.contains("0: nobody\n"), "\(out)")
+        // Another user may not start steps in it; root may.
+        let socket = ["CHESS_STEP_SOCKET": "\(c.spool)/srun.sock"]
+        let other = try runBinary("srun", ["--jobid=\(job)", "--overlap", "true"], environment: socket, user: "daemon")
+        #expect(other.status == 1)
+        #expect(other.stderr.contains("steps run only in your own jobs"), "\(other.stderr)")
+        let root = try runBinary("srun", ["--jobid=\(job)", "--overlap", "-n1", "id", "-un"], environment: socket)
+        #expect(root.status == 0 && root.stdout == "nobody\n", "\(root.stdout) \(root.stderr)")
+        let outside = try runBinary("srun", ["true"], environment: ["SLURM_JOB_ID": "", "CHESS_JOB_ID": ""])
+        #expect(outside.status == 1 && outside.stderr.contains("not inside a job"), "\(outside.stderr)")
+        _ = try c.cluster.ctl(["cancel", "\(job)"])
+        try c.wait("the job to end") { try c.jobs().isEmpty }
+    }
+
+    /// Processes whose command line contains `marker`.
+    func processes(_ marker: String) -> [Int32] {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        return pids.filter { pid in
+            let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+                .map { String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self) } ?? ""
+            return cmd.contains(marker)
+        }
+    }
+
+    @Test func signalsReachStepTasksAndStepsEndWithTheirJob() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        // scancel --signal reaches the step's tasks (in a process group of their own).
+        let trapping = try write(c, "trap.sh", """
+            #!/bin/bash
+            #SBATCH -N 2 -n 2
+            trap 'echo batch got USR1' USR1
+            srun bash -c 'trap "echo task $SLURM_PROCID got USR1; exit 7" USR1; while :; do sleep 0.1; done'
+            echo "srun=$?"
+            """)
+        let trapped = try c.submit(["-o", "trap.out", trapping])
+        try c.wait("the step's tasks to run") { processes("got USR1; exit 7").count >= 3 }  // srun and two tasks
+        usleep(300_000)  // the tasks' traps set
+        let sent = try c.cluster.ctl(["cancel", "--signal", "USR1", "\(trapped)"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        try c.wait("the job to end") { try c.jobs().allSatisfy { $0["id"] as? Int != trapped } }
+        let out = c.output("trap.out")
+        #expect(out.contains("task 0 got USR1") && out.contains("task 1 got USR1"), "\(out)")
+        #expect(out.contains("srun=7"), "\(out)")
+
+        // A cancelled job's steps go with it, on both nodes.
+        let marker = "\(Int.random(in: 100_000...999_999))"
+        let sleeper = try c.submit(["-N", "2", "-n", "2", "-o", "sleep.out", "--wrap", "srun sleep \(marker); echo never"])
+        try c.wait("the step's two sleeps") { processes("sleep \(marker)").count >= 3 }  // srun and two tasks
+        _ = try c.cluster.ctl(["cancel", "\(sleeper)"])
+        try c.wait("the step's processes to go", within: 15) { processes("sleep \(marker)").isEmpty }
+        #expect(processes("sleep \(marker)").isEmpty)
+        #expect(!c.output("sleep.out").contains("never"))
+    }
+}
