@@ -57,6 +57,11 @@ final class StepListener: @unchecked Sendable {
             try agent.startStep(request, uid: peer.uid, stdio: stdio, connection: conn)
             return
         } catch let e as StepRefusal {
+            if e.retry {
+                let answer = (try? JSONEncoder().encode(StepStart(error: e.description, retry: true))) ?? Data()
+                try? UnixSocket.send(conn, Array(answer) + [UInt8(ascii: "\n")])
+                return
+            }
             refusal = e.description
         } catch let e as StepLayout.Refusal {
             refusal = e.description
@@ -71,7 +76,12 @@ final class StepListener: @unchecked Sendable {
 
 struct StepRefusal: Error, CustomStringConvertible {
     let description: String
-    init(_ d: String) { description = d }
+    /// Not now: the CPUs are held by the job's other steps.
+    var retry = false
+    init(_ d: String, retry: Bool = false) {
+        description = d
+        self.retry = retry
+    }
 }
 
 extension Agent {
@@ -92,17 +102,37 @@ extension Agent {
         let layout = try StepLayout.plan(tasks: request.tasks, nodes: request.nodes, tasksPerNode: request.tasksPerNode,
                                          cpusPerTask: request.cpusPerTask, overlap: request.overlap,
                                          cpus: launch.nodes.map(\.cores.count), defaultTasks: launch.requestedTasks)
+        let cpt = max(request.cpusPerTask ?? 1, 1)
+        // Under the lock from here: steps starting together each see the cores the other took.
+        lock.lock()
+        defer { lock.unlock() }
+        let held = request.overlap ? [:] : heldCores(spool)
         var nodes: [StepPlan.Node] = []
         for (i, part) in launch.nodes.prefix(layout.counts.count).enumerated() {
             guard let (cpus, mems) = binding(part) else {
                 throw StepRefusal("node \(part.node) is served by another agent: a step reaches only the nodes of the batch node's "
                     + "agent here (\(self.nodes.map(\.name).joined(separator: ","))); mpirun reaches the others over ssh")
             }
-            nodes.append(StepPlan.Node(name: part.node, cpus: cpus, mems: mems, gpus: part.gpus, memoryMB: part.memoryMB,
-                                       cpuCount: part.cores.count, firstTask: layout.firstTask(onNode: i), tasks: layout.counts[i]))
+            var node = StepPlan.Node(name: part.node, cpus: cpus, mems: mems, gpus: part.gpus, memoryMB: part.memoryMB,
+                                     cpuCount: part.cores.count, firstTask: layout.firstTask(onNode: i), tasks: layout.counts[i])
+            if !request.overlap {
+                // The step's own cores (Slurm's default since 21.08: steps do not share CPUs),
+                // `cpus-per-task` for each task, which is bound to them.
+                let free = part.cores.filter { !held[part.node, default: []].contains($0) }
+                let need = layout.counts[i] * cpt
+                guard free.count >= need else {
+                    throw StepRefusal("the job's CPUs on \(part.node) are held by its other steps (\(free.count) free, \(need) needed)",
+                                      retry: true)
+                }
+                node.cores = Array(free.prefix(need))
+                node.taskCPUs = (0..<layout.counts[i]).map { t in
+                    var share = part
+                    share.cores = Array(node.cores[(t * cpt)..<((t + 1) * cpt)])
+                    return binding(share)?.cpus ?? cpus
+                }
+            }
+            nodes.append(node)
         }
-        lock.lock()
-        defer { lock.unlock() }
         let step = try stepNumber(spool)
         let directory = JobSpool(directory: spool.stepDirectory(step))
         let name = request.name ?? (request.argv[0] as NSString).lastPathComponent
@@ -128,6 +158,20 @@ extension Agent {
             try? directory.writeDurably("result.json", JSONEncoder().encode(end))
             try? UnixSocket.send(connection, Array(try JSONEncoder().encode(end)) + [UInt8(ascii: "\n")])
         }
+    }
+
+    /// The cores each node's running steps hold (their plans, while they have no result and
+    /// their supervisor lives: a step whose supervisor died gives its cores back).
+    private func heldCores(_ spool: JobSpool) -> [String: Set<Int>] {
+        var held: [String: Set<Int>] = [:]
+        let steps = ((try? FileManager.default.contentsOfDirectory(atPath: spool.path("steps"))) ?? []).compactMap(Int.init)
+        for s in steps {
+            let dir = JobSpool(directory: spool.stepDirectory(s))
+            guard !dir.exists("result.json"), let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 || errno == EPERM,
+                  let data = dir.read("step.json"), let plan = try? JSONDecoder().decode(StepPlan.self, from: data) else { continue }
+            for node in plan.nodes { held[node.name, default: []].formUnion(node.cores) }
+        }
+        return held
     }
 
     private func stepNumber(_ spool: JobSpool) throws -> Int {

@@ -17,6 +17,11 @@ public struct StepPlan: Codable, Sendable, Equatable {
         public var cpuCount: Int
         public var firstTask: Int
         public var tasks: Int
+        /// The job's cores (its allocation's numbering) this step holds here, `cpus-per-task`
+        /// for each task in turn; empty for an `--overlap` step, which holds none.
+        public var cores: [Int] = []
+        /// Each task's OS CPUs (its cores' hardware threads); empty: every task gets `cpus`.
+        public var taskCPUs: [[Int]] = []
 
         public init(name: String, cpus: [Int], mems: [Int], gpus: [Int], memoryMB: Int, cpuCount: Int, firstTask: Int, tasks: Int) {
             self.name = name

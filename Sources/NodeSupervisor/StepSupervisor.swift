@@ -71,9 +71,9 @@ public struct StepSupervisor {
         var tasks: [Task] = []
         var leader: pid_t = 0
         for (index, node) in plan.nodes.enumerated() {
-            let setup = ChildSetup(cgroup: groups[node.name], cpus: node.cpus, mems: node.mems, uid: plan.uid, gid: plan.gid,
-                                   user: plan.user)
             for local in 0..<node.tasks {
+                let setup = ChildSetup(cgroup: groups[node.name], cpus: local < node.taskCPUs.count ? node.taskCPUs[local] : node.cpus,
+                                       mems: node.mems, uid: plan.uid, gid: plan.gid, user: plan.user)
                 var task = Task(id: node.firstTask + local, node: node.name)
                 let env = plan.environment(node: index, localID: local)
                 let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]

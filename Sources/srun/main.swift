@@ -50,13 +50,7 @@ let request = StepRequest(job: job, argv: options.command, environment: taskEnvi
                           killOnBadExit: options.killOnBadExit, overlap: options.overlap, name: options.name)
 
 let socketPath = environment["CHESS_STEP_SOCKET"] ?? defaultSocket
-let connection: Int32
-do {
-    connection = try UnixSocket.connect(socketPath)
-} catch {
-    fail("cannot reach the node agent at \(socketPath): \("\(error)".replacingOccurrences(of: "\(socketPath): ", with: "")) "
-        + "(is chess-nodeagent running on this node?)")
-}
+let body = (try? JSONEncoder().encode(request)).map { Array($0) + [UInt8(ascii: "\n")] } ?? []
 
 // Signals for the tasks are taken by a thread of their own and passed on; the main thread
 // waits for the step's end.
@@ -70,25 +64,53 @@ let signalSet: sigset_t = {
 withUnsafePointer(to: signalSet) { _ = pthread_sigmask(SIG_BLOCK, $0, nil) }
 signal(SIGPIPE, SIG_IGN)
 
-do {
-    try UnixSocket.send(connection, Array(try JSONEncoder().encode(request)) + [UInt8(ascii: "\n")], descriptors: [0, 1, 2])
-} catch {
-    fail("cannot send the step to the node agent: \(error)")
+/// Asks the agent for the step; the connection, its reader and the answer.
+func requestStep() -> (Int32, LineReader, StepStart) {
+    let connection: Int32
+    do {
+        connection = try UnixSocket.connect(socketPath)
+    } catch {
+        fail("cannot reach the node agent at \(socketPath): \("\(error)".replacingOccurrences(of: "\(socketPath): ", with: "")) "
+            + "(is chess-nodeagent running on this node?)")
+    }
+    do {
+        try UnixSocket.send(connection, body, descriptors: [0, 1, 2])
+    } catch {
+        fail("cannot send the step to the node agent: \(error)")
+    }
+    var reader = LineReader(fd: connection)
+    guard let first = try? reader.next(), let start = try? JSONDecoder().decode(StepStart.self, from: Data(first)) else {
+        fail("the node agent did not answer")
+    }
+    return (connection, reader, start)
 }
-var reader = LineReader(fd: connection)
-guard let first = try? reader.next(), let start = try? JSONDecoder().decode(StepStart.self, from: Data(first)) else {
-    fail("the node agent did not answer")
+
+// While the job's other steps hold its CPUs, the step waits for them, as in Slurm.
+var (connection, reader, start) = requestStep()
+var waited = false
+var pause: useconds_t = 100_000
+while start.retry == true {
+    if !waited && !options.quiet {
+        FileHandle.standardError.write(Data("srun: Job step creation temporarily disabled, retrying (\(start.error ?? "busy"))\n".utf8))
+    }
+    waited = true
+    close(connection)
+    usleep(pause)
+    pause = min(pause * 2, 1_000_000)
+    (connection, reader, start) = requestStep()
 }
 if let error = start.error { fail(error) }
 let step = start.step ?? 0
+if waited && !options.quiet { FileHandle.standardError.write(Data("srun: Step created for StepId=\(job).\(step)\n".utf8)) }
 if !options.quiet { for w in start.warnings ?? [] { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) } }
 
+let control = connection
 let forwarder = Thread {
     var set = signalSet
     var received: Int32 = 0
     while true {
         guard sigwait(&set, &received) == 0 else { continue }
-        try? UnixSocket.send(connection, Array("signal \(received)\n".utf8))
+        try? UnixSocket.send(control, Array("signal \(received)\n".utf8))
     }
 }
 forwarder.start()

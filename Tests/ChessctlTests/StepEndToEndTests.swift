@@ -52,6 +52,37 @@ struct StepEndToEndTests {
         #expect(record?["state"] as? String == "COMPLETED")
     }
 
+    @Test func concurrentStepsEachHoldTheirOwnCoresAndWaitForThem() throws {
+        let c = try Running()
+        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        // Task farming: three one-task steps in a two-CPU job; the third waits for a core.
+        let script = try write(c, "farm.sh", """
+            #!/bin/bash
+            #SBATCH -n 2 -w host
+            for i in 1 2 3; do
+                srun -n1 bash -c 'echo "step $SLURM_STEP_ID cpus=$(grep Cpus_allowed_list /proc/self/status | cut -f2)"; sleep 1' &
+            done
+            wait
+            srun -n 2 -l bash -c 'echo "cpus=$(grep Cpus_allowed_list /proc/self/status | cut -f2)"'
+            srun -n 2 --overlap -l bash -c 'echo "shared=$(grep Cpus_allowed_list /proc/self/status | cut -f2)"'
+            """)
+        _ = try c.submit(["-o", "farm.out", script])
+        try c.wait("the job to end", within: 60) { try c.jobs().isEmpty }
+        let out = c.output("farm.out")
+        let lines = out.split(separator: "\n").map(String.init)
+        let steps = lines.filter { $0.hasPrefix("step ") }
+        #expect(steps.count == 3, "\(out)")
+        // Each step on one core of its own (a single CPU, not the job's two).
+        #expect(steps.allSatisfy { $0.range(of: #"cpus=\d+$"#, options: .regularExpression) != nil }, "\(out)")
+        #expect(out.components(separatedBy: "srun: Job step creation temporarily disabled, retrying").count == 2, "\(out)")
+        #expect(out.contains("srun: Step created for StepId="), "\(out)")
+        // Each task of a step on its own core; --overlap tasks on all the job's.
+        let own = lines.filter { $0.contains(": cpus=") }.map { $0.split(separator: "=").last.map(String.init) ?? "" }
+        #expect(own.count == 2 && Set(own).count == 2, "\(out)")
+        let shared = lines.filter { $0.contains(": shared=") }.map { $0.split(separator: "=").last.map(String.init) ?? "" }
+        #expect(shared.count == 2 && shared.allSatisfy { $0.contains("-") || $0.contains(",") }, "\(out)")
+    }
+
     @Test func aUsersJobRunsItsScriptAndStepsAsThatUserAndOthersAreKeptOut() throws {
         let c = try Running()
         try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }

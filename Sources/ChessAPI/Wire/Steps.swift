@@ -67,6 +67,9 @@ public struct StepStart: Codable, Sendable, Equatable {
     /// task count, as Slurm warns).
     public var warnings: [String]?
     public var error: String?
+    /// With `error`: the job's CPUs are held by its other steps now; srun asks again (Slurm's
+    /// "Job step creation temporarily disabled, retrying").
+    public var retry: Bool?
 
     public init(step: Int, nodeList: String, tasks: Int, tasksPerNode: [Int], warnings: [String]) {
         self.step = step
@@ -76,10 +79,13 @@ public struct StepStart: Codable, Sendable, Equatable {
         self.warnings = warnings.isEmpty ? nil : warnings
     }
 
-    public init(error: String) { self.error = error }
+    public init(error: String, retry: Bool = false) {
+        self.error = error
+        self.retry = retry ? true : nil
+    }
 
     enum CodingKeys: String, CodingKey {
-        case step, tasks, warnings, error
+        case step, tasks, warnings, error, retry
         case nodeList = "node_list"
         case tasksPerNode = "tasks_per_node"
     }
