@@ -22,6 +22,10 @@ final class Agent: @unchecked Sendable {
     var clusterName = "chess"
     /// The step socket `srun` reaches this agent on (set once its listener runs).
     var stepSocket: String?
+    /// A client for the controller (signed as this agent), and the address other agents reach
+    /// this host on: for steps over several agents.
+    var controllerClient: (() -> ControllerClient)?
+    var advertisedHost: String?
     /// Where `srun` is, when it is beside this binary: jobs find it at the end of their `PATH`.
     let toolsDirectory: String?
 
@@ -157,6 +161,9 @@ final class Agent: @unchecked Sendable {
             case "time-limit":
                 guard let seconds = c.timeLimit else { continue }
                 setTimeLimit(c.job, run: c.run, seconds: seconds)
+            case "step":
+                guard let plan = c.step else { continue }
+                startMemberStep(plan)
             default:
                 logger.warning("unknown command from the controller", metadata: ["kind": "\(c.kind)", "job": "\(c.job)"])
             }
@@ -259,6 +266,7 @@ final class Agent: @unchecked Sendable {
 
     /// TERM to the job's process group now, KILL after `grace` (the supervisor follows up too).
     func terminate(_ job: Int, run: Int?, reason: String, grace: Int) {
+        signalMembers(of: job, [SIGCONT, SIGTERM], then: SIGKILL, after: grace)
         guard let spool = spool(job: job, run: run), spool.exists("plan.json"), !spool.exists("result.json") else { return }
         try? spool.writeDurably("cancel", Data(reason.utf8))
         guard spool.pid("job.pid") != nil else { return }
@@ -284,6 +292,7 @@ final class Agent: @unchecked Sendable {
 
     /// Suspend (freeze) or resume a job: the cgroup freezer when there is one, else signals.
     func signal(_ job: Int, run: Int?, _ sig: Int32, freeze: Bool) {
+        signalMembers(of: job, [sig])
         guard let spool = spool(job: job, run: run), let pgid = spool.pid("job.pid"), let plan = spool.plan else { return }
         let name = Cgroup.name(plan)
         let v2 = "\(Cgroup.root)/chess/\(name)/cgroup.freeze"
@@ -304,9 +313,24 @@ final class Agent: @unchecked Sendable {
     /// `scancel --signal`: the signal to the job's process group (the batch script and what it
     /// started) and its steps' tasks, if the job still runs here.
     func send(_ s: SignalName, to job: Int, run: Int?) {
+        signalMembers(of: job, [s.number])
         guard let spool = spool(job: job, run: run), !spool.exists("result.json"), spool.pid("job.pid") != nil else { return }
         spool.signalJob(s.number)
         logger.info("signal sent", metadata: ["job": "\(job)", "signal": "\(s)"])
+    }
+
+    /// Signals to the tasks of `job`'s steps on this agent's nodes when its batch script runs
+    /// elsewhere (the controller sends a job's signals to all of its agents); `then` follows
+    /// `after` seconds later to those still there.
+    func signalMembers(of job: Int, _ signals: [Int32], then last: Int32? = nil, after seconds: Int = 0) {
+        let groups = memberStepGroups(job)
+        guard !groups.isEmpty else { return }
+        for g in groups { for s in signals { kill(-g, s) } }
+        if let last {
+            DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) { [self] in
+                for g in memberStepGroups(job) where groups.contains(g) { kill(-g, last) }
+            }
+        }
     }
 
     func registration(version: String, completions: [JobCompletion]) -> AgentRegistration {

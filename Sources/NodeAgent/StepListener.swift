@@ -108,13 +108,16 @@ extension Agent {
         defer { lock.unlock() }
         let held = request.overlap ? [:] : heldCores(spool)
         var nodes: [StepPlan.Node] = []
+        var remote: [String] = []
         for (i, part) in launch.nodes.prefix(layout.counts.count).enumerated() {
-            guard let (cpus, mems) = binding(part) else {
-                throw StepRefusal("node \(part.node) is served by another agent: a step reaches only the nodes of the batch node's "
-                    + "agent here (\(self.nodes.map(\.name).joined(separator: ","))); mpirun reaches the others over ssh")
-            }
-            var node = StepPlan.Node(name: part.node, cpus: cpus, mems: mems, gpus: part.gpus, memoryMB: part.memoryMB,
-                                     cpuCount: part.cores.count, firstTask: layout.firstTask(onNode: i), tasks: layout.counts[i])
+            // Another agent's node: that agent works out the binding from its own topology.
+            let local = binding(part)
+            if local == nil { remote.append(part.node) }
+            var node = StepPlan.Node(name: part.node, cpus: local?.cpus ?? [], mems: local?.mems ?? [], gpus: part.gpus,
+                                     memoryMB: part.memoryMB, cpuCount: part.cores.count, firstTask: layout.firstTask(onNode: i),
+                                     tasks: layout.counts[i])
+            node.jobCores = part.cores
+            node.numa = part.numa
             if !request.overlap {
                 // The step's own cores (Slurm's default since 21.08: steps do not share CPUs),
                 // `cpus-per-task` for each task, which is bound to them.
@@ -125,20 +128,28 @@ extension Agent {
                                       retry: true)
                 }
                 node.cores = Array(free.prefix(need))
-                node.taskCPUs = (0..<layout.counts[i]).map { t in
-                    var share = part
-                    share.cores = Array(node.cores[(t * cpt)..<((t + 1) * cpt)])
-                    return binding(share)?.cpus ?? cpus
-                }
+                if local != nil { node.taskCPUs = taskCPUs(part, cores: node.cores, tasks: node.tasks, cpusPerTask: cpt) }
             }
             nodes.append(node)
         }
         let step = try stepNumber(spool)
         let directory = JobSpool(directory: spool.stepDirectory(step))
         let name = request.name ?? (request.argv[0] as NSString).lastPathComponent
-        let stepPlan = StepPlan(job: launch.job, run: launch.run, step: step, name: name, clusterName: plan.clusterName,
+        var stepPlan = StepPlan(job: launch.job, run: launch.run, step: step, name: name, clusterName: plan.clusterName,
                                 user: launch.user, uid: launch.uid, gid: launch.gid, request: request, killWait: plan.killWait,
                                 nodes: nodes)
+        // Nodes of other agents: the controller passes their share on; their members connect
+        // to this step's supervisor (the hub) on a port of its own.
+        var listener: Int32 = -1
+        if !remote.isEmpty {
+            do {
+                listener = try shareStep(&stepPlan, remote: remote)
+            } catch {
+                directory.remove()
+                throw error
+            }
+        }
+        defer { if listener >= 0 { close(listener) } }
         do {
             try directory.writeDurably("step.json", JSONEncoder().encode(stepPlan))
         } catch {
@@ -148,7 +159,7 @@ extension Agent {
                               warnings: layout.warnings)
         try? UnixSocket.send(connection, Array(try JSONEncoder().encode(start)) + [UInt8(ascii: "\n")])
         do {
-            let pid = try spawnSupervisor(["step", directory.directory], stdio: stdio + [connection])
+            let pid = try spawnSupervisor(["step", directory.directory], stdio: stdio + [connection] + (listener >= 0 ? [listener] : []))
             try? directory.writeDurably("supervisor.pid", Data("\(pid)".utf8))
             logger.info("step started", metadata: ["job": "\(launch.job)", "step": "\(step)", "tasks": "\(layout.tasks)",
                                                    "nodes": "\(stepPlan.nodeList)", "supervisor": "\(pid)"])
@@ -157,6 +168,95 @@ extension Agent {
             let end = StepEnd(step: step, tasks: [], reason: error.description)
             try? directory.writeDurably("result.json", JSONEncoder().encode(end))
             try? UnixSocket.send(connection, Array(try JSONEncoder().encode(end)) + [UInt8(ascii: "\n")])
+        }
+    }
+
+    /// Each task's OS CPUs: its `cpus-per-task` cores of `cores` in turn.
+    func taskCPUs(_ part: JobLaunch.NodePart, cores: [Int], tasks: Int, cpusPerTask cpt: Int) -> [[Int]] {
+        (0..<tasks).map { t in
+            var share = part
+            share.cores = Array(cores[(t * cpt)..<min((t + 1) * cpt, cores.count)])
+            return binding(share)?.cpus ?? []
+        }
+    }
+
+    /// Makes this agent the hub of a step over other agents' nodes: a TCP listener for their
+    /// members, a token they must show, and the controller asked to pass the step on. Returns
+    /// the listener (for the hub supervisor, as its descriptor 4).
+    private func shareStep(_ plan: inout StepPlan, remote: [String]) throws -> Int32 {
+        guard let client = controllerClient?(), let host = advertisedHost else {
+            throw StepRefusal("nodes \(remote.joined(separator: ",")) are other agents' and this agent cannot reach the controller")
+        }
+        let (fd, port): (Int32, UInt16)
+        do { (fd, port) = try TCPConnection.listenAnyPort() } catch { throw StepRefusal("\(error)") }
+        plan.runsOn = plan.nodes.map(\.name).filter { !remote.contains($0) }
+        plan.token = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        var shared = plan
+        shared.hub = "\(host):\(port)"
+        do {
+            _ = try client.post("/v1/agent/steps", shared, as: [String: [String]].self)
+        } catch {
+            close(fd)
+            throw StepRefusal("the controller did not pass the step on to nodes \(remote.joined(separator: ",")): \(error)")
+        }
+        return fd
+    }
+
+    /// A step's share on this agent's nodes, from the controller (the hub is on the job's batch
+    /// node): its folder `SPOOL/steps/J.R.S`, the binding of each of its nodes from this host's
+    /// topology, and a member supervisor. Once: a repeated command finds the folder.
+    func startMemberStep(_ shared: StepPlan) {
+        var plan = shared
+        let cpt = max(plan.cpusPerTask ?? 1, 1)
+        for i in plan.nodes.indices where plan.runsOn?.contains(plan.nodes[i].name) == true {
+            let n = plan.nodes[i]
+            let part = JobLaunch.NodePart(node: n.name, cores: n.jobCores, memoryMB: n.memoryMB, numa: n.numa, gpus: n.gpus)
+            guard let (cpus, mems) = binding(part) else {
+                logger.error("a step for a node this agent does not serve", metadata: ["job": "\(plan.job)", "node": "\(n.name)"])
+                return
+            }
+            (plan.nodes[i].cpus, plan.nodes[i].mems) = (cpus, mems)
+            if !n.cores.isEmpty { plan.nodes[i].taskCPUs = taskCPUs(part, cores: n.cores, tasks: n.tasks, cpusPerTask: cpt) }
+        }
+        let steps = "\(spoolDirectory)/steps"
+        let directory = JobSpool(directory: "\(steps)/\(plan.job).\(plan.run).\(plan.step)")
+        lock.lock()
+        defer { lock.unlock() }
+        guard mkdir(steps, 0o700) == 0 || errno == EEXIST, mkdir(directory.directory, 0o700) == 0 else {
+            if errno != EEXIST { logger.error("cannot make a step's folder", metadata: ["error": "\(String(cString: strerror(errno)))"]) }
+            return
+        }
+        do {
+            try directory.writeDurably("step.json", JSONEncoder().encode(plan))
+            let pid = try spawnSupervisor(["step", directory.directory], output: directory.path("supervisor.out"))
+            try? directory.writeDurably("supervisor.pid", Data("\(pid)".utf8))
+            logger.info("step member started", metadata: ["job": "\(plan.job)", "step": "\(plan.step)",
+                                                          "nodes": "\((plan.runsOn ?? []).joined(separator: ","))", "supervisor": "\(pid)"])
+        } catch {
+            logger.error("cannot start a step member", metadata: ["job": "\(plan.job)", "step": "\(plan.step)", "error": "\(error)"])
+            directory.remove()
+        }
+    }
+
+    /// Folders of step members whose supervisor is gone (the machine restarted, say).
+    func removeStaleMembers() {
+        let steps = "\(spoolDirectory)/steps"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: steps)) ?? [] {
+            let dir = JobSpool(directory: "\(steps)/\(name)")
+            if let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 { continue }
+            dir.remove()
+        }
+    }
+
+    /// The process groups of the running step members of `job` on this agent.
+    func memberStepGroups(_ job: Int) -> [Int32] {
+        let steps = "\(spoolDirectory)/steps"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: steps)) ?? []).filter { $0.hasPrefix("\(job).") }
+        return names.compactMap { name in
+            let dir = JobSpool(directory: "\(steps)/\(name)")
+            // Only while its supervisor lives (a dead one's group number may be another's now).
+            guard let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 else { return nil }
+            return dir.pid("tasks.pgid")
         }
     }
 

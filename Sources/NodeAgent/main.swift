@@ -52,6 +52,7 @@ var killWait = 30
 var probe = false
 var metricsAddress: String?
 var stepSocket: String?
+var advertise: String?
 
 @MainActor func value(_ option: String) -> String {
     guard !args.isEmpty else { fail("\(option) needs a value") }
@@ -77,6 +78,7 @@ while !args.isEmpty {
     case "--probe": probe = true
     case "--metrics": metricsAddress = value(arg)
     case "--step-socket": stepSocket = value(arg)
+    case "--address": advertise = value(arg)
     case "--export-topology":
         do { print(try HwlocProbe.exportXML(), terminator: "") } catch { fail("\(error)") }
         exit(0)
@@ -87,7 +89,7 @@ while !args.isEmpty {
         print("""
             usage: chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
                                    [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--kill-wait SECONDS]
-                                   [--metrics HOST:PORT] [--step-socket PATH]
+                                   [--metrics HOST:PORT] [--step-socket PATH] [--address HOST]
                    chess-nodeagent --probe [--topology FILE.xml]
                    chess-nodeagent --export-topology
 
@@ -95,7 +97,9 @@ while !args.isEmpty {
             from FILE.xml) and any emulated nodes with chessd, and runs the jobs chessd sends.
             Jobs run under supervisors that outlive the agent; the spool (default /var/spool/chess,
             or $CHESS_SPOOL) is how a restarted agent finds them again. `srun` inside a job reaches
-            the agent on its step socket (default SPOOL/srun.sock; `none`: no steps).
+            the agent on its step socket (default SPOOL/srun.sock; `none`: no steps). A step over
+            other agents' nodes has them connect back to this host at --address (default: the
+            address this host reaches the controller from).
             """)
         exit(0)
     default:
@@ -168,12 +172,15 @@ if stepPath != "none" {
         logger.error("no step socket: srun will not work in jobs here", metadata: ["error": "\(error)"])
     }
 }
+agent.removeStaleMembers()
 let running = agent.runningJobs()
 logger.info("chess-nodeagent started", metadata: [
     "agent": "\(agent.id)", "nodes": "\(nodes.map(\.name).joined(separator: ","))", "controller": "\(address)",
     "spool": "\(spool)", "adopted_jobs": "\(running)", "cgroup": "\(Cgroup.detectedVersion?.rawValue ?? "none")",
 ])
 let link = ControllerLink(agent: agent, address: address, key: key, version: version, logger: logger)
+agent.controllerClient = { link.makeClient() }
+agent.advertisedHost = advertise ?? TCPConnection.localAddress(towards: address)
 link.start()
 var metricsServer: SocketServer?
 if let metricsAddress {

@@ -2,18 +2,25 @@ import ChessAPI
 import Foundation
 import Glibc
 
-/// One job step's supervisor: `chess-supervisor step SPOOL/jobs/J.R/steps/S`, started by the
-/// agent with `srun`'s standard input, output and error as 0, 1 and 2 and `srun`'s connection
-/// as 3. It starts the step's tasks (one process group; each in its node's cgroup, bound to the
-/// job's CPUs there, as the job's user), passes on the signals `srun` forwards, labels output
-/// lines when asked (`-l`), stops the tasks when the job ends or `srun` goes away, and answers
-/// with how each task ended.
+/// One job step's supervisor: `chess-supervisor step DIR`, started by an agent.
+///
+/// On the batch node's agent (DIR is `SPOOL/jobs/J.R/steps/S`) it has `srun`'s standard input,
+/// output and error as 0, 1 and 2 and `srun`'s connection as 3. It starts the step's tasks on
+/// that agent's nodes (one process group; each task in its node's cgroup, bound to its cores,
+/// as the job's user), passes on the signals srun forwards, labels output lines when asked
+/// (`-l`), stops the tasks when the job ends or srun goes away, and answers with how each task
+/// ended. When the step has nodes of other agents it is the step's hub: it also takes, on the
+/// TCP listener it got as 4, the connections of the member supervisors those agents started
+/// (`plan.hub` set, DIR `SPOOL/steps/J.R.S`), which run their tasks with the output sent to the
+/// hub in frames (`StepFrame`), and end with their tasks' statuses.
 public struct StepSupervisor {
     let directory: String
     let plan: StepPlan
-    /// The job's run folder (`steps/S` is in it).
-    let jobSpool: JobSpool
     static let control: Int32 = 3
+    static let listener: Int32 = 4
+    /// How long the hub waits for the members to connect (their agents get the step through the
+    /// controller's long poll).
+    static let memberTimeout = 60
 
     public static func main(directory: String) -> Int32 {
         guard let data = FileManager.default.contents(atPath: "\(directory)/step.json"),
@@ -21,10 +28,14 @@ public struct StepSupervisor {
             FileHandle.standardError.write(Data("chess-supervisor step: \(directory): no readable step.json\n".utf8))
             return 2
         }
+        let supervisor = StepSupervisor(directory: directory, plan: plan)
+        if let hub = plan.hub {
+            supervisor.runMember(hub: hub)
+            // A member's folder goes with it: the hub keeps the step's record.
+            try? FileManager.default.removeItem(atPath: directory)
+            return 0
+        }
         _ = fcntl(control, F_SETFD, FD_CLOEXEC)
-        let supervisor = StepSupervisor(directory: directory, plan: plan,
-                                        jobSpool: JobSpool(directory: ((directory as NSString).deletingLastPathComponent as NSString)
-                                            .deletingLastPathComponent))
         let end = supervisor.run()
         let json = (try? JSONEncoder().encode(end)) ?? Data()
         try? JobSpool(directory: directory).writeDurably("result.json", json)
@@ -34,206 +45,242 @@ public struct StepSupervisor {
 
     func log(_ message: String) { Supervisor.log(message, to: "\(directory)/step.log") }
 
-    /// A task as the loop follows it.
-    struct Task {
-        let id: Int
-        let node: String
-        var pid: pid_t = 0
-        var status: Int32?
-        /// Label mode: the read ends of its stdout and stderr pipes, and what is left of a line.
-        var pipes: [Int32] = []
-        var partial: [[UInt8]] = [[], []]
+    /// The job's run folder, on the batch node's agent (`steps/S` is in it).
+    var jobSpool: JobSpool {
+        JobSpool(directory: ((directory as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent)
+    }
+
+    /// This supervisor's nodes.
+    var localNodes: [StepPlan.Node] { plan.nodes.filter { plan.runsOn?.contains($0.name) ?? true } }
+
+    // MARK: The batch node's side
+
+    /// A connected member: its buffer of unread bytes, the tasks it runs.
+    struct Member {
+        let fd: Int32
+        var buffer: [UInt8] = []
+        var tasks: [Int] = []
+        var nodes: [String] = []
+        var hello = false
     }
 
     func run() -> StepEnd {
-        // Each node's cgroup: the job's own where the batch script runs (joined, left in place),
-        // one made for the step on the job's other nodes (removed at its end).
-        var made: [Cgroup] = []
-        var groups: [String: Cgroup] = [:]
-        for node in plan.nodes {
-            let name = Cgroup.name(cluster: plan.clusterName, node: node.name, job: plan.job, run: plan.run)
-            let existed = Cgroup.exists(name: name)
-            do {
-                let cg = try Cgroup.create(name: name, cpus: node.cpus, mems: node.mems,
-                                           memoryBytes: existed || node.memoryMB <= 0 ? nil : node.memoryMB * 1_048_576)
-                groups[node.name] = cg
-                if !existed { made.append(cg) }
-            } catch {
-                log("\(node.name): running without a cgroup: \(error)")
-            }
-        }
-        defer { for cg in made { cg.remove() } }
-
-        let width = String(max(plan.tasks - 1, 0)).count
-        let workdir = plan.workdir
-        let argv: [UnsafeMutablePointer<CChar>?] = plan.argv.map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var tasks: [Task] = []
-        var leader: pid_t = 0
-        for (index, node) in plan.nodes.enumerated() {
-            for local in 0..<node.tasks {
-                let setup = ChildSetup(cgroup: groups[node.name], cpus: local < node.taskCPUs.count ? node.taskCPUs[local] : node.cpus,
-                                       mems: node.mems, uid: plan.uid, gid: plan.gid, user: plan.user)
-                var task = Task(id: node.firstTask + local, node: node.name)
-                let env = plan.environment(node: index, localID: local)
-                let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-                defer { for p in envp { free(p) } }
-                let candidates = Self.candidates(for: plan.argv[0], path: env["PATH"] ?? "")
-                let paths: [UnsafeMutablePointer<CChar>] = candidates.compactMap { strdup($0) }
-                defer { for p in paths { free(p) } }
-                var out: [Int32] = [1, 2]
-                if plan.label {
-                    for i in 0..<2 {
-                        var fds: [Int32] = [0, 0]
-                        guard pipe(&fds) == 0 else { continue }
-                        // This process starts no thread: no fork can come between.
-                        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-                        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-                        task.pipes.append(fds[0])
-                        out[i] = fds[1]
-                    }
-                }
-                let message = "chess: task \(task.id) on \(node.name): cannot execute \(plan.argv[0]): "
-                let pid = fork()
-                if pid == 0 {
-                    setpgid(0, leader)
-                    setup.enter()
-                    if out[0] != 1 { dup2(out[0], 1) }
-                    if out[1] != 2 { dup2(out[1], 2) }
-                    guard setup.becomeUser() else {
-                        let msg = "chess: cannot become the job's user\n"
-                        _ = Glibc.write(2, msg, msg.utf8.count)
-                        _exit(126)
-                    }
-                    if chdir(workdir) != 0 { _ = chdir("/tmp") }
-                    // As execvp does, through the task's PATH rather than this process's.
-                    var failure = ENOENT
-                    for p in paths {
-                        execve(p, argv, envp)
-                        if errno != ENOENT && errno != ENOTDIR { failure = errno }
-                    }
-                    let text = message + String(cString: strerror(failure)) + "\n"
-                    _ = Glibc.write(2, text, text.utf8.count)
-                    _exit(failure == ENOENT ? 127 : 126)
-                }
-                for fd in out where fd > 2 { close(fd) }
-                guard pid > 0 else {
-                    log("fork failed: \(String(cString: strerror(errno)))")
-                    task.status = 1 << 8
-                    tasks.append(task)
-                    continue
-                }
-                setpgid(pid, leader)  // both sides, so that neither races the other
-                if leader == 0 { leader = pid }
-                task.pid = pid
-                tasks.append(task)
-            }
-        }
-        if leader > 0 { try? JobSpool(directory: directory).writeDurably("tasks.pgid", Data("\(leader)".utf8)) }
+        var tasks = TaskGroup(plan: plan, nodes: localNodes, directory: directory, pipes: plan.label)
+        tasks.start(log: log)
+        if tasks.leader > 0 { try? JobSpool(directory: directory).writeDurably("tasks.pgid", Data("\(tasks.leader)".utf8)) }
         log("step \(plan.job).\(plan.step) started: \(plan.tasks) task(s) of \(plan.argv.joined(separator: " ")) on \(plan.nodeList)")
 
+        let remoteNodes = plan.nodes.filter { !(plan.runsOn?.contains($0.name) ?? true) }
+        var remote: [Int: StepEnd.Task] = [:]
+        let remoteTasks = remoteNodes.flatMap { n in (n.firstTask..<(n.firstTask + n.tasks)).map { ($0, n.name) } }
+        var members: [Member] = []
+        var labels = LineLabeler(width: String(max(plan.tasks - 1, 0)).count, label: plan.label)
+        let started = Int(time(nil))
+        var listening = !remoteNodes.isEmpty
         var controlOpen = true
         var stopping: (reason: String, killAt: Int)?
         func stop(_ reason: String) {
             guard stopping == nil else { return }
             log("stopping the step: \(reason)")
-            if leader > 0 {
-                kill(-leader, SIGCONT)
-                kill(-leader, SIGTERM)
-            }
+            tasks.signal(SIGCONT)
+            tasks.signal(SIGTERM)
+            for m in members { try? UnixSocket.send(m.fd, Array("stop\n".utf8)) }
             stopping = (reason, Int(time(nil)) + plan.killWait)
         }
-        var turns = 0
-        var tasksDoneAt: Int?
-        while true {
-            // Every task reaped and its output drained (or, a second after the last ended,
-            // whatever its stray children still hold open given up).
-            let open = tasks.flatMap(\.pipes).filter { $0 >= 0 }
-            if tasks.allSatisfy({ $0.status != nil }) {
-                if tasksDoneAt == nil {
-                    tasksDoneAt = Int(time(nil))
-                    if leader > 0 { kill(-leader, SIGKILL) }
-                }
-                if open.isEmpty || Int(time(nil)) > tasksDoneAt! + 1 { break }
+        /// A member's tasks that did not report, ended as lost.
+        func lose(_ ids: [Int], _ why: String) {
+            for (id, node) in remoteTasks where ids.contains(id) && remote[id] == nil {
+                remote[id] = StepEnd.Task(task: id, node: node, exitCode: 0, signal: Int(SIGKILL))
             }
+            stop(why)
+        }
+        var turns = 0
+        while true {
+            let remoteDone = remote.count == remoteTasks.count
+            if tasks.done && remoteDone { break }
             var polled = (controlOpen ? [pollfd(fd: Self.control, events: Int16(POLLIN), revents: 0)] : [])
-                + open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let ready = polled.isEmpty ? (usleep(50_000), 0).1 : poll(&polled, nfds_t(polled.count), 50)
-            if ready > 0 {
+                + (listening ? [pollfd(fd: Self.listener, events: Int16(POLLIN), revents: 0)] : [])
+                + members.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+                + tasks.openPipes.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if poll(&polled, nfds_t(polled.count), 50) > 0 {
                 for p in polled where p.revents != 0 {
                     if p.fd == Self.control && controlOpen {
-                        if !readControl(leader: leader) {
+                        if let signals = readControl() {
+                            for s in signals {
+                                log("signal \(s) from srun")
+                                tasks.signal(s)
+                                for m in members { try? UnixSocket.send(m.fd, Array("signal \(s)\n".utf8)) }
+                            }
+                        } else {
                             controlOpen = false
                             stop("srun went away")
                         }
+                    } else if p.fd == Self.listener && listening {
+                        let fd = accept(Self.listener, nil, nil)
+                        if fd >= 0 {
+                            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                            members.append(Member(fd: fd))
+                        }
+                    } else if let i = members.firstIndex(where: { $0.fd == p.fd }) {
+                        var buffer = [UInt8](repeating: 0, count: 65536)
+                        let n = read(p.fd, &buffer, buffer.count)
+                        if n <= 0 {
+                            let m = members.remove(at: i)
+                            close(m.fd)
+                            let missing = m.tasks.filter { remote[$0] == nil }
+                            if !missing.isEmpty || !m.hello { lose(missing, "lost the step's tasks on \(m.nodes.joined(separator: ","))") }
+                            continue
+                        }
+                        members[i].buffer += buffer.prefix(n)
+                        while let frame = StepFrame.take(from: &members[i].buffer) {
+                            switch frame.kind {
+                            case .hello:
+                                guard let hello = try? JSONDecoder().decode(StepFrame.Hello.self, from: Data(frame.payload)),
+                                      hello.token == plan.token else {
+                                    log("a connection without the step's token: closed")
+                                    members[i].buffer = []
+                                    shutdown(members[i].fd, Int32(SHUT_RDWR))
+                                    break
+                                }
+                                members[i].hello = true
+                                members[i].nodes = hello.nodes
+                                members[i].tasks = remoteTasks.filter { hello.nodes.contains($0.1) }.map(\.0)
+                                if stopping != nil { try? UnixSocket.send(members[i].fd, Array("stop\n".utf8)) }
+                            case .stdout, .stderr:
+                                guard members[i].hello else { continue }
+                                let out = labels.feed(task: frame.task, stream: frame.kind == .stdout ? 0 : 1, frame.payload)
+                                if !out.isEmpty { StepSupervisor.writeAll(frame.kind == .stdout ? 1 : 2, out) }
+                            case .end:
+                                guard members[i].hello,
+                                      let ends = try? JSONDecoder().decode([StepEnd.Task].self, from: Data(frame.payload)) else { continue }
+                                for e in ends where members[i].tasks.contains(e.task) {
+                                    for s in 0..<2 {
+                                        let rest = labels.flush(task: e.task, stream: s)
+                                        if !rest.isEmpty { StepSupervisor.writeAll(s == 0 ? 1 : 2, rest) }
+                                    }
+                                    remote[e.task] = e
+                                    if plan.killOnBadExit, e.exitCode != 0 || e.signal != nil {
+                                        stop("task \(e.task) failed (--kill-on-bad-exit)")
+                                    }
+                                }
+                            }
+                        }
                     } else {
-                        drain(p.fd, tasks: &tasks, width: width)
+                        tasks.drain(p.fd, labels: &labels)
                     }
                 }
             }
-            var status: Int32 = 0
-            while true {
-                let pid = waitpid(-1, &status, WNOHANG)
-                guard pid > 0 else { break }
-                guard let i = tasks.firstIndex(where: { $0.pid == pid }) else { continue }
-                tasks[i].status = status
-                if plan.killOnBadExit, status != 0 { stop("task \(tasks[i].id) failed (--kill-on-bad-exit)") }
-            }
+            for failed in tasks.reap() where plan.killOnBadExit { stop("task \(failed) failed (--kill-on-bad-exit)") }
             turns += 1
-            if turns % 20 == 0, stopping == nil, let why = jobEnded() { stop(why) }
-            if let s = stopping, Int(time(nil)) >= s.killAt, leader > 0 {
-                kill(-leader, SIGKILL)
+            let now = Int(time(nil))
+            if turns % 20 == 0 {
+                if stopping == nil, let why = jobEnded() { stop(why) }
+                // Members that never came: their tasks are lost.
+                let joined = Set(members.filter(\.hello).flatMap(\.nodes))
+                let absent = remoteNodes.filter { !joined.contains($0.name) }.map(\.name)
+                if listening, !absent.isEmpty, now > started + Self.memberTimeout {
+                    lose(remoteTasks.filter { absent.contains($0.1) }.map(\.0), "the step did not start on \(absent.joined(separator: ","))")
+                }
+                if listening && absent.isEmpty { listening = false }
+            }
+            if let s = stopping, now >= s.killAt {
+                tasks.signal(SIGKILL)
                 stopping = (s.reason, Int.max / 2)
+                // Members have had their kill wait too: what they have not reported is lost.
+                if now >= s.killAt + 5 { lose(remoteTasks.map(\.0).filter { remote[$0] == nil }, s.reason) }
             }
         }
-        for t in tasks { for fd in t.pipes where fd >= 0 { close(fd) } }
-        let ends = tasks.map { t -> StepEnd.Task in
-            let s = t.status ?? (1 << 8)
-            let exited = s & 0x7f == 0
-            return StepEnd.Task(task: t.id, node: t.node, exitCode: exited ? Int((s >> 8) & 0xff) : 0,
-                                signal: exited ? nil : Int(s & 0x7f))
-        }
+        for m in members { close(m.fd) }
+        tasks.finish()
+        let ends = (tasks.ends + remote.values).sorted { $0.task < $1.task }
         let end = StepEnd(step: plan.step, tasks: ends, reason: stopping?.reason)
         log("step \(plan.job).\(plan.step) ended: exit \(end.exitStatus)\(stopping.map { " (\($0.reason))" } ?? "")")
         return end
     }
 
-    /// Reads `signal N` lines from srun and passes each on to the tasks; false when srun has
-    /// gone (the connection closed).
-    func readControl(leader: pid_t) -> Bool {
-        guard let (data, _) = try? UnixSocket.receive(Self.control, limit: 4096), !data.isEmpty else { return false }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+    /// Signal numbers from srun's `signal N` lines; nil when srun has gone (the connection closed).
+    func readControl() -> [Int32]? {
+        guard let (data, _) = try? UnixSocket.receive(Self.control, limit: 4096), !data.isEmpty else { return nil }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ")
-            if words.count == 2, words[0] == "signal", let n = Int32(words[1]), n > 0, n < 65, leader > 0 {
-                log("signal \(n) from srun")
-                kill(-leader, n)
-            }
+            guard words.count == 2, words[0] == "signal", let n = Int32(words[1]), n > 0, n < 65 else { return nil }
+            return n
         }
-        return true
     }
 
-    /// Label mode: what a task wrote, line by line, prefixed with its number, to srun's output.
-    func drain(_ fd: Int32, tasks: inout [Task], width: Int) {
-        guard let i = tasks.firstIndex(where: { $0.pipes.contains(fd) }), let k = tasks[i].pipes.firstIndex(of: fd) else { return }
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let n = read(fd, &buffer, buffer.count)
-        let target: Int32 = k == 0 ? 1 : 2
-        let prefix = Array((String(repeating: " ", count: max(width - String(tasks[i].id).count, 0)) + "\(tasks[i].id): ").utf8)
-        if n <= 0 {
-            if !tasks[i].partial[k].isEmpty { Self.writeAll(target, prefix + tasks[i].partial[k] + [10]) }
-            tasks[i].partial[k] = []
-            close(fd)
-            tasks[i].pipes[k] = -1
-            return
+    /// Why the step's job is over, if it is: cancelled, ended, or its supervisor gone.
+    func jobEnded() -> String? {
+        let spool = jobSpool
+        if spool.exists("result.json") { return "the job ended" }
+        if let why = spool.read("cancel") { return "the job was cancelled (\(String(decoding: why, as: UTF8.self)))" }
+        if !spool.supervisorAlive { return "the job's supervisor is gone" }
+        return nil
+    }
+
+    // MARK: Another agent's side
+
+    /// A member: connects to the hub, runs this agent's share of the tasks with their output
+    /// sent to the hub, passes on its signals, stops the tasks when it says so or goes away, and
+    /// ends with the tasks' statuses.
+    func runMember(hub: String) {
+        guard let address = HostPort(hub) else { return log("bad hub address \(hub)") }
+        var connection: Int32 = -1
+        for _ in 0..<50 {
+            if let fd = try? TCPConnection.connect(address) { connection = fd; break }
+            usleep(200_000)
         }
-        var pending = tasks[i].partial[k] + buffer.prefix(n)
-        var out: [UInt8] = []
-        while let nl = pending.firstIndex(of: 10) {
-            out += prefix + pending[...nl]
-            pending.removeSubrange(...nl)
+        guard connection >= 0 else { return log("cannot reach the step's hub at \(hub)") }
+        defer { close(connection) }
+        let hello = StepFrame.Hello(token: plan.token ?? "", nodes: localNodes.map(\.name))
+        try? UnixSocket.send(connection, StepFrame.encode(.hello, task: 0, Array((try? JSONEncoder().encode(hello)) ?? Data())))
+        var tasks = TaskGroup(plan: plan, nodes: localNodes, directory: directory, pipes: true)
+        tasks.start(log: log)
+        if tasks.leader > 0 { try? JobSpool(directory: directory).writeDurably("tasks.pgid", Data("\(tasks.leader)".utf8)) }
+        log("member of step \(plan.job).\(plan.step) started: \(tasks.ends.count + tasks.running) task(s) on \(localNodes.map(\.name))")
+        var hubOpen = true
+        var stopAt: Int?
+        func stop(_ why: String) {
+            guard stopAt == nil else { return }
+            log("stopping: \(why)")
+            tasks.signal(SIGCONT)
+            tasks.signal(SIGTERM)
+            stopAt = Int(time(nil)) + plan.killWait
         }
-        tasks[i].partial[k] = pending
-        if !out.isEmpty { Self.writeAll(target, out) }
+        while !tasks.done {
+            var polled = (hubOpen ? [pollfd(fd: connection, events: Int16(POLLIN), revents: 0)] : [])
+                + tasks.openPipes.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            if poll(&polled, nfds_t(polled.count), 50) > 0 {
+                for p in polled where p.revents != 0 {
+                    if p.fd == connection {
+                        guard let (data, _) = try? UnixSocket.receive(connection, limit: 4096), !data.isEmpty else {
+                            hubOpen = false
+                            stop("the step's hub went away")
+                            continue
+                        }
+                        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                            if line == "stop" { stop("the hub stopped the step") }
+                            let words = line.split(separator: " ")
+                            if words.count == 2, words[0] == "signal", let n = Int32(words[1]), n > 0, n < 65 { tasks.signal(n) }
+                        }
+                    } else {
+                        tasks.forward(p.fd) { task, stream, bytes in
+                            if hubOpen && !bytes.isEmpty {
+                                try? UnixSocket.send(connection, StepFrame.encode(stream == 0 ? .stdout : .stderr, task: task, bytes))
+                            }
+                        }
+                    }
+                }
+            }
+            _ = tasks.reap()
+            if let t = stopAt, Int(time(nil)) >= t {
+                tasks.signal(SIGKILL)
+                stopAt = Int.max / 2
+            }
+        }
+        tasks.finish()
+        let ends = Array((try? JSONEncoder().encode(tasks.ends)) ?? Data())
+        try? UnixSocket.send(connection, StepFrame.encode(.end, task: 0, ends))
+        log("member of step \(plan.job).\(plan.step) ended")
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
@@ -244,14 +291,6 @@ public struct StepSupervisor {
             guard n > 0 else { return }
             done += n
         }
-    }
-
-    /// Why the step's job is over, if it is: cancelled, ended, or its supervisor gone.
-    func jobEnded() -> String? {
-        if jobSpool.exists("result.json") { return "the job ended" }
-        if let why = jobSpool.read("cancel") { return "the job was cancelled (\(String(decoding: why, as: UTF8.self)))" }
-        if !jobSpool.supervisorAlive { return "the job's supervisor is gone" }
-        return nil
     }
 
     /// Where execvp would look for `command`: itself when it names a path, else each `PATH`

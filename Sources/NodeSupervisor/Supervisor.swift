@@ -316,8 +316,8 @@ enum JobEnvironment {
             env["PATH"] = tools + ":" + path
         }
         // MPI launchers that see SLURM_JOBID start their remote daemons with `srun`, and CHESS's
-        // reaches only the nodes of the batch node's agent: unless the job chose otherwise, they
-        // use ssh (on one node, a local fork), as on a cluster without a resource manager. They still read the allocation
+        // has no PMI: unless the job chose otherwise, they use ssh (on one node, a local fork),
+        // as on a cluster without a resource manager. They still read the allocation
         // from SLURM_NODELIST and SLURM_TASKS_PER_NODE.
         for (name, value) in mpiLauncherDefaults where env[name] == nil { env[name] = value }
         return env

@@ -52,6 +52,83 @@ struct StepEndToEndTests {
         #expect(record?["state"] as? String == "COMPLETED")
     }
 
+    /// A second agent on this host, presenting the emulated node `emu2` (its own spool and step
+    /// socket); stopped by PID by the caller.
+    func startSecondAgent(_ c: Running) throws -> Process {
+        let p = Process()
+        p.executableURL = builtBinary("chess-nodeagent")
+        p.arguments = ["--controller", c.cluster.listen!, "--key", c.cluster.directory.appendingPathComponent("cluster.key").path,
+                       "--id", "agent-b", "--emulate", "emu2=\(EndToEndTests.synthetic)",
+                       "--spool", c.cluster.directory.appendingPathComponent("spool-b").path, "--kill-wait", "2"]
+        let log = c.cluster.directory.appendingPathComponent("agent-b.log").path
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = h
+        p.standardError = h
+        try p.run()
+        return p
+    }
+
+    @Test func aStepSpansAgentsThroughTheController() throws {
+        let c = try Running(extra: """
+            [[nodes]]
+            names = "emu2"
+            sockets = 2
+            cores_per_socket = 16
+            memory_mb = 100000
+            [[partitions]]
+            name = "wide"
+            nodes = "host,emu1,emu2"
+            """)
+        let second = try startSecondAgent(c)
+        defer {
+            kill(second.processIdentifier, SIGTERM)
+            second.waitUntilExit()
+        }
+        try c.wait("the three nodes to be idle") { try c.cluster.ctl(["nodes", "-p", "wide"]).stdout.contains("3      idle") }
+        let script = try write(c, "wide.sh", """
+            #!/bin/bash
+            #SBATCH -p wide -N 3 -n 6 -w host,emu1,emu2
+            srun -l bash -c 'echo "$SLURM_PROCID $SLURM_LOCALID $SLURMD_NODENAME $SLURM_NODEID of=$SLURM_STEP_NUM_TASKS"'
+            srun -n 3 sh -c 'echo "err $SLURM_PROCID" >&2; exit $SLURM_PROCID'; echo "rc=$?"
+            trap 'echo batch got USR1' USR1
+            srun bash -c 'trap "echo task $SLURM_PROCID on $SLURMD_NODENAME got USR1; exit 5" USR1; while :; do sleep 0.1; done'
+            echo "srun=$?"
+            srun sleep \(Int.random(in: 100_000...999_999))
+            """)
+        let job = try c.submit(["-o", "wide.out", script])
+        try c.wait("the signal step's tasks on all three nodes") {
+            processes("got USR1; exit 5").count >= 7  // srun and six tasks
+        }
+        usleep(300_000)
+        _ = try c.cluster.ctl(["cancel", "--signal", "USR1", "\(job)"])
+        try c.wait("the last step to run") { c.output("wide.out").contains("srun=") }
+        let sleeper = try String(contentsOfFile: script, encoding: .utf8).split(separator: "\n").last.map { String($0.dropFirst(5)) } ?? ""
+        try c.wait("its three tasks") { processes(sleeper).count >= 4 }
+        _ = try c.cluster.ctl(["cancel", "\(job)"])
+        try c.wait("every task to go, on both agents", within: 15) { processes(sleeper).isEmpty }
+        try c.wait("the job to end") { try c.jobs().isEmpty }
+
+        let out = c.output("wide.out")
+        let lines = out.split(separator: "\n").map(String.init)
+        // Two tasks on each node, the third node's through the second agent.
+        #expect(lines.filter { $0.contains("of=6") }.sorted() == [
+            "0: 0 0 host 0 of=6", "1: 1 1 host 0 of=6", "2: 2 0 emu1 1 of=6", "3: 3 1 emu1 1 of=6",
+            "4: 4 0 emu2 2 of=6", "5: 5 1 emu2 2 of=6",
+        ], "\(out)")
+        // The far tasks' standard error and exit status come back.
+        #expect(out.contains("err 2\n"), "\(out)")
+        #expect(out.contains("srun: error: emu2: task 2: Exited with exit code 2"), "\(out)")
+        #expect(lines.contains("rc=2"), "\(out)")
+        // scancel --signal reaches the tasks on the other agent's node too.
+        #expect(out.contains("task 4 on emu2 got USR1") && out.contains("task 5 on emu2 got USR1"), "\(out)")
+        #expect(lines.contains("srun=5"), "\(out)")
+        #expect(processes(sleeper).isEmpty)
+        // The member's folder is gone with it.
+        let members = (try? FileManager.default.contentsOfDirectory(atPath: c.cluster.directory.appendingPathComponent("spool-b/steps").path)) ?? []
+        #expect(members.isEmpty, "\(members)")
+    }
+
     @Test func concurrentStepsEachHoldTheirOwnCoresAndWaitForThem() throws {
         let c = try Running()
         try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }

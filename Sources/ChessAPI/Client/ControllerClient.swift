@@ -81,25 +81,12 @@ public final class ControllerClient: @unchecked Sendable {
     }
 
     private func connectTCP(_ hp: HostPort) throws {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        let gai = getaddrinfo(hp.host, String(hp.port), &hints, &result)
-        guard gai == 0, let info = result else {
-            throw Failure(description: "cannot resolve \(hp.host): \(String(cString: gai_strerror(gai)))", code: nil, status: nil)
+        do {
+            fd = try TCPConnection.connect(hp)
+        } catch {
+            throw Failure(description: error.description.hasPrefix("cannot resolve") ? error.description : "cannot reach chessd at \(error)",
+                          code: nil, status: nil)
         }
-        defer { freeaddrinfo(result) }
-        let s = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-        guard s >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))", code: nil, status: nil) }
-        guard Glibc.connect(s, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let e = String(cString: strerror(errno))
-            close(s)
-            throw Failure(description: "cannot reach chessd at \(hp): \(e)", code: nil, status: nil)
-        }
-        var one: Int32 = 1
-        setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        fd = s
     }
 
     /// Sends one request; returns the status and body. Non-2xx answers throw with the

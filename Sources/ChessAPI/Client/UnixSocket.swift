@@ -182,3 +182,74 @@ public struct LineReader {
         }
     }
 }
+
+/// TCP connections as the agents, the controller's clients and job steps open them.
+public enum TCPConnection {
+    /// A connected socket (close-on-exec, no Nagle delay).
+    public static func connect(_ hp: HostPort) throws(UnixSocket.Failure) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let gai = getaddrinfo(hp.host, String(hp.port), &hints, &result)
+        guard gai == 0, let info = result else {
+            throw UnixSocket.Failure("cannot resolve \(hp.host): \(String(cString: gai_strerror(gai)))")
+        }
+        defer { freeaddrinfo(result) }
+        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw UnixSocket.Failure("socket(): \(String(cString: strerror(errno)))", code: errno) }
+        guard Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+            let e = errno
+            close(fd)
+            throw UnixSocket.Failure("\(hp): \(String(cString: strerror(e)))", code: e)
+        }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        return fd
+    }
+
+    /// A listening socket on every IPv4 address and a port the kernel picks; the port.
+    public static func listenAnyPort() throws(UnixSocket.Failure) -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw UnixSocket.Failure("socket(): \(String(cString: strerror(errno)))", code: errno) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = INADDR_ANY
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                bind(fd, sa, len) == 0 && Glibc.listen(fd, 128) == 0 && getsockname(fd, sa, &len) == 0
+            }
+        }
+        guard ok else {
+            let e = errno
+            close(fd)
+            throw UnixSocket.Failure("cannot listen on a TCP port: \(String(cString: strerror(e)))", code: e)
+        }
+        return (fd, UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// The address this host reaches `hp` from (the interface the route to it leaves by), as
+    /// others on that network reach this host: a UDP socket connected, no packet sent.
+    public static func localAddress(towards hp: HostPort) -> String? {
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(hp.host, String(hp.port), &hints, &result) == 0, let info = result else { return nil }
+        defer { freeaddrinfo(result) }
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else { return nil }
+        var addr = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok, inet_ntop(AF_INET, &addr.sin_addr, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(cString: text)
+    }
+}

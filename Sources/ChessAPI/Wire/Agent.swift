@@ -323,7 +323,7 @@ public struct JobLaunch: Codable, Sendable, Equatable {
 }
 
 public struct AgentCommand: Codable, Sendable, Equatable {
-    /// launch, terminate, suspend, resume, signal, time-limit.
+    /// launch, terminate, suspend, resume, signal, time-limit, step.
     public var kind: String
     public var job: Int
     public var launch: JobLaunch?
@@ -337,9 +337,13 @@ public struct AgentCommand: Codable, Sendable, Equatable {
     public var run: Int?
     /// For time-limit: the job's new limit in seconds from its start (`chessctl update`).
     public var timeLimit: Int?
+    /// For step: the tasks of a job step (srun's, started on the batch node's agent) on this
+    /// agent's nodes (`runsOn`), which report to the step's hub.
+    public var step: StepPlan?
 
     public init(kind: String, job: Int, launch: JobLaunch? = nil, signal: String? = nil, grace: Int? = nil, reason: String? = nil,
-                run: Int? = nil, timeLimit: Int? = nil) {
+                run: Int? = nil, timeLimit: Int? = nil, step: StepPlan? = nil) {
+        self.step = step
         self.run = run
         self.timeLimit = timeLimit
         self.kind = kind

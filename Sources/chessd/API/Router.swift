@@ -153,6 +153,10 @@ struct Router: HTTPHandler {
             }
             c.respond(.json(r.controller.register(registration)))
         },
+        Route(method: "POST", pattern: "/v1/agent/steps", access: .agent) { r, c in
+            let plan = try r.decode(StepPlan.self, c.request)
+            c.respond(.json(["agents": try r.controller.startRemoteStep(plan, from: c.agent!)]))
+        },
         Route(method: "POST", pattern: "/v1/agent/heartbeat", access: .agent) { r, c in
             let beat = try r.decode(AgentHeartbeat.self, c.request)
             guard beat.agent == c.agent else { throw APIError.forbidden("signed as \(c.agent!) but reporting as \(beat.agent)") }

@@ -317,13 +317,25 @@ extension Controller {
             }
         }
         let bounds = arrayBounds
+        // A job's signals go to every agent of its nodes: the batch node's runs the script, the
+        // others run the tasks of its steps there (srun).
+        func agents(_ job: JobID, _ first: String) -> [String] {
+            var out: [String] = []
+            for name in records[job]?.job.allocation?.nodeNames ?? [first] {
+                if let a = nodes[name]?.agent, !out.contains(a) { out.append(a) }
+            }
+            if out.isEmpty, let a = nodes[first]?.agent { out.append(a) }
+            return out
+        }
         for t in terminations {
-            guard let agent = nodes[t.node]?.agent else { continue }
-            commands.append((agent, AgentCommand(kind: "terminate", job: t.job, signal: "TERM", grace: 30, reason: t.reason, run: t.run)))
+            for agent in agents(t.job, t.node) {
+                commands.append((agent, AgentCommand(kind: "terminate", job: t.job, signal: "TERM", grace: 30, reason: t.reason, run: t.run)))
+            }
         }
         for s in signals {
-            guard let agent = nodes[s.node]?.agent else { continue }
-            commands.append((agent, AgentCommand(kind: s.kind, job: s.job, signal: s.signal, run: s.run)))
+            for agent in agents(s.job, s.node) {
+                commands.append((agent, AgentCommand(kind: s.kind, job: s.job, signal: s.signal, run: s.run)))
+            }
         }
         for t in timeLimits {
             guard let agent = nodes[t.node]?.agent else { continue }

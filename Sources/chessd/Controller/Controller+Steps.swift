@@ -1,0 +1,46 @@
+import ChessAPI
+import Foundation
+
+extension Controller {
+    /// A job step over nodes of several agents (srun on the batch node, whose agent asks): its
+    /// tasks on each other agent's nodes go to that agent as a `step` command, which starts a
+    /// member supervisor there that reports to the step's hub. Only the agent of the job's batch
+    /// node may ask, for its own job's current run and nodes of that job. Returns the agents.
+    func startRemoteStep(_ plan: StepPlan, from agent: String) throws(APIError) -> [String] {
+        lock.lock()
+        guard let r = records[plan.job], r.job.state == .running, let a = r.job.allocation else {
+            lock.unlock()
+            throw .conflict("job \(plan.job) is not running")
+        }
+        guard r.requeueCount == plan.run else {
+            lock.unlock()
+            throw .conflict("job \(plan.job) runs as run \(r.requeueCount), not \(plan.run)")
+        }
+        guard nodes[a.nodes[0].node]?.agent == agent else {
+            lock.unlock()
+            throw .forbidden("agent \(agent) does not run job \(plan.job)'s batch script")
+        }
+        let held = Set(a.nodeNames)
+        var byAgent: [String: [String]] = [:]
+        for node in plan.nodes.map(\.name) where !(plan.runsOn ?? []).contains(node) {
+            guard held.contains(node) else {
+                lock.unlock()
+                throw .badRequest("node \(node) is not one of job \(plan.job)'s")
+            }
+            guard let owner = nodes[node]?.agent, nodes[node]?.registered == true else {
+                lock.unlock()
+                throw .conflict("node \(node) has no agent registered")
+            }
+            byAgent[owner, default: []].append(node)
+        }
+        lock.unlock()
+        for (owner, names) in byAgent {
+            var part = plan
+            part.runsOn = names
+            agentLinks.send(AgentCommand(kind: "step", job: plan.job, run: plan.run, step: part), to: owner)
+        }
+        logger.info("step over agents", metadata: ["job": "\(plan.job)", "step": "\(plan.step)",
+                                                   "agents": "\(byAgent.keys.sorted().joined(separator: ","))"])
+        return byAgent.keys.sorted()
+    }
+}
