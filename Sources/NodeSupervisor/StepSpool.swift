@@ -76,6 +76,27 @@ extension JobSpool {
         }
     }
 
+    /// The job's steps as accounting keeps them, once they have ended: those still running
+    /// (killed with the job a moment ago) get up to `wait` seconds to write their end, and are
+    /// CANCELLED at `now` if they have not.
+    public func stepRecords(wait: Double = 2) -> [StepRecord] {
+        let steps = ((try? FileManager.default.contentsOfDirectory(atPath: path("steps"))) ?? []).compactMap(Int.init).sorted()
+        guard !steps.isEmpty else { return [] }
+        func read(_ s: Int) -> StepRecord? {
+            JobSpool(directory: stepDirectory(s)).read("record.json").flatMap { try? JSONDecoder().decode(StepRecord.self, from: $0) }
+        }
+        let deadline = Date().addingTimeInterval(wait)
+        while Date() < deadline, steps.contains(where: { read($0)?.state == "RUNNING" }) { usleep(50_000) }
+        return steps.compactMap { s in
+            guard var r = read(s) else { return nil }
+            if r.state == "RUNNING" {
+                r.state = "CANCELLED"
+                r.endTime = Int(time(nil))
+            }
+            return r
+        }
+    }
+
     /// Sends `sig` to the batch script's group (`batch`) and to every running step's.
     public func signalJob(_ sig: Int32, batch: Bool = true) {
         if batch, let pgid = pid("job.pid") { kill(-pgid, sig) }

@@ -36,9 +36,19 @@ public struct StepSupervisor {
             return 0
         }
         _ = fcntl(control, F_SETFD, FD_CLOEXEC)
+        // The step's accounting record: RUNNING now, its end when it has one (the job's
+        // supervisor gathers them).
+        let folder = JobSpool(directory: directory)
+        var record = StepRecord(step: plan.step, name: plan.name, nodeList: plan.nodeList, nodes: plan.nodes.count, tasks: plan.tasks,
+                                cpus: plan.nodes.reduce(0) { $0 + ($1.cores.isEmpty ? $1.cpuCount : $1.cores.count) },
+                                startTime: Int(time(nil)))
+        try? folder.writeDurably("record.json", JSONEncoder().encode(record))
         let end = supervisor.run()
+        // Tasks killed by the job's own end (the agent signals them directly) count as cancelled.
+        record.end(end, at: Int(time(nil)), stoppedWithJob: end.reason?.hasPrefix("the job") == true || supervisor.jobEnded() != nil)
+        try? folder.writeDurably("record.json", JSONEncoder().encode(record))
         let json = (try? JSONEncoder().encode(end)) ?? Data()
-        try? JobSpool(directory: directory).writeDurably("result.json", json)
+        try? folder.writeDurably("result.json", json)
         try? UnixSocket.send(control, Array(json) + [UInt8(ascii: "\n")])
         return 0
     }
@@ -211,7 +221,7 @@ public struct StepSupervisor {
     /// Why the step's job is over, if it is: cancelled, ended, or its supervisor gone.
     func jobEnded() -> String? {
         let spool = jobSpool
-        if spool.exists("result.json") { return "the job ended" }
+        if spool.exists("result.json") || spool.exists("ending") { return "the job ended" }
         if let why = spool.read("cancel") { return "the job was cancelled (\(String(decoding: why, as: UTF8.self)))" }
         if !spool.supervisorAlive { return "the job's supervisor is gone" }
         return nil

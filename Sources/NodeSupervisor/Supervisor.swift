@@ -181,7 +181,9 @@ public struct Supervisor {
             usleep(50_000)
         }
         // Stray processes of the job's group go too, and its steps (as in Slurm, a job's steps
-        // end with its batch script).
+        // end with its batch script; their hubs stop the tasks on other agents' nodes).
+        let hasSteps = spool.exists("steps")
+        if hasSteps { try? Data().write(to: URL(fileURLWithPath: spool.path("ending"))) }
         spool.signalJob(SIGKILL)
         let end = Int(Date().timeIntervalSince1970)
         let cpuSeconds = Int(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
@@ -212,6 +214,10 @@ public struct Supervisor {
         var result = JobResult(job: launch.job, state: state, exitCode: exitCode, signal: signal, startTime: start, endTime: end,
                                cpuSeconds: cpuSeconds, maxRSSMB: peak, gpuSeconds: plan.gpus.count * max(end - start, 0), reason: reason,
                                run: launch.run)
+        if hasSteps {
+            let steps = spool.stepRecords()
+            if !steps.isEmpty { result.steps = steps }
+        }
         // The cluster's epilog: the job's end stands; a failure drains the node.
         if let epilog = launch.epilog, let failure = runAdministrative(epilog, context: "epilog") {
             result.drainReason = "epilog failed: \(failure.message ?? "")"

@@ -50,6 +50,16 @@ struct StepEndToEndTests {
         #expect(lines.last == "rc=127", "\(out)")
         let record = try c.accounting().first { $0["id"] as? Int == job }
         #expect(record?["state"] as? String == "COMPLETED")
+        // sacct's step rows: how each step ended, under the job (the refused one is none).
+        let acct = try c.cluster.ctl(["acct", "-j", "\(job)", "-o", "jobid,jobname,state,exitcode,nodelist,ncpus", "-P", "-n"])
+        let rows = acct.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.count == 5, "\(acct.stdout)")
+        #expect(rows.contains { $0.hasPrefix("\(job).0|bash|COMPLETED|0:0|") && $0.hasSuffix("|4") }, "\(acct.stdout)")
+        #expect(rows.contains { $0.hasPrefix("\(job).1|sh|FAILED|4:0|") && $0.hasSuffix("|2") }, "\(acct.stdout)")
+        #expect(rows.contains("\(job).2|bash|COMPLETED|0:0|host|1"), "\(acct.stdout)")
+        #expect(rows.contains { $0.hasPrefix("\(job).3|no-such-command-here|FAILED|127:0|") }, "\(acct.stdout)")
+        let jobsOnly = try c.cluster.ctl(["acct", "-j", "\(job)", "-X", "-o", "jobid", "-P", "-n"])
+        #expect(jobsOnly.stdout == "\(job)\n", "\(jobsOnly.stdout)")
     }
 
     /// A second agent on this host, presenting the emulated node `emu2` (its own spool and step
@@ -229,5 +239,8 @@ struct StepEndToEndTests {
         try c.wait("the step's processes to go", within: 15) { processes("sleep \(marker)").isEmpty }
         #expect(processes("sleep \(marker)").isEmpty)
         #expect(!c.output("sleep.out").contains("never"))
+        try c.wait("the job to end") { try c.jobs().isEmpty }
+        let acct = try c.cluster.ctl(["acct", "-j", "\(sleeper)", "-o", "jobid,state", "-P", "-n"])
+        #expect(acct.stdout == "\(sleeper)|CANCELLED\n\(sleeper).0|CANCELLED\n", "\(acct.stdout)")
     }
 }

@@ -31,6 +31,8 @@ public struct AccountingRecord: Codable, Sendable, Equatable {
     public var maxRSSMB: Int?
     public var gpuSeconds: Int?
     public var requeues: Int
+    /// Its steps (srun), once it has ended: sacct's `JOBID.STEP` rows.
+    public var steps: [StepRecord]?
 
     public init(id: Int, jobID: String, name: String, user: String, account: String, partition: String, qos: String,
                 state: String, submitTime: Int, elapsed: Int, allocCPUs: Int, allocMemoryMB: Int, allocGPUs: Int,
@@ -53,7 +55,7 @@ public struct AccountingRecord: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, user, account, partition, qos, state, reason, elapsed, requeues
+        case id, name, user, account, partition, qos, state, reason, elapsed, requeues, steps
         case jobID = "job_id"
         case arrayJobID = "array_job_id"
         case arrayTaskID = "array_task_id"

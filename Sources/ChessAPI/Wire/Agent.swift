@@ -95,6 +95,8 @@ public struct JobCompletion: Codable, Sendable, Equatable {
     /// Set when the node that ran the job should take no more (its prolog or epilog failed):
     /// the reason chessd drains it with.
     public var drainReason: String?
+    /// The job's steps (srun), for accounting.
+    public var steps: [StepRecord]?
 
     public init(job: Int, state: String, exitCode: Int, signal: Int? = nil, startTime: Int? = nil, endTime: Int,
                 cpuSeconds: Int = 0, maxRSSMB: Int = 0, gpuSeconds: Int = 0, reason: String? = nil, run: Int? = nil) {
@@ -112,7 +114,7 @@ public struct JobCompletion: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, state, signal, reason, run
+        case job, state, signal, reason, run, steps
         case drainReason = "drain_reason"
         case exitCode = "exit_code"
         case startTime = "start_time"

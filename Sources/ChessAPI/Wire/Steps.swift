@@ -129,3 +129,51 @@ public struct StepEnd: Codable, Sendable, Equatable {
         Int32(tasks.map { t in t.signal.map { 128 + $0 } ?? t.exitCode }.max() ?? 0)
     }
 }
+
+/// A job step as accounting keeps it (sacct's `JOBID.STEP` rows): written by the step's
+/// supervisor, gathered by the job's at its end, reported with the job's completion.
+public struct StepRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    public var name: String
+    public var nodeList: String
+    public var nodes: Int
+    public var tasks: Int
+    /// CPUs the step held (its cores; the job's on its nodes for `--overlap`).
+    public var cpus: Int
+    public var startTime: Int
+    public var endTime: Int?
+    /// RUNNING while it runs; COMPLETED (every task exited 0), CANCELLED (a task did not, and
+    /// the job was ending: cancelled, out of time, its script done), else FAILED.
+    public var state: String
+    public var exitCode: Int
+    public var signal: Int?
+
+    public init(step: Int, name: String, nodeList: String, nodes: Int, tasks: Int, cpus: Int, startTime: Int) {
+        self.step = step
+        self.name = name
+        self.nodeList = nodeList
+        self.nodes = nodes
+        self.tasks = tasks
+        self.cpus = cpus
+        self.startTime = startTime
+        state = "RUNNING"
+        exitCode = 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case step, name, nodes, tasks, cpus, state, signal
+        case nodeList = "node_list"
+        case startTime = "start_time"
+        case endTime = "end_time"
+        case exitCode = "exit_code"
+    }
+
+    /// The record of a step that ended so: the worst task's exit code and signal.
+    public mutating func end(_ end: StepEnd, at time: Int, stoppedWithJob: Bool) {
+        endTime = time
+        let worst = end.tasks.max { ($0.signal.map { 128 + $0 } ?? $0.exitCode) < ($1.signal.map { 128 + $0 } ?? $1.exitCode) }
+        exitCode = worst?.exitCode ?? (end.tasks.isEmpty ? 1 : 0)
+        signal = worst?.signal
+        state = end.exitStatus == 0 && !end.tasks.isEmpty ? "COMPLETED" : stoppedWithJob ? "CANCELLED" : "FAILED"
+    }
+}

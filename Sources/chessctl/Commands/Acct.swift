@@ -26,8 +26,7 @@ struct Acct: ParsableCommand {
     @Flag(name: [.customShort("p"), .customLong("parsable")], help: "Fields separated by |, with a trailing |.") var parsable = false
     @Flag(name: [.customShort("P"), .customLong("parsable2")], help: "Fields separated by |, no trailing |.") var parsable2 = false
     @Flag(name: [.customShort("n"), .customLong("noheader")], help: "No header line.") var noHeader = false
-    /// Accepted so that `sacct -X` runs: a job here has no steps, so every record is its allocation.
-    @Flag(name: [.customShort("X"), .customLong("allocations")], help: "Jobs only, not their steps (every record is: CHESS jobs have no steps).")
+    @Flag(name: [.customShort("X"), .customLong("allocations")], help: "Jobs only, not their steps (srun's, shown as JOBID.STEP).")
     var allocations = false
     @Flag(help: "Print the records as JSON.") var json = false
 
@@ -62,7 +61,11 @@ struct Acct: ParsableCommand {
         guard let data = try connection.read("/v1/accounting", query, json: json) else { return }
         let list = try WireJSON.decode(AccountingList.self, from: data)
         let names = try ColumnList.parse(format, known: Acct.columns, fallback: Acct.defaultColumns)
-        let rows = list.records.map { r in names.map { Acct.cell($0, r) } }
+        // Each job, then its steps (sacct's JOBID.STEP rows).
+        let rows = list.records.flatMap { r in
+            [names.map { Acct.cell($0, r) }]
+                + (allocations ? [] : (r.steps ?? []).map { s in names.map { Acct.cell($0, Acct.stepRow(s, of: r), step: s) } })
+        }
         if parsable || parsable2 {
             var out = ""
             let tail = parsable ? "|" : ""
@@ -74,7 +77,26 @@ struct Acct: ParsableCommand {
         }
     }
 
-    static func cell(_ column: String, _ r: AccountingRecord) -> String {
+    /// A step's row: its own name, times, nodes, CPUs and state under the job's id, user and account.
+    static func stepRow(_ s: StepRecord, of job: AccountingRecord) -> AccountingRecord {
+        var r = AccountingRecord(id: job.id, jobID: "\(job.jobID).\(s.step)", name: s.name, user: job.user, account: job.account,
+                                 partition: "", qos: "", state: s.state, submitTime: s.startTime,
+                                 elapsed: max((s.endTime ?? s.startTime) - s.startTime, 0), allocCPUs: s.cpus, allocMemoryMB: 0,
+                                 allocGPUs: 0, allocNodes: s.nodes, requeues: 0)
+        (r.startTime, r.endTime, r.eligibleTime, r.exitCode, r.nodeList) = (s.startTime, s.endTime, s.startTime, s.exitCode, s.nodeList)
+        return r
+    }
+
+    static func cell(_ column: String, _ r: AccountingRecord, step: StepRecord? = nil) -> String {
+        if let step {
+            // sacct's code:signal, and what a step does not have of its own.
+            switch column {
+            case "exitcode": return "\(step.exitCode):\(step.signal ?? 0)"
+            case "reqmem", "timelimit", "requeues", "allocgpus": return ""
+            case "jobidraw": return "\(r.id).\(step.step)"
+            default: break
+            }
+        }
         switch column {
         case "jobid": return r.jobID
         case "jobidraw": return "\(r.id)"

@@ -74,6 +74,7 @@ extension Controller {
         rec.cpuSeconds = r.usage?.cpuSeconds
         rec.maxRSSMB = r.usage?.maxRSSMB
         rec.gpuSeconds = r.usage?.gpuSeconds
+        rec.steps = r.steps
         return rec
     }
 }

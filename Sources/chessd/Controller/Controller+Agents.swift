@@ -143,6 +143,7 @@ extension Controller {
             }
             let state = JobState(rawValue: c.state) ?? (c.exitCode == 0 ? .completed : .failed)
             records[c.job]!.usage = JobUsage(cpuSeconds: c.cpuSeconds, maxRSSMB: c.maxRSSMB, gpuSeconds: c.gpuSeconds)
+            if let steps = c.steps { records[c.job]!.steps = steps }
             if r.job.state == .completing {
                 completeLocked(c.job, now: now, changed: &changed, events: &events)
                 continue

@@ -32,6 +32,8 @@ struct JobRecord: Codable, Sendable {
     var arrayExpression: String?
     /// As the agent measured it, once the job has ended.
     var usage: JobUsage?
+    /// Its steps (srun) as the agent reported them with its end.
+    var steps: [StepRecord]?
     /// Times the job went back to the queue after a node failure or lost launch.
     var requeueCount = 0
     /// While COMPLETING: how the controller ended the job (cancel, time limit, preemption),
@@ -60,7 +62,7 @@ struct JobRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
-        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput, requeue
+        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput, requeue, steps
         case marketStorage = "market"
     }
 
@@ -75,6 +77,7 @@ struct JobRecord: Codable, Sendable {
         job.preemptionPending = false
         job.suspendedByPreemption = false
         pendingEnd = nil
+        steps = nil
         requeueCount += 1
     }
 
