@@ -182,9 +182,13 @@ public struct Supervisor {
         }
         // Stray processes of the job's group go too, and its steps (as in Slurm, a job's steps
         // end with its batch script; their hubs stop the tasks on other agents' nodes).
+        // (A job without steps, nearly every one, pays one stat for them here.)
         let hasSteps = spool.exists("steps")
-        if hasSteps { try? Data().write(to: URL(fileURLWithPath: spool.path("ending"))) }
-        spool.signalJob(SIGKILL)
+        kill(-pid, SIGKILL)
+        if hasSteps {
+            try? Data().write(to: URL(fileURLWithPath: spool.path("ending")))
+            spool.signalJob(SIGKILL, batch: false)
+        }
         let end = Int(Date().timeIntervalSince1970)
         let cpuSeconds = Int(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Int((usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000)
