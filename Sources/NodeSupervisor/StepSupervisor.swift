@@ -137,8 +137,9 @@ public struct StepSupervisor {
                         if n <= 0 {
                             let m = members.remove(at: i)
                             close(m.fd)
+                            // (A connection that never showed the token is nothing to the step.)
                             let missing = m.tasks.filter { remote[$0] == nil }
-                            if !missing.isEmpty || !m.hello { lose(missing, "lost the step's tasks on \(m.nodes.joined(separator: ","))") }
+                            if m.hello, !missing.isEmpty { lose(missing, "lost the step's tasks on \(m.nodes.joined(separator: ","))") }
                             continue
                         }
                         members[i].buffer += buffer.prefix(n)
