@@ -5,6 +5,8 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # Debian packages the build needs (system-library targets in Package.swift), and python3 (the
 # demo's marketplace client, the interop test's eth-account).
 DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev libhwloc-dev libnuma-dev libibverbs-dev libsecp256k1-dev python3
+# And for the tests: MPICH, whose ranks find each other through srun's PMI in an end-to-end test.
+TEST_PACKAGES := mpich libmpich-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
 DEMO_SCENARIO := examples/scenarios/small-cluster.json
@@ -18,7 +20,7 @@ INTEROP_PACKAGES := eth-account==0.14.0 eth-hash[pycryptodome]==0.8.0
 ## Install the Debian packages the build needs (only those missing).
 deps:
 	@command -v swift >/dev/null || { echo "Swift not found: install Swift 6.3 at /opt/swift" >&2; exit 1; }
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(DEBIAN_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages: $$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -45,6 +47,7 @@ $(INTEROP_VENV)/bin/python:
 	python3 -m venv $(INTEROP_VENV) || { $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(INTEROP_VENV); }
 	$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check $(INTEROP_PACKAGES)
 
+test: EXTRA_PACKAGES = $(TEST_PACKAGES)
 test: deps $(INTEROP_VENV)/bin/python
 	swift build --build-tests
 	CHESS_PYTHON=$(CURDIR)/$(INTEROP_VENV)/bin/python swift test --skip-build

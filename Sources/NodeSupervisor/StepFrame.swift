@@ -1,10 +1,12 @@
 /// What a step's member supervisor sends its hub over TCP: a hello (the step's token and the
 /// member's nodes), its tasks' output, and their ends. A frame is a kind byte, the task number
 /// and the payload's length (4 bytes each, big-endian), then the payload. The hub answers with
-/// text lines: `signal N`, `stop`.
+/// text lines: `signal N`, `stop`, `pmi TASK LINE`.
 enum StepFrame {
     enum Kind: UInt8 {
-        case hello = 0x68, stdout = 0x6f, stderr = 0x65, end = 0x78
+        /// `pmi`: a task's PMI request line, for the hub's PMI server (which answers with a
+        /// `pmi TASK LINE` line).
+        case hello = 0x68, stdout = 0x6f, stderr = 0x65, end = 0x78, pmi = 0x70
     }
 
     struct Hello: Codable {

@@ -85,6 +85,17 @@ public struct StepSupervisor {
         let remoteTasks = remoteNodes.flatMap { n in (n.firstTask..<(n.firstTask + n.tasks)).map { ($0, n.name) } }
         var members: [Member] = []
         var labels = LineLabeler(width: String(max(plan.tasks - 1, 0)).count, label: plan.label)
+        var pmi = PMIServer(job: plan.job, step: plan.step, tasksPerNode: plan.nodes.map(\.tasks))
+        /// PMI answers to the tasks they are for, here or through their member.
+        func deliver(_ answers: [(Int, String)]) {
+            for (task, line) in answers {
+                if tasks.has(task: task) {
+                    tasks.answerPMI(task: task, line)
+                } else if let m = members.first(where: { $0.tasks.contains(task) }) {
+                    try? UnixSocket.send(m.fd, Array("pmi \(task) \(line)\n".utf8))
+                }
+            }
+        }
         let started = Int(time(nil))
         var listening = !remoteNodes.isEmpty
         var controlOpen = true
@@ -112,9 +123,12 @@ public struct StepSupervisor {
                 + (listening ? [pollfd(fd: Self.listener, events: Int16(POLLIN), revents: 0)] : [])
                 + members.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
                 + tasks.openPipes.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                + tasks.pmiConnections.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if poll(&polled, nfds_t(polled.count), 50) > 0 {
                 for p in polled where p.revents != 0 {
-                    if p.fd == Self.control && controlOpen {
+                    if tasks.pmiConnections.contains(p.fd) {
+                        for (task, line) in tasks.readPMI(p.fd) { deliver(pmi.handle(task: task, line: line)) }
+                    } else if p.fd == Self.control && controlOpen {
                         if let signals = readControl() {
                             for s in signals {
                                 log("signal \(s) from srun")
@@ -161,6 +175,9 @@ public struct StepSupervisor {
                                 guard members[i].hello else { continue }
                                 let out = labels.feed(task: frame.task, stream: frame.kind == .stdout ? 0 : 1, frame.payload)
                                 if !out.isEmpty { StepSupervisor.writeAll(frame.kind == .stdout ? 1 : 2, out) }
+                            case .pmi:
+                                guard members[i].hello, members[i].tasks.contains(frame.task) else { continue }
+                                deliver(pmi.handle(task: frame.task, line: String(decoding: frame.payload, as: UTF8.self)))
                             case .end:
                                 guard members[i].hello,
                                       let ends = try? JSONDecoder().decode([StepEnd.Task].self, from: Data(frame.payload)) else { continue }
@@ -249,6 +266,7 @@ public struct StepSupervisor {
         if tasks.leader > 0 { try? JobSpool(directory: directory).writeDurably("tasks.pgid", Data("\(tasks.leader)".utf8)) }
         log("member of step \(plan.job).\(plan.step) started: \(tasks.ends.count + tasks.running) task(s) on \(localNodes.map(\.name))")
         var hubOpen = true
+        var fromHub: [UInt8] = []
         var stopAt: Int?
         func stop(_ why: String) {
             guard stopAt == nil else { return }
@@ -260,18 +278,27 @@ public struct StepSupervisor {
         while !tasks.done {
             var polled = (hubOpen ? [pollfd(fd: connection, events: Int16(POLLIN), revents: 0)] : [])
                 + tasks.openPipes.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                + tasks.pmiConnections.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if poll(&polled, nfds_t(polled.count), 50) > 0 {
                 for p in polled where p.revents != 0 {
-                    if p.fd == connection {
-                        guard let (data, _) = try? UnixSocket.receive(connection, limit: 4096), !data.isEmpty else {
+                    if tasks.pmiConnections.contains(p.fd) {
+                        for (task, line) in tasks.readPMI(p.fd) where hubOpen {
+                            try? UnixSocket.send(connection, StepFrame.encode(.pmi, task: task, Array(line.utf8)))
+                        }
+                    } else if p.fd == connection {
+                        guard let (data, _) = try? UnixSocket.receive(connection), !data.isEmpty else {
                             hubOpen = false
                             stop("the step's hub went away")
                             continue
                         }
-                        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                        fromHub += data
+                        while let nl = fromHub.firstIndex(of: 10) {
+                            let line = String(decoding: fromHub[..<nl], as: UTF8.self)
+                            fromHub.removeSubrange(...nl)
                             if line == "stop" { stop("the hub stopped the step") }
-                            let words = line.split(separator: " ")
+                            let words = line.split(separator: " ", maxSplits: 2)
                             if words.count == 2, words[0] == "signal", let n = Int32(words[1]), n > 0, n < 65 { tasks.signal(n) }
+                            if words.count == 3, words[0] == "pmi", let task = Int(words[1]) { tasks.answerPMI(task: task, String(words[2])) }
                         }
                     } else {
                         tasks.forward(p.fd) { task, stream, bytes in

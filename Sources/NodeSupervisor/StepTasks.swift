@@ -15,11 +15,18 @@ struct TaskGroup {
         var status: Int32?
         /// Read ends of its stdout and stderr pipes; -1 once closed.
         var pipes: [Int32] = []
+        /// The supervisor's end of its PMI connection (-1: none, or closed) and what is left of
+        /// a request line.
+        var pmi: Int32 = -1
+        var pmiPartial: [UInt8] = []
     }
 
     let plan: StepPlan
     let nodes: [StepPlan.Node]
     let pipes: Bool
+    /// Each task gets a PMI-1 connection as descriptor 3 (`PMI_FD`, `PMI_RANK`, `PMI_SIZE`).
+    var pmi: Bool { plan.pmi ?? true }
+    static let pmiDescriptor: Int32 = 3
     private(set) var tasks: [Task] = []
     private(set) var leader: pid_t = 0
     private var made: [Cgroup] = []
@@ -54,7 +61,19 @@ struct TaskGroup {
                 let setup = ChildSetup(cgroup: groups[node.name], cpus: local < node.taskCPUs.count ? node.taskCPUs[local] : node.cpus,
                                        mems: node.mems, uid: plan.uid, gid: plan.gid, user: plan.user)
                 var task = Task(id: node.firstTask + local, node: node.name)
-                let env = plan.environment(node: index, localID: local)
+                var env = plan.environment(node: index, localID: local)
+                var pmiChild: Int32 = -1
+                if pmi {
+                    var pair: [Int32] = [0, 0]
+                    if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 {
+                        _ = fcntl(pair[0], F_SETFD, FD_CLOEXEC)
+                        _ = fcntl(pair[1], F_SETFD, FD_CLOEXEC)
+                        (task.pmi, pmiChild) = (pair[0], pair[1])
+                        env["PMI_FD"] = "\(Self.pmiDescriptor)"
+                        env["PMI_RANK"] = "\(task.id)"
+                        env["PMI_SIZE"] = "\(plan.tasks)"
+                    }
+                }
                 let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
                 defer { for p in envp { free(p) } }
                 let paths: [UnsafeMutablePointer<CChar>] = StepSupervisor.candidates(for: plan.argv[0], path: env["PATH"] ?? "")
@@ -80,6 +99,11 @@ struct TaskGroup {
                     setup.enter()
                     if out[0] != 1 { dup2(out[0], 1) }
                     if out[1] != 2 { dup2(out[1], 2) }
+                    if pmiChild == Self.pmiDescriptor {
+                        _ = fcntl(pmiChild, F_SETFD, 0)
+                    } else if pmiChild >= 0 {
+                        dup2(pmiChild, Self.pmiDescriptor)
+                    }
                     guard setup.becomeUser() else {
                         let msg = "chess: cannot become the job's user\n"
                         _ = Glibc.write(2, msg, msg.utf8.count)
@@ -96,6 +120,7 @@ struct TaskGroup {
                     _exit(failure == ENOENT ? 127 : 126)
                 }
                 for fd in out where fd > 2 { close(fd) }
+                if pmiChild >= 0 { close(pmiChild) }
                 if pid > 0 {
                     setpgid(pid, group)  // both sides, so that neither races the other
                     if leader == 0 { leader = pid }
@@ -110,6 +135,36 @@ struct TaskGroup {
     }
 
     var openPipes: [Int32] { tasks.flatMap(\.pipes).filter { $0 >= 0 } }
+    var pmiConnections: [Int32] { tasks.map(\.pmi).filter { $0 >= 0 } }
+
+    /// The PMI requests a task sent (whole lines), read from its connection; closed at its end.
+    mutating func readPMI(_ fd: Int32) -> [(task: Int, line: String)] {
+        guard let i = tasks.firstIndex(where: { $0.pmi == fd }) else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        let n = read(fd, &buffer, buffer.count)
+        if n <= 0 {
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { return [] }
+            close(fd)
+            tasks[i].pmi = -1
+            return []
+        }
+        tasks[i].pmiPartial += buffer.prefix(n)
+        var lines: [(Int, String)] = []
+        while let nl = tasks[i].pmiPartial.firstIndex(of: 10) {
+            lines.append((tasks[i].id, String(decoding: tasks[i].pmiPartial[..<nl], as: UTF8.self)))
+            tasks[i].pmiPartial.removeSubrange(...nl)
+        }
+        return lines
+    }
+
+    /// Whether `task` is one of this group's.
+    func has(task: Int) -> Bool { tasks.contains { $0.id == task } }
+
+    /// An answer to a task's PMI request.
+    func answerPMI(task: Int, _ line: String) {
+        guard let t = tasks.first(where: { $0.id == task }), t.pmi >= 0 else { return }
+        StepSupervisor.writeAll(t.pmi, Array((line + "\n").utf8))
+    }
     var running: Int { tasks.filter { $0.status == nil }.count }
 
     /// Every task reaped and its output drained (or, a second after the last ended, whatever its
@@ -167,7 +222,10 @@ struct TaskGroup {
 
     /// Closes what is left and removes the cgroups the step made.
     mutating func finish() {
-        for t in tasks { for fd in t.pipes where fd >= 0 { close(fd) } }
+        for t in tasks {
+            for fd in t.pipes where fd >= 0 { close(fd) }
+            if t.pmi >= 0 { close(t.pmi) }
+        }
         for cg in made { cg.remove() }
         made = []
     }

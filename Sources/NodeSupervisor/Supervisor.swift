@@ -325,9 +325,10 @@ enum JobEnvironment {
         if let tools = plan.toolsDirectory, let path = env["PATH"], path.split(separator: ":").first != Substring(tools) {
             env["PATH"] = tools + ":" + path
         }
-        // MPI launchers that see SLURM_JOBID start their remote daemons with `srun`, and CHESS's
-        // has no PMI: unless the job chose otherwise, they use ssh (on one node, a local fork),
-        // as on a cluster without a resource manager. They still read the allocation
+        // MPI launchers that see SLURM_JOBID start their remote daemons with `srun --nodelist`,
+        // which CHESS's srun does not take (and it serves PMI-1, not Open MPI's PMIx): unless
+        // the job chose otherwise, they use ssh (on one node, a local fork), as on a cluster
+        // without a resource manager. They still read the allocation
         // from SLURM_NODELIST and SLURM_TASKS_PER_NODE.
         for (name, value) in mpiLauncherDefaults where env[name] == nil { env[name] = value }
         return env

@@ -47,7 +47,7 @@ let cpusPerTask = options.cpusPerTask ?? environment["SRUN_CPUS_PER_TASK"].flatM
 let request = StepRequest(job: job, argv: options.command, environment: taskEnvironment,
                           workdir: options.workdir ?? FileManager.default.currentDirectoryPath, tasks: options.tasks,
                           nodes: options.nodes, tasksPerNode: options.tasksPerNode, cpusPerTask: cpusPerTask, label: options.label,
-                          killOnBadExit: options.killOnBadExit, overlap: options.overlap, name: options.name)
+                          killOnBadExit: options.killOnBadExit, overlap: options.overlap, name: options.name, pmi: options.pmi)
 
 let socketPath = environment["CHESS_STEP_SOCKET"] ?? defaultSocket
 let body = (try? JSONEncoder().encode(request)).map { Array($0) + [UInt8(ascii: "\n")] } ?? []

@@ -90,6 +90,7 @@ struct StepEndToEndTests {
             name = "wide"
             nodes = "host,emu1,emu2"
             """)
+        let ring = try buildMPIProgram(c)
         let second = try startSecondAgent(c)
         defer {
             kill(second.processIdentifier, SIGTERM)
@@ -101,6 +102,7 @@ struct StepEndToEndTests {
             #SBATCH -p wide -N 3 -n 6 -w host,emu1,emu2
             srun -l bash -c 'echo "$SLURM_PROCID $SLURM_LOCALID $SLURMD_NODENAME $SLURM_NODEID of=$SLURM_STEP_NUM_TASKS"'
             srun -n 3 sh -c 'echo "err $SLURM_PROCID" >&2; exit $SLURM_PROCID'; echo "rc=$?"
+            srun \(ring)
             trap 'echo batch got USR1' USR1
             srun bash -c 'trap "echo task $SLURM_PROCID on $SLURMD_NODENAME got USR1; exit 5" USR1; while :; do sleep 0.1; done'
             echo "srun=$?"
@@ -126,6 +128,8 @@ struct StepEndToEndTests {
             "0: 0 0 host 0 of=6", "1: 1 1 host 0 of=6", "2: 2 0 emu1 1 of=6", "3: 3 1 emu1 1 of=6",
             "4: 4 0 emu2 2 of=6", "5: 5 1 emu2 2 of=6",
         ], "\(out)")
+        // MPI ranks on both agents' nodes in one world: PMI through the hub.
+        #expect(ranks(out) == (0..<6).map { "rank \($0) of 6 sum 21" }, "\(out)")
         // The far tasks' standard error and exit status come back.
         #expect(out.contains("err 2\n"), "\(out)")
         #expect(out.contains("srun: error: emu2: task 2: Exited with exit code 2"), "\(out)")
@@ -198,6 +202,56 @@ struct StepEndToEndTests {
         #expect(outside.status == 1 && outside.stderr.contains("not inside a job"), "\(outside.stderr)")
         _ = try c.cluster.ctl(["cancel", "\(job)"])
         try c.wait("the job to end") { try c.jobs().isEmpty }
+    }
+
+    /// An MPI program (MPICH's `mpicc`, which `make test` installs): each rank prints its rank,
+    /// the size, and the sum of rank + 1 over all ranks (an allreduce: the ranks found each other).
+    func buildMPIProgram(_ c: Running) throws -> String {
+        let source = c.cluster.directory.appendingPathComponent("ring.c").path
+        try """
+            #include <mpi.h>
+            #include <stdio.h>
+            int main(int argc, char **argv) {
+                int rank, size, one, sum = 0;
+                MPI_Init(&argc, &argv);
+                MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+                MPI_Comm_size(MPI_COMM_WORLD, &size);
+                one = rank + 1;
+                MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+                printf("rank %d of %d sum %d\\n", rank, size, sum);
+                MPI_Finalize();
+                return 0;
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let binary = c.cluster.directory.appendingPathComponent("ring").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpicc")
+        p.arguments = ["-o", binary, source]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw TestCluster.Failure("mpicc failed (install mpich and libmpich-dev: make test does)") }
+        return binary
+    }
+
+    /// The ranks' lines of `out`, sorted.
+    func ranks(_ out: String) -> [String] { out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("rank ") }.sorted() }
+
+    @Test func mpiRanksFindEachOtherThroughTheStepsPMI() throws {
+        let c = try Running()
+        let ring = try buildMPIProgram(c)
+        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        let script = try write(c, "mpi.sh", """
+            #!/bin/bash
+            #SBATCH -N 2 -n 4
+            srun \(ring); echo "rc=$?"
+            srun --mpi=none -n 2 \(ring) | grep -c "of 1 "
+            """)
+        _ = try c.submit(["-o", "mpi.out", script])
+        try c.wait("the job to end", within: 60) { try c.jobs().isEmpty }
+        let out = c.output("mpi.out")
+        // Four ranks of one world over two nodes; without PMI each is a world of its own.
+        #expect(ranks(out) == ["rank 0 of 4 sum 10", "rank 1 of 4 sum 10", "rank 2 of 4 sum 10", "rank 3 of 4 sum 10"], "\(out)")
+        #expect(out.contains("rc=0\n2\n"), "\(out)")
     }
 
     /// Processes whose command line contains `marker`.

@@ -15,6 +15,8 @@ public struct StepOptions: Equatable, Sendable {
     public var export: String?
     public var jobID: Int?
     public var quiet = false
+    /// `--mpi`: nil (PMI-1, the default), false for `none`.
+    public var pmi: Bool?
     /// The command and its arguments.
     public var command: [String] = []
     public var warnings: [String] = []
@@ -40,6 +42,16 @@ public struct StepOptions: Equatable, Sendable {
         "cpus-per-task": ("c", .value { o, v in o.cpusPerTask = try count(v, "--cpus-per-task") }),
         "job-name": ("J", .value { o, v in o.name = v }),
         "chdir": ("D", .value { o, v in o.workdir = v }),
+        // PMI-1 (MPICH, Intel MPI) unless `none`; PMIx (Open MPI) is not served.
+        "mpi": (nil, .value { o, v in
+            switch v.lowercased() {
+            case "none": o.pmi = false
+            case "pmi", "pmi1", "pmi2", "list": o.pmi = true
+            default:
+                o.pmi = true
+                o.warnings.append("--mpi=\(v): tasks get PMI-1 (MPICH, Intel MPI), not \(v); start Open MPI programs with mpirun")
+            }
+        }),
         "export": (nil, .value { o, v in
             do { _ = try ExportSpec.apply(v, to: [:]) } catch { throw Error("\(error)") }
             o.export = v
@@ -66,7 +78,7 @@ public struct StepOptions: Equatable, Sendable {
 
     /// Tune a step in Slurm; accepted with a warning (the job's limits apply to its steps).
     static let ignoredWithValue: Set<String> = ["mem", "mem-per-cpu", "mem-per-gpu", "time", "t", "cpu-bind", "distribution", "m",
-                                                "gres", "gpus", "gpus-per-task", "gpu-bind", "hint", "mpi", "partition", "p",
+                                                "gres", "gpus", "gpus-per-task", "gpu-bind", "hint", "partition", "p",
                                                 "account", "A", "qos", "q", "propagate", "signal", "wait", "W", "threads-per-core",
                                                 "mem-bind", "cpu-freq", "comment", "profile", "acctg-freq", "slurmd-debug",
                                                 "time-min", "constraint", "C"]
@@ -108,12 +120,7 @@ public struct StepOptions: Equatable, Sendable {
             if let why = refused[name] { throw Error(why) }
             if ignoredWithValue.contains(name) {
                 let v = try value(display, inline: inline)
-                // MPI programs find no PMI here: each task would start as a rank 0 of 1.
-                if name == "mpi" && v != "none" {
-                    o.warnings.append("--mpi=\(v): srun provides no PMI here; start MPI programs with mpirun")
-                } else {
-                    o.warnings.append("\(display) is accepted and has no effect on a step in CHESS")
-                }
+                o.warnings.append("\(display) is accepted and has no effect on a step in CHESS")
                 return true
             }
             if ignoredFlags.contains(name) { return true }

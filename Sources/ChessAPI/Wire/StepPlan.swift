@@ -66,6 +66,8 @@ public struct StepPlan: Codable, Sendable, Equatable {
     public var runsOn: [String]?
     public var hub: String?
     public var token: String?
+    /// Whether tasks get a PMI-1 connection (nil: yes; srun's `--mpi=none`: no).
+    public var pmi: Bool?
 
     public init(job: Int, run: Int, step: Int, name: String, clusterName: String, user: String, uid: UInt32?, gid: UInt32?,
                 request: StepRequest, killWait: Int, nodes: [Node]) {
@@ -83,12 +85,13 @@ public struct StepPlan: Codable, Sendable, Equatable {
         label = request.label
         killOnBadExit = request.killOnBadExit
         cpusPerTask = request.cpusPerTask
+        pmi = request.pmi == false ? false : nil
         self.killWait = killWait
         self.nodes = nodes
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, run, step, name, user, uid, gid, argv, environment, workdir, label, nodes, hub, token
+        case job, run, step, name, user, uid, gid, argv, environment, workdir, label, nodes, hub, token, pmi
         case clusterName = "cluster_name"
         case killOnBadExit = "kill_on_bad_exit"
         case cpusPerTask = "cpus_per_task"

@@ -30,10 +30,13 @@ public struct StepRequest: Codable, Sendable, Equatable {
     public var overlap: Bool
     /// `-J`; nil: the command's name.
     public var name: String?
+    /// PMI-1 for the tasks (MPI); false with `--mpi=none`. Nil: yes.
+    public var pmi: Bool?
 
     public init(job: Int, argv: [String], environment: [String: String], workdir: String, tasks: Int? = nil, nodes: Int? = nil,
                 tasksPerNode: Int? = nil, cpusPerTask: Int? = nil, label: Bool = false, killOnBadExit: Bool = false,
-                overlap: Bool = false, name: String? = nil) {
+                overlap: Bool = false, name: String? = nil, pmi: Bool? = nil) {
+        self.pmi = pmi
         self.job = job
         self.argv = argv
         self.environment = environment
@@ -49,7 +52,7 @@ public struct StepRequest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, argv, environment, workdir, tasks, nodes, label, overlap, name
+        case job, argv, environment, workdir, tasks, nodes, label, overlap, name, pmi
         case tasksPerNode = "tasks_per_node"
         case cpusPerTask = "cpus_per_task"
         case killOnBadExit = "kill_on_bad_exit"
