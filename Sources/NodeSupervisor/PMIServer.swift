@@ -10,6 +10,8 @@ struct PMIServer {
     let mapping: String
     private var kvs: [String: String] = [:]
     private var waiting: [Int] = []
+    /// The task that called `PMI_Abort` (the step is then stopped, as Slurm stops it), and why.
+    private(set) var abort: (task: Int, message: String)?
 
     /// `tasksPerNode`: the step's tasks on each of its nodes, in order (ranks in blocks).
     init(job: Int, step: Int, tasksPerNode: [Int]) {
@@ -71,6 +73,7 @@ struct PMIServer {
         case "finalize":
             return reply("cmd=finalize_ack rc=0")
         case "abort":
+            if abort == nil { abort = (task, f["exitcode"].map { "exit code \($0)" } ?? "no exit code") }
             return []
         default:
             return reply("cmd=\(f["cmd"] ?? "unknown")_result rc=-1 msg=unsupported")

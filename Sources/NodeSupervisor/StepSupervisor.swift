@@ -86,16 +86,6 @@ public struct StepSupervisor {
         var members: [Member] = []
         var labels = LineLabeler(width: String(max(plan.tasks - 1, 0)).count, label: plan.label)
         var pmi = PMIServer(job: plan.job, step: plan.step, tasksPerNode: plan.nodes.map(\.tasks))
-        /// PMI answers to the tasks they are for, here or through their member.
-        func deliver(_ answers: [(Int, String)]) {
-            for (task, line) in answers {
-                if tasks.has(task: task) {
-                    tasks.answerPMI(task: task, line)
-                } else if let m = members.first(where: { $0.tasks.contains(task) }) {
-                    try? UnixSocket.send(m.fd, Array("pmi \(task) \(line)\n".utf8))
-                }
-            }
-        }
         let started = Int(time(nil))
         var listening = !remoteNodes.isEmpty
         var controlOpen = true
@@ -114,6 +104,17 @@ public struct StepSupervisor {
                 remote[id] = StepEnd.Task(task: id, node: node, exitCode: 0, signal: Int(SIGKILL))
             }
             stop(why)
+        }
+        /// PMI answers to the tasks they are for, here or through their member.
+        func deliver(_ answers: [(Int, String)]) {
+            if let a = pmi.abort { stop("task \(a.task) called PMI_Abort (\(a.message))") }
+            for (task, line) in answers {
+                if tasks.has(task: task) {
+                    tasks.answerPMI(task: task, line)
+                } else if let m = members.first(where: { $0.tasks.contains(task) }) {
+                    try? UnixSocket.send(m.fd, Array("pmi \(task) \(line)\n".utf8))
+                }
+            }
         }
         var turns = 0
         while true {

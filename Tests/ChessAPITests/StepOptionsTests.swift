@@ -33,7 +33,7 @@ struct StepOptionsTests {
     @Test func stepTuningIsAcceptedWithAWarningAndMPINamesTheWayOut() throws {
         let o = try StepOptions.parse(["--mem=4G", "-t", "10", "--cpu-bind=cores", "--mpi=pmix", "-u", "--exclusive", "a.out"])
         #expect(o.command == ["a.out"])
-        #expect(o.warnings.count == 3)
+        #expect(o.warnings.count == 4)
         // PMI-1 is served; PMIx (Open MPI's) is not, and the warning says what to do.
         #expect(o.warnings.contains { $0.contains("--mpi=pmix") && $0.contains("mpirun") })
         let none = try StepOptions.parse(["--mpi=none", "a.out"])

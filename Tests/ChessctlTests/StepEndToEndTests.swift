@@ -9,6 +9,13 @@ import Testing
 struct StepEndToEndTests {
     typealias Running = EndToEndTests.Running
 
+    /// The cluster of `EndToEndTests`, once both its nodes are idle.
+    func idleCluster() throws -> Running {
+        let c = try Running()
+        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        return c
+    }
+
     func write(_ c: Running, _ name: String, _ text: String) throws -> String {
         let path = c.cluster.directory.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -17,8 +24,7 @@ struct StepEndToEndTests {
     }
 
     @Test func srunRunsTasksOnTheJobsNodesWithSlurmsVariables() throws {
-        let c = try Running()
-        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        let c = try idleCluster()
         let script = try write(c, "steps.sh", """
             #!/bin/bash
             #SBATCH -N 2 -n 4
@@ -144,8 +150,7 @@ struct StepEndToEndTests {
     }
 
     @Test func concurrentStepsEachHoldTheirOwnCoresAndWaitForThem() throws {
-        let c = try Running()
-        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        let c = try idleCluster()
         // Task farming: three one-task steps in a two-CPU job; the third waits for a core.
         let script = try write(c, "farm.sh", """
             #!/bin/bash
@@ -175,8 +180,7 @@ struct StepEndToEndTests {
     }
 
     @Test func aUsersJobRunsItsScriptAndStepsAsThatUserAndOthersAreKeptOut() throws {
-        let c = try Running()
-        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        let c = try idleCluster()
         let script = try write(c, "mine.sh", """
             #!/bin/bash
             #SBATCH -n 2
@@ -237,9 +241,8 @@ struct StepEndToEndTests {
     func ranks(_ out: String) -> [String] { out.split(separator: "\n").map(String.init).filter { $0.hasPrefix("rank ") }.sorted() }
 
     @Test func mpiRanksFindEachOtherThroughTheStepsPMI() throws {
-        let c = try Running()
+        let c = try idleCluster()
         let ring = try buildMPIProgram(c)
-        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
         let script = try write(c, "mpi.sh", """
             #!/bin/bash
             #SBATCH -N 2 -n 4
@@ -265,8 +268,7 @@ struct StepEndToEndTests {
     }
 
     @Test func signalsReachStepTasksAndStepsEndWithTheirJob() throws {
-        let c = try Running()
-        try c.wait("both nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("2      idle") }
+        let c = try idleCluster()
         // scancel --signal reaches the step's tasks (in a process group of their own).
         let trapping = try write(c, "trap.sh", """
             #!/bin/bash

@@ -187,12 +187,7 @@ public enum BatchOptions {
                 break
             }
             if arg.hasPrefix("--") {
-                var name = String(arg.dropFirst(2))
-                var inline: String?
-                if let eq = name.firstIndex(of: "=") {
-                    inline = String(name[name.index(after: eq)...])
-                    name = String(name[..<eq])
-                }
+                var (name, inline) = longOption(arg)
                 name = aliases[name] ?? name
                 if clientOptions {
                     switch name {
@@ -261,6 +256,13 @@ public enum BatchOptions {
             i += 1
         }
         return Result(submission: s, client: client, warnings: warnings, operands: operands)
+    }
+
+    /// `--name=value` → (name, value); `--name` → (name, nil).
+    static func longOption(_ arg: String) -> (name: String, inline: String?) {
+        let word = arg.dropFirst(2)
+        guard let eq = word.firstIndex(of: "=") else { return (String(word), nil) }
+        return (String(word[..<eq]), String(word[word.index(after: eq)...]))
     }
 
     /// The `#SBATCH` and `#CHESS` directives of a script, read as Slurm reads them: from the top,

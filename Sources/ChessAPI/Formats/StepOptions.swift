@@ -133,12 +133,7 @@ public struct StepOptions: Equatable, Sendable {
                 break
             }
             if arg.hasPrefix("--") {
-                var name = String(arg.dropFirst(2))
-                var inline: String?
-                if let eq = name.firstIndex(of: "=") {
-                    inline = String(name[name.index(after: eq)...])
-                    name = String(name[..<eq])
-                }
+                var (name, inline) = BatchOptions.longOption(arg)
                 name = aliases[name] ?? name
                 if let entry = table[name] {
                     switch entry.kind {
