@@ -11,6 +11,11 @@ final class StepListener: @unchecked Sendable {
     let agent: Agent
     let path: String
     private let fd: Int32
+    /// Connections being served: past `limit`, new ones are closed at once (a local user
+    /// opening thousands must not start thousands of threads in the agent).
+    private let lock = NSLock()
+    private var serving = 0
+    static let limit = 64
 
     init(agent: Agent, path: String) throws {
         self.agent = agent
@@ -28,7 +33,19 @@ final class StepListener: @unchecked Sendable {
                     return
                 }
                 _ = fcntl(conn, F_SETFD, FD_CLOEXEC)
-                let worker = Thread { [self] in serve(conn) }
+                let admitted = lock.withLock {
+                    guard serving < Self.limit else { return false }
+                    serving += 1
+                    return true
+                }
+                guard admitted else {
+                    close(conn)
+                    continue
+                }
+                let worker = Thread { [self] in
+                    serve(conn)
+                    lock.withLock { serving -= 1 }
+                }
                 worker.stackSize = 512 * 1024
                 worker.start()
             }
