@@ -24,20 +24,25 @@ if arguments.first == "--help" || arguments.first == "-h" {
         Runs COMMAND as the tasks of a job step on the nodes of the job srun is started in (or of
         --jobid, beside a running job of yours on its node). Without -n: the job's own task count,
         or one task per node. Output goes to srun's; srun exits with the highest task exit status.
-        The step reaches the nodes of the batch node's agent; it provides no PMI (start MPI
-        programs with mpirun).
+        Tasks get PMI-1 (MPICH, Intel MPI). Outside a job, srun makes one for the command (sbatch's
+        options: -p, -t, --mem, …), runs it there as a step and follows it to its end. See
+        docs/srun.md.
         """)
     exit(0)
+}
+let environment = ProcessInfo.processInfo.environment
+// Outside a job (and not --jobid): a job of its own, as Slurm's srun makes one.
+let inJob = !(environment["SLURM_JOB_ID"] ?? environment["CHESS_JOB_ID"] ?? "").isEmpty
+if !inJob, !arguments.contains(where: { $0.hasPrefix("--jobid") }) {
+    Allocation.run(arguments, environment: environment)
 }
 let options: StepOptions
 do { options = try StepOptions.parse(arguments) } catch { fail("\(error)") }
 guard !options.command.isEmpty else { fail("no command given (srun --help)") }
 if !options.quiet { for w in options.warnings { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) } }
 
-let environment = ProcessInfo.processInfo.environment
 guard let job = options.jobID ?? (environment["SLURM_JOB_ID"] ?? environment["CHESS_JOB_ID"]).flatMap({ Int($0) }) else {
-    fail("not inside a job: srun runs job steps in a batch job (chessctl submit), or beside a running job of yours with "
-        + "--jobid=ID on its node; to run a command as a job of its own: chessctl submit --wait --wrap='COMMAND'")
+    fail("no job: give --jobid=ID")
 }
 var taskEnvironment = environment
 if let export = options.export {

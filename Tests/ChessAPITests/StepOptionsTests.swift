@@ -57,6 +57,16 @@ struct StepOptionsTests {
         }
     }
 
+    @Test func outsideAJobTheJobsOptionsAndTheStepsAreSplit() throws {
+        let (job, step, command) = try StepOptions.splitForAllocation(
+            ["-p", "debug", "-n4", "-l", "--mpi", "none", "-t", "10", "--mem", "4G", "-K", "--exclusive", "a.out", "-x", "-l"])
+        #expect(job == ["-p", "debug", "-n4", "-t", "10", "--mem", "4G", "--exclusive"])
+        #expect(step == ["-l", "--mpi", "none", "-K"])
+        #expect(command == ["a.out", "-x", "-l"])
+        #expect(try StepOptions.splitForAllocation(["-N2", "--", "-weird"]).command == ["-weird"])
+        #expect(throws: StepOptions.Error.self) { try StepOptions.splitForAllocation(["-o", "f", "a.out"]) }
+    }
+
     @Test func exitStatusIsTheWorstTask() {
         let end = StepEnd(step: 0, tasks: [.init(task: 0, node: "a", exitCode: 0, signal: nil),
                                            .init(task: 1, node: "a", exitCode: 3, signal: nil),

@@ -149,6 +149,30 @@ struct StepEndToEndTests {
         #expect(members.isEmpty, "\(members)")
     }
 
+    @Test func srunOutsideAJobMakesOneAndFollowsItToItsEnd() throws {
+        let c = try idleCluster()
+        let dir = c.cluster.directory.path
+        let env = ["SLURM_JOB_ID": "", "CHESS_JOB_ID": "", "CHESS_SOCKET": c.cluster.socket]
+        // Job options (sbatch's: -N, -n, -D) and srun's own (-l) together, as with Slurm.
+        let run = try runBinary("srun", ["-N", "2", "-n", "2", "-D", dir, "-l", "bash", "-c",
+                                         "echo \"on $SLURMD_NODENAME\"; echo \"err $SLURM_PROCID\" >&2"], environment: env)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").sorted() == ["0: on host", "1: on emu1"], "\(run.stdout)")
+        #expect(run.stderr.contains("0: err 0") && run.stderr.contains("1: err 1"), "\(run.stderr)")
+        // The exit status is the step's; the job's output files are gone.
+        let failing = try runBinary("srun", ["-D", dir, "sh", "-c", "exit 6"], environment: env)
+        #expect(failing.status == 6, "\(failing.stderr)")
+        #expect(failing.stderr.contains("task 0: Exited with exit code 6"), "\(failing.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".srun-") }
+        #expect(left.isEmpty, "\(left)")
+        // The jobs are in accounting, each with its step.
+        let acct = try c.cluster.ctl(["acct", "-o", "jobid,jobname,state,exitcode", "-P", "-n"])
+        #expect(acct.stdout.contains("|bash|COMPLETED|0:0") && acct.stdout.contains(".0|sh|FAILED|6:0"), "\(acct.stdout)")
+        // An option srun cannot honour is refused before any job is made.
+        let refused = try runBinary("srun", ["--pty", "bash"], environment: env)
+        #expect(refused.status == 1 && refused.stderr.contains("--pty"), "\(refused.stderr)")
+    }
+
     @Test func concurrentStepsEachHoldTheirOwnCoresAndWaitForThem() throws {
         let c = try idleCluster()
         // Task farming: three one-task steps in a two-CPU job; the third waits for a core.
@@ -202,8 +226,10 @@ struct StepEndToEndTests {
         #expect(other.stderr.contains("steps run only in your own jobs"), "\(other.stderr)")
         let root = try runBinary("srun", ["--jobid=\(job)", "--overlap", "-n1", "id", "-un"], environment: socket)
         #expect(root.status == 0 && root.stdout == "nobody\n", "\(root.stdout) \(root.stderr)")
-        let outside = try runBinary("srun", ["true"], environment: ["SLURM_JOB_ID": "", "CHESS_JOB_ID": ""])
-        #expect(outside.status == 1 && outside.stderr.contains("not inside a job"), "\(outside.stderr)")
+        // Outside a job srun makes one, through chessd: none there, a clear error.
+        let outside = try runBinary("srun", ["true"], environment: ["SLURM_JOB_ID": "", "CHESS_JOB_ID": "",
+                                                                   "CHESS_SOCKET": "/nonexistent/chessd.sock"])
+        #expect(outside.status == 1 && outside.stderr.contains("cannot reach chessd"), "\(outside.stderr)")
         _ = try c.cluster.ctl(["cancel", "\(job)"])
         try c.wait("the job to end") { try c.jobs().isEmpty }
     }

@@ -168,6 +168,46 @@ public struct StepOptions: Equatable, Sendable {
         return o
     }
 
+    /// srun's own options, which go to the step when srun makes the job itself.
+    static let stepOnly: Set<String> = ["label", "l", "kill-on-bad-exit", "K", "overlap", "mpi", "unbuffered", "u", "quiet", "Q"]
+    static let stepOnlyWithValue: Set<String> = ["mpi"]
+
+    /// srun outside a job, as Slurm runs it: a job is made for the command and the step runs
+    /// in it. The arguments split into the job's options (sbatch's: `-n`, `-p`, `-t`, `--mem`,
+    /// …), srun's own (`-l`, `-K`, `--mpi`, …, for the step inside) and the command. What srun
+    /// cannot do (`--pty`, `-o`, …) is refused here too.
+    public static func splitForAllocation(_ arguments: [String]) throws -> (job: [String], step: [String], command: [String]) {
+        var job: [String] = [], step: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let arg = arguments[i]
+            if arg == "--" { return (job, step, Array(arguments[(i + 1)...])) }
+            guard arg.hasPrefix("-"), arg.count > 1 else { return (job, step, Array(arguments[i...])) }
+            let long = arg.hasPrefix("--")
+            let (name, inline): (String, String?) = long
+                ? BatchOptions.longOption(arg)
+                : (String(arg[arg.index(after: arg.startIndex)]), arg.count > 2 ? String(arg.dropFirst(2)) : nil)
+            if let why = refused[name] { throw Error(why) }
+            // Does it take the next word as its value?
+            let takesValue: Bool
+            if stepOnly.contains(name) {
+                takesValue = stepOnlyWithValue.contains(name)
+            } else if let entry = BatchOptions.table[long ? (BatchOptions.aliases[name] ?? name) : (BatchOptions.shortToLong[Character(name)] ?? "")] {
+                if case .value = entry.kind { takesValue = true } else { takesValue = false }
+            } else {
+                takesValue = BatchOptions.ignoredWithValue.contains(name) || (!long && BatchOptions.ignoredShort[Character(name)] == true)
+            }
+            var words = [arg]
+            if takesValue && inline == nil && i + 1 < arguments.count {
+                words.append(arguments[i + 1])
+                i += 1
+            }
+            if stepOnly.contains(name) { step += words } else { job += words }
+            i += 1
+        }
+        return (job, step, [])
+    }
+
     static func count(_ v: String, _ option: String) throws -> Int {
         guard let n = Int(v), n >= 1 else { throw Error("\(option)=\(v): expected a whole number of at least 1") }
         return n
