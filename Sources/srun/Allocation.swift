@@ -42,14 +42,7 @@ enum Allocation {
             fail("\(error)")
         }
         // Ctrl-C and the like cancel the job; srun then follows it to its end.
-        let stops: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
-        let stopSet: sigset_t = {
-            var set = sigset_t()
-            sigemptyset(&set)
-            for s in stops { sigaddset(&set, s) }
-            return set
-        }()
-        withUnsafePointer(to: stopSet) { _ = pthread_sigmask(SIG_BLOCK, $0, nil) }
+        let stopSet = blockSignals([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
         let socketPath = client.socketPath
         Thread.detachNewThread {
             var set = stopSet

@@ -59,14 +59,7 @@ let body = (try? JSONEncoder().encode(request)).map { Array($0) + [UInt8(ascii: 
 
 // Signals for the tasks are taken by a thread of their own and passed on; the main thread
 // waits for the step's end.
-let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM]
-let signalSet: sigset_t = {
-    var set = sigset_t()
-    sigemptyset(&set)
-    for s in forwarded { sigaddset(&set, s) }
-    return set
-}()
-withUnsafePointer(to: signalSet) { _ = pthread_sigmask(SIG_BLOCK, $0, nil) }
+let signalSet = blockSignals([SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM])
 signal(SIGPIPE, SIG_IGN)
 
 /// Asks the agent for the step; the connection, its reader and the answer.
