@@ -26,7 +26,7 @@ final class Agent: @unchecked Sendable {
     /// this host on: for steps over several agents.
     var controllerClient: (() -> ControllerClient)?
     var advertisedHost: String?
-    /// Where `srun` is, when it is beside this binary: jobs find it at the end of their `PATH`.
+    /// Where `srun` is, when it is beside this binary: first in every job's `PATH`.
     let toolsDirectory: String?
 
     let lock = NSLock()
