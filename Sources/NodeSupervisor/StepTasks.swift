@@ -19,6 +19,9 @@ struct TaskGroup {
         /// a request line.
         var pmi: Int32 = -1
         var pmiPartial: [UInt8] = []
+        /// What it used (its processes and the children they waited for), from `wait4`.
+        var cpuMicroseconds = 0
+        var maxRSSKB = 0
     }
 
     let plan: StepPlan
@@ -183,11 +186,15 @@ struct TaskGroup {
     mutating func reap() -> [Int] {
         var failed: [Int] = []
         var status: Int32 = 0
+        var usage = rusage()
         while true {
-            let pid = waitpid(-1, &status, WNOHANG)
+            let pid = wait4(-1, &status, WNOHANG, &usage)
             guard pid > 0 else { break }
             guard let i = tasks.firstIndex(where: { $0.pid == pid }) else { continue }
             tasks[i].status = status
+            tasks[i].cpuMicroseconds = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000
+                + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+            tasks[i].maxRSSKB = usage.ru_maxrss
             if status != 0 { failed.append(tasks[i].id) }
         }
         if running == 0 && reapedAt == nil {
@@ -234,8 +241,10 @@ struct TaskGroup {
         tasks.compactMap { t in
             guard let s = t.status else { return nil }
             let exited = s & 0x7f == 0
-            return StepEnd.Task(task: t.id, node: t.node, exitCode: exited ? Int((s >> 8) & 0xff) : 0,
-                                signal: exited ? nil : Int(s & 0x7f))
+            var end = StepEnd.Task(task: t.id, node: t.node, exitCode: exited ? Int((s >> 8) & 0xff) : 0,
+                                   signal: exited ? nil : Int(s & 0x7f))
+            (end.cpuMicroseconds, end.maxRSSKB) = (t.cpuMicroseconds, t.maxRSSKB)
+            return end
         }
     }
 }

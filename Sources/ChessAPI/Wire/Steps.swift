@@ -102,6 +102,9 @@ public struct StepEnd: Codable, Sendable, Equatable {
         public var exitCode: Int
         /// The signal that killed it, if one did.
         public var signal: Int?
+        /// CPU time and peak resident memory it used, as its supervisor measured them.
+        public var cpuMicroseconds: Int?
+        public var maxRSSKB: Int?
         public init(task: Int, node: String, exitCode: Int, signal: Int?) {
             self.task = task
             self.node = node
@@ -111,6 +114,8 @@ public struct StepEnd: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case task, node, signal
             case exitCode = "exit_code"
+            case cpuMicroseconds = "cpu_us"
+            case maxRSSKB = "max_rss_kb"
         }
     }
 
@@ -150,6 +155,10 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var state: String
     public var exitCode: Int
     public var signal: Int?
+    /// CPU time of all its tasks, and the largest peak resident memory of one (sacct's
+    /// TotalCPU and MaxRSS).
+    public var cpuSeconds: Int?
+    public var maxRSSMB: Int?
 
     public init(step: Int, name: String, nodeList: String, nodes: Int, tasks: Int, cpus: Int, startTime: Int) {
         self.step = step
@@ -165,6 +174,8 @@ public struct StepRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case step, name, nodes, tasks, cpus, state, signal
+        case cpuSeconds = "cpu_seconds"
+        case maxRSSMB = "max_rss_mb"
         case nodeList = "node_list"
         case startTime = "start_time"
         case endTime = "end_time"
@@ -177,6 +188,8 @@ public struct StepRecord: Codable, Sendable, Equatable {
         let worst = end.tasks.max { ($0.signal.map { 128 + $0 } ?? $0.exitCode) < ($1.signal.map { 128 + $0 } ?? $1.exitCode) }
         exitCode = worst?.exitCode ?? (end.tasks.isEmpty ? 1 : 0)
         signal = worst?.signal
+        cpuSeconds = end.tasks.reduce(0) { $0 + ($1.cpuMicroseconds ?? 0) } / 1_000_000
+        maxRSSMB = (end.tasks.compactMap(\.maxRSSKB).max() ?? 0) / 1024
         state = end.exitStatus == 0 && !end.tasks.isEmpty ? "COMPLETED" : stoppedWithJob ? "CANCELLED" : "FAILED"
     }
 }

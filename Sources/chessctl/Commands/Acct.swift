@@ -84,6 +84,7 @@ struct Acct: ParsableCommand {
                                  elapsed: max((s.endTime ?? s.startTime) - s.startTime, 0), allocCPUs: s.cpus, allocMemoryMB: 0,
                                  allocGPUs: 0, allocNodes: s.nodes, requeues: 0)
         (r.startTime, r.endTime, r.eligibleTime, r.exitCode, r.nodeList) = (s.startTime, s.endTime, s.startTime, s.exitCode, s.nodeList)
+        (r.cpuSeconds, r.maxRSSMB) = (s.cpuSeconds, s.maxRSSMB)
         return r
     }
 
