@@ -32,6 +32,9 @@ final class Agent: @unchecked Sendable {
     let lock = NSLock()
     /// Supervisors this process started and has not reaped yet.
     private var spawned = Set<pid_t>()
+    /// Of those, the supervisors of steps this agent is the hub of: their end is reported.
+    var stepSupervisors: [pid_t: (job: Int, run: Int, directory: String)] = [:]
+    private let stepReportQueue = DispatchQueue(label: "chess.step-reports")
     private let usageLock = NSLock()
     private var lastUsageAt = 0
 
@@ -138,7 +141,14 @@ final class Agent: @unchecked Sendable {
         guard !gone.isEmpty else { return }
         lock.lock()
         spawned.subtract(gone)
+        let steps = gone.compactMap { stepSupervisors.removeValue(forKey: $0) }
         lock.unlock()
+        // Ended steps leave `squeue -s`.
+        let ended = steps.compactMap { s in
+            JobSpool(directory: s.directory).read("record.json").flatMap { try? JSONDecoder().decode(StepRecord.self, from: $0) }
+                .map { StepReport(job: s.job, run: s.run, record: $0) }
+        }
+        if !ended.isEmpty { reportSteps(ended) }
     }
 
     // MARK: Commands
@@ -317,6 +327,20 @@ final class Agent: @unchecked Sendable {
         guard let spool = spool(job: job, run: run), !spool.exists("result.json"), spool.pid("job.pid") != nil else { return }
         spool.signalJob(s.number)
         logger.info("signal sent", metadata: ["job": "\(job)", "signal": "\(s)"])
+    }
+
+    /// Tells chessd about steps started or ended here (for `squeue -s`), in the background and
+    /// in order (a short step's end must not overtake its start): a lost report only leaves the
+    /// list behind until the job's end.
+    func reportSteps(_ reports: [StepReport]) {
+        guard let client = controllerClient?() else { return }
+        stepReportQueue.async { [logger] in
+            do {
+                _ = try client.request("POST", "/v1/agent/step-reports", body: Data(try JSONEncoder().encode(reports)))
+            } catch {
+                logger.warning("cannot report steps", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Signals to the tasks of `job`'s steps on this agent's nodes when its batch script runs

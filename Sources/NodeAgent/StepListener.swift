@@ -178,6 +178,8 @@ extension Agent {
         do {
             let pid = try spawnSupervisor(["step", directory.directory], stdio: stdio + [connection] + (listener >= 0 ? [listener] : []))
             try? directory.writeDurably("supervisor.pid", Data("\(pid)".utf8))
+            stepSupervisors[pid] = (launch.job, launch.run, directory.directory)
+            reportSteps([StepReport(job: launch.job, run: launch.run, record: .starting(stepPlan, at: Int(Date().timeIntervalSince1970)))])
             logger.info("step started", metadata: ["job": "\(launch.job)", "step": "\(step)", "tasks": "\(layout.tasks)",
                                                    "nodes": "\(stepPlan.nodeList)", "supervisor": "\(pid)"])
         } catch {

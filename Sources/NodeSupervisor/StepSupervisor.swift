@@ -39,9 +39,7 @@ public struct StepSupervisor {
         // The step's accounting record: RUNNING now, its end when it has one (the job's
         // supervisor gathers them).
         let folder = JobSpool(directory: directory)
-        var record = StepRecord(step: plan.step, name: plan.name, nodeList: plan.nodeList, nodes: plan.nodes.count, tasks: plan.tasks,
-                                cpus: plan.nodes.reduce(0) { $0 + ($1.cores.isEmpty ? $1.cpuCount : $1.cores.count) },
-                                startTime: Int(time(nil)))
+        var record = StepRecord.starting(plan, at: Int(time(nil)))
         try? folder.writeDurably("record.json", JSONEncoder().encode(record))
         let end = supervisor.run()
         // Tasks killed by the job's own end (the agent signals them directly) count as cancelled.

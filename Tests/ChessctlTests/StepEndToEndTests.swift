@@ -320,14 +320,20 @@ struct StepEndToEndTests {
 
         // A cancelled job's steps go with it, on both nodes.
         let marker = "\(Int.random(in: 100_000...999_999))"
-        let sleeper = try c.submit(["-N", "2", "-n", "2", "-o", "sleep.out", "--wrap", "srun sleep \(marker); echo never"])
+        let sleeper = try c.submit(["-N", "2", "-n", "2", "-o", "sleep.out", "--wrap", "srun -n 1 true; srun sleep \(marker); echo never"])
         try c.wait("the step's two sleeps") { processes("sleep \(marker)").count >= 3 }  // srun and two tasks
+        // squeue -s: the running step, not the one that ended.
+        try c.wait("the running step in queue -s") { try c.cluster.ctl(["queue", "-s", "-h"]).stdout.contains("\(sleeper).1 ") }
+        let listed = try c.cluster.ctl(["queue", "-s", "-h"]).stdout
+        #expect(listed.contains("\(sleeper).1 ") && listed.contains("sleep") && listed.contains("host,emu1"), "\(listed)")
+        #expect(!listed.contains("\(sleeper).0 "), "\(listed)")
         _ = try c.cluster.ctl(["cancel", "\(sleeper)"])
         try c.wait("the step's processes to go", within: 15) { processes("sleep \(marker)").isEmpty }
         #expect(processes("sleep \(marker)").isEmpty)
         #expect(!c.output("sleep.out").contains("never"))
         try c.wait("the job to end") { try c.jobs().isEmpty }
         let acct = try c.cluster.ctl(["acct", "-j", "\(sleeper)", "-o", "jobid,state", "-P", "-n"])
-        #expect(acct.stdout == "\(sleeper)|CANCELLED\n\(sleeper).0|CANCELLED\n", "\(acct.stdout)")
+        #expect(acct.stdout == "\(sleeper)|CANCELLED\n\(sleeper).0|COMPLETED\n\(sleeper).1|CANCELLED\n", "\(acct.stdout)")
+        #expect(try c.cluster.ctl(["queue", "-s", "-h"]).stdout.isEmpty)
     }
 }

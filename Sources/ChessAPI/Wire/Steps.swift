@@ -193,3 +193,63 @@ public struct StepRecord: Codable, Sendable, Equatable {
         state = end.exitStatus == 0 && !end.tasks.isEmpty ? "COMPLETED" : stoppedWithJob ? "CANCELLED" : "FAILED"
     }
 }
+
+extension StepRecord {
+    /// A step's record as it starts (its supervisor writes it; the agent reports it).
+    public static func starting(_ plan: StepPlan, at time: Int) -> StepRecord {
+        StepRecord(step: plan.step, name: plan.name, nodeList: plan.nodeList, nodes: plan.nodes.count, tasks: plan.tasks,
+                   cpus: plan.nodes.reduce(0) { $0 + ($1.cores.isEmpty ? $1.cpuCount : $1.cores.count) }, startTime: time)
+    }
+}
+
+/// A step of a running job as the batch node's agent reports it to chessd: when it starts,
+/// and when its supervisor has ended (`POST /v1/agent/step-reports`).
+public struct StepReport: Codable, Sendable, Equatable {
+    public var job: Int
+    public var run: Int
+    public var record: StepRecord
+    public init(job: Int, run: Int, record: StepRecord) {
+        self.job = job
+        self.run = run
+        self.record = record
+    }
+}
+
+/// A running step as `chessctl queue -s` (squeue -s) shows it.
+public struct StepInfo: Codable, Sendable, Equatable {
+    public var job: Int
+    /// `1234.0`, `1234_7.0`.
+    public var stepID: String
+    public var name: String
+    public var partition: String
+    public var user: String
+    public var startTime: Int
+    public var nodeList: String
+    public var tasks: Int
+    public var cpus: Int
+
+    public init(job: Int, stepID: String, name: String, partition: String, user: String, startTime: Int, nodeList: String,
+                tasks: Int, cpus: Int) {
+        self.job = job
+        self.stepID = stepID
+        self.name = name
+        self.partition = partition
+        self.user = user
+        self.startTime = startTime
+        self.nodeList = nodeList
+        self.tasks = tasks
+        self.cpus = cpus
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case job, name, partition, user, tasks, cpus
+        case stepID = "step_id"
+        case startTime = "start_time"
+        case nodeList = "node_list"
+    }
+}
+
+public struct StepList: Codable, Sendable, Equatable {
+    public var steps: [StepInfo]
+    public init(steps: [StepInfo]) { self.steps = steps }
+}

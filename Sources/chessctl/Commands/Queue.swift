@@ -34,6 +34,9 @@ struct Queue: ParsableCommand {
     @Flag(help: "Pending jobs with the start time the scheduler plans for them (squeue --start); N/A for a job it holds no place for yet (EASY plans the first blocked job of each partition, conservative every one).")
     var start = false
 
+    @Flag(name: [.customShort("s"), .long], help: "Running job steps (srun's) instead of jobs (squeue -s).")
+    var steps = false
+
     @Flag(help: "Print the jobs as JSON.")
     var json = false
 
@@ -41,6 +44,7 @@ struct Queue: ParsableCommand {
     static let startColumns = ["id", "partition", "name", "user", "state", "start", "nodes", "reason_nodelist"]
 
     func run() throws {
+        if steps { return try listSteps() }
         var query: [String] = []
         var users = user
         if mine { users = Process.userName }
@@ -64,6 +68,24 @@ struct Queue: ParsableCommand {
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
         guard let data = try connection.read("/v1/jobs", query, json: json) else { return }
         Table.print(columns.map { QueueColumns.headers[$0]! }, tabSeparated: data, header: !noHeader)
+    }
+
+    /// squeue -s: the running steps, with the user, partition and job filters applied.
+    func listSteps() throws {
+        guard let data = try connection.read("/v1/steps", json: false) else { return }
+        var list = try WireJSON.decode(StepList.self, from: data)
+        let users = (mine ? Process.userName : user).map { Set($0.split(separator: ",").map(String.init)) }
+        let partitions = partition.map { Set($0.split(separator: ",").map(String.init)) }
+        let ids = jobs.map { Set($0.split(separator: ",").map(String.init)) }
+        list.steps = list.steps.filter { s in
+            (users?.contains(s.user) ?? true) && (partitions?.contains(s.partition) ?? true)
+                && (ids.map { $0.contains("\(s.job)") || $0.contains(String(s.stepID.split(separator: ".")[0])) } ?? true)
+        }
+        if json { return print(try JSONOutput.string(list)) }
+        let now = Int(Date().timeIntervalSince1970)
+        Table.print(["STEPID", "NAME", "PARTITION", "USER", "TIME", "NODELIST"],
+                    list.steps.map { [$0.stepID, $0.name, $0.partition, $0.user, Time.duration(max(now - $0.startTime, 0)), $0.nodeList] },
+                    header: !noHeader)
     }
 
 }

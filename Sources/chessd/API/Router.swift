@@ -153,6 +153,13 @@ struct Router: HTTPHandler {
             }
             c.respond(.json(r.controller.register(registration)))
         },
+        Route(method: "POST", pattern: "/v1/agent/step-reports", access: .agent) { r, c in
+            r.controller.stepReports(try r.decode([StepReport].self, c.request), from: c.agent!)
+            c.respond(HTTPResponse(status: 204, body: []))
+        },
+        Route(method: "GET", pattern: "/v1/steps", access: .local) { r, c in
+            c.respond(.json(StepList(steps: r.controller.runningSteps())))
+        },
         Route(method: "POST", pattern: "/v1/agent/steps", access: .agent) { r, c in
             let plan = try r.decode(StepPlan.self, c.request)
             c.respond(.json(["agents": try r.controller.startRemoteStep(plan, from: c.agent!)]))

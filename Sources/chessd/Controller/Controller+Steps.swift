@@ -44,3 +44,34 @@ extension Controller {
         return byAgent.keys.sorted()
     }
 }
+
+extension Controller {
+    /// Steps the batch node's agent reports: running ones are kept (in memory: after a restart
+    /// a step shows again when the agent next reports, and at the latest in the job's
+    /// accounting), ended ones go. Reports of another agent's job or an earlier run are dropped.
+    func stepReports(_ reports: [StepReport], from agent: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        for report in reports {
+            guard let r = records[report.job], r.job.state.isActive, r.requeueCount == report.run, let a = r.job.allocation,
+                  nodes[a.nodes[0].node]?.agent == agent else { continue }
+            if liveSteps[report.job]?.run != report.run { liveSteps[report.job] = (report.run, [:]) }
+            liveSteps[report.job]!.steps[report.record.step] = report.record.state == "RUNNING" ? report.record : nil
+        }
+    }
+
+    /// The running steps of running jobs (squeue -s), by job id, then step.
+    func runningSteps() -> [StepInfo] {
+        lock.lock()
+        defer { lock.unlock() }
+        var out: [StepInfo] = []
+        for (job, live) in liveSteps.sorted(by: { $0.key < $1.key }) {
+            guard let r = records[job], r.job.state.isActive, r.requeueCount == live.run else { continue }
+            for (_, s) in live.steps.sorted(by: { $0.key < $1.key }) {
+                out.append(StepInfo(job: job, stepID: "\(r.displayID).\(s.step)", name: s.name, partition: r.job.partition,
+                                    user: r.job.user, startTime: s.startTime, nodeList: s.nodeList, tasks: s.tasks, cpus: s.cpus))
+            }
+        }
+        return out
+    }
+}

@@ -52,6 +52,9 @@ final class Controller: @unchecked Sendable {
     var endedCounts: [JobState: Int] = [:]
     /// Running jobs' use as their agents last measured it (`chessctl stat`); dropped at the end.
     var liveUsage: [JobID: JobLiveUsage] = [:]
+    /// Running steps (srun) of running jobs, as their agents reported them, with the run they
+    /// belong to (a requeued job's earlier run's steps are not its current run's).
+    var liveSteps: [JobID: (run: Int, steps: [Int: StepRecord])] = [:]
     /// The configuration with the runtime changes applied (partitions, QoS, accounts, reservations).
     var effective: ControllerConfiguration
     let configChangeLock = NSLock()
@@ -640,6 +643,7 @@ final class Controller: @unchecked Sendable {
         r.job.endTime = now
         endedCounts[state, default: 0] += 1
         liveUsage[id] = nil
+        liveSteps[id] = nil
         r.exitCode = exitCode
         r.endReason = reason
         r.job.reason = nil
