@@ -86,6 +86,8 @@ final class Agent: @unchecked Sendable {
         for spool in spools() where !spool.exists("result.json") {
             guard let job = spool.job, let pgid = spool.pid("job.pid") else { continue }
             groups[pgid] = (job, spool.run)
+            // Its steps' tasks here too (their own process groups).
+            for g in spool.runningStepGroups { groups[g] = (job, spool.run) }
         }
         usageLock.withLock { lastUsageAt = now }
         return JobUsageSampler.sample(groups: groups, now: now)

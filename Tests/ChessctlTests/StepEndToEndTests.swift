@@ -154,6 +154,25 @@ struct StepEndToEndTests {
         #expect(members.isEmpty, "\(members)")
     }
 
+    /// sstat's view of a job whose work runs in steps: their tasks count (they are in process
+    /// groups of their own, apart from the batch script's).
+    @Test func statCountsAJobsSteps() throws {
+        let c = try idleCluster()
+        let busy = try c.submit(["-n", "1", "--wrap",
+                                 "srun python3 -c 'x = bytearray(60 << 20); x[::4096] = b\"1\" * len(x[::4096]); import time; time.sleep(60)'"])
+        var usage: [String: Any]?
+        try c.wait("the step's memory to be measured", within: 20) {
+            let r = try c.cluster.ctl(["stat", "--json", "\(busy)"])
+            usage = ((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) as? [String: Any])?["jobs"].flatMap { ($0 as? [[String: Any]])?.first }
+            return (usage?["memory_mb"] as? Int ?? 0) >= 60
+        }
+        // The batch shell, srun and the step's python.
+        #expect((usage?["processes"] as? Int ?? 0) >= 3, "\(String(describing: usage))")
+        #expect((usage?["memory_mb"] as? Int ?? 0) >= 60, "\(String(describing: usage))")
+        _ = try c.cluster.ctl(["cancel", "\(busy)"])
+        try c.wait("the job to end") { try c.jobs().isEmpty }
+    }
+
     @Test func srunOutsideAJobMakesOneAndFollowsItToItsEnd() throws {
         let c = try idleCluster()
         let dir = c.cluster.directory.path

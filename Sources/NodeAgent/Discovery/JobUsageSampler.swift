@@ -24,9 +24,15 @@ enum JobUsageSampler {
             s.processes += 1
             sums[group] = s
         }
-        return sums.compactMap { group, s in
-            guard let (job, run) = groups[group] else { return nil }
-            return JobLiveUsage(job: job, run: run, cpuSeconds: s.ticks / ticks, memoryMB: s.rssKB / 1024, processes: s.processes, time: now)
+        // A job's groups (its batch script's, its steps') add up.
+        var byJob: [Int: (run: Int, ticks: Int, rssKB: Int, processes: Int)] = [:]
+        for (group, s) in sums {
+            guard let (job, run) = groups[group] else { continue }
+            let t = byJob[job] ?? (run, 0, 0, 0)
+            byJob[job] = (run, t.ticks + s.ticks, t.rssKB + s.rssKB, t.processes + s.processes)
+        }
+        return byJob.map { job, s in
+            JobLiveUsage(job: job, run: s.run, cpuSeconds: s.ticks / ticks, memoryMB: s.rssKB / 1024, processes: s.processes, time: now)
         }.sorted { $0.job < $1.job }
     }
 
