@@ -29,8 +29,13 @@ deps:
 build: deps
 	swift build
 
+# Slurm's command names, links to chessctl (which takes their options): scripts that call them
+# work unchanged, and jobs find them first in their PATH (beside the agent and srun).
+SLURM_NAMES := sbatch squeue scancel sinfo sacct scontrol sprio sshare sstat seff sdiag sreport
+
 release: deps
 	swift build -c release
+	@cd .build/release && for n in $(SLURM_NAMES); do ln -sf chessctl $$n; done
 
 ## The main job: a controller with the example configuration and a sample workload
 ## (scripts/demo-cluster.sh), then a replay of a real year of the KTH SP2 under each policy.

@@ -17,9 +17,24 @@ struct ChessCtl: ParsableCommand {
     )
 
     static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        // Called by a Slurm command's name (a link to chessctl: `sbatch`, `squeue`, `scontrol`, …),
+        // it is that command: scripts that call them work unchanged.
+        let called = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "chessctl"
+        if called != "chessctl" {
+            do {
+                guard let mapped = try SlurmCommands.arguments(for: called, arguments) else {
+                    FileHandle.standardError.write(Data("\(called): not a command chessctl stands in for (\(SlurmCommands.names))\n".utf8))
+                    Foundation.exit(2)
+                }
+                arguments = mapped
+            } catch {
+                FileHandle.standardError.write(Data("\(called): \(error)\n".utf8))
+                Foundation.exit(1)
+            }
+        }
         // `submit` takes sbatch's options, which it parses itself: skip building the command
         // tree, a few milliseconds of every submit (help and completion still go through it).
-        let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "submit", !arguments.contains("--help"), !arguments.contains("-h") {
             do {
                 try Submit.submit(Array(arguments.dropFirst()))
@@ -29,6 +44,6 @@ struct ChessCtl: ParsableCommand {
                 Foundation.exit(1)
             }
         }
-        main(nil)
+        main(arguments)
     }
 }

@@ -1,0 +1,55 @@
+import Foundation
+import Glibc
+import Testing
+
+/// chessctl called by Slurm's command names (links to it, as `make release` makes them): the
+/// commands a site's scripts call, against a real chessd.
+@Suite("Slurm's command names", .serialized)
+struct SlurmNamesTests {
+    /// Runs `name ARGS` through a link to the built chessctl.
+    func slurm(_ cluster: TestCluster, _ name: String, _ args: [String]) throws -> Run {
+        let links = cluster.directory.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
+        let link = links.appendingPathComponent(name).path
+        if !FileManager.default.fileExists(atPath: link) { symlink(builtBinary("chessctl").path, link) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: link)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(["CHESS_SOCKET": cluster.socket]) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        (p.standardOutput, p.standardError) = (out, err)
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func sbatchSqueueScontrolScancelSacctSinfo() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let submitted = try slurm(cluster, "sbatch", ["--parsable", "-t", "5", "-J", "farm", "--wrap", "true"])
+        let id = try #require(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(submitted.stderr)")
+        let queued = try slurm(cluster, "squeue", ["-h", "-j", "\(id)", "-o", "%i %j %t"])
+        #expect(queued.stdout == "\(id) farm PD\n", "\(queued.stdout) \(queued.stderr)")
+        // scontrol's update forms: a job's fields, a node's state.
+        let updated = try slurm(cluster, "scontrol", ["update", "JobId=\(id)", "TimeLimit=10", "Nice=5"])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let shown = try slurm(cluster, "scontrol", ["show", "job", "\(id)"]).stdout
+        #expect(shown.contains("00:10:00") && shown.contains("Nice"), "\(shown)")
+        #expect(try slurm(cluster, "scontrol", ["hold", "\(id)"]).status == 0)
+        #expect(try slurm(cluster, "squeue", ["-h", "-j", "\(id)", "-o", "%r"]).stdout == "JobHeldUser\n")
+        #expect(try slurm(cluster, "scontrol", ["update", "NodeName=n01", "State=DRAIN", "Reason=maintenance"]).status == 0)
+        #expect(try slurm(cluster, "sinfo", ["-R"]).stdout.contains("maintenance"))
+        #expect(try slurm(cluster, "scontrol", ["update", "NodeName=n01", "State=RESUME"]).status == 0)
+        #expect(!(try slurm(cluster, "sinfo", ["-R"]).stdout.contains("maintenance")))
+        #expect(try slurm(cluster, "scontrol", ["show", "hostnames", "n[01-02]"]).stdout == "n01\nn02\n")
+        #expect(try slurm(cluster, "scancel", ["\(id)"]).status == 0)
+        let acct = try slurm(cluster, "sacct", ["-j", "\(id)", "-X", "-P", "-n", "-o", "jobid,jobname,state"])
+        #expect(acct.stdout == "\(id)|farm|CANCELLED\n", "\(acct.stdout) \(acct.stderr)")
+        // What CHESS does not have is named.
+        let unknown = try slurm(cluster, "scontrol", ["create", "res"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("is not one of the scontrol commands"), "\(unknown.stderr)")
+        let other = try slurm(cluster, "salloc", ["-N1"])
+        #expect(other.status == 2 && other.stderr.contains("not a command chessctl stands in for"), "\(other.stderr)")
+    }
+}
