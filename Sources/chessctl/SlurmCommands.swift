@@ -26,6 +26,13 @@ enum SlurmCommands {
         }
     }
 
+    static let partitionKeys: [String: String] = [
+        "maxtime": "max_time", "defaulttime": "default_time", "maxnodes": "max_nodes", "allowaccounts": "allowed_accounts",
+        "allowqos": "allowed_qos", "prioritytier": "priority_tier", "priorityjobfactor": "priority_job_factor",
+        "defmempercpu": "def_mem_per_cpu", "maxmempercpu": "max_mem_per_cpu", "defmempernode": "def_mem_per_node",
+        "maxmempernode": "max_mem_per_node",
+    ]
+
     struct SlurmError: Error, CustomStringConvertible {
         let description: String
         init(_ d: String) { description = d }
@@ -70,7 +77,13 @@ enum SlurmCommands {
                 }
             }
             if let partition = fields["partitionname"] {
-                return ["partition", "update", partition] + order.filter { $0.split(separator: "=")[0].lowercased() != "partitionname" }
+                // slurm.conf's partition keys, as the configuration file spells them.
+                return ["partition", "update", partition] + order.compactMap { word in
+                    let parts = word.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    let key = parts[0].lowercased()
+                    guard key != "partitionname" else { return nil }
+                    return "\(partitionKeys[key] ?? key)=\(parts[1])"
+                }
             }
             throw SlurmError("update: give JobId=, NodeName= or PartitionName=")
         default:

@@ -43,6 +43,10 @@ struct SlurmNamesTests {
         #expect(try slurm(cluster, "scontrol", ["update", "NodeName=n01", "State=RESUME"]).status == 0)
         #expect(!(try slurm(cluster, "sinfo", ["-R"]).stdout.contains("maintenance")))
         #expect(try slurm(cluster, "scontrol", ["show", "hostnames", "n[01-02]"]).stdout == "n01\nn02\n")
+        // slurm.conf's partition keys.
+        let partition = try slurm(cluster, "scontrol", ["update", "PartitionName=batch", "MaxTime=2:00:00", "MaxNodes=2"])
+        #expect(partition.status == 0 && partition.stdout.contains("max_time=2:00:00") && partition.stdout.contains("max_nodes=2"),
+                "\(partition.stdout) \(partition.stderr)")
         #expect(try slurm(cluster, "scancel", ["\(id)"]).status == 0)
         let acct = try slurm(cluster, "sacct", ["-j", "\(id)", "-X", "-P", "-n", "-o", "jobid,jobname,state"])
         #expect(acct.stdout == "\(id)|farm|CANCELLED\n", "\(acct.stdout) \(acct.stderr)")
