@@ -19,19 +19,13 @@ struct ChessCtl: ParsableCommand {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         // Called by a Slurm command's name (a link to chessctl: `sbatch`, `squeue`, `scontrol`, …),
-        // it is that command: scripts that call them work unchanged.
+        // it is that command: scripts that call them work unchanged. Any other name is chessctl.
         let called = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "chessctl"
-        if called != "chessctl" {
-            do {
-                guard let mapped = try SlurmCommands.arguments(for: called, arguments) else {
-                    FileHandle.standardError.write(Data("\(called): not a command chessctl stands in for (\(SlurmCommands.names))\n".utf8))
-                    Foundation.exit(2)
-                }
-                arguments = mapped
-            } catch {
-                FileHandle.standardError.write(Data("\(called): \(error)\n".utf8))
-                Foundation.exit(1)
-            }
+        do {
+            if let mapped = try SlurmCommands.arguments(for: called, arguments) { arguments = mapped }
+        } catch {
+            FileHandle.standardError.write(Data("\(called): \(error)\n".utf8))
+            Foundation.exit(1)
         }
         // `submit` takes sbatch's options, which it parses itself: skip building the command
         // tree, a few milliseconds of every submit (help and completion still go through it).

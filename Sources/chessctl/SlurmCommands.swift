@@ -7,8 +7,6 @@ enum SlurmCommands {
         "sshare": "share", "sstat": "stat", "seff": "eff", "sdiag": "diag",
     ]
 
-    static var names: String { (Array(plain.keys) + ["scontrol", "sreport"]).sorted().joined(separator: ", ") }
-
     /// chessctl's arguments for `command ARGS`; nil when chessctl does not stand in for it.
     static func arguments(for command: String, _ args: [String]) throws -> [String]? {
         if let sub = plain[command] { return [sub] + args }
