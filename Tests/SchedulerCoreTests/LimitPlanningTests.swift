@@ -23,6 +23,31 @@ struct LicensePlanningTests {
         #expect(d.start(of: 6) != nil)
     }
 
+    /// Backfill plans licenses with nodes (as Slurm's does): the first job waiting for them holds
+    /// them from when they come back, and a later job that would still hold one then does not
+    /// start, while one that gives it back in time does.
+    @Test func backfillKeepsLicensesForTheJobThatWaitsForThem() {
+        var cluster = makeCluster(makeNodes(2))
+        cluster.licenses = ["matlab": 2]
+        func wanting(_ id: JobID, _ count: Int, time: Int) -> Job {
+            var j = pending(id, time: time)
+            j.request.licenses = ["matlab": count]
+            return j
+        }
+        var holder = job(1, ["matlab": 1], state: .running)  // until 10_000
+        holder.request.timeLimit = 10_000
+        for policy in [SchedulingPolicy.easy, .conservative] {
+            let d = plan(cluster, [holder, wanting(2, 2, time: 3600), wanting(3, 1, time: 20_000), wanting(4, 1, time: 5000)],
+                         policy: policy)
+            #expect(d.reasons[2] == .licenses && d.plannedStarts[2] == 10_000, "\(policy): \(d.reasons) \(d.plannedStarts)")
+            #expect(d.start(of: 3) == nil, "\(policy): it would still hold a license at 10_000")
+            #expect(d.start(of: 4) != nil, "\(policy): it gives its license back by 5_100")
+        }
+        // Without a plan (FIFO), the partition waits behind the first job.
+        let fifo = plan(cluster, [holder, wanting(2, 2, time: 3600), wanting(4, 1, time: 5000)], policy: .fifo)
+        #expect(fifo.starts.isEmpty && fifo.reasons[2] == .licenses && fifo.reasons[4] == .priority, "\(fifo.reasons)")
+    }
+
     @Test func anArraysTasksStartWhileLicensesLast() {
         var cluster = makeCluster(makeNodes(1))
         cluster.licenses = ["matlab": 2]

@@ -48,8 +48,10 @@ struct PlanningPass {
     var smallestCores: [SmallestKey: Int] = [:]
     var limits: LimitUsage
     var runningTasks: [JobID: Int] = [:]
-    /// Licenses held by active jobs and those started in this pass.
-    var licensesInUse: [String: Int] = [:]
+    /// Free licenses of each kind over time: running jobs give theirs back at their expected
+    /// end (a suspended job keeps its own), and starts and reservations of this pass take
+    /// theirs, as Slurm's backfill plans licenses with nodes.
+    var licenses: [String: StepProfile<Int>] = [:]
     var activeSingletons: Set<[String]> = []
     var decisions = SchedulingDecisions()
     /// Lower bounds on each node's earliest start, by (cores, duration rounded down to a power
@@ -78,6 +80,8 @@ struct PlanningPass {
         limits = LimitUsage(cluster: snapshot.cluster)
 
         var releases = Array(repeating: [(time: Int, amount: NodeCapacity)](), count: nodes.count)
+        var licensesHeld: [String: Int] = [:]
+        var licenseReleases: [String: [(time: Int, amount: Int)]] = [:]
         for job in snapshot.jobs where job.state.isActive {
             guard let allocation = job.allocation else { continue }
             let suspended = job.state == .suspended
@@ -91,8 +95,15 @@ struct PlanningPass {
             }
             limits.add(qos: snapshot.cluster.qos(named: job.qos)?.name, user: job.user, account: job.account, tres: allocation.tres)
             if let parent = job.arrayJobID { runningTasks[parent, default: 0] += 1 }
-            for (name, count) in job.request.licenses ?? [:] { licensesInUse[name, default: 0] += count }
+            for (name, count) in job.request.licenses ?? [:] {
+                licensesHeld[name, default: 0] += count
+                if !suspended { licenseReleases[name, default: []].append((end, count)) }
+            }
             activeSingletons.insert([job.name, job.user])
+        }
+        for (name, total) in snapshot.cluster.licenses {
+            licenses[name] = StepProfile(now: snapshot.now, free: total - licensesHeld[name, default: 0],
+                                         releases: (licenseReleases[name] ?? []).sorted { $0.time < $1.time })
         }
         let built = usage
         timelines = (0..<built.count).map { n in
@@ -303,6 +314,10 @@ struct PlanningPass {
         guard usable.count >= shape.nodeCount else { return .waitingForResources(reservedAt: nil, reason: .reqNodeNotAvail) }
 
         let view = reservation.map(\.name)
+        let wanted = job.request.licenses ?? [:]
+        // A license the cluster does not have (any more: a reconfiguration) never comes.
+        if wanted.contains(where: { licenses[$0.key] == nil }) { return .reason(.licenses) }
+        var shortOfLicenses = false
         // Start now, task after task for an array.
         var tasks = job.array?.pending ?? []
         let throttle = job.array?.maxRunning
@@ -311,18 +326,18 @@ struct PlanningPass {
                 return .reason(.arrayTaskLimit)
             }
             if let r = reservation, now < r.start { break }
-            // Licenses are counted when a job starts: one that waits for them holds no place
-            // for them ahead (it waits with reason Licenses and others may go first).
-            if let wanted = job.request.licenses,
-               wanted.contains(where: { licensesInUse[$0.key, default: 0] + $0.value > snapshot.cluster.licenses[$0.key, default: 0] }) {
-                return .reason(.licenses)
+            // Free now and for the job's whole time: a reservation made earlier in the pass
+            // for a job that needs them keeps them.
+            if wanted.contains(where: { !licenses[$0.key]!.fits($0.value, from: now, duration: timeLimit) }) {
+                shortOfLicenses = true
+                break
             }
             guard let allocation = startNow(shape: shape, on: usable, including: required, view: view, duration: timeLimit,
                                             gpuType: gpuType)
             else { break }
             commit(allocation, duration: timeLimit)
             limits.add(qos: qos.name, user: job.user, account: job.account, tres: allocation.tres)
-            for (name, count) in job.request.licenses ?? [:] { licensesInUse[name, default: 0] += count }
+            for (name, count) in wanted { licenses[name]!.reserve(count, from: now, to: now + timeLimit) }
             if job.singleton { activeSingletons.insert([job.name, job.user]) }
             if job.array != nil {
                 decisions.starts.append(.init(job: job.id, arrayTaskIndex: tasks.removeFirst(), allocation: allocation))
@@ -336,18 +351,21 @@ struct PlanningPass {
         } while true
 
         // A job inside a reservation whose window has not opened waits for the window.
-        let reason: PendingReason? = reservation.map { now < $0.start ? .reservation : .resources }
+        let reason: PendingReason? = shortOfLicenses ? .licenses : reservation.map { now < $0.start ? .reservation : .resources }
         guard mayReserve else {
             return .waitingForResources(reservedAt: nil, reason: reason)
         }
-        let found = required.isEmpty ? earliestStart(shape: shape, on: usable, view: view, duration: timeLimit)
-            : earliestStart(shape: shape, on: usable, including: required, view: view, duration: timeLimit).map { ($0, nil) }
+        // With licenses: the first time its nodes and its licenses are all free for its time.
+        let found = required.isEmpty && wanted.isEmpty ? earliestStart(shape: shape, on: usable, view: view, duration: timeLimit)
+            : earliestStart(shape: shape, on: usable, including: required, view: view, duration: timeLimit, licenses: wanted)
+                .map { ($0, nil) }
         guard let (start, node) = found else {
             return .waitingForResources(reservedAt: nil, reason: reason)
         }
         let chosen = node.map { [$0] }
             ?? chooseNodes(shape: shape, among: usable, including: required, view: view, at: start, duration: timeLimit)
         for n in chosen { reserveTimeline(n, need(shape, n), from: start, to: start + timeLimit) }
+        for (name, count) in wanted { licenses[name]!.reserve(count, from: start, to: start + timeLimit) }
         return .waitingForResources(reservedAt: start, reason: reason)
     }
 
@@ -511,38 +529,48 @@ struct PlanningPass {
 
     /// The earliest time at which all of `required` and enough others of the pool to make
     /// `shape.nodeCount` are each free for `duration` (a `--nodelist` job).
-    func earliestStart(shape: JobShape, on pool: [Int], including required: [Int], view: String?, duration: Int) -> Int? {
+    func earliestStart(shape: JobShape, on pool: [Int], including required: [Int], view: String?, duration: Int,
+                       licenses wanted: [String: Int] = [:]) -> Int? {
         sweep(shape: shape, pool: pool, required: Set(required), others: shape.nodeCount - required.count, view: view,
-              duration: duration, notBefore: now)
+              duration: duration, notBefore: now, licenses: wanted)
     }
 
     /// The first time from `notBefore` at which every node of `required` and `others` more of
-    /// the pool are each free for `duration`: a sweep over the nodes' intervals of feasible
-    /// starts, counting the required nodes apart.
+    /// the pool are each free for `duration`, and so are the licenses `wanted`: a sweep over the
+    /// nodes' (and licenses') intervals of feasible starts, counting the required nodes apart.
     private func sweep(shape: JobShape, pool: [Int], required: Set<Int>, others: Int, view: String?, duration: Int,
-                       notBefore: Int) -> Int? {
-        var events: [(time: Int, required: Int, other: Int)] = []
+                       notBefore: Int, licenses wanted: [String: Int] = [:]) -> Int? {
+        var events: [(time: Int, required: Int, other: Int, license: Int)] = []
+        for (name, count) in wanted {
+            guard let profile = licenses[name] else { return nil }
+            for interval in profile.feasibleStarts(count, duration: duration) where interval.to > notBefore {
+                events.append((max(interval.from, notBefore), 0, 0, 1))
+                if interval.to != Int.max { events.append((interval.to, 0, 0, -1)) }
+            }
+        }
         for n in pool {
             let isRequired = required.contains(n)
             if !isRequired && others == 0 { continue }
             for interval in profile(n, view: view).feasibleStarts(need(shape, n), duration: duration) where interval.to > notBefore {
                 let (r, o) = isRequired ? (1, 0) : (0, 1)
-                events.append((max(interval.from, notBefore), r, o))
-                if interval.to != Int.max { events.append((interval.to, -r, -o)) }
+                events.append((max(interval.from, notBefore), r, o, 0))
+                if interval.to != Int.max { events.append((interval.to, -r, -o, 0)) }
             }
         }
         events.sort { $0.time < $1.time }
         var requiredFree = 0
         var othersFree = 0
+        var licensesFree = 0
         var i = 0
         while i < events.count {
             let t = events[i].time
             while i < events.count && events[i].time == t {
                 requiredFree += events[i].required
                 othersFree += events[i].other
+                licensesFree += events[i].license
                 i += 1
             }
-            if requiredFree == required.count && othersFree >= others && t < Self.never { return t }
+            if requiredFree == required.count && othersFree >= others && licensesFree == wanted.count && t < Self.never { return t }
         }
         return nil
     }
