@@ -34,6 +34,9 @@ final class Agent: @unchecked Sendable {
     private var spawned = Set<pid_t>()
     /// Of those, the supervisors of steps this agent is the hub of: their end is reported.
     var stepSupervisors: [pid_t: (job: Int, run: Int, directory: String)] = [:]
+    /// Step supervisors found running when this agent started (a restart): their end is
+    /// reported too, when their pid is gone.
+    private var adoptedSteps: [pid_t: (job: Int, run: Int, directory: String)] = [:]
     private let stepReportQueue = DispatchQueue(label: "chess.step-reports")
     private let usageLock = NSLock()
     private var lastUsageAt = 0
@@ -69,6 +72,21 @@ final class Agent: @unchecked Sendable {
         return names.filter { !$0.hasPrefix(".") }.map { JobSpool(directory: "\(spoolDirectory)/jobs/\($0)") }
             .filter { $0.job != nil }
             .sorted { ($0.job ?? 0, $0.run) < ($1.job ?? 0, $1.run) }
+    }
+
+    /// After a restart: the running steps of running jobs here, whose end is then reported.
+    func adoptSteps() {
+        var found: [pid_t: (job: Int, run: Int, directory: String)] = [:]
+        for spool in spools() where !spool.exists("result.json") {
+            guard let job = spool.job else { continue }
+            let steps = ((try? FileManager.default.contentsOfDirectory(atPath: spool.path("steps"))) ?? []).compactMap(Int.init)
+            for s in steps {
+                let dir = JobSpool(directory: spool.stepDirectory(s))
+                guard !dir.exists("result.json"), let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 else { continue }
+                found[pid] = (job, spool.run, dir.directory)
+            }
+        }
+        lock.withLock { adoptedSteps = found }
     }
 
     /// Jobs whose supervisor still runs.
@@ -137,13 +155,17 @@ final class Agent: @unchecked Sendable {
     func reapChildren() {
         lock.lock()
         let children = spawned
+        let adopted = adoptedSteps
         lock.unlock()
         var status: Int32 = 0
         let gone = children.filter { waitpid($0, &status, WNOHANG) != 0 }
-        guard !gone.isEmpty else { return }
+        // Step supervisors a previous run of the agent started are not our children: gone when
+        // their pid is.
+        let goneAdopted = adopted.keys.filter { kill($0, 0) != 0 && errno == ESRCH }
+        guard !gone.isEmpty || !goneAdopted.isEmpty else { return }
         lock.lock()
         spawned.subtract(gone)
-        let steps = gone.compactMap { stepSupervisors.removeValue(forKey: $0) }
+        let steps = gone.compactMap { stepSupervisors.removeValue(forKey: $0) } + goneAdopted.compactMap { adoptedSteps.removeValue(forKey: $0) }
         lock.unlock()
         // Ended steps leave `squeue -s`.
         let ended = steps.compactMap { s in

@@ -173,6 +173,7 @@ if stepPath != "none" {
     }
 }
 agent.removeStaleMembers()
+agent.adoptSteps()
 let running = agent.runningJobs()
 logger.info("chess-nodeagent started", metadata: [
     "agent": "\(agent.id)", "nodes": "\(nodes.map(\.name).joined(separator: ","))", "controller": "\(address)",

@@ -173,6 +173,20 @@ struct StepEndToEndTests {
         try c.wait("the job to end") { try c.jobs().isEmpty }
     }
 
+    /// An agent restarted while a step runs still reports the step's end (`queue -s` drops it).
+    @Test func aRestartedAgentReportsTheEndOfAStepItFound() throws {
+        let c = try idleCluster()
+        let job = try c.submit(["-n", "1", "--wrap", "srun sleep 4; sleep 60"])
+        try c.wait("the step in queue -s") { try c.cluster.ctl(["queue", "-s", "-h"]).stdout.contains("\(job).0 ") }
+        c.stopAgent()
+        try c.startAgent()
+        try c.wait("the ended step to leave queue -s", within: 20) { try c.cluster.ctl(["queue", "-s", "-h"]).stdout.isEmpty }
+        #expect(try c.cluster.ctl(["queue", "-s", "-h"]).stdout.isEmpty)
+        #expect(try c.jobs().contains { $0["id"] as? Int == job && $0["state"] as? String == "RUNNING" })
+        _ = try c.cluster.ctl(["cancel", "\(job)"])
+        try c.wait("the job to end") { try c.jobs().isEmpty }
+    }
+
     @Test func srunOutsideAJobMakesOneAndFollowsItToItsEnd() throws {
         let c = try idleCluster()
         let dir = c.cluster.directory.path
