@@ -79,12 +79,7 @@ final class Agent: @unchecked Sendable {
         var found: [pid_t: (job: Int, run: Int, directory: String)] = [:]
         for spool in spools() where !spool.exists("result.json") {
             guard let job = spool.job else { continue }
-            let steps = ((try? FileManager.default.contentsOfDirectory(atPath: spool.path("steps"))) ?? []).compactMap(Int.init)
-            for s in steps {
-                let dir = JobSpool(directory: spool.stepDirectory(s))
-                guard !dir.exists("result.json"), let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 else { continue }
-                found[pid] = (job, spool.run, dir.directory)
-            }
+            for s in spool.runningSteps { found[s.supervisor] = (job, spool.run, s.folder.directory) }
         }
         lock.withLock { adoptedSteps = found }
     }

@@ -283,11 +283,8 @@ extension Agent {
     /// their supervisor lives: a step whose supervisor died gives its cores back).
     private func heldCores(_ spool: JobSpool) -> [String: Set<Int>] {
         var held: [String: Set<Int>] = [:]
-        let steps = ((try? FileManager.default.contentsOfDirectory(atPath: spool.path("steps"))) ?? []).compactMap(Int.init)
-        for s in steps {
-            let dir = JobSpool(directory: spool.stepDirectory(s))
-            guard !dir.exists("result.json"), let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 || errno == EPERM,
-                  let data = dir.read("step.json"), let plan = try? JSONDecoder().decode(StepPlan.self, from: data) else { continue }
+        for s in spool.runningSteps {
+            guard let data = s.folder.read("step.json"), let plan = try? JSONDecoder().decode(StepPlan.self, from: data) else { continue }
             for node in plan.nodes { held[node.name, default: []].formUnion(node.cores) }
         }
         return held

@@ -66,24 +66,35 @@ extension JobSpool {
         return step
     }
 
+    /// The job's step folders, by step number.
+    public var steps: [(step: Int, folder: JobSpool)] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path("steps"))) ?? []).compactMap(Int.init).sorted()
+            .map { ($0, JobSpool(directory: stepDirectory($0))) }
+    }
+
+    /// Steps without a result whose supervisor lives (one that died is over), with its pid.
+    public var runningSteps: [(step: Int, folder: JobSpool, supervisor: pid_t)] {
+        steps.compactMap { s in
+            guard !s.folder.exists("result.json"), let pid = s.folder.pid("supervisor.pid"), kill(pid, 0) == 0 || errno == EPERM
+            else { return nil }
+            return (s.step, s.folder, pid)
+        }
+    }
+
     /// The process groups of the job's steps whose tasks still run: a signal for the job goes
     /// to them too (they are not in the batch script's group).
     public var runningStepGroups: [Int32] {
-        let steps = ((try? FileManager.default.contentsOfDirectory(atPath: path("steps"))) ?? []).filter { Int($0) != nil }
-        return steps.compactMap { s in
-            let dir = JobSpool(directory: path("steps/\(s)"))
-            return dir.exists("result.json") ? nil : dir.pid("tasks.pgid")
-        }
+        steps.compactMap { s in s.folder.exists("result.json") ? nil : s.folder.pid("tasks.pgid") }
     }
 
     /// The job's steps as accounting keeps them, once they have ended: those still running
     /// (killed with the job a moment ago) get up to `wait` seconds to write their end, and are
     /// CANCELLED at `now` if they have not.
     public func stepRecords(wait: Double = 2) -> [StepRecord] {
-        let steps = ((try? FileManager.default.contentsOfDirectory(atPath: path("steps"))) ?? []).compactMap(Int.init).sorted()
+        let steps = self.steps.map(\.folder)
         guard !steps.isEmpty else { return [] }
-        func read(_ s: Int) -> StepRecord? {
-            JobSpool(directory: stepDirectory(s)).read("record.json").flatMap { try? JSONDecoder().decode(StepRecord.self, from: $0) }
+        func read(_ s: JobSpool) -> StepRecord? {
+            s.read("record.json").flatMap { try? JSONDecoder().decode(StepRecord.self, from: $0) }
         }
         let deadline = Date().addingTimeInterval(wait)
         while Date() < deadline, steps.contains(where: { read($0)?.state == "RUNNING" }) { usleep(50_000) }
