@@ -59,16 +59,12 @@ public final class SocketServer: Sendable {
                 }
                 unlink(path)
             }
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            var addr: sockaddr_un
+            do {
+                addr = try UnixSocket.address(path)
+            } catch {
                 close(fd)
-                throw StartError(description: "\(path): socket path is too long (\(bytes.count) bytes; the limit is 107)")
-            }
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-                raw.copyBytes(from: bytes)
-                raw[bytes.count] = 0
+                throw StartError(description: error.description)
             }
             let rc = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
@@ -120,20 +116,9 @@ public final class SocketServer: Sendable {
     }
 
     static func isListening(unixPath path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
+        guard let fd = try? UnixSocket.connect(path) else { return false }
+        close(fd)
+        return true
     }
 
     /// Accepts connections on a thread of its own until `stop()`.

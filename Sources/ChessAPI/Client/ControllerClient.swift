@@ -54,30 +54,14 @@ public final class ControllerClient: @unchecked Sendable {
     private func connectIfNeeded() throws {
         guard fd < 0 else { return }
         if let tcp { return try connectTCP(tcp) }
-        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard s >= 0 else { throw Failure(description: "socket(): \(String(cString: strerror(errno)))", code: nil, status: nil) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(socketPath.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            close(s)
-            throw Failure(description: "\(socketPath): socket path too long", code: nil, status: nil)
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else {
-            let e = errno
-            close(s)
+        do {
+            fd = try UnixSocket.connect(socketPath)
+        } catch {
+            guard let e = error.code else { throw Failure(description: error.description, code: nil, status: nil) }
             let why = e == ENOENT ? "no such socket" : String(cString: strerror(e))
             throw Failure(description: "cannot reach chessd at \(socketPath): \(why). Is chessd running? (set --socket or CHESS_SOCKET)",
                           code: nil, status: nil)
         }
-        fd = s
     }
 
     private func connectTCP(_ hp: HostPort) throws {

@@ -16,7 +16,7 @@ public enum UnixSocket {
     }
 
     /// The address of `path`; throws when it is longer than a socket address holds.
-    public static func address(_ path: String) throws -> sockaddr_un {
+    public static func address(_ path: String) throws(Failure) -> sockaddr_un {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -31,7 +31,7 @@ public enum UnixSocket {
     }
 
     /// A connected socket; the failure carries `errno` (ENOENT: nothing there).
-    public static func connect(_ path: String) throws -> Int32 {
+    public static func connect(_ path: String) throws(Failure) -> Int32 {
         var addr = try address(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket(): \(String(cString: strerror(errno)))", code: errno) }
@@ -48,7 +48,7 @@ public enum UnixSocket {
 
     /// A listening socket at `path` (a stale socket file there is replaced), open to every local
     /// user: what each may do follows from `peer(of:)`.
-    public static func listen(_ path: String, backlog: Int32 = 128) throws -> Int32 {
+    public static func listen(_ path: String, backlog: Int32 = 128) throws(Failure) -> Int32 {
         var addr = try address(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket(): \(String(cString: strerror(errno)))", code: errno) }
