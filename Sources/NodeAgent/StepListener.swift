@@ -131,10 +131,8 @@ extension Agent {
             let local = binding(part)
             if local == nil { remote.append(part.node) }
             var node = StepPlan.Node(name: part.node, cpus: local?.cpus ?? [], mems: local?.mems ?? [], gpus: part.gpus,
-                                     memoryMB: part.memoryMB, cpuCount: part.cores.count, firstTask: layout.firstTask(onNode: i),
-                                     tasks: layout.counts[i])
-            node.jobCores = part.cores
-            node.numa = part.numa
+                                     memoryMB: part.memoryMB, jobCores: part.cores, numa: part.numa,
+                                     firstTask: layout.firstTask(onNode: i), tasks: layout.counts[i])
             if !request.overlap {
                 // The step's own cores (Slurm's default since 21.08: steps do not share CPUs),
                 // `cpus-per-task` for each task, which is bound to them.

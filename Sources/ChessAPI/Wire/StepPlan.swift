@@ -9,8 +9,6 @@ public struct StepPlan: Codable, Sendable, Equatable {
         public var gpus: [Int]
         /// The job's memory on this node (the cgroup limit of a group the step creates).
         public var memoryMB: Int
-        /// CPUs the job holds here (`SLURM_CPUS_ON_NODE`).
-        public var cpuCount: Int
         public var firstTask: Int
         public var tasks: Int
         /// The job's cores (its allocation's numbering) this step holds here, `cpus-per-task`
@@ -20,16 +18,21 @@ public struct StepPlan: Codable, Sendable, Equatable {
         public var taskCPUs: [[Int]] = []
         /// The job's cores and NUMA domains here (the agent that runs the node's tasks works
         /// out `cpus`, `mems` and `taskCPUs` from them and its own topology).
-        public var jobCores: [Int] = []
-        public var numa: [Int] = []
+        public var jobCores: [Int]
+        public var numa: [Int]
 
-        public init(name: String, cpus: [Int], mems: [Int], gpus: [Int], memoryMB: Int, cpuCount: Int, firstTask: Int, tasks: Int) {
+        /// CPUs the job holds here (`SLURM_CPUS_ON_NODE`).
+        public var cpuCount: Int { jobCores.count }
+
+        public init(name: String, cpus: [Int], mems: [Int], gpus: [Int], memoryMB: Int, jobCores: [Int], numa: [Int], firstTask: Int,
+                    tasks: Int) {
             self.name = name
             self.cpus = cpus
             self.mems = mems
             self.gpus = gpus
             self.memoryMB = memoryMB
-            self.cpuCount = cpuCount
+            self.jobCores = jobCores
+            self.numa = numa
             self.firstTask = firstTask
             self.tasks = tasks
         }
@@ -37,7 +40,6 @@ public struct StepPlan: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case name, cpus, mems, gpus, tasks, cores, numa
             case memoryMB = "memory_mb"
-            case cpuCount = "cpu_count"
             case firstTask = "first_task"
             case taskCPUs = "task_cpus"
             case jobCores = "job_cores"
