@@ -33,6 +33,10 @@ let package = Package(
         .systemLibrary(name: "CIbverbs", path: "Sources/CIbverbs", providers: [.apt(["libibverbs-dev"])]),
         .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
 
+        // System calls Swift's Glibc module does not offer (close_range), for the child between
+        // fork and exec.
+        .target(name: "CSystem"),
+
         // Pure, deterministic scheduling: model, priority, allocation, planners, simulator.
         .target(name: "SchedulerCore"),
         // Prices, charges and rewards in integer money.
@@ -66,7 +70,7 @@ let package = Package(
         ),
         // One job's supervisor (cgroup, binding, fork/exec, limits, usage), shared by the agent and
         // the small `chess-supervisor` binary the agent starts for each job.
-        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "CNuma"]),
+        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "CNuma", "CSystem"]),
         .executableTarget(
             name: "NodeAgent",
             dependencies: [

@@ -1,4 +1,5 @@
 import CNuma
+import CSystem
 import Glibc
 
 /// What a job's process needs between `fork` and `exec` — default signal handling, its cgroup,
@@ -40,5 +41,45 @@ struct ChildSetup {
     func becomeUser() -> Bool {
         guard let d = dropTo else { return true }
         return initgroups(d.user, d.gid) == 0 && setgid(d.gid) == 0 && setuid(d.uid) == 0
+    }
+
+    /// In the child, last before `exec`: closes every descriptor above `highest` (the job's
+    /// standard ones, and PMI's 3 for a step's task) but `keep`, so that nothing this process
+    /// holds — the agent's listening sockets, other tasks' pipes, a report pipe — reaches the
+    /// job. Descriptors marked close-on-exec would go anyway; this covers those that are not.
+    static func closeInherited(above highest: Int32, keeping keep: Int32 = -1) {
+        chess_close_from(highest + 1, keep)
+    }
+}
+
+/// What went wrong in a child between `fork` and `exec`, sent to the parent through a
+/// close-on-exec pipe (end of file there means the `exec` happened): the step and its `errno`.
+/// Plain `write`s only, as befits a child of a process that may have threads.
+enum ChildFailure: Int32, Sendable {
+    case becomeUser = 1
+    case outputFile = 2
+    case errorFile = 3
+
+    /// In the child: reports and exits.
+    func report(_ fd: Int32, errno code: Int32) -> Never {
+        var message: (Int32, Int32) = (rawValue, code)
+        _ = withUnsafeBytes(of: &message) { Glibc.write(fd, $0.baseAddress, $0.count) }
+        _exit(126)
+    }
+
+    /// In the parent, with its end of the pipe (closed here): the child's failure, or nil once
+    /// the child has exec'd.
+    static func read(_ fd: Int32) -> (ChildFailure, Int32)? {
+        defer { close(fd) }
+        var message: (Int32, Int32) = (0, 0)
+        var got = 0
+        while got < MemoryLayout<(Int32, Int32)>.size {
+            let n = withUnsafeMutableBytes(of: &message) { Glibc.read(fd, $0.baseAddress! + got, $0.count - got) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        guard got == MemoryLayout<(Int32, Int32)>.size, let failure = ChildFailure(rawValue: message.0) else { return nil }
+        return (failure, message.1)
     }
 }

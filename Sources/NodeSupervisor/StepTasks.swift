@@ -113,6 +113,7 @@ struct TaskGroup {
                         _exit(126)
                     }
                     if chdir(workdir) != 0 { _ = chdir("/tmp") }
+                    ChildSetup.closeInherited(above: pmiChild >= 0 ? Self.pmiDescriptor : 2)
                     var failure = ENOENT
                     for p in paths {
                         execve(p, argv, envp)

@@ -1,4 +1,5 @@
 import CNuma
+import CSystem
 import ChessAPI
 import Foundation
 import Glibc
@@ -83,54 +84,75 @@ public struct Supervisor {
         defer { cgroup?.remove() }
 
         // Everything the child needs is prepared before fork: after it, only plain system calls.
-        let workdir = launch.workdir.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil } ?? "/tmp"
-        let output = OutputPattern.resolve(launch.output ?? OutputPattern.defaultOutput(isArrayTask: launch.arrayJobID != nil), launch, workdir: workdir, node: plan.node)
-        let error = launch.error.map { OutputPattern.resolve($0, launch, workdir: workdir, node: plan.node) }
+        // The working directory and the output files are the job's user's business: the child
+        // enters and opens them after it has become that user, so that no path a user names
+        // (a symlink, `..`, a root-only folder) is ever opened with root's rights. When the
+        // working directory cannot be entered, the job runs in /tmp, and relative output paths
+        // are taken from there (as slurmstepd does).
+        let workdir = launch.workdir ?? "/tmp"
+        func files(in directory: String) -> (output: String, error: String?) {
+            (OutputPattern.resolve(launch.output ?? OutputPattern.defaultOutput(isArrayTask: launch.arrayJobID != nil), launch,
+                                   workdir: directory, node: plan.node),
+             launch.error.map { OutputPattern.resolve($0, launch, workdir: directory, node: plan.node) })
+        }
+        let inWorkdir = files(in: workdir), inTmp = files(in: "/tmp")
         let environment = JobEnvironment.build(plan, workdir: workdir)
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(scriptPath), nil]
+        let paths: [UnsafeMutablePointer<CChar>?] = [workdir, inWorkdir.output, inWorkdir.error, inTmp.output, inTmp.error]
+            .map { $0.flatMap { strdup($0) } }
         defer {
             for p in envp { free(p) }
             for p in argv { free(p) }
+            for p in paths { free(p) }
         }
         // Truncated as Slurm does, unless the job asked to append or this is a later run.
         let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (launch.appendOutput == false ? O_TRUNC : 0)
-        let outFD = open(output, flags, 0o644)
-        guard outFD >= 0 else { return failed("cannot open the output file \(output): \(String(cString: strerror(errno)))") }
-        var errFD = outFD
-        if let error {
-            errFD = open(error, flags, 0o644)
-            guard errFD >= 0 else { return failed("cannot open the error file \(error): \(String(cString: strerror(errno)))") }
-        }
-        if getuid() == 0, let uid = launch.uid, let gid = launch.gid {
-            fchown(outFD, uid, gid)
-            if errFD != outFD { fchown(errFD, uid, gid) }
-        }
         let setup = ChildSetup(cgroup: cgroup, cpus: plan.cpus, mems: plan.mems, uid: launch.uid, gid: launch.gid, user: launch.user)
+        var report: [Int32] = [-1, -1]
+        guard chess_pipe_cloexec(&report) == 0 else { return failed("pipe failed: \(String(cString: strerror(errno)))", state: "NODE_FAIL") }
 
         let pid = fork()
         if pid == 0 {
             // The job: its own process group, so that signals reach every process it starts.
             setpgid(0, 0)
             setup.enter()
-            dup2(outFD, 1)
-            dup2(errFD, 2)
             let devnull = open("/dev/null", O_RDONLY)
             if devnull >= 0 { dup2(devnull, 0) }
-            guard setup.becomeUser() else {
-                let msg = "chess: cannot become the job's user\n"
-                _ = Glibc.write(2, msg, msg.utf8.count)
-                _exit(126)
+            guard setup.becomeUser() else { ChildFailure.becomeUser.report(report[1], errno: errno) }
+            let entered = chdir(paths[0]!) == 0
+            if !entered { _ = chdir("/tmp") }
+            let (output, error) = entered ? (paths[1]!, paths[2]) : (paths[3]!, paths[4])
+            let outFD = open(output, flags, 0o644)
+            guard outFD >= 0 else { ChildFailure.outputFile.report(report[1], errno: errno) }
+            var errFD = outFD
+            if let error {
+                errFD = open(error, flags, 0o644)
+                guard errFD >= 0 else { ChildFailure.errorFile.report(report[1], errno: errno) }
             }
-            if chdir(workdir) != 0 { _ = chdir("/tmp") }
+            dup2(outFD, 1)
+            dup2(errFD, 2)
+            ChildSetup.closeInherited(above: 2, keeping: report[1])
             execve(scriptPath, argv, envp)
             let msg = "chess: cannot execute the batch script: \(String(cString: strerror(errno)))\n"
             _ = Glibc.write(2, msg, msg.utf8.count)
             _exit(127)
         }
-        close(outFD)
-        if errFD != outFD { close(errFD) }
-        guard pid > 0 else { return failed("fork failed: \(String(cString: strerror(errno)))", state: "NODE_FAIL") }
+        close(report[1])
+        guard pid > 0 else {
+            close(report[0])
+            return failed("fork failed: \(String(cString: strerror(errno)))", state: "NODE_FAIL")
+        }
+        if let (failure, code) = ChildFailure.read(report[0]) {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let why = String(cString: strerror(code))
+            switch failure {
+            case .becomeUser: return failed("cannot become the job's user \(launch.user): \(why)")
+            case .outputFile: return failed("cannot open the output file \(inWorkdir.output) as \(launch.user): \(why)")
+            case .errorFile: return failed("cannot open the error file \(inWorkdir.error ?? "") as \(launch.user): \(why)")
+            }
+        }
         try? spool.writeDurably("job.pid", Data("\(pid)".utf8))
         log("started job \(launch.job) as process group \(pid) on CPUs \(plan.cpus) in \(workdir)")
 

@@ -250,11 +250,15 @@ struct StepEndToEndTests {
             srun -l id -un
             sleep 30
             """)
-        let submitted = try runBinary("chessctl", ["submit", "--parsable", "-D", c.cluster.directory.path, "-o", "mine.out", script],
+        // The output goes where nobody may write (it is opened as the job's user).
+        let home = c.cluster.directory.appendingPathComponent("home-nobody").path
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        chown(home, JobFilesEndToEndTests.nobody.uid, JobFilesEndToEndTests.nobody.gid)
+        let submitted = try runBinary("chessctl", ["submit", "--parsable", "-D", home, "-o", "mine.out", script],
                                       environment: ["CHESS_SOCKET": c.cluster.socket], user: "nobody")
         let job = try #require(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(submitted.stderr)")
-        try c.wait("the step's output") { c.output("mine.out").contains("1: nobody") }
-        let out = c.output("mine.out")
+        try c.wait("the step's output") { c.output("home-nobody/mine.out").contains("1: nobody") }
+        let out = c.output("home-nobody/mine.out")
         #expect(out.contains("batch=nobody\n"), "\(out)")
         #expect(out.contains("0: nobody\n"), "\(out)")
         // Another user may not start steps in it; root may.

@@ -1,0 +1,14 @@
+#ifndef CHESS_SYSTEM_H
+#define CHESS_SYSTEM_H
+
+/// Closes every descriptor from `lowest` up except `keep` (-1: none), in a child between fork
+/// and exec, so that nothing the agent or supervisor holds open (listening sockets, other
+/// tasks' pipes, the spool) reaches a job's process. close_range(2) where the kernel has it
+/// (5.9+), else one close per descriptor up to the process's limit. Async-signal-safe.
+void chess_close_from(int lowest, int keep);
+
+/// pipe2(fds, O_CLOEXEC): a pipe whose ends no exec'd program inherits (glibc declares pipe2
+/// only under _GNU_SOURCE, which Swift's Glibc module is not built with).
+int chess_pipe_cloexec(int fds[2]);
+
+#endif
