@@ -14,7 +14,7 @@ public enum HostList {
     public static func expand(_ expression: String) throws -> [String] {
         var hosts: [String] = []
         for item in try splitTopLevel(expression) where !item.isEmpty {
-            hosts += try expandItem(Substring(item), expression)
+            hosts += try expandItem(Substring(item), expression, budget: maxHosts - hosts.count)
         }
         return hosts
     }
@@ -93,17 +93,22 @@ public enum HostList {
         return items
     }
 
-    /// One item: text with zero or more bracket groups; the product of all groups.
-    private static func expandItem(_ item: Substring, _ whole: String) throws -> [String] {
-        guard let open = item.firstIndex(of: "[") else { return [String(item)] }
-        guard let close = item[open...].firstIndex(of: "]") else { throw Error(expression: whole, reason: "'[' without ']'") }
-        let prefix = String(item[..<open])
-        let rest = try expandItem(item[item.index(after: close)...], whole)
-        var result: [String] = []
-        for value in try expandRanges(item[item.index(after: open)..<close], whole) {
-            for suffix in rest { result.append(prefix + value + suffix) }
+    /// One item: text with zero or more bracket groups; the product of all groups, at most
+    /// `budget` names (expanded group by group, without recursion: an item may hold any number
+    /// of groups).
+    private static func expandItem(_ item: Substring, _ whole: String, budget: Int) throws -> [String] {
+        var result = [""]
+        var rest = item
+        while let open = rest.firstIndex(of: "[") {
+            guard let close = rest[open...].firstIndex(of: "]") else { throw Error(expression: whole, reason: "'[' without ']'") }
+            let prefix = rest[..<open]
+            let values = try expandRanges(rest[rest.index(after: open)..<close], whole)
+            let (count, overflow) = result.count.multipliedReportingOverflow(by: values.count)
+            guard !overflow, count <= budget else { throw Error(expression: whole, reason: "more than \(maxHosts) hosts") }
+            result = result.flatMap { head in values.map { head + prefix + $0 } }
+            rest = rest[rest.index(after: close)...]
         }
-        return result
+        return rest.isEmpty ? result : result.map { $0 + rest }
     }
 
     private static let maxHosts = 1_000_000

@@ -18,7 +18,9 @@ public enum JobSpecSyntax {
                 throw Error("--licenses=\(text): expected NAME[:COUNT],…, as in matlab:2,ansys")
             }
             let count = parts.count == 2 ? Int(parts[1]) : 1
-            guard let count, count >= 1 else { throw Error("--licenses=\(text): '\(item)': the count must be a whole number of at least 1") }
+            guard let count, count >= 1, count <= InputLimits.licenses - out[String(parts[0]), default: 0] else {
+                throw Error("--licenses=\(text): '\(item)': the count must be a whole number from 1 to \(InputLimits.licenses)")
+            }
             out[String(parts[0]), default: 0] += count
         }
         return out
@@ -46,8 +48,8 @@ public enum JobSpecSyntax {
             let step = stepParts.count == 2 ? Int(stepParts[1]) : 1
             let bounds = stepParts[0].split(separator: "-", omittingEmptySubsequences: false)
             guard let step, step > 0, (1...2).contains(bounds.count), let low = Int(bounds[0]),
-                  let high = Int(bounds[bounds.count - 1]), low >= 0, low <= high else {
-                throw Error("--array: '\(part)' is not N, N-M or N-M:S with 0 <= N <= M")
+                  let high = Int(bounds[bounds.count - 1]), low >= 0, low <= high, high <= InputLimits.arrayIndex else {
+                throw Error("--array: '\(part)' is not N, N-M or N-M:S with 0 <= N <= M <= \(InputLimits.arrayIndex)")
             }
             guard indexes.count + (high - low) / step < 1_000_000 else { throw Error("--array: more than 1000000 tasks") }
             indexes += stride(from: low, through: high, by: step)
@@ -88,25 +90,37 @@ public enum JobSpecSyntax {
             guard !s.isEmpty, s.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(s) else {
                 throw Error("--time: '\(text)' is not minutes, MM:SS, HH:MM:SS or D-HH:MM:SS")
             }
+            guard n <= InputLimits.seconds else { throw Error("--time: '\(text)' is longer than 100 years") }
             return n
         }
         var days = 0
         var rest = Substring(text)
+        let seconds: Int
         if let dash = rest.firstIndex(of: "-") {
             days = try number(rest[..<dash])
             rest = rest[rest.index(after: dash)...]
             let p = try rest.split(separator: ":", omittingEmptySubsequences: false).map(number)
             guard (1...3).contains(p.count) else { throw Error("--time: '\(text)' has too many fields") }
             let h = p[0], m = p.count > 1 ? p[1] : 0, s = p.count > 2 ? p[2] : 0
-            return ((days * 24 + h) * 60 + m) * 60 + s
+            seconds = try checked(text) { ((days * 24 + h) * 60 + m) * 60 + s }
+        } else {
+            let p = try rest.split(separator: ":", omittingEmptySubsequences: false).map(number)
+            switch p.count {
+            case 1: seconds = try checked(text) { p[0] * 60 }
+            case 2: seconds = try checked(text) { p[0] * 60 + p[1] }
+            case 3: seconds = try checked(text) { (p[0] * 60 + p[1]) * 60 + p[2] }
+            default: throw Error("--time: '\(text)' has too many fields")
+            }
         }
-        let p = try rest.split(separator: ":", omittingEmptySubsequences: false).map(number)
-        switch p.count {
-        case 1: return p[0] * 60
-        case 2: return p[0] * 60 + p[1]
-        case 3: return (p[0] * 60 + p[1]) * 60 + p[2]
-        default: throw Error("--time: '\(text)' has too many fields")
-        }
+        return seconds
+    }
+
+    /// A time computed from fields each at most `InputLimits.seconds` (so that the formula
+    /// cannot overflow), within that bound itself.
+    private static func checked(_ text: String, _ formula: () -> Int) throws -> Int {
+        let value = formula()
+        guard value <= InputLimits.seconds else { throw Error("--time: '\(text)' is longer than 100 years") }
+        return value
     }
 
     /// `--mem`: a number with an optional unit K, M (default), G or T; returns MiB.
@@ -124,6 +138,10 @@ public enum JobSpecSyntax {
             digits = digits.dropLast()
         }
         guard let n = Int(digits), n >= 0 else { throw Error("--mem: '\(text)' is not a size such as 4000, 4G or 512M") }
-        return factor < 0 ? (n + 1023) / 1024 : n * factor
+        let mb = factor < 0 ? n / 1024 + (n % 1024 == 0 ? 0 : 1) : n.multipliedReportingOverflow(by: factor).partialValue
+        guard factor < 0 || n <= InputLimits.memoryMB, mb <= InputLimits.memoryMB else {
+            throw Error("--mem: '\(text)' is more than \(InputLimits.memoryMB / (1024 * 1024)) TiB")
+        }
+        return mb
     }
 }

@@ -91,9 +91,10 @@ public struct JSONScanner {
                     throw fail("bad \\u escape")
                 }
                 i += 4
-                // A surrogate pair.
+                // A surrogate pair; a lone surrogate (or a high one followed by anything but a
+                // low one) becomes U+FFFD, as in the decoders of most languages.
                 if code >= 0xD800 && code < 0xDC00, i + 6 <= raw.endIndex, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
-                   let low = UInt32(String(decoding: raw[i + 2..<i + 6], as: UTF8.self), radix: 16) {
+                   let low = UInt32(String(decoding: raw[i + 2..<i + 6], as: UTF8.self), radix: 16), low >= 0xDC00 && low < 0xE000 {
                     code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     i += 6
                 }
@@ -111,7 +112,10 @@ public struct JSONScanner {
         var v = 0
         let start = pos
         while pos < bytes.count, bytes[pos] >= 0x30 && bytes[pos] <= 0x39 {
-            v = v &* 10 &+ Int(bytes[pos] - 0x30)
+            let (times, o1) = v.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(Int(bytes[pos] - 0x30))
+            guard !o1 && !o2 else { throw fail("number out of range") }
+            v = sum
             pos += 1
         }
         guard pos > start else { throw fail("expected a number") }
@@ -128,18 +132,19 @@ public struct JSONScanner {
     public mutating func optionalString() throws -> String? { null() ? nil : try string() }
     public mutating func optionalInt() throws -> Int? { null() ? nil : try int() }
 
-    /// Skips whatever value comes next.
-    public mutating func skipValue() throws {
+    /// Skips whatever value comes next (nested at most `InputLimits.jsonDepth` deep).
+    public mutating func skipValue(depth: Int = 0) throws {
         skipWhitespace()
         guard pos < bytes.count else { throw fail("expected a value") }
+        guard depth < InputLimits.jsonDepth else { throw fail("nested deeper than \(InputLimits.jsonDepth) levels") }
         switch bytes[pos] {
         case UInt8(ascii: "\""): _ = try string()
         case UInt8(ascii: "{"):
             try beginObject()
-            while try nextKey() != nil { try skipValue() }
+            while try nextKey() != nil { try skipValue(depth: depth + 1) }
         case UInt8(ascii: "["):
             try beginArray()
-            while try nextElement() { try skipValue() }
+            while try nextElement() { try skipValue(depth: depth + 1) }
         default:
             while pos < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09].contains(bytes[pos]) {
                 pos += 1

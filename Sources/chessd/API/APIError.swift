@@ -19,5 +19,7 @@ struct APIError: Error, Sendable, CustomStringConvertible {
     static func unauthorized(_ message: String) -> APIError { APIError(status: 401, code: "unauthorized", message: message) }
     static func conflict(_ message: String) -> APIError { APIError(status: 409, code: "conflict", message: message) }
     static func unavailable(_ message: String) -> APIError { APIError(status: 503, code: "unavailable", message: message) }
+    /// A value past `InputLimits`: the job (or change) cannot be taken as it is.
+    static func outOfRange(_ violation: InputLimits.Violation) -> APIError { .invalid(violation.description) }
     static func `internal`(_ message: String) -> APIError { APIError(status: 500, code: "internal", message: message) }
 }

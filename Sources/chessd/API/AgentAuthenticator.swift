@@ -43,8 +43,10 @@ final class AgentAuthenticator: @unchecked Sendable {
               !nonce.isEmpty, nonce.count <= 128 else {
             throw .unauthorized("missing X-Chess-Timestamp or X-Chess-Nonce")
         }
-        guard abs(now - ts) <= RequestSigning.window else {
-            throw .unauthorized("request timestamp is \(now - ts)s off the controller's clock (window \(RequestSigning.window)s): check NTP")
+        // Compared without arithmetic on the sender's number: any Int may arrive here, before
+        // the signature is checked.
+        guard ts >= now - RequestSigning.window && ts <= now + RequestSigning.window else {
+            throw .unauthorized("request timestamp \(ts) is off the controller's clock (\(now)) (window \(RequestSigning.window)s): check NTP")
         }
         let expected = HMACSHA256.authenticate(
             RequestSigning.canonical(method: request.method, target: request.target, timestamp: ts, nonce: nonce, body: request.body), key: key)

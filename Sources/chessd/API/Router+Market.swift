@@ -113,9 +113,12 @@ extension Router {
         },
     ]
 
+    /// A query's whole number (a time, an id, a count, a wait): from 0 to `InputLimits.timestamp`.
     func int(_ text: String?, _ fallback: Int) throws -> Int {
         guard let text, !text.isEmpty else { return fallback }
-        guard let v = Int(text) else { throw APIError.badRequest("'\(text)' is not a whole number") }
+        guard let v = Int(text), (0...InputLimits.timestamp).contains(v) else {
+            throw APIError.badRequest("'\(text)' is not a whole number from 0 to \(InputLimits.timestamp)")
+        }
         return v
     }
 

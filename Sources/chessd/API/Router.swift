@@ -111,7 +111,7 @@ struct Router: HTTPHandler {
         Route(method: "GET", pattern: "/v1/reports/top-usage", access: .local) { r, c in
             let (start, end) = try r.period(c)
             let top = try c.request.query["top"].map { v -> Int in
-                guard let n = Int(v) else { throw APIError.badRequest("top must be a whole number, got '\(v)'") }
+                guard let n = Int(v), (1...100_000).contains(n) else { throw APIError.badRequest("top must be a whole number from 1 to 100000, got '\(v)'") }
                 return n
             } ?? 10
             c.respond(.json(try r.controller.topUsage(from: start, to: end, top: top)))
@@ -203,6 +203,10 @@ struct Router: HTTPHandler {
                     token = try controller.requireMarket().gate.admit(request, scope: scope, now: Date().timeIntervalSince1970)
                 case (.market, .local):
                     throw APIError.forbidden("marketplace routes are served on the TCP listener, with a bearer token")
+                }
+                // Before any decoder: bounded nesting and integers (InputLimits).
+                if !request.body.isEmpty {
+                    do { try JSONBodyCheck.check(request.body) } catch { throw APIError.badRequest("invalid request body: \(error)") }
                 }
                 try route.handler(self, Context(request: request, parameters: parameters, identity: identity, agent: agent,
                                                 token: token, respond: respond))
@@ -298,7 +302,9 @@ struct Router: HTTPHandler {
         let now = Controller.now()
         func time(_ key: String, _ fallback: Int) throws -> Int {
             guard let v = query[key], !v.isEmpty else { return fallback }
-            guard let t = Int(v) else { throw APIError.badRequest("\(key) must be Unix seconds, got '\(v)'") }
+            guard let t = Int(v), (0...InputLimits.timestamp).contains(t) else {
+                throw APIError.badRequest("\(key) must be Unix seconds from 0 to \(InputLimits.timestamp), got '\(v)'")
+            }
             return t
         }
         var q = Controller.AccountingQuery(start: try time("start", 0), end: try time("end", now))
@@ -314,7 +320,9 @@ struct Router: HTTPHandler {
     func period(_ c: Context) throws -> (Int, Int) {
         func time(_ key: String) throws -> Int {
             guard let v = c.request.query[key], !v.isEmpty else { throw APIError.badRequest("\(key) is required (Unix seconds)") }
-            guard let t = Int(v) else { throw APIError.badRequest("\(key) must be Unix seconds, got '\(v)'") }
+            guard let t = Int(v), (0...InputLimits.timestamp).contains(t) else {
+                throw APIError.badRequest("\(key) must be Unix seconds from 0 to \(InputLimits.timestamp), got '\(v)'")
+            }
             return t
         }
         return (try time("start"), try time("end"))

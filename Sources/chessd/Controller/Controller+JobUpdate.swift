@@ -131,8 +131,15 @@ extension Controller {
             throw .conflict("job \(ref) is \(state.rawValue); only pending, running or suspended jobs can be updated")
         }
         var changes: [String] = []
+        do {
+            try InputLimits.check(u.timeLimit, 1...InputLimits.seconds, "time_limit (seconds)")
+            try InputLimits.check(u.priority, 0...InputLimits.priority, "priority")
+            try InputLimits.check(u.begin, 0...InputLimits.timestamp, "begin (Unix seconds)")
+            try InputLimits.check(u.arrayThrottle, 0...InputLimits.arrayIndex, "array_throttle")
+        } catch {
+            throw .badRequest(error.description)
+        }
         if let limit = u.timeLimit {
-            guard limit > 0 else { throw .badRequest("time_limit must be positive (seconds)") }
             let partition = index.cluster.partition(named: r.job.partition)
             let current = r.job.request.timeLimit ?? partition?.defaultTime ?? partition?.maxTime
             let longer = current.map { limit > $0 } ?? true

@@ -22,6 +22,7 @@ struct SubmissionValidator {
         guard script.hasPrefix("#!") else {
             throw .invalid("this does not look like a batch script: the first line must start with #! followed by the path to an interpreter, as in #!/bin/bash")
         }
+        try Self.checkBounds(s)
         let (partition, qos, accountName) = try placement(partition: s.partition, qos: s.qos, account: s.account)
         try checkTakesJobs(partition)
 
@@ -149,6 +150,30 @@ struct SubmissionValidator {
         return record
     }
 
+    /// Every number of a submission within `InputLimits`, before any arithmetic is done with it
+    /// (the lower bounds and the rules between fields are checked where each is used).
+    static func checkBounds(_ s: JobSubmission) throws(APIError) {
+        typealias L = InputLimits
+        do {
+            try L.check(s.nodes, Int.min...L.nodes, "--nodes")
+            try L.check(s.ntasks, Int.min...L.tasks, "--ntasks")
+            try L.check(s.ntasksPerNode, Int.min...L.tasks, "--ntasks-per-node")
+            try L.check(s.cpusPerTask, Int.min...L.cpusPerTask, "--cpus-per-task")
+            try L.check(s.cpusPerGPU, Int.min...L.cpusPerTask, "--cpus-per-gpu")
+            try L.check(s.memMB, Int.min...L.memoryMB, "--mem (MiB)")
+            try L.check(s.memPerCPUMB, Int.min...L.memoryMB, "--mem-per-cpu (MiB)")
+            try L.check(s.memPerGPUMB, Int.min...L.memoryMB, "--mem-per-gpu (MiB)")
+            try L.check(s.gpus, Int.min...L.gpus, "--gpus")
+            try L.check(s.gpusPerTask, Int.min...L.gpus, "--gpus-per-task")
+            try L.check(s.timeLimit, Int.min...L.seconds, "--time (seconds)")
+            try L.check(s.begin, 0...L.timestamp, "--begin (Unix seconds)")
+            try L.check(s.priority, 0...L.priority, "--priority")
+            try L.check(s.nice, -maxNice...maxNice, "--nice")
+        } catch {
+            throw .outOfRange(error)
+        }
+    }
+
     /// A request within a partition's MaxTime and a QoS's MaxWall, in a shape that some of the
     /// partition's nodes can hold (now or later), within the QoS's MaxTRESPerJob, the
     /// partition's node and memory maxima and the account's GrpTRES.
@@ -242,7 +267,7 @@ struct SubmissionValidator {
     /// administrator's. 0 is stored as none.
     func checkNice(_ nice: Int?) throws(APIError) -> Int? {
         guard let nice else { return nil }
-        guard abs(nice) <= Self.maxNice else { throw .invalid("--nice must be between -\(Self.maxNice) and \(Self.maxNice), got \(nice)") }
+        guard nice >= -Self.maxNice && nice <= Self.maxNice else { throw .invalid("--nice must be between -\(Self.maxNice) and \(Self.maxNice), got \(nice)") }
         guard nice >= 0 || identity.admin else { throw .forbidden("only an administrator may set a negative nice (a higher priority)") }
         return nice == 0 ? nil : nice
     }
