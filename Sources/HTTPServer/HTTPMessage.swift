@@ -52,7 +52,7 @@ public struct HTTPResponse: Sendable {
 
     static let reasons: [Int: String] = [
         200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-        403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required",
+        403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 411: "Length Required",
         413: "Content Too Large", 422: "Unprocessable Content", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
         500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable",
     ]
@@ -98,6 +98,9 @@ public struct HTTPRequestParser {
         }
         buffer.append(contentsOf: bytes)
     }
+
+    /// Bytes of a request not yet complete are waiting (a client that stops half-way).
+    public var hasPartialRequest: Bool { buffer.count > start }
 
     /// The next complete request, nil when more bytes are needed.
     public mutating func next() throws(Failure) -> HTTPRequest? {

@@ -37,16 +37,41 @@ public final class SocketServer: Sendable {
         public let description: String
     }
 
+    /// What one client may hold of the server. A connection past a bound is answered 503 and
+    /// closed at once; one that sends half a request is closed after `requestTimeout`, an idle
+    /// one after `idleTimeout`.
+    public struct Limits: Sendable {
+        /// Connections open at once on this listener (each holds a thread).
+        public var connections: Int
+        /// Connections open at once from one local user (root excepted) or one TCP address.
+        public var connectionsPerPeer: Int
+        /// Seconds for a request to arrive whole, from its first byte.
+        public var requestTimeout: Double
+        /// Seconds a connection may wait with no request and nothing to answer.
+        public var idleTimeout: Double
+
+        public init(connections: Int = 4096, connectionsPerPeer: Int = 256, requestTimeout: Double = 30, idleTimeout: Double = 300) {
+            self.connections = connections
+            self.connectionsPerPeer = connectionsPerPeer
+            self.requestTimeout = requestTimeout
+            self.idleTimeout = idleTimeout
+        }
+    }
+
     public let endpoint: Endpoint
     let handler: any HTTPHandler
+    public let limits: Limits
     private let listenFD: Int32
     private let stopped = Atomic<Bool>(false)
+    /// Open connections, in all and by peer (a local uid, a TCP address).
+    private let open = Mutex((total: 0, byPeer: [String: Int]()))
     /// The TCP port actually bound (useful with port 0).
     public let boundPort: UInt16?
 
-    public init(endpoint: Endpoint, handler: any HTTPHandler) throws {
+    public init(endpoint: Endpoint, handler: any HTTPHandler, limits: Limits = Limits()) throws {
         self.endpoint = endpoint
         self.handler = handler
+        self.limits = limits
         switch endpoint {
         case .unix(let path):
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -145,12 +170,46 @@ public final class SocketServer: Sendable {
             }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             let peer = self.peer(of: fd)
-            let connection = Connection(fd: fd, peer: peer, handler: handler)
+            let key: String?
+            switch peer {
+            case .local(let uid, _, _): key = uid == 0 ? nil : "uid \(uid)"
+            case .remote(let address): key = address
+            }
+            let limits = limits
+            let admitted = open.withLock { o -> Bool in
+                guard o.total < limits.connections, key.map({ o.byPeer[$0, default: 0] < limits.connectionsPerPeer }) ?? true else { return false }
+                o.total += 1
+                if let key { o.byPeer[key, default: 0] += 1 }
+                return true
+            }
+            guard admitted else {
+                let busy = HTTPResponse.error(status: 503, code: "too_many_connections",
+                                              message: "too many connections open (\(limits.connections) in all, \(limits.connectionsPerPeer) per user or address): close some and retry")
+                let bytes = busy.serialized(keepAlive: false)
+                _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                close(fd)
+                continue
+            }
+            let connection = Connection(fd: fd, peer: peer, handler: handler, limits: limits) { [self] in release(key) }
             let thread = Thread { connection.run() }
             thread.stackSize = 512 * 1024
             thread.start()
         }
     }
+
+    /// A connection of `key`'s (nil: root's, not counted by peer) has closed.
+    private func release(_ key: String?) {
+        open.withLock { o in
+            o.total -= 1
+            if let key {
+                o.byPeer[key, default: 1] -= 1
+                if o.byPeer[key] == 0 { o.byPeer[key] = nil }
+            }
+        }
+    }
+
+    /// Connections open now (for tests and metrics).
+    public var openConnections: Int { open.withLock { $0.total } }
 
     private func peer(of fd: Int32) -> Peer {
         switch endpoint {
@@ -174,40 +233,125 @@ public final class SocketServer: Sendable {
     }
 }
 
-/// One client connection: reads requests, hands them to the handler, writes the responses in
-/// request order.
+/// One client connection, on a thread of its own: reads requests, hands them to the handler,
+/// writes the responses in request order.
+///
+/// Nothing a client does can hold another thread: responses are written without blocking (what
+/// the socket does not take at once waits in this connection's buffer, flushed by its own
+/// thread), the connection stops reading while 64 requests wait for answers or 1 MiB of answers
+/// waits for the client (backpressure), a request must arrive whole within the request
+/// timeout, and a connection idle for the idle timeout is closed.
 private final class Connection: @unchecked Sendable {
     let fd: Int32
     let peer: Peer
     let handler: any HTTPHandler
+    let limits: SocketServer.Limits
 
-    private struct Slots {
+    private struct State {
         var responses: [Int: (HTTPResponse, Bool)] = [:]
         var nextToWrite = 0
-        var closed = false
+        /// Bytes answered and not yet taken by the socket.
+        var output: [UInt8] = []
+        var outputStart = 0
+        /// Requests handed out and not yet answered.
+        var outstanding = 0
+        /// A response said `Connection: close` (or the client went away): no more is written.
+        var closing = false
+        /// A streaming response waits for the bytes before it to leave.
+        var streams: [(ResponseStream) -> Void] = []
+        var lastActivity = 0.0
+        /// The socket is closed: its number may belong to another connection now.
+        var finished = false
+        var pendingBytes: Int { output.count - outputStart }
     }
-    private let slots = Mutex(Slots())
-    /// Writes happen under this lock so that responses are never interleaved.
-    private let writeLock = NSLock()
-    /// Requests handed out and not yet answered (guarded by `drained`).
-    private var outstanding = 0
-    private let drained = NSCondition()
+    private let state = Mutex(State())
+    /// Wakes the connection's thread when an answer arrives from another thread.
+    private let wake: (read: Int32, write: Int32)
 
-    init(fd: Int32, peer: Peer, handler: any HTTPHandler) {
+    static let maxOutstanding = 64
+    static let maxPendingOutput = 1 << 20
+
+    /// Called once the connection is closed (the server counts its connections).
+    let onClose: @Sendable () -> Void
+
+    init(fd: Int32, peer: Peer, handler: any HTTPHandler, limits: SocketServer.Limits, onClose: @escaping @Sendable () -> Void) {
+        self.onClose = onClose
         self.fd = fd
         self.peer = peer
         self.handler = handler
+        self.limits = limits
+        var pair: [Int32] = [-1, -1]
+        if pipe(&pair) == 0 {
+            for p in pair {
+                _ = fcntl(p, F_SETFD, FD_CLOEXEC)
+                _ = fcntl(p, F_SETFL, fcntl(p, F_GETFL) | O_NONBLOCK)
+            }
+        }
+        wake = (pair[0], pair[1])
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     func run() {
         var parser = HTTPRequestParser()
         var sequence = 0
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        reading: while true {
+        var reading = true
+        /// When the request now arriving began (its first byte), for the request timeout.
+        var requestStarted: Double?
+        state.withLock { $0.lastActivity = Self.now() }
+        while true {
+            let (pending, outstanding, closing, idleSince, stream) = state.withLock { s in
+                (s.pendingBytes, s.outstanding, s.closing, s.lastActivity, s.pendingBytes == 0 ? s.streams.popLast() : nil)
+            }
+            if let stream {
+                // The stream's producer runs here for as long as it likes; the connection closes after.
+                runStream(stream)
+                break
+            }
+            if closing && pending == 0 { break }
+            if !reading && outstanding == 0 && pending == 0 { break }
+            let now = Self.now()
+            if reading, let started = requestStarted, now - started > limits.requestTimeout {
+                begin()
+                deliver(sequence, .error(status: 408, code: "request_timeout",
+                                         message: "the request did not arrive whole within \(Int(limits.requestTimeout)) s"), keepAlive: false)
+                sequence += 1
+                reading = false
+                continue
+            }
+            if reading && outstanding == 0 && pending == 0 && requestStarted == nil && now - idleSince > limits.idleTimeout { break }
+            let readMore = reading && !closing && outstanding < Self.maxOutstanding && pending < Self.maxPendingOutput
+            var fds = [pollfd(fd: fd, events: Int16(readMore ? POLLIN : 0) | Int16(pending > 0 ? POLLOUT : 0), revents: 0),
+                       pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
+            let rc = poll(&fds, 2, 1000)
+            if rc < 0 && errno != EINTR { break }
+            if fds[1].revents != 0 {
+                var drain = [UInt8](repeating: 0, count: 256)
+                while read(wake.read, &drain, drain.count) > 0 {}
+            }
+            if fds[0].revents & Int16(POLLOUT) != 0 { flush() }
+            if fds[0].revents & Int16(POLLERR | POLLHUP) != 0 && fds[0].revents & Int16(POLLIN) == 0 {
+                // The peer is gone: nothing more to read or write.
+                state.withLock { $0.closing = true; $0.output.removeAll(); $0.outputStart = 0 }
+                reading = false
+                continue
+            }
+            guard readMore, fds[0].revents & Int16(POLLIN) != 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n <= 0 {
+                reading = false
+                continue
+            }
+            state.withLock { $0.lastActivity = Self.now() }
             buffer.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            if requestStarted == nil { requestStarted = Self.now() }
             while true {
                 let request: HTTPRequest?
                 do {
@@ -217,15 +361,18 @@ private final class Connection: @unchecked Sendable {
                     switch error {
                     case .malformed(let why): response = .error(status: 400, code: "invalid_request", message: "malformed HTTP request: \(why)")
                     case .headersTooLarge: response = .error(status: 431, code: "headers_too_large", message: "request headers exceed 64 KiB")
-                    case .bodyTooLarge: response = .error(status: 413, code: "body_too_large", message: "request body exceeds 64 MiB")
+                    case .bodyTooLarge:
+                        response = .error(status: 413, code: "body_too_large", message: "request body exceeds \(HTTPRequestParser.maxBodyBytes >> 20) MiB")
                     case .lengthRequired: response = .error(status: 411, code: "length_required", message: "send a Content-Length; chunked bodies are not accepted")
                     }
                     begin()
                     deliver(sequence, response, keepAlive: false)
                     sequence += 1
-                    break reading
+                    reading = false
+                    break
                 }
                 guard let request else { break }
+                requestStarted = parser.hasPartialRequest ? Self.now() : nil
                 let keepAlive = request.header("connection")?.lowercased() != "close"
                 let slot = sequence
                 sequence += 1
@@ -233,62 +380,102 @@ private final class Connection: @unchecked Sendable {
                 handler.handle(request, peer: peer) { [self] response in
                     deliver(slot, response, keepAlive: keepAlive)
                 }
-                if !keepAlive { break reading }
+                if !keepAlive {
+                    reading = false
+                    break
+                }
             }
         }
-        // Let every handled request answer before closing.
-        drained.lock()
-        while outstanding > 0 { drained.wait() }
-        drained.unlock()
-        close(fd)
+        // Answers still to come are dropped (`deliver` sees the connection finished); closed
+        // under the lock, so that no answer is being written to the descriptor as it closes.
+        state.withLock { s in
+            s.closing = true
+            s.finished = true
+            close(fd)
+            close(wake.read)
+            close(wake.write)
+        }
+        onClose()
     }
 
     private func begin() {
-        drained.lock()
-        outstanding += 1
-        drained.unlock()
+        state.withLock { $0.outstanding += 1 }
     }
 
+    /// Called once per request, from any thread: queues the response in order and writes what
+    /// the socket takes now, never waiting for the client.
     private func deliver(_ slot: Int, _ response: HTTPResponse, keepAlive: Bool) {
-        writeLock.lock()
-        let ready = slots.withLock { s -> [(HTTPResponse, Bool)] in
-            var ready: [(HTTPResponse, Bool)] = []
+        state.withLock { s in
+            s.outstanding -= 1
+            guard !s.finished else { return }
             s.responses[slot] = (response, keepAlive)
-            while let r = s.responses.removeValue(forKey: s.nextToWrite) {
-                ready.append(r)
+            while !s.closing, let (r, keep) = s.responses.removeValue(forKey: s.nextToWrite) {
                 s.nextToWrite += 1
+                s.output += r.serialized(keepAlive: keep)
+                if let stream = r.stream {
+                    s.streams.append(stream)
+                    s.closing = true
+                } else if !keep {
+                    s.closing = true
+                }
             }
-            return ready
+            flush(&s)
+            _ = Glibc.write(wake.write, "w", 1)
         }
-        for (r, keep) in ready {
-            guard writeAll(r.serialized(keepAlive: keep)) else { continue }
-            if let stream = r.stream {
-                // The producer runs here, holding the write lock: nothing else is written on
-                // this connection, which closes when it returns.
-                let fd = fd
-                stream(ResponseStream { bytes in
-                    Connection.writeAll(fd, Array(String(bytes.count, radix: 16).utf8) + [0x0D, 0x0A] + bytes + [0x0D, 0x0A])
-                })
-                _ = writeAll(Array("0\r\n\r\n".utf8))
-                shutdown(fd, Int32(SHUT_RDWR))
-            }
-        }
-        writeLock.unlock()
-        drained.lock()
-        outstanding -= 1
-        drained.broadcast()
-        drained.unlock()
     }
 
-    @discardableResult
-    private func writeAll(_ bytes: [UInt8]) -> Bool { Connection.writeAll(fd, bytes) }
+    private func flush() { state.withLock { flush(&$0) } }
 
-    /// False when the peer is gone.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    /// Writes what the socket takes now, without waiting (under the state's lock).
+    private func flush(_ s: inout State) {
+        guard !s.finished else { return }
+        while s.pendingBytes > 0 {
+            let n = s.output.withUnsafeBytes { send(fd, $0.baseAddress! + s.outputStart, s.pendingBytes, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK {
+                    // The client is gone: drop what it would not read.
+                    s.output.removeAll()
+                    s.outputStart = 0
+                    s.closing = true
+                }
+                return
+            }
+            s.outputStart += n
+            s.lastActivity = Self.now()
+        }
+        s.output.removeAll(keepingCapacity: s.output.count <= 65536)
+        s.outputStart = 0
+    }
+
+    /// A streaming response: its producer sends chunk by chunk, each waiting (at most the idle
+    /// timeout) for the client to take it; the connection closes when the producer returns or
+    /// the client stops reading.
+    private func runStream(_ stream: (ResponseStream) -> Void) {
+        let fd = fd
+        let timeout = limits.idleTimeout
+        stream(ResponseStream { bytes in
+            Connection.writeAll(fd, Array(String(bytes.count, radix: 16).utf8) + [0x0D, 0x0A] + bytes + [0x0D, 0x0A], timeout: timeout)
+        })
+        _ = Connection.writeAll(fd, Array("0\r\n\r\n".utf8), timeout: timeout)
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    /// Writes all of `bytes` to a non-blocking socket, waiting at most `timeout` seconds for
+    /// the client to make room; false when it is gone or too slow.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], timeout: Double) -> Bool {
         var offset = 0
+        let deadline = now() + timeout
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                let left = deadline - now()
+                guard left > 0 else { return false }
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&p, 1, Int32(min(left, 1) * 1000))
+                continue
+            }
             if n <= 0 { return false }
             offset += n
         }

@@ -78,9 +78,12 @@ do {
         logger.warning("agents cannot connect", metadata: ["reason": "\(problem)"])
     }
     let router = Router(controller: controller, version: version, agents: authenticator)
-    servers.append(try SocketServer(endpoint: .unix(path: configuration.socketPath), handler: router))
+    let s = configuration.server
+    let limits = SocketServer.Limits(connections: s.maxConnections, connectionsPerPeer: s.maxConnectionsPerPeer,
+                                     requestTimeout: Double(s.requestTimeout), idleTimeout: Double(s.idleTimeout))
+    servers.append(try SocketServer(endpoint: .unix(path: configuration.socketPath), handler: router, limits: limits))
     if let listen = configuration.listen, let hp = HostPort(listen) {
-        servers.append(try SocketServer(endpoint: .tcp(hp), handler: router))
+        servers.append(try SocketServer(endpoint: .tcp(hp), handler: router, limits: limits))
     }
 } catch {
     fail("\(error)")

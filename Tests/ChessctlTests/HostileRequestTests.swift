@@ -91,4 +91,84 @@ struct HostileRequestTests {
             #expect(try cluster.ctl(["ping"]).status == 0, "chessd stopped after the timestamp \(stamp)")
         }
     }
+
+    func threads(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return status.split(separator: "\n").first { $0.hasPrefix("Threads:") }.flatMap { Int($0.split(separator: "\t").last ?? "") } ?? -1
+    }
+
+    func status(of answer: [UInt8]) -> Int {
+        String(decoding: answer, as: UTF8.self).split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+    }
+
+    /// Reads what has arrived within `seconds` (the connection stays open).
+    func available(_ fd: Int32, within seconds: Double) -> [UInt8] {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(seconds * 1000)) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = read(fd, &buffer, buffer.count)
+        return n > 0 ? Array(buffer[0..<n]) : []
+    }
+
+    @Test func halfSentRequestsAndClientsThatNeverReadHoldNothing() throws {
+        let cluster = try TestCluster(config: TestCluster.defaultConfig + """
+
+            [server]
+            request_timeout = 2
+            max_connections_per_peer = 8
+            """, withAgents: true)
+        try cluster.start()
+        let pid = try #require(cluster.process?.processIdentifier)
+        let baseline = threads(pid)
+        // Twenty connections from one address, each with half a request.
+        var half: [Int32] = []
+        for _ in 0..<20 {
+            let fd = try tcp(cluster.listen!)
+            _ = send(fd, "POST /v1/agent/heartbeat HTTP/1.1\r\nContent-Le", 47, Int32(MSG_NOSIGNAL))
+            half.append(fd)
+        }
+        defer { for fd in half { close(fd) } }
+        #expect(threads(pid) <= baseline + 8 + 2, "\(threads(pid)) threads, \(baseline) before")
+        // Local users are served meanwhile.
+        #expect(try cluster.ctl(["ping"]).status == 0)
+        // Past the eighth, each is refused at once; the admitted ones are answered 408 and
+        // closed after the request timeout. Each connection's first answer, and when it came.
+        let start = Date()
+        var answers: [Int32: (status: Int, after: Double)] = [:]
+        while answers.count < half.count && Date().timeIntervalSince(start) < 8 {
+            for fd in half where answers[fd] == nil {
+                let bytes = available(fd, within: 0.01)
+                if !bytes.isEmpty { answers[fd] = (status(of: bytes), Date().timeIntervalSince(start)) }
+            }
+        }
+        let refused = answers.values.filter { $0.status == 503 }
+        let timedOut = answers.values.filter { $0.status == 408 }
+        #expect(refused.count == 12 && timedOut.count == 8, "\(answers.values)")
+        #expect(timedOut.allSatisfy { $0.after > 1 }, "\(timedOut)")
+        var settled = false
+        for _ in 0..<50 where !settled {
+            settled = threads(pid) <= baseline + 1
+            if !settled { usleep(100_000) }
+        }
+        #expect(settled, "\(threads(pid)) threads, \(baseline) before")
+
+        // A client that sends requests and never reads their answers: after a megabyte of
+        // answers waits for it, chessd stops reading from it; nobody else notices.
+        let greedy = try UnixSocket.connect(cluster.socket)
+        defer { close(greedy) }
+        let one = request("GET", "/v1/config", "").dropLast(0)
+        let keepAlive = Array(String(decoding: one, as: UTF8.self).replacingOccurrences(of: "Connection: close\r\n", with: "").utf8)
+        var flags = fcntl(greedy, F_GETFL)
+        flags |= O_NONBLOCK
+        _ = fcntl(greedy, F_SETFL, flags)
+        var sent = 0
+        for _ in 0..<200_000 {
+            let n = keepAlive.withUnsafeBytes { send(greedy, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }
+            sent += 1
+        }
+        #expect(sent < 200_000, "chessd read \(sent) requests without their answers being read")
+        for _ in 0..<5 { #expect(try cluster.ctl(["ping"]).status == 0) }
+        #expect(threads(pid) <= baseline + 2, "\(threads(pid)) threads, \(baseline) before")
+    }
 }

@@ -39,12 +39,29 @@ public struct ControllerConfiguration: Sendable {
     public var prolog: String?
     public var epilog: String?
     public var prologEpilogTimeout = 300
+    /// `[server]`: what one client may hold of chessd's listeners.
+    public var server = ServerSettings()
     /// The file as read, so that runtime changes can be applied to it and checked as it was.
     public var document: DocumentNode = .null
     /// The folder relative paths were resolved against.
     public var directory: String = "."
 
     public static let defaultPath = "/etc/chess/chess.toml"
+}
+
+/// `[server]`: bounds on chessd's connections, so that no client can hold the others up
+/// (docs/security.md). Read at start; a change needs a restart.
+public struct ServerSettings: Sendable, Equatable {
+    /// Connections open at once on each listener.
+    public var maxConnections = 4096
+    /// Connections open at once from one local user (root excepted) or one TCP address.
+    public var maxConnectionsPerPeer = 256
+    /// Seconds for a request to arrive whole, from its first byte.
+    public var requestTimeout = 30
+    /// Seconds a connection may stay open with no request and nothing to answer.
+    public var idleTimeout = 300
+
+    public init() {}
 }
 
 public enum ConfigurationFile {
@@ -91,7 +108,7 @@ extension DocumentReader {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
                                      "qos", "accounts", "reservations", "billing", "market", "health_check",
-                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses"],
+                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses", "server"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -185,6 +202,13 @@ extension DocumentReader {
             if key == "prolog" { c.prolog = path } else { c.epilog = path }
         }
         if let t = o["prolog_epilog_timeout"] { c.prologEpilogTimeout = try duration(t, min: 1) }
+        if let v = o["server"] {
+            let so = try object(v, keys: ["max_connections", "max_connections_per_peer", "request_timeout", "idle_timeout"])
+            if let n = so["max_connections"] { c.server.maxConnections = try int(n, min: 1) }
+            if let n = so["max_connections_per_peer"] { c.server.maxConnectionsPerPeer = try int(n, min: 1) }
+            if let t = so["request_timeout"] { c.server.requestTimeout = try duration(t, min: 1) }
+            if let t = so["idle_timeout"] { c.server.idleTimeout = try duration(t, min: 1) }
+        }
         if let h = o["health_check"] {
             let ho = try object(h, keys: ["program", "interval", "timeout"], required: ["program"])
             let program = try string(ho["program"]!)
