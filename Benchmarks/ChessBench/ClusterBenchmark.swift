@@ -40,7 +40,8 @@ struct ClusterBenchmark {
         defer { try? FileManager.default.removeItem(at: directory) }
         let port = freePort()
         let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key))
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key),
+                                           attributes: [.posixPermissions: 0o600])
         _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("provider.key").path,
                                            contents: Data("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318\n".utf8),
                                            attributes: [.posixPermissions: 0o600])

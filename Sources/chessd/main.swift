@@ -64,6 +64,9 @@ LoggingSystem.bootstrap { label in
 let logger = Logger(label: "chessd")
 
 signal(SIGPIPE, SIG_IGN)
+// Everything chessd creates (the state directory, the database, its journals) is root's alone:
+// the database holds every user's scripts and environments.
+umask(0o077)
 Memory.limitArenas(2)
 let store: Store
 let controller: Controller
@@ -74,8 +77,11 @@ do {
     let socketDirectory = (configuration.socketPath as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
     let authenticator = AgentAuthenticator(keyFile: configuration.keyFile)
-    if configuration.listen != nil, let problem = authenticator.problem {
-        logger.warning("agents cannot connect", metadata: ["reason": "\(problem)"])
+    if let problem = authenticator.problem {
+        // A key file that is named but refused (unreadable, another user's, open to others)
+        // stops the start: running with it would mean trusting a secret others may hold.
+        if configuration.keyFile != nil { fail("key_file: \(problem)") }
+        if configuration.listen != nil { logger.warning("agents cannot connect", metadata: ["reason": "\(problem)"]) }
     }
     let router = Router(controller: controller, version: version, agents: authenticator)
     let s = configuration.server

@@ -90,7 +90,8 @@ final class TestCluster: @unchecked Sendable {
         if withAgents {
             listen = "127.0.0.1:\(TestCluster.freePort())"
             let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
-            _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key))
+            _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("cluster.key").path, contents: Data(key),
+                                               attributes: [.posixPermissions: 0o600])
             text = "key_file = \"cluster.key\"\nheartbeat_timeout = 3\n" + text
         }
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)

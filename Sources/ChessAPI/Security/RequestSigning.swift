@@ -23,13 +23,15 @@ public enum RequestSigning {
                 ("X-Chess-Nonce", nonce)]
     }
 
-    /// Reads a key file: its bytes as they are (at least 16 of them).
+    /// Reads a key file: its bytes as they are (at least 16 of them), from a file only root may
+    /// read (`KeyFile`).
     public static func loadKey(path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw KeyError(description: "\(path): cannot read the cluster key (create one: head -c 32 /dev/urandom > \(path); chmod 600 \(path))")
+        let data: [UInt8]
+        do { data = try KeyFile.read(path, what: "the cluster key") } catch {
+            throw KeyError(description: "\(error) (create one: head -c 32 /dev/urandom > \(path); chmod 600 \(path))")
         }
         guard data.count >= 16 else { throw KeyError(description: "\(path): the cluster key is too short (\(data.count) bytes; use at least 16)") }
-        return Array(data)
+        return data
     }
 
     public struct KeyError: Error, CustomStringConvertible {

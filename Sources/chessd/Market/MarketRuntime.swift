@@ -18,13 +18,9 @@ struct MarketRuntime: Sendable {
     init(configuration c: ControllerConfiguration, tokens: [MarketTable.Token]) throws {
         guard let m = c.market else { throw StartupError(description: "no [market] section") }
         let keyFile = m.providerKeyFile
-        var info = stat()
-        guard stat(keyFile, &info) == 0, let text = FileManager.default.contents(atPath: keyFile) else {
-            throw StartupError(description: "market.provider_key_file: cannot read \(keyFile)")
-        }
-        // Like ssh with a private key: a key others can read is refused, not used.
-        guard info.st_mode & 0o077 == 0 else {
-            throw StartupError(description: "market.provider_key_file: \(keyFile) is readable by group or others; chmod 600 it")
+        let text: [UInt8]
+        do { text = try KeyFile.read(keyFile, what: "the provider's signing key") } catch {
+            throw StartupError(description: "market.provider_key_file: \(error)")
         }
         let signer: Secp256k1Signer
         do { signer = try Secp256k1Signer(hexKey: String(decoding: text, as: UTF8.self)) } catch {

@@ -12,7 +12,10 @@ final class Store: Sendable {
     private let batcher: WriteBatcher
 
     init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        // A state directory made before (or by hand) is closed to others too.
+        chmod(directory, 0o700)
         var config = Configuration()
         config.prepareDatabase { db in
             // FULL: a commit is on disk when it returns, which is what acknowledging a submit promises.
@@ -25,6 +28,10 @@ final class Store: Sendable {
         }
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: (directory as NSString).appendingPathComponent("chess.sqlite"), configuration: config)
+        // So is the database (its journals take its mode): every user's scripts and environments.
+        for file in ["chess.sqlite", "chess.sqlite-wal", "chess.sqlite-shm"] {
+            chmod((directory as NSString).appendingPathComponent(file), 0o600)
+        }
         try Store.migrator.migrate(pool)
         batcher = WriteBatcher(pool: pool)
         batcher.start()
