@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // SHA-256, HMAC and HKDF for the signatures between daemons (BoringSSL underneath).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries from Debian (see .ci/run for the packages).
@@ -44,7 +46,8 @@ let package = Package(
         // Escrow life cycle and settlements for the compute marketplace.
         .target(name: "MarketBridge", dependencies: ["Billing", "CSecp256k1"]),
         // Wire and file formats: what crosses a process boundary.
-        .target(name: "ChessAPI", dependencies: ["SchedulerCore", "Billing", "CZlib"]),
+        .target(name: "ChessAPI", dependencies: ["SchedulerCore", "Billing", "CZlib",
+                                                .product(name: "Crypto", package: "swift-crypto")]),
 
         .executableTarget(
             name: "chessctl",

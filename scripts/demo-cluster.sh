@@ -22,7 +22,9 @@ read -r CORES MEMORY < <("$BIN/chess-nodeagent" --probe --name "$HOST" | python3
 import json, sys
 t = json.load(sys.stdin)[0]["topology"]
 print(sum(len(d["cores"]) for d in t["numa"]), min(sum(d["memory_mb"] for d in t["numa"]), 4000))')
-sed -e "s/nodes = \"cpu\[01-04\],gpu\[01-02\]\"/nodes = \"cpu[01-04],gpu[01-02],$HOST\"/" etc/chess.toml > "$DEMO/chess.toml"
+# The one agent presents this host and emulates the others: it speaks for all of them.
+sed -e "s/nodes = \"cpu\[01-04\],gpu\[01-02\]\"/nodes = \"cpu[01-04],gpu[01-02],$HOST\"/" \
+    -e "s/^names = \"\(cpu\[01-04\]\|gpu\[01-02\]\)\"/&\nagent = \"$HOST\"/" etc/chess.toml > "$DEMO/chess.toml"
 cat >> "$DEMO/chess.toml" <<EOF
 
 [[nodes]]
@@ -34,6 +36,8 @@ EOF
 head -c 32 /dev/urandom > "$DEMO/cluster.key"
 chmod 600 "$DEMO/cluster.key"
 sed -i 's|^key_file = .*|key_file = "cluster.key"|' "$DEMO/chess.toml"
+# The agent gets a key of its own, derived from the cluster key: it can speak for its nodes alone.
+(umask 077; "$BIN/chessd" --config "$DEMO/chess.toml" --agent-key "$HOST" > "$DEMO/agent.key")
 # Selling on the marketplace, with a provider key made for the demo and one oracle source.
 python3 -c 'import secrets; print(secrets.token_hex(32))' > "$DEMO/provider.key"
 chmod 600 "$DEMO/provider.key"
@@ -61,7 +65,7 @@ chessctl ping
 
 EMULATED=()
 for n in cpu01 cpu02 cpu03 cpu04 gpu01 gpu02; do EMULATED+=(--emulate "$n=$TOPOLOGY"); done
-"$BIN/chess-nodeagent" --controller "127.0.0.1:$PORT" --key "$DEMO/cluster.key" --name "$HOST" \
+"$BIN/chess-nodeagent" --controller "127.0.0.1:$PORT" --key "$DEMO/agent.key" --name "$HOST" \
     "${EMULATED[@]}" --spool "$DEMO/spool" --kill-wait 5 > "$DEMO/agent.log" 2>&1 &
 AGENT=$!
 for _ in $(seq 100); do chessctl nodes | grep -q idle && break; sleep 0.1; done

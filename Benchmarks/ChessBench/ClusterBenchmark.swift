@@ -83,7 +83,7 @@ struct ClusterBenchmark {
         func startAgent(spool: String) throws -> Process {
             let agent = try start("chess-nodeagent", ["--controller", "127.0.0.1:\(port)", "--key",
                                                        directory.appendingPathComponent("cluster.key").path,
-                                                       "--emulate", "big=\(topology)", "--spool", spool],
+                                                       "--id", "big", "--emulate", "big=\(topology)", "--spool", spool],
                                   env: ["CHESS_LOG_LEVEL": "warning"])
             let deadline = Date().addingTimeInterval(20)
             while (try? client.get("/v1/nodes/big", as: NodeInfo.self))?.state != "idle" {

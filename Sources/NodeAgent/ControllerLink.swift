@@ -34,9 +34,12 @@ final class ControllerLink: @unchecked Sendable {
     func makeClient() -> ControllerClient {
         let id = agent.id
         let key = key
-        return ControllerClient(tcp: address) { method, target, body in
+        // Requests signed with this agent's key; answers acted on only when chessd signed them.
+        return ControllerClient(tcp: address, signer: { method, target, body in
             RequestSigning.headers(agent: id, key: key, method: method, target: target, body: body)
-        }
+        }, verifier: { request, status, signature, body in
+            RequestSigning.verifyResponse(key: key, request: request, status: status, signature: signature, body: body)
+        })
     }
 
     var isRegistered: Bool {

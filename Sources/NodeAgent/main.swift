@@ -100,6 +100,11 @@ while !args.isEmpty {
             the agent on its step socket (default SPOOL/srun.sock; `none`: no steps). A step over
             other agents' nodes has them connect back to this host at --address (default: the
             address this host reaches the controller from).
+
+            The agent is AGENT (default NAME): it signs with its own key, FILE, which
+            `chessd --agent-key AGENT` makes on the controller (or the cluster key itself, from
+            which it derives that key), and speaks only for the nodes chessd's configuration
+            assigns it (`agent` in [[nodes]], default each node's own name).
             """)
         exit(0)
     default:
@@ -142,9 +147,12 @@ if probe {
 }
 
 guard let controller, let address = HostPort(controller) else { fail("--controller HOST:PORT is required") }
-guard let keyFile else { fail("--key FILE (the cluster key) is required") }
+guard let keyFile else { fail("--key FILE (this agent's key, or the cluster key) is required") }
+// The agent is named after the node it presents, unless --id says otherwise: chessd lets it speak
+// for the nodes its configuration assigns to that name.
+let agentName = agentID ?? name ?? hostName
 let key: [UInt8]
-do { key = try RequestSigning.loadKey(path: keyFile) } catch { fail("\(error)") }
+do { key = try RequestSigning.loadAgentKey(path: keyFile, agent: agentName) } catch { fail("\(error)") }
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -157,7 +165,7 @@ signal(SIGPIPE, SIG_IGN)
 let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
 let agent: Agent
 do {
-    agent = try Agent(id: agentID ?? hostName, nodes: nodes, spool: spool, executable: executable, killWait: killWait, logger: logger)
+    agent = try Agent(id: agentName, nodes: nodes, spool: spool, executable: executable, killWait: killWait, logger: logger)
 } catch {
     fail("\(spool): \(error)")
 }

@@ -17,7 +17,12 @@ struct ChildSetup {
         self.mems = mems.map(Int32.init)
         // Freed with the process: a supervisor starts its children once.
         dropTo = getuid() == 0 && (uid ?? 0) != 0 ? (uid!, gid ?? uid!, strdup(user)) : nil
+        // Root runs a job as root only when the job's record says root: a plan without a user id
+        // (an old record, a forged plan) runs nothing.
+        refused = getuid() == 0 && uid == nil
     }
+
+    let refused: Bool
 
     /// In the child: default signal handling, whatever this process inherited (the agent and
     /// the supervisor ignore SIGPIPE; a shell that started the agent with `&` made it ignore
@@ -39,6 +44,10 @@ struct ChildSetup {
 
     /// In the child: becomes the job's user (groups, then gid, then uid); false when it cannot.
     func becomeUser() -> Bool {
+        if refused {
+            errno = EPERM
+            return false
+        }
         guard let d = dropTo else { return true }
         return initgroups(d.user, d.gid) == 0 && setgid(d.gid) == 0 && setuid(d.uid) == 0
     }

@@ -23,9 +23,13 @@ for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&handledSignals, s) }
 pthread_sigmask(SIG_BLOCK, &handledSignals, nil)
 
 var configPath = ControllerConfiguration.defaultPath
+var agentKeyFor: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let arg = arguments.popFirst() {
     switch arg {
+    case "--agent-key":
+        guard let name = arguments.popFirst(), !name.isEmpty else { fail("--agent-key needs the agent's name") }
+        agentKeyFor = name
     case "--config", "-c":
         guard let p = arguments.popFirst() else { fail("--config needs a file") }
         configPath = p
@@ -37,8 +41,11 @@ while let arg = arguments.popFirst() {
     case "--help", "-h":
         print("""
             usage: chessd [--config FILE]
+                   chessd [--config FILE] --agent-key AGENT > agent.key
 
             The CHESS controller. FILE defaults to /etc/chess/chess.toml (see etc/chess.toml).
+            --agent-key prints the key agent AGENT signs with, derived from the cluster key (give
+            it to that node alone, as a root-only file: chess-nodeagent --key agent.key).
             Environment: CHESS_STATE_DIR, CHESS_SOCKET and CHESS_LISTEN override the file's
             state_dir, socket and listen.
             """)
@@ -54,6 +61,15 @@ do {
     configuration = try ControllerConfiguration.load(path: configPath, environment: environment)
 } catch {
     fail("\(error)")
+}
+if let agent = agentKeyFor {
+    guard let keyFile = configuration.keyFile else { fail("no key_file in \(configPath): there is no cluster key to derive from") }
+    do {
+        print(RequestSigning.agentKeyFile(clusterKey: try RequestSigning.loadKey(path: keyFile), agent: agent), terminator: "")
+    } catch {
+        fail("\(error)")
+    }
+    exit(0)
 }
 
 LoggingSystem.bootstrap { label in

@@ -8,12 +8,16 @@ final class ProtocolAgent: @unchecked Sendable {
     let name: String
     let client: ControllerClient
 
+    /// Signs with its own key, derived from `key` (the cluster's by default), and acts only on
+    /// answers chessd signed, as chess-nodeagent does.
     init(name: String, cluster: TestCluster, key: [UInt8]? = nil) {
         self.name = name
-        let key = key ?? cluster.key
-        client = ControllerClient(tcp: HostPort(cluster.listen!)!) { method, target, body in
+        let key = RequestSigning.agentKey(clusterKey: key ?? cluster.key, agent: name)
+        client = ControllerClient(tcp: HostPort(cluster.listen!)!, signer: { method, target, body in
             RequestSigning.headers(agent: name, key: key, method: method, target: target, body: body)
-        }
+        }, verifier: { request, status, signature, body in
+            RequestSigning.verifyResponse(key: key, request: request, status: status, signature: signature, body: body)
+        })
     }
 
     static func topology(sockets: Int, coresPerSocket: Int, memoryMB: Int, gpus: Int = 0, type: String = "a100") -> AgentTopology {
@@ -204,7 +208,7 @@ struct AgentProtocolTests {
             #expect(e.description.contains("bad signature"))
         }
         // The same signed request twice: the second is a replay.
-        let key = cluster.key
+        let key = RequestSigning.agentKey(clusterKey: cluster.key, agent: "host1")
         let body = Array(WireJSON.encode(AgentRegistration(agent: "host1", version: "t", nodes: cpuNodes)))
         let headers = RequestSigning.headers(agent: "host1", key: key, method: "POST", target: "/v1/agent/register", body: body)
         let replayer = ControllerClient(tcp: HostPort(cluster.listen!)!) { _, _, _ in headers }
@@ -242,5 +246,71 @@ struct AgentProtocolTests {
         // The agent comes back: the job starts again.
         _ = try agent.register(cpuNodes)
         #expect(try agent.nextCommands().first?.launch?.job == 1)
+    }
+
+    /// Two agents, each assigned two nodes: neither can claim the other's nodes, end or account
+    /// the other's jobs, or choose who a step's tasks run as on the other's nodes.
+    @Test func anAgentSpeaksForItsOwnNodesAndJobsOnly() throws {
+        let cluster = try TestCluster(config: TestCluster.defaultConfig.replacingOccurrences(of: """
+            names = "n[01-04]"
+            sockets = 2
+            cores_per_socket = 4
+            memory_mb = 16000
+            agent = "host1"
+            """, with: """
+            names = "n[01-02]"
+            sockets = 2
+            cores_per_socket = 4
+            memory_mb = 16000
+            agent = "host1"
+            [[nodes]]
+            names = "n[03-04]"
+            sockets = 2
+            cores_per_socket = 4
+            memory_mb = 16000
+            agent = "host2"
+            """), withAgents: true)
+        try cluster.start()
+        let one = ProtocolAgent(name: "host1", cluster: cluster)
+        let two = ProtocolAgent(name: "host2", cluster: cluster)
+        // host2 holds a valid key of its own, and claims every node.
+        let claimed = try two.register(cpuNodes)
+        #expect(claimed.nodes.filter { $0.state == "refused" }.map(\.name) == ["n01", "n02"], "\(claimed.nodes)")
+        #expect(claimed.nodes.first { $0.name == "n03" }?.state == "up")
+        let mine = try one.register(Array(cpuNodes.prefix(2)))
+        #expect(mine.nodes.allSatisfy { $0.state == "up" }, "\(mine.nodes)")
+
+        // A two-node job of nobody's, over both agents' nodes.
+        let r = try runBinary("chessctl", ["submit", "--parsable", "-N", "4", "--wrap", "sleep 600"],
+                              environment: ["CHESS_SOCKET": cluster.socket], user: "nobody")
+        let id = try #require(Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.stderr)")
+        let launch = try #require(try one.nextCommands().first?.launch)
+        #expect(launch.job == id && launch.nodes.first?.node == "n01", "\(launch)")
+        // host2 reports the job ended and what it used: ignored (acknowledged, so it stops).
+        let forged = try two.heartbeat([JobCompletion(job: id, state: "COMPLETED", exitCode: 0, endTime: Int(Date().timeIntervalSince1970))])
+        #expect(forged.acknowledged == [id])
+        usleep(300_000)
+        #expect(try job(cluster, "\(id)")["state"] as? String == "RUNNING")
+
+        // host1 asks for a step on host2's nodes, as root: host2 is told the job's own user.
+        let nodes = ["n03", "n04"].map { StepPlan.Node(name: $0, cpus: [0], mems: [0], gpus: [], memoryMB: 0, jobCores: [0], numa: [0],
+                                                       firstTask: 0, tasks: 1) }
+        var plan = StepPlan(job: id, run: 0, step: 0, name: "id", clusterName: "test", user: "root", uid: 0, gid: 0,
+                            request: StepRequest(job: id, argv: ["id"], environment: [:], workdir: "/tmp"), killWait: 2, nodes: nodes)
+        plan.hub = "127.0.0.1:1"
+        plan.token = "t"
+        _ = try one.client.request("POST", "/v1/agent/steps", body: WireJSON.encode(plan))
+        let step = try #require(try two.nextCommands().first { $0.kind == "step" }?.step)
+        #expect(step.uid == 65534 && step.user == "nobody", "\(step.uid.map(String.init) ?? "nil") \(step.user)")
+        // host2 may not ask for steps in host1's job at all.
+        #expect(throws: ControllerClient.Failure.self) { try two.client.request("POST", "/v1/agent/steps", body: WireJSON.encode(plan)) }
+
+        // A key made for host2 does not sign for host1.
+        let keyFile = cluster.directory.appendingPathComponent("host2.key").path
+        let made = try runBinary("chessd", ["--config", cluster.configPath, "--agent-key", "host2"])
+        #expect(made.stdout.hasPrefix("chess-agent-key v1 host2 "), "\(made.stderr)")
+        _ = FileManager.default.createFile(atPath: keyFile, contents: Data(made.stdout.utf8), attributes: [.posixPermissions: 0o600])
+        #expect(try RequestSigning.loadAgentKey(path: keyFile, agent: "host2") == RequestSigning.agentKey(clusterKey: cluster.key, agent: "host2"))
+        #expect(throws: RequestSigning.KeyError.self) { try RequestSigning.loadAgentKey(path: keyFile, agent: "host1") }
     }
 }

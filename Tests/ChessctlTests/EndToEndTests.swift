@@ -43,6 +43,7 @@ struct EndToEndTests {
                 memory_mb = \(min(memory, 2000))
                 [[nodes]]
                 names = "emu1"
+                agent = "host"
                 sockets = 2
                 cores_per_socket = 16
                 memory_mb = 100000
@@ -289,7 +290,7 @@ struct EndToEndTests {
         let wide = try c.submit(["-N", "2", "--wrap", "sleep 30"])
         try c.wait("the two-node job to run") { try c.jobs().first?["state"] as? String == "RUNNING" }
         let original = try String(contentsOfFile: c.cluster.configPath, encoding: .utf8)
-        let emu1 = "[[nodes]]\nnames = \"emu1\"\nsockets = 2\ncores_per_socket = 16\nmemory_mb = 100000\n"
+        let emu1 = "[[nodes]]\nnames = \"emu1\"\nagent = \"host\"\nsockets = 2\ncores_per_socket = 16\nmemory_mb = 100000\n"
         #expect(original.contains(emu1))
         try original.replacingOccurrences(of: emu1, with: "").replacingOccurrences(of: "nodes = \"host,emu1\"", with: "nodes = \"host\"")
             .write(toFile: c.cluster.configPath, atomically: true, encoding: .utf8)

@@ -94,6 +94,7 @@ struct StepEndToEndTests {
         let c = try Running(extra: """
             [[nodes]]
             names = "emu2"
+            agent = "agent-b"
             sockets = 2
             cores_per_socket = 16
             memory_mb = 100000

@@ -57,6 +57,7 @@ final class TestCluster: @unchecked Sendable {
         sockets = 2
         cores_per_socket = 4
         memory_mb = 16000
+        agent = "host1"
         [[nodes]]
         names = "g01"
         sockets = 2
@@ -64,6 +65,7 @@ final class TestCluster: @unchecked Sendable {
         memory_mb = 64000
         gpus = 2
         gpu_type = "a100"
+        agent = "host1"
         [[partitions]]
         name = "batch"
         nodes = "n[01-04]"

@@ -18,6 +18,8 @@ public final class ControllerClient: @unchecked Sendable {
     private let tcp: HostPort?
     /// Adds headers to each request (agents: the HMAC signature).
     private let signer: (@Sendable (_ method: String, _ target: String, _ body: [UInt8]) -> [(String, String)])?
+    /// Checks each answer against the request's headers (agents: chessd's signature over it).
+    private let verifier: (@Sendable (_ request: [(String, String)], _ status: Int, _ signature: String?, _ body: [UInt8]) -> Bool)?
     private var fd: Int32 = -1
 
     /// `--socket`, then `CHESS_SOCKET`, then the default path.
@@ -33,13 +35,17 @@ public final class ControllerClient: @unchecked Sendable {
         self.socketPath = socketPath
         tcp = nil
         signer = nil
+        verifier = nil
     }
 
-    /// A client for chessd's TCP listener; `signer` adds each request's authentication headers.
-    public init(tcp: HostPort, signer: (@Sendable (String, String, [UInt8]) -> [(String, String)])?) {
+    /// A client for chessd's TCP listener; `signer` adds each request's authentication headers,
+    /// `verifier` (when given) must accept each answer, or the request fails.
+    public init(tcp: HostPort, signer: (@Sendable (String, String, [UInt8]) -> [(String, String)])?,
+                verifier: (@Sendable ([(String, String)], Int, String?, [UInt8]) -> Bool)? = nil) {
         socketPath = tcp.description
         self.tcp = tcp
         self.signer = signer
+        self.verifier = verifier
     }
 
     /// Drops the connection (the next request dials again).
@@ -79,7 +85,8 @@ public final class ControllerClient: @unchecked Sendable {
     public func request(_ method: String, _ target: String, body: Data? = nil) throws -> Data {
         try connectIfNeeded()
         var head = "\(method) \(target) HTTP/1.1\r\nHost: chessd\r\n"
-        for (k, v) in signer?(method, target, body.map { Array($0) } ?? []) ?? [] { head += "\(k): \(v)\r\n" }
+        let signed = signer?(method, target, body.map { Array($0) } ?? []) ?? []
+        for (k, v) in signed { head += "\(k): \(v)\r\n" }
         if let body {
             head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         } else {
@@ -89,7 +96,13 @@ public final class ControllerClient: @unchecked Sendable {
         var out = Array(head.utf8)
         if let body { out += body }
         try writeAll(out)
-        let (status, data) = try readResponse()
+        let (status, data, signature) = try readResponse()
+        // What the caller acts on must be chessd's; an unsigned refusal is only a failure.
+        if let verifier, (200..<300).contains(status) || signature != nil, !verifier(signed, status, signature, Array(data)) {
+            disconnect()
+            throw Failure(description: "the answer from \(socketPath) is not signed by chessd with this agent's key (is something between them?)",
+                          code: "unsigned_answer", status: status)
+        }
         guard (200..<300).contains(status) else {
             if let e = try? JSONDecoder().decode(ErrorBody.self, from: data) {
                 throw Failure(description: e.error.message, code: e.error.code, status: status)
@@ -141,7 +154,7 @@ public final class ControllerClient: @unchecked Sendable {
         }
     }
 
-    private func readResponse() throws -> (Int, Data) {
+    private func readResponse() throws -> (Int, Data, String?) {
         var headerEnd: Int?
         var searchFrom = 0
         while headerEnd == nil {
@@ -163,11 +176,15 @@ public final class ControllerClient: @unchecked Sendable {
         }
         var length = 0
         var closeAfter = false
+        var signature: String?
         for line in lines.dropFirst() {
             let lower = line.lowercased()
             if lower.hasPrefix("content-length:") { length = Int(lower.dropFirst(15).trimmingBlanks) ?? 0 }
+            if lower.hasPrefix("x-chess-signature:") { signature = String(lower.dropFirst(18).trimmingBlanks) }
             if lower.hasPrefix("connection:") && lower.contains("close") { closeAfter = true }
         }
+        // An answer is read before it can be checked: its length is bounded like a request's.
+        guard (0...(64 << 20)).contains(length) else { throw Failure(description: "malformed answer from chessd", code: nil, status: nil) }
         let bodyStart = headerEnd! + 4
         while buffer.count < bodyStart + length { try fill() }
         let body = Data(buffer[bodyStart..<bodyStart + length])
@@ -177,6 +194,6 @@ public final class ControllerClient: @unchecked Sendable {
             fd = -1
             buffer = []
         }
-        return (status, body)
+        return (status, body, signature)
     }
 }

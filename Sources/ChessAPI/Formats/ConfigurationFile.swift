@@ -39,6 +39,11 @@ public struct ControllerConfiguration: Sendable {
     public var prolog: String?
     public var epilog: String?
     public var prologEpilogTimeout = 300
+    /// The agent that speaks for each node (`agent` in `[[nodes]]`), where it is not the node's
+    /// own name.
+    public var nodeAgents: [String: String] = [:]
+    /// The agent that may register `node`, report its jobs and take its commands.
+    public func agent(of node: String) -> String { nodeAgents[node] ?? node }
     /// `[server]`: what one client may hold of chessd's listeners.
     public var server = ServerSettings()
     /// The file as read, so that runtime changes can be applied to it and checked as it was.
@@ -118,7 +123,18 @@ extension DocumentReader {
             throw fail(o["cluster_name"]!, "use letters, digits, '-' and '_' only")
         }
         var nodes: [Node] = []
-        for n in try array(o["nodes"]!) { nodes += try nodeGroup(n) }
+        var nodeAgents: [String: String] = [:]
+        for n in try array(o["nodes"]!) {
+            let group = try nodeGroup(n)
+            nodes += group
+            if case .object(let fields) = n.raw, let a = fields["agent"] {
+                let agent = try string(DocumentValue(a, at: "\(n.location).agent"))
+                guard !agent.isEmpty, agent.utf8.count <= 255, !agent.contains(where: { $0.isWhitespace || $0 == ":" }) else {
+                    throw failure(at: "\(n.location).agent", "an agent name has no blanks or ':'")
+                }
+                for node in group { nodeAgents[node.name] = agent }
+            }
+        }
         var seen = Set<String>()
         for (i, n) in nodes.enumerated() where !seen.insert(n.name).inserted {
             throw failure(at: "nodes", "node '\(n.name)' is defined twice (at position \(i))")
@@ -194,6 +210,7 @@ extension DocumentReader {
                 c.prices.partitions[partitions[i].name] = try priceList(DocumentValue(prices, at: "\(p.location).prices"))
             }
         }
+        c.nodeAgents = nodeAgents
         c.billing = try o["billing"].map(billingPolicy) ?? BillingPolicy()
         for key in ["prolog", "epilog"] {
             guard let v = o[key] else { continue }

@@ -149,7 +149,7 @@ struct DocumentReader {
 
     func nodeGroup(_ v: DocumentValue) throws -> [Node] {
         let o = try object(v, keys: ["names", "sockets", "cores_per_socket", "memory_mb", "gpus", "gpu_type", "features",
-                                     "switch", "state", "reason", "weight"],
+                                     "switch", "state", "reason", "weight", "agent"],
                            required: ["names", "cores_per_socket", "memory_mb"])
         let sockets = try o["sockets"].map { try int($0, min: 1) } ?? 1
         let topology = NodeTopology.uniform(

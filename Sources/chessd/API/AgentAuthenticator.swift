@@ -28,8 +28,20 @@ final class AgentAuthenticator: @unchecked Sendable {
 
     var problem: String? { key == nil ? keyProblem : nil }
 
-    /// The agent name the request is signed for.
-    func verify(_ request: HTTPRequest, now: Int) throws(APIError) -> String {
+    /// An agent's own key (derived from the cluster key for its name), kept once it has signed
+    /// a valid request: names from unauthenticated requests are not kept.
+    private var agentKeys: [String: [UInt8]] = [:]
+
+    func agentKey(_ agent: String) -> [UInt8]? {
+        guard let key else { return nil }
+        lock.lock()
+        let known = agentKeys[agent]
+        lock.unlock()
+        return known ?? RequestSigning.agentKey(clusterKey: key, agent: agent)
+    }
+
+    /// The agent the request is signed by (with its own key), and that key, to sign the answer.
+    func verify(_ request: HTTPRequest, now: Int) throws(APIError) -> (agent: String, key: [UInt8]) {
         guard let key else { throw .unauthorized(keyProblem) }
         guard let auth = request.header("authorization"), auth.hasPrefix(RequestSigning.scheme + " ") else {
             throw .unauthorized("missing Authorization: \(RequestSigning.scheme) AGENT:SIGNATURE")
@@ -48,9 +60,14 @@ final class AgentAuthenticator: @unchecked Sendable {
         guard ts >= now - RequestSigning.window && ts <= now + RequestSigning.window else {
             throw .unauthorized("request timestamp \(ts) is off the controller's clock (\(now)) (window \(RequestSigning.window)s): check NTP")
         }
+        guard !agent.isEmpty, agent.utf8.count <= 255 else { throw .unauthorized("malformed Authorization header") }
+        let agentKey = agentKey(agent)!
         let expected = HMACSHA256.authenticate(
-            RequestSigning.canonical(method: request.method, target: request.target, timestamp: ts, nonce: nonce, body: request.body), key: key)
-        guard HMACSHA256.equal(expected, mac) else { throw .unauthorized("bad signature: is the agent using this cluster's key?") }
+            RequestSigning.canonical(agent: agent, method: request.method, target: request.target, timestamp: ts, nonce: nonce,
+                                     body: request.body), key: agentKey)
+        guard HMACSHA256.equal(expected, mac) else {
+            throw .unauthorized("bad signature: is agent \(agent) using this cluster's key, or a key made for it (chessd --agent-key \(agent))?")
+        }
         lock.lock()
         defer { lock.unlock() }
         if now - lastPrune > 60 {
@@ -59,6 +76,7 @@ final class AgentAuthenticator: @unchecked Sendable {
         }
         guard seen[nonce] == nil else { throw .unauthorized("replayed request (nonce already used)") }
         seen[nonce] = ts
-        return agent
+        if agentKeys[agent] == nil { agentKeys[agent] = agentKey }
+        return (agent, agentKey)
     }
 }

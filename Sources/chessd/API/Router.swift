@@ -176,7 +176,8 @@ struct Router: HTTPHandler {
         },
     ] + marketRoutes
 
-    func handle(_ request: HTTPRequest, peer: Peer, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    func handle(_ request: HTTPRequest, peer: Peer, respond original: @escaping @Sendable (HTTPResponse) -> Void) {
+        var respond = original
         let path = request.path.split(separator: "/")
         var allowed: [String] = []
         for route in Router.routes {
@@ -196,7 +197,17 @@ struct Router: HTTPHandler {
                 case (.local, .remote):
                     throw APIError.unauthorized("this route is served on the Unix socket only: users and admins connect there")
                 case (.agent, .remote):
-                    agent = try agents.verify(request, now: Controller.now())
+                    let (name, key) = try agents.verify(request, now: Controller.now())
+                    agent = name
+                    // The answer is signed with the agent's key over its request's nonce.
+                    let nonce = request.header("x-chess-nonce") ?? ""
+                    let plain = respond
+                    respond = { response in
+                        var signed = response
+                        let mac = RequestSigning.responseSignature(key: key, nonce: nonce, status: response.status, body: response.body)
+                        signed.headers.append((RequestSigning.responseHeader, Hex.encode(mac)))
+                        plain(signed)
+                    }
                 case (.agent, .local):
                     throw APIError.forbidden("agent routes are served on the TCP listener, with signed requests")
                 case (.market(let scope), .remote):

@@ -22,6 +22,15 @@ extension Controller {
                                                       reason: "not in the controller's configuration; add it under [[nodes]]"))
                 continue
             }
+            // An agent speaks for the nodes the configuration assigns it, and no other.
+            let assigned = configuration.agent(of: report.name)
+            guard assigned == registration.agent else {
+                results.append(NodeRegistrationResult(name: report.name, state: "refused",
+                                                      reason: "node \(report.name) is served by agent \(assigned), not \(registration.agent) (agent in its [[nodes]])"))
+                logger.warning("registration refused", metadata: ["agent": "\(registration.agent)", "node": "\(report.name)",
+                                                                  "assigned": "\(assigned)"])
+                continue
+            }
             var status = nodes[report.name]!
             status.registered = true
             status.lastHeartbeat = now
@@ -35,8 +44,8 @@ extension Controller {
         }
         if cluster != index.cluster { index = ClusterIndex(cluster) }
 
-        let acknowledged = applyCompletionsLocked(registration.completions, now: now, changed: &changed, events: &events,
-                                                  nodeWrites: &nodeWrites)
+        let acknowledged = applyCompletionsLocked(registration.completions, from: registration.agent, now: now, changed: &changed,
+                                                  events: &events, nodeWrites: &nodeWrites)
         // Jobs this agent should be running but does not know: their launch was lost.
         let known = Set(registration.running).union(registration.completions.map(\.job))
         let active = records.values.filter { $0.job.state.isActive && !known.contains($0.id) }
@@ -80,7 +89,8 @@ extension Controller {
             return respond(.failure(APIError(status: 409, code: "not_registered",
                                              message: "agent \(beat.agent) has no registered nodes: register first")))
         }
-        for u in beat.usage ?? [] where records.read(u.job, { $0.job.state.isActive && $0.requeueCount == u.run }) == true {
+        for u in beat.usage ?? [] where records.read(u.job, { $0.job.state.isActive && $0.requeueCount == u.run
+                                                               && runsBatch($0, on: beat.agent) }) == true {
             liveUsage[u.job] = u
         }
         let healthCheck = configuration.healthCheck
@@ -96,7 +106,7 @@ extension Controller {
                 logger.warning("node health", metadata: ["node": "\(name)", "state": "\(s.adminState.rawValue)", "reason": "\(s.reason ?? "")"])
             }
         }
-        let acknowledged = applyCompletionsLocked(beat.completions, now: now, changed: &changed, events: &events,
+        let acknowledged = applyCompletionsLocked(beat.completions, from: beat.agent, now: now, changed: &changed, events: &events,
                                                   nodeWrites: &nodeWrites)
         lock.unlock()
         if !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty {
@@ -126,13 +136,26 @@ extension Controller {
         return true
     }
 
-    /// Records completions of live jobs; returns the ids the agent may forget (all of them:
-    /// a completion for a job that already ended is acknowledged and ignored).
-    func applyCompletionsLocked(_ completions: [JobCompletion], now: Int, changed: inout [JobRecord],
+    /// Whether `agent` is the one that runs `r`'s batch script (the agent its configuration
+    /// assigns the job's first node): the only one whose word on the job's end and usage counts.
+    func runsBatch(_ r: JobRecord, on agent: String) -> Bool {
+        guard let first = r.job.allocation?.nodes.first?.node else { return false }
+        return configuration.agent(of: first) == agent
+    }
+
+    /// Records completions of live jobs run by `agent`; returns the ids the agent may forget
+    /// (all of them: a completion for a job that already ended, or that another agent runs, is
+    /// acknowledged and ignored).
+    func applyCompletionsLocked(_ completions: [JobCompletion], from agent: String, now: Int, changed: inout [JobRecord],
                                 events: inout [(JobID, JobState, String)], nodeWrites: inout [(String, NodeStatus)]) -> [Int] {
         for c in completions {
             // A completion of an earlier run (the job was requeued since) is acknowledged and dropped.
             guard let r = records[c.job], r.job.state.isActive, (c.run ?? r.requeueCount) == r.requeueCount else { continue }
+            guard runsBatch(r, on: agent) else {
+                logger.warning("completion refused: the job runs on another agent's node",
+                               metadata: ["agent": "\(agent)", "job": "\(c.job)"])
+                continue
+            }
             // A failed prolog or epilog: the node takes no more jobs until an administrator resumes it.
             if let reason = c.drainReason, let node = r.job.allocation?.nodes.first?.node, var s = nodes[node],
                !(s.adminSet && s.adminState == .down) {

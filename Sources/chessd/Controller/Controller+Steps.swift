@@ -20,6 +20,11 @@ extension Controller {
             lock.unlock()
             throw .forbidden("agent \(agent) does not run job \(plan.job)'s batch script")
         }
+        // Who the tasks run as comes from the job's record, never from the asking agent.
+        guard let uid = r.uid, let gid = r.gid else {
+            lock.unlock()
+            throw .conflict("job \(plan.job) has no recorded user id: its steps cannot run on other nodes")
+        }
         let held = Set(a.nodeNames)
         var byAgent: [String: [String]] = [:]
         for node in plan.nodes.map(\.name) where !(plan.runsOn ?? []).contains(node) {
@@ -34,9 +39,11 @@ extension Controller {
             byAgent[owner, default: []].append(node)
         }
         lock.unlock()
+        let user = r.job.user
         for (owner, names) in byAgent {
             var part = plan
             part.runsOn = names
+            (part.uid, part.gid, part.user) = (uid, gid, user)
             agentLinks.send(AgentCommand(kind: "step", job: plan.job, run: plan.run, step: part), to: owner)
         }
         logger.info("step over agents", metadata: ["job": "\(plan.job)", "step": "\(plan.step)",

@@ -27,7 +27,7 @@ final class MarketGate: @unchecked Sendable {
         for t in tokens where t.revokedAt == nil { byHash[t.hash] = t }
     }
 
-    static func hash(_ secret: String) -> String { Hex.encode(SHA256.hash(Array(secret.utf8))) }
+    static func hash(_ secret: String) -> String { Hex.encode(Digest.sha256(Array(secret.utf8))) }
 
     /// A new secret: `chess_` + 32 random bytes in hex.
     static func newSecret() -> String {
