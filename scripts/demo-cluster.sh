@@ -95,9 +95,15 @@ done
 echo; echo "== outputs"
 for f in *.out; do echo "-- $f"; cat "$f"; done
 echo; echo "== the marketplace (scripts/demo-market.py over TCP with a token): a funded job, its signed settlement"
-TOKEN=$(chessctl market token create demo --scopes read,submit,settle,oracle --user "$(id -un)" --json \
+# Marketplace jobs are strangers' code: they run as an unprivileged user (never root), in a
+# folder of that user's.
+MARKET_USER=nobody
+mkdir -p "$DEMO/market"
+chown "$MARKET_USER" "$DEMO/market"
+chmod 711 "$DEMO"
+TOKEN=$(chessctl market token create demo --scopes read,submit,settle,oracle --user "$MARKET_USER" --json \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-python3 "$ROOT/scripts/demo-market.py" "$PORT" "$TOKEN" "$DEMO/work"
+python3 "$ROOT/scripts/demo-market.py" "$PORT" "$TOKEN" "$DEMO/market"
 chessctl settlement list
 
 echo; echo "== chessctl price list; chessctl invoice --by account  (the marketplace job at its settled cost, the rest at the partitions' prices)"

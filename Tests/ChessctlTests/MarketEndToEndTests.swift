@@ -61,9 +61,19 @@ struct MarketEndToEndTests {
     func scenario(_ c: EndToEndTests.Running) throws {
         try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
 
+        // Marketplace jobs never run as root: as nobody here (when the tests run as root), in a
+        // folder of nobody's. A token for root is refused.
+        let marketUser = getuid() == 0 ? "nobody" : Process.currentUser
+        let folder = c.cluster.directory.appendingPathComponent("market").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            chown(folder, 65534, 65534)
+            let root = try c.cluster.ctl(["market", "token", "create", "rooted", "--scopes", "read,submit", "--user", "root"])
+            #expect(root.status != 0 && root.stderr.contains("cannot run them as root"), "\(root.stderr)")
+        }
         // A token, from chessctl; its secret is shown once.
         let created = try c.cluster.ctl(["market", "token", "create", "mkt", "--scopes", "read,submit,settle,oracle",
-                                         "--user", Process.currentUser, "--json"])
+                                         "--user", marketUser, "--json"])
         #expect(created.status == 0, "\(created.stderr)")
         let token = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["token"] as? String)
         let m = Market(c.cluster.listen!, token: token)
@@ -74,8 +84,8 @@ struct MarketEndToEndTests {
 
         // 2 cores and 1 GiB for 10 minutes: (0.72 + 0.036) / 6 = 0.126 USDC; escrow 120% = 0.1512.
         let job: [String: Any] = ["script": "#!/bin/sh\nsleep 1\necho paid\n", "partition": "batch", "cpus_per_task": 2,
-                                  "mem_mb": 1024, "time_limit": 600, "workdir": c.cluster.directory.path,
-                                  "output": c.cluster.directory.appendingPathComponent("market-%j.out").path]
+                                  "mem_mb": 1024, "time_limit": 600, "workdir": folder,
+                                  "output": folder + "/market-%j.out"]
         let quote = try m.call("POST", "/v1/market/quote", job)
         #expect(quote["price"] as? String == "0.126000")
         #expect(quote["required_escrow"] as? String == "0.151200")
@@ -93,7 +103,7 @@ struct MarketEndToEndTests {
         // It runs and ends; no oracle price yet, so the settlement waits, unsigned, off the feed.
         // (Waited for on the socket: polling the token's routes would spend its 100 a minute.)
         try c.wait("the job to end") { try c.jobs().isEmpty }
-        #expect(c.output("market-\(id).out").contains("paid"))
+        #expect(c.output("market/market-\(id).out").contains("paid"))
         let status = try m.call("GET", "/v1/market/jobs/\(id)")
         let shown = (try? c.cluster.ctl(["show", "job", "\(id)", "--json"]).stdout) ?? ""
         let agentLog = (try? String(contentsOfFile: c.cluster.directory.appendingPathComponent("agent.log").path, encoding: .utf8)) ?? ""
@@ -183,7 +193,7 @@ struct MarketEndToEndTests {
         // its user is another) is refunded in full, and counted as such. Needs root, to run the
         // job as that other user.
         if getuid() == 0 {
-            let created = try c.cluster.ctl(["market", "token", "create", "other", "--scopes", "read,submit",
+            let created = try c.cluster.ctl(["market", "token", "create", "other", "--scopes", "read,submit,settle",
                                              "--user", "nobody", "--json"])
             let otherToken = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["token"] as? String)
             var long = job
@@ -196,7 +206,15 @@ struct MarketEndToEndTests {
             try c.wait("the job to run") { try c.jobs().contains { $0["id"] as? Int == cancelled && $0["state"] as? String == "RUNNING" } }
             #expect(try c.cluster.ctl(["cancel", "\(cancelled)"]).status == 0)
             try c.wait("the job to end") { try !c.jobs().contains { $0["id"] as? Int == cancelled } }
-            let refunds = try m.call("GET", "/v1/market/settlements?after=\(next)&wait=5")
+            // Each token sees the jobs and settlements it funded, and no other's.
+            let theirs = Market(c.cluster.listen!, token: otherToken)
+            #expect(m.failure("GET", "/v1/market/jobs/\(cancelled)") == "not_found")
+            #expect(m.failure("POST", "/v1/market/jobs/\(cancelled)/cancel") == "not_found")
+            #expect(theirs.failure("GET", "/v1/market/jobs/\(id)") == "not_found")
+            let mine = try m.call("GET", "/v1/market/settlements?after=\(next)&wait=1")
+            #expect((mine["settlements"] as? [[String: Any]])?.contains { $0["job_id"] as? Int == cancelled } == false, "\(mine)")
+            #expect(m.failure("POST", "/v1/market/settlements/\(cancelled)/ack") == "not_found")
+            let refunds = try theirs.call("GET", "/v1/market/settlements?after=\(next)&wait=5")
             let refund = (refunds["settlements"] as? [[String: Any]])?.first { $0["job_id"] as? Int == cancelled }
             #expect(refund?["outcome"] as? String == "refunded", "\(refunds)")
             #expect(refund?["cost"] as? String == "0.000000" && refund?["user_refund"] as? String == "1.000000", "\(refunds)")

@@ -35,7 +35,10 @@ import Testing
             let pool = try DatabasePool(path: directory + "/chess.sqlite")
             try Store.migrator.migrate(pool, upTo: "v5: escrows used")
             try pool.write { db in
-                try MarketTable.insert(try Self.settlement(job: 3, id: earlierID), in: db)
+                // As v5 wrote it (no token column yet).
+                let s = try Self.settlement(job: 3, id: earlierID)
+                try db.execute(sql: "INSERT INTO settlements (job_id, id, feed_seq, end_time, record) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [s.jobID, s.id, 1, s.endTime, try MarketTable.encode(s)])
                 try db.execute(sql: "UPDATE settlements SET acknowledged_at = 500 WHERE job_id = 3")
             }
         }
@@ -43,7 +46,7 @@ import Testing
         defer { store.close() }
         let current = try Self.settlement(job: 4)
         #expect(Settlement.jobID(inSettlementID: current.id) == 4)
-        try store.writeAndWait { try MarketTable.insert(current, in: $0) }
+        try store.writeAndWait { try MarketTable.insert(current, token: "t", in: $0) }
 
         try store.read { db in
             let earlier = try #require(try MarketTable.find(id: earlierID.uppercased().replacingOccurrences(of: "0X", with: "0x"), in: db))

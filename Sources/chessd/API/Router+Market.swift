@@ -18,21 +18,21 @@ extension Router {
             r.controller.submitMarket(submission, token: c.token!) { result in
                 switch result {
                 case .success(let id):
-                    c.respond((try? r.controller.marketJob(id)).map { .json($0, status: 201) } ?? .json(SubmitResponse(id: id), status: 201))
+                    c.respond((try? r.controller.marketJob(id, token: c.token)).map { .json($0, status: 201) } ?? .json(SubmitResponse(id: id), status: 201))
                 case .failure(let e): c.respond(e.response)
                 }
             }
         },
         Route(method: "GET", pattern: "/v1/market/jobs/{id}", access: .market(.read)) { r, c in
-            c.respond(.json(try r.controller.marketJob(try r.jobID(c["id"]))))
+            c.respond(.json(try r.controller.marketJob(try r.jobID(c["id"]), token: c.token)))
         },
         Route(method: "POST", pattern: "/v1/market/jobs/{id}/cancel", access: .market(.submit)) { r, c in
             let id = try r.jobID(c["id"])
-            _ = try r.controller.marketJob(id)
+            _ = try r.controller.marketJob(id, token: c.token)
             let identity = try r.controller.marketIdentity(c.token!)
             r.controller.perform(.cancel, on: JobReference(id: id, task: nil), identity: identity) { result in
                 switch result {
-                case .success: c.respond((try? r.controller.marketJob(id)).map { .json($0) } ?? APIError.internal("job \(id) vanished").response)
+                case .success: c.respond((try? r.controller.marketJob(id, token: c.token)).map { .json($0) } ?? APIError.internal("job \(id) vanished").response)
                 case .failure(let e): c.respond(e.response)
                 }
             }
@@ -40,7 +40,7 @@ extension Router {
         Route(method: "GET", pattern: "/v1/market/settlements", access: .market(.settle)) { r, c in
             let q = c.request.query
             c.respond(.json(try r.controller.settlementFeed(after: try r.int(q["after"], 0), limit: try r.int(q["limit"], 100),
-                                                            wait: try r.int(q["wait"], 0))))
+                                                            wait: try r.int(q["wait"], 0), token: c.token)))
         },
         Route(method: "GET", pattern: "/v1/market/settlements/stream", access: .market(.settle)) { r, c in
             // The feed's streaming form: server-sent events, one per signed settlement, from
@@ -48,19 +48,20 @@ extension Router {
             let after = try r.int(c.request.header("last-event-id") ?? c.request.query["after"], 0)
             _ = try r.controller.requireMarket()
             let controller = r.controller
+            let token = c.token
             c.respond(.streaming(contentType: "text/event-stream") { out in
-                controller.streamSettlements(after: after, to: out)
+                controller.streamSettlements(after: after, token: token, to: out)
             })
         },
         Route(method: "GET", pattern: "/v1/market/settlements/{id}", access: .market(.settle)) { r, c in
-            c.respond(.json(try r.controller.settlement(id: c["id"])))
+            c.respond(.json(try r.controller.settlement(id: c["id"], token: c.token)))
         },
         Route(method: "POST", pattern: "/v1/market/settlements/{id}/ack", access: .market(.settle)) { r, c in
-            c.respond(.json(try r.controller.acknowledgeSettlement(id: c["id"])))
+            c.respond(.json(try r.controller.acknowledgeSettlement(id: c["id"], token: c.token)))
         },
         Route(method: "POST", pattern: "/v1/market/settlements/{id}/dispute", access: .market(.settle)) { r, c in
             let d = try r.decode(DisputeRequest.self, c.request)
-            c.respond(.json(try r.controller.disputeSettlement(id: c["id"], reason: d.reason)))
+            c.respond(.json(try r.controller.disputeSettlement(id: c["id"], reason: d.reason, token: c.token)))
         },
         Route(method: "GET", pattern: "/v1/market/sla", access: .market(.read)) { r, c in
             c.respond(.json(try r.controller.slaReport(month: c.request.query["month"] ?? Router.currentMonth())))
@@ -93,12 +94,14 @@ extension Router {
             c.respond(.json(InvoiceList(invoices: invoices)))
         },
         Route(method: "GET", pattern: "/v1/settlements", access: .local) { r, c in
+            guard c.user.admin else { throw APIError.forbidden("only root or an operator may read settlements") }
             let q = c.request.query
             c.respond(.json(SettlementList(settlements: try r.controller.settlements(start: try r.int(q["start"], 0),
                                                                                      end: try r.int(q["end"], Controller.now() + 1)))))
         },
         Route(method: "GET", pattern: "/v1/settlements/{id}", access: .local) { r, c in
-            c.respond(.json(try r.controller.settlement(id: c["id"])))
+            guard c.user.admin else { throw APIError.forbidden("only root or an operator may read settlements") }
+            c.respond(.json(try r.controller.settlement(id: c["id"], token: nil)))
         },
         Route(method: "GET", pattern: "/v1/market/tokens", access: .local) { r, c in
             guard c.user.admin else { throw APIError.forbidden("only root or an operator may list marketplace tokens") }

@@ -67,6 +67,8 @@ extension Controller {
         guard let (uid, gid) = Identity.lookUp(user: token.user) else {
             throw .unavailable("token '\(token.name)' runs jobs as '\(token.user)', who is not a user on this controller's host")
         }
+        // Strangers' code never runs as root (a token made before this was refused at creation).
+        guard uid != 0 else { throw .forbidden("token '\(token.name)' would run jobs as root; make one for an unprivileged user") }
         return Identity(user: token.user, uid: uid, gid: gid, admin: false)
     }
 
@@ -113,10 +115,14 @@ extension Controller {
         }, completion: completion)
     }
 
-    func marketJob(_ id: JobID) throws(APIError) -> MarketJobStatus {
+    /// A marketplace job as `token` may see it: its own (or any, for an admin token or nil, an
+    /// administrator); another token's job is not found.
+    func marketJob(_ id: JobID, token: MarketTable.Token?) throws(APIError) -> MarketJobStatus {
         let found: JobRecord?
         do { found = try lookup(JobReference(id: id, task: nil)) } catch { throw .internal("store: \(error)") }
-        guard let r = found, let m = r.market else { throw .notFound("job \(id) is not a marketplace job") }
+        guard let r = found, let m = r.market, MarketGate.sees(m.funding.token, as: token) else {
+            throw .notFound("job \(id) is not a marketplace job of this token's")
+        }
         var s = MarketJobStatus(id: r.id, state: r.job.state.rawValue, escrowState: m.escrowState.rawValue,
                                 escrowID: m.terms.escrow.escrowID, submitTime: r.job.submitTime)
         s.reason = r.job.state.isWaiting ? r.job.reason?.rawValue : r.endReason
@@ -196,14 +202,16 @@ extension Controller {
     }
 
     /// Signed settlements after `after`; waits up to `wait` seconds for one when there is none.
-    func settlementFeed(after: Int, limit: Int, wait: Int) throws(APIError) -> SettlementFeed {
+    func settlementFeed(after: Int, limit: Int, wait: Int, token: MarketTable.Token?) throws(APIError) -> SettlementFeed {
         let market = try requireMarket()
+        let only = MarketGate.sees(nil, as: token) ? nil : token?.name
         let deadline = Date().addingTimeInterval(Double(min(max(wait, 0), 60)))
         while true {
             let (rows, waiting): ([MarketTable.Row], Int)
             do {
                 (rows, waiting) = try store.read { db in
-                    (try MarketTable.feed(after: after, limit: min(max(limit, 1), 1000), in: db), try MarketTable.unsignedCount(in: db))
+                    (try MarketTable.feed(after: after, limit: min(max(limit, 1), 1000), token: only, in: db),
+                     try MarketTable.unsignedCount(in: db))
                 }
             } catch { throw .internal("store: \(error)") }
             if !rows.isEmpty || Date() >= deadline || stopping {
@@ -217,10 +225,10 @@ extension Controller {
     /// Writes signed settlements after `after` as server-sent events (`id:` the feed sequence,
     /// `data:` the settlement as the feed gives it) as they are signed, with a comment line every
     /// 15 s of quiet; returns when the client goes away or chessd stops.
-    func streamSettlements(after: Int, to out: ResponseStream) {
+    func streamSettlements(after: Int, token: MarketTable.Token?, to out: ResponseStream) {
         var cursor = after
         while !stopping {
-            guard let feed = try? settlementFeed(after: cursor, limit: 100, wait: 15) else { return }
+            guard let feed = try? settlementFeed(after: cursor, limit: 100, wait: 15, token: token) else { return }
             if feed.settlements.isEmpty {
                 guard out.send(": no new settlement\n\n") else { return }
                 continue
@@ -234,7 +242,7 @@ extension Controller {
         }
     }
 
-    func settlement(id: String) throws(APIError) -> SettlementInfo {
+    func settlement(id: String, token: MarketTable.Token?) throws(APIError) -> SettlementInfo {
         let market = try requireMarket()
         let row: MarketTable.Row?
         do {
@@ -243,7 +251,7 @@ extension Controller {
                 return try MarketTable.find(id: id, in: db)
             }
         } catch { throw .internal("store: \(error)") }
-        guard let row else { throw .notFound("no settlement \(id) (give its 0x id or the job id)") }
+        guard let row, MarketGate.sees(row.token, as: token) else { throw .notFound("no settlement \(id) (give its 0x id or the job id)") }
         return market.info(row)
     }
 
@@ -256,23 +264,23 @@ extension Controller {
 
     /// The marketplace has paid out a settlement: it leaves the set of unacknowledged ones.
     /// Acknowledging twice is harmless.
-    func acknowledgeSettlement(id: String) throws(APIError) -> SettlementInfo {
-        let current = try settlement(id: id)
+    func acknowledgeSettlement(id: String, token: MarketTable.Token?) throws(APIError) -> SettlementInfo {
+        let current = try settlement(id: id, token: token)
         guard current.signature != nil else { throw .conflict("settlement \(id) is not signed yet (it waits for a good oracle price)") }
         do { try store.writeAndWait { try MarketTable.acknowledge(job: current.jobID, at: Controller.now(), in: $0) } } catch {
             throw .unavailable("not stored: \(error)")
         }
-        return try settlement(id: current.id)
+        return try settlement(id: current.id, token: token)
     }
 
     /// Marks a settlement disputed (within the window); its amounts and signature stay as they are.
-    func disputeSettlement(id: String, reason: String) throws(APIError) -> SettlementInfo {
+    func disputeSettlement(id: String, reason: String, token: MarketTable.Token?) throws(APIError) -> SettlementInfo {
         let market = try requireMarket()
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw .badRequest("a dispute needs a reason") }
         let now = Controller.now()
         let row: MarketTable.Row?
         do { row = try store.read { try MarketTable.find(id: id, in: $0) } } catch { throw .internal("store: \(error)") }
-        guard var s = row?.settlement else { throw .notFound("no settlement \(id)") }
+        guard var s = row?.settlement, MarketGate.sees(row?.token, as: token) else { throw .notFound("no settlement \(id)") }
         guard now - s.endTime <= market.settings.disputeWindow else {
             throw .conflict("settlement \(id) was made \((now - s.endTime) / 3600) h ago; disputes close after \(market.settings.disputeWindow / 3600) h")
         }
@@ -281,7 +289,7 @@ extension Controller {
         logger.warning("settlement disputed", metadata: ["settlement": "\(s.id)", "job": "\(s.jobID)", "reason": "\(reason)"])
         let disputed = s
         do { try store.writeAndWait { try MarketTable.dispute(disputed, at: now, in: $0) } } catch { throw .unavailable("not stored: \(error)") }
-        return try settlement(id: s.id)
+        return try settlement(id: s.id, token: token)
     }
 
     // MARK: Oracle
@@ -425,7 +433,10 @@ extension Controller {
             throw .badRequest("scopes must be some of: \(known.sorted().joined(separator: ", "))")
         }
         let user = request.user ?? market.settings.runAs
-        guard Identity.lookUp(user: user) != nil else { throw .badRequest("'\(user)' is not a user on this host; jobs could not run as it") }
+        guard let ids = Identity.lookUp(user: user) else { throw .badRequest("'\(user)' is not a user on this host; jobs could not run as it") }
+        guard ids.uid != 0 else {
+            throw .badRequest("marketplace jobs are strangers' code: a token cannot run them as root ('\(user)'); name an unprivileged user")
+        }
         let secret = MarketGate.newSecret()
         let token = MarketTable.Token(name: request.name, hash: MarketGate.hash(secret), scopes: scopes, user: user,
                                       createdAt: Controller.now(), revokedAt: nil)

@@ -15,6 +15,16 @@ final class MarketGate: @unchecked Sendable {
         case settle
         /// Report CPT/USD prices.
         case oracle
+        /// See and act on every marketplace job and settlement, not only those its own token
+        /// funded (the marketplace operator's reconciliation).
+        case admin
+    }
+
+    /// Whether `token` may see what the token named `owner` funded (nil `token`: an
+    /// administrator on the Unix socket).
+    static func sees(_ owner: String?, as token: MarketTable.Token?) -> Bool {
+        guard let token else { return true }
+        return token.scopes.contains(Scope.admin.rawValue) || owner == token.name
     }
 
     private let lock = NSLock()

@@ -21,8 +21,8 @@ enum JobTable {
             """).execute(arguments: [j.id, j.user, j.account, j.partition, j.state.rawValue, isFinished(record) ? 1 : 0,
                              j.submitTime, j.startTime, j.endTime, record.exitCode, json])
         // A marketplace job's settlement goes in with its final state, never apart from it.
-        if j.state.isFinished, let settlement = record.market?.settlement {
-            try MarketTable.insert(settlement, in: db)
+        if j.state.isFinished, let market = record.market, let settlement = market.settlement {
+            try MarketTable.insert(settlement, token: market.funding.token, in: db)
         }
     }
 

@@ -9,11 +9,12 @@ enum MarketTable {
 
     /// Stores a settlement once: a second insert of the same job (a retried write, a replayed
     /// completion) keeps the first, so the id, amounts and signature never change.
-    static func insert(_ s: Settlement, in db: Database) throws {
+    /// `token`: the marketplace token that funded the job, the one that may see and settle it.
+    static func insert(_ s: Settlement, token: String, in db: Database) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO settlements (job_id, id, feed_seq, end_time, record) VALUES (?, ?, ?, ?, ?)
+            INSERT INTO settlements (job_id, id, feed_seq, end_time, record, token) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(job_id) DO NOTHING
-            """).execute(arguments: [s.jobID, s.id, s.isSigned ? try nextFeedSequence(db) : nil, s.endTime, encode(s)])
+            """).execute(arguments: [s.jobID, s.id, s.isSigned ? try nextFeedSequence(db) : nil, s.endTime, encode(s), token])
     }
 
     /// A settlement that waited for a price, now signed: it enters the feed.
@@ -30,19 +31,23 @@ enum MarketTable {
         var settlement: Settlement
         var acknowledgedAt: Int?
         var disputedAt: Int?
+        /// The marketplace token that funded the job.
+        var token: String?
     }
 
     private static func rows(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> [Row] {
-        try GRDB.Row.fetchAll(db, sql: "SELECT feed_seq, acknowledged_at, disputed_at, record FROM settlements " + sql, arguments: arguments).map { row in
+        try GRDB.Row.fetchAll(db, sql: "SELECT feed_seq, acknowledged_at, disputed_at, record, token FROM settlements " + sql,
+                              arguments: arguments).map { row in
             var s = try JSONDecoder().decode(Settlement.self, from: Data((row["record"] as String).utf8))
             s.sequence = row["feed_seq"] ?? 0
-            return Row(settlement: s, acknowledgedAt: row["acknowledged_at"], disputedAt: row["disputed_at"])
+            return Row(settlement: s, acknowledgedAt: row["acknowledged_at"], disputedAt: row["disputed_at"], token: row["token"])
         }
     }
 
-    /// Signed settlements after `sequence`, in feed order.
-    static func feed(after sequence: Int, limit: Int, in db: Database) throws -> [Row] {
-        try rows(db, "WHERE feed_seq > ? ORDER BY feed_seq LIMIT ?", [sequence, limit])
+    /// Signed settlements after `sequence`, in feed order; of `token`'s jobs only, when given.
+    static func feed(after sequence: Int, limit: Int, token: String? = nil, in db: Database) throws -> [Row] {
+        if let token { return try rows(db, "WHERE feed_seq > ? AND token = ? ORDER BY feed_seq LIMIT ?", [sequence, token, limit]) }
+        return try rows(db, "WHERE feed_seq > ? ORDER BY feed_seq LIMIT ?", [sequence, limit])
     }
 
     static func unsigned(in db: Database) throws -> [Settlement] {

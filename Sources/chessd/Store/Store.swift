@@ -183,6 +183,15 @@ final class Store: Sendable {
                 CREATE UNIQUE INDEX settlements_earlier_ids ON settlements(id) WHERE \(MarketTable.earlierIDCondition);
                 """)
         }
+        m.registerMigration("v7: settlements belong to the token that funded their job") { db in
+            // A marketplace token sees and settles its own jobs' settlements only.
+            try db.execute(sql: """
+                ALTER TABLE settlements ADD COLUMN token TEXT;
+                UPDATE settlements SET token = (SELECT COALESCE(json_extract(record, '$.market.funding.token'),
+                                                                json_extract(record, '$.market.token'))
+                                                FROM jobs WHERE jobs.id = settlements.job_id);
+                """)
+        }
         return m
     }
 }
