@@ -52,4 +52,11 @@ struct DataAtRestTests {
         let agent = try runBinary("chess-nodeagent", ["--controller", cluster.listen!, "--key", key, "--name", "n01"], timeout: 20)
         #expect(agent.status != 0 && agent.stderr.contains("chmod 600"), "\(agent.stderr)")
     }
+
+    @Test func cleartextTCPBeyondThisHostIsAnExplicitChoice() throws {
+        let cluster = try TestCluster(withAgents: true)
+        let wide = "0.0.0.0:\(TestCluster.freePort())"
+        let refused = try runBinary("chessd", ["--config", cluster.configPath], environment: ["CHESS_LISTEN": wide], timeout: 20)
+        #expect(refused.status != 0 && refused.stderr.contains("cleartext_tcp = true"), "\(refused.stderr)")
+    }
 }

@@ -65,6 +65,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var requestTimeout = 30
     /// Seconds a connection may stay open with no request and nothing to answer.
     public var idleTimeout = 300
+    /// The TCP listener may be reached beyond this host although it does not encrypt (its
+    /// messages are signed): an explicit choice, for a trusted management network.
+    public var cleartextTCP = false
 
     public init() {}
 }
@@ -220,7 +223,8 @@ extension DocumentReader {
         }
         if let t = o["prolog_epilog_timeout"] { c.prologEpilogTimeout = try duration(t, min: 1) }
         if let v = o["server"] {
-            let so = try object(v, keys: ["max_connections", "max_connections_per_peer", "request_timeout", "idle_timeout"])
+            let so = try object(v, keys: ["max_connections", "max_connections_per_peer", "request_timeout", "idle_timeout", "cleartext_tcp"])
+            if let b = so["cleartext_tcp"] { c.server.cleartextTCP = try bool(b) }
             if let n = so["max_connections"] { c.server.maxConnections = try int(n, min: 1) }
             if let n = so["max_connections_per_peer"] { c.server.maxConnectionsPerPeer = try int(n, min: 1) }
             if let t = so["request_timeout"] { c.server.requestTimeout = try duration(t, min: 1) }
@@ -256,6 +260,11 @@ extension DocumentReader {
 public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: UInt16
+
+    /// An address of this host alone (127.0.0.0/8, ::1, localhost).
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
 
     public init?(_ text: String) {
         var hostPart: Substring

@@ -18,6 +18,11 @@ extension ControllerConfiguration {
                 c.listen = listen
             }
         }
+        // Agents' requests and chessd's commands cross the network in clear on TCP (signed, not
+        // hidden): beyond this host only when the configuration says so.
+        if let listen = c.listen, let hp = HostPort(listen), !hp.isLoopback, !c.server.cleartextTCP {
+            throw APIError.invalid("listen = \"\(listen)\" is beyond this host and TCP here is cleartext (agents' requests and chessd's answers are signed, not encrypted): set cleartext_tcp = true under [server] to accept that (on a trusted management network), or listen on 127.0.0.1")
+        }
         return c
     }
 
