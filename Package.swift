@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "chess-supervisor", targets: ["SupervisorMain"]),
         .executable(name: "srun", targets: ["srun"]),
         .executable(name: "chess-bench", targets: ["ChessBench"]),
+        .executable(name: "chess-fuzz", targets: ["chess-fuzz"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
     ],
     dependencies: [
@@ -97,6 +98,11 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
 
+        // Every parser of outside bytes behind one entry per kind of input: the fuzzers' and the
+        // regression corpus's (scripts/fuzz.sh, docs/security.md).
+        .target(name: "InputFuzzing", dependencies: ["ChessAPI", "Billing", "HTTPServer"]),
+        .executableTarget(name: "chess-fuzz", dependencies: ["InputFuzzing"]),
+
         .executableTarget(
             name: "ChessBench",
             dependencies: ["SchedulerCore", "ChessAPI", "Billing"],
@@ -106,7 +112,7 @@ let package = Package(
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
         .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI"], exclude: ["Interop"]),
-        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI"], exclude: ["Fixtures"]),
+        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "InputFuzzing"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor"], exclude: ["Fixtures"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore", "Billing", "MarketBridge",

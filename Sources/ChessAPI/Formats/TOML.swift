@@ -75,6 +75,13 @@ private struct Parser {
     var pos = 0
     var line = 1
     var lineStart = 0
+    /// Arrays and inline tables open around the current value (bounded: the parser recurses).
+    var depth = 0
+
+    mutating func enter() throws(TOMLError) {
+        depth += 1
+        guard depth <= InputLimits.jsonDepth else { throw error("arrays and inline tables nest deeper than \(InputLimits.jsonDepth) levels") }
+    }
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -364,6 +371,8 @@ private struct Parser {
     }
 
     mutating func array() throws(TOMLError) -> TOMLValue {
+        try enter()
+        defer { depth -= 1 }
         pos += 1
         var items: [TOMLValue] = []
         while true {
@@ -380,6 +389,8 @@ private struct Parser {
     }
 
     mutating func inlineTable() throws(TOMLError) -> TOMLValue {
+        try enter()
+        defer { depth -= 1 }
         pos += 1
         var table = TOMLTable()
         skipSpaces()

@@ -146,9 +146,12 @@ public struct JSONScanner {
             try beginArray()
             while try nextElement() { try skipValue(depth: depth + 1) }
         default:
+            let start = pos
             while pos < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09].contains(bytes[pos]) {
                 pos += 1
             }
+            // A delimiter where a value belongs (`[}`): refused, or the caller's loop would not move.
+            guard pos > start else { throw fail("expected a value") }
         }
     }
 }

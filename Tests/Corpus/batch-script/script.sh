@@ -1,0 +1,6 @@
+#!/bin/bash
+#SBATCH -N 2 --ntasks-per-node=4
+#SBATCH --time=99999999999:00:00
+#SBATCH --mem=9223372036854775807G
+#SBATCH -a 0-9999999999
+echo
