@@ -15,7 +15,7 @@ DEMO_SCENARIO := examples/scenarios/small-cluster.json
 
 # Python with eth-account and eth-hash (from PyPI), for the settlement interop test.
 INTEROP_VENV := .build-venv
-INTEROP_PACKAGES := eth-account==0.14.0 eth-hash[pycryptodome]==0.8.0
+INTEROP_PACKAGES := eth-account==0.14.0 eth-hash[pycryptodome]==0.8.0 openapi-spec-validator==0.9.0
 
 ## Install the Debian packages the build needs (only those missing).
 deps:
@@ -54,6 +54,8 @@ $(INTEROP_VENV)/bin/python:
 
 test: EXTRA_PACKAGES = $(TEST_PACKAGES)
 test: deps $(INTEROP_VENV)/bin/python
+	$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check $(INTEROP_PACKAGES)
+	$(INTEROP_VENV)/bin/python scripts/check-openapi.py docs/openapi.yaml
 	swift build --build-tests
 	CHESS_PYTHON=$(CURDIR)/$(INTEROP_VENV)/bin/python swift test --skip-build
 
