@@ -75,6 +75,7 @@ extension Router {
         // On the Unix socket.
         Route(method: "GET", pattern: "/v1/prices", access: .local) { r, c in c.respond(.json(r.controller.priceList())) },
         Route(method: "PUT", pattern: "/v1/prices/{partition}", access: .local) { r, c in
+            try r.requireAdmin(c, "set prices")
             let prices = try r.decode(PriceList.self, c.request)
             c.respond(.json(try r.controller.setPrices(c["partition"], prices, identity: c.user)))
         },
@@ -108,6 +109,7 @@ extension Router {
             c.respond(.json(TokenList(tokens: try r.controller.tokens())))
         },
         Route(method: "POST", pattern: "/v1/market/tokens", access: .local) { r, c in
+            try r.requireAdmin(c, "create marketplace tokens")
             c.respond(.json(try r.controller.createToken(try r.decode(TokenRequest.self, c.request), identity: c.user), status: 201))
         },
         Route(method: "DELETE", pattern: "/v1/market/tokens/{name}", access: .local) { r, c in

@@ -101,6 +101,7 @@ struct Router: HTTPHandler {
             c.respond(.json(node))
         },
         Route(method: "POST", pattern: "/v1/nodes/{name}/state", access: .local) { r, c in
+            try r.requireAdmin(c, "change node states")
             let change = try r.decode(NodeStateChange.self, c.request)
             c.respond(.json(try r.controller.changeNode(c["name"], change, identity: c.user)))
         },
@@ -133,11 +134,13 @@ struct Router: HTTPHandler {
             c.respond(.json(try r.controller.configObject(try r.kind(c), c["name"])))
         },
         Route(method: "POST", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
+            try r.requireAdmin(c, "change the configuration")
             let fields = try r.decode([String: DocumentNode].self, c.request)
             let saved = try r.controller.changeObject(try r.kind(c), c["name"], .create(fields), identity: c.user)
             c.respond(.json(saved ?? [:], status: 201))
         },
         Route(method: "PATCH", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
+            try r.requireAdmin(c, "change the configuration")
             let fields = try r.decode([String: DocumentNode].self, c.request)
             let saved = try r.controller.changeObject(try r.kind(c), c["name"], .update(fields), identity: c.user)
             c.respond(.json(saved ?? [:]))
@@ -337,6 +340,11 @@ struct Router: HTTPHandler {
             return t
         }
         return (try time("start"), try time("end"))
+    }
+
+    /// Refused before the body is read: who may not change a thing learns nothing of its checks.
+    func requireAdmin(_ c: Context, _ what: String) throws {
+        guard c.user.admin else { throw APIError.forbidden("only root or an operator may \(what)") }
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: HTTPRequest) throws -> T {

@@ -279,7 +279,10 @@ extension Controller {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw .badRequest("a dispute needs a reason") }
         let now = Controller.now()
         let row: MarketTable.Row?
-        do { row = try store.read { try MarketTable.find(id: id, in: $0) } } catch { throw .internal("store: \(error)") }
+        // By its 0x id or its job's id, as the other settlement routes take it.
+        do { row = try store.read { db in try Int(id).map { try MarketTable.find(job: $0, in: db) } ?? MarketTable.find(id: id, in: db) } } catch {
+            throw .internal("store: \(error)")
+        }
         guard var s = row?.settlement, MarketGate.sees(row?.token, as: token) else { throw .notFound("no settlement \(id)") }
         guard now - s.endTime <= market.settings.disputeWindow else {
             throw .conflict("settlement \(id) was made \((now - s.endTime) / 3600) h ago; disputes close after \(market.settings.disputeWindow / 3600) h")
