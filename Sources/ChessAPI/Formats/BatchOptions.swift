@@ -385,7 +385,9 @@ public enum BatchOptions {
         if lower.hasPrefix("now+") {
             let rest = lower.dropFirst(4)
             let digits = rest.prefix { $0.isNumber }
-            guard let n = Int(digits) else { throw Error("--begin=\(v): expected now+N[seconds|minutes|hours|days]") }
+            guard let n = Int(digits), n <= InputLimits.seconds else {
+                throw Error("--begin=\(v): expected now+N[seconds|minutes|hours|days], at most 100 years ahead")
+            }
             let unit = rest.dropFirst(digits.count)
             let factor: Int
             switch unit {
@@ -395,7 +397,10 @@ public enum BatchOptions {
             case "d", "day", "days": factor = 86400
             default: throw Error("--begin=\(v): unknown unit '\(unit)'")
             }
-            return now + n * factor
+            // Checked: N is any number a user typed.
+            let (offset, overflow) = n.multipliedReportingOverflow(by: factor)
+            guard !overflow, offset <= InputLimits.seconds else { throw Error("--begin=\(v): more than 100 years ahead") }
+            return now + offset
         }
         if let epoch = Int(v), epoch > 100_000_000 { return epoch }
         let formatter = DateFormatter()

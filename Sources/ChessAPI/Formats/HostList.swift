@@ -105,6 +105,11 @@ public enum HostList {
             let values = try expandRanges(rest[rest.index(after: open)..<close], whole)
             let (count, overflow) = result.count.multipliedReportingOverflow(by: values.count)
             guard !overflow, count <= budget else { throw Error(expression: whole, reason: "more than \(maxHosts) hosts") }
+            // And their text within 64 MiB (each name is at most as long as the item).
+            let (bytes, tooMany) = count.multipliedReportingOverflow(by: item.utf8.count)
+            guard !tooMany, bytes <= maxBytes else {
+                throw Error(expression: whole, reason: "the names would take more than \(maxBytes >> 20) MiB")
+            }
             result = result.flatMap { head in values.map { head + prefix + $0 } }
             rest = rest[rest.index(after: close)...]
         }
@@ -112,6 +117,7 @@ public enum HostList {
     }
 
     private static let maxHosts = 1_000_000
+    private static let maxBytes = 64 << 20
 
     private static func expandRanges(_ body: Substring, _ whole: String) throws -> [String] {
         guard !body.isEmpty else { throw Error(expression: whole, reason: "empty brackets") }
