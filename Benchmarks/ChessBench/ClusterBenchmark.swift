@@ -239,7 +239,8 @@ struct ClusterBenchmark {
     /// A marketplace token (made over the socket, as root) and a client that uses it on TCP,
     /// with a CPT price from the one oracle source so that settlements are signed at once.
     func marketClient(_ admin: ControllerClient, port: UInt16) throws -> ControllerClient {
-        let user = String(cString: getpwuid(getuid())!.pointee.pw_name)
+        // Marketplace jobs never run as root: as nobody when the benchmark runs as root.
+        let user = getuid() == 0 ? "nobody" : String(cString: getpwuid(getuid())!.pointee.pw_name)
         let token = try admin.post("/v1/market/tokens", TokenRequest(name: "bench", scopes: ["read", "submit", "settle", "oracle"], user: user),
                                    as: TokenInfo.self).token!
         let market = ControllerClient(tcp: HostPort("127.0.0.1:\(port)")!, signer: { _, _, _ in [("Authorization", "Bearer \(token)")] })

@@ -403,6 +403,11 @@ public enum BatchOptions {
             return now + offset
         }
         if let epoch = Int(v), epoch > 100_000_000 { return epoch }
+        // Only digits and the separators reach the date parser (Foundation's traps on some
+        // combining characters).
+        guard v.utf8.count <= 32, v.unicodeScalars.allSatisfy({ $0.isASCII && ("0"..."9" ~= $0 || "-:T".unicodeScalars.contains($0)) }) else {
+            throw Error("--begin=\(v): expected now+N, HH:MM[:SS], YYYY-MM-DD[THH:MM[:SS]] or a Unix time")
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone.current

@@ -151,10 +151,17 @@ struct DocumentReader {
         let o = try object(v, keys: ["names", "sockets", "cores_per_socket", "memory_mb", "gpus", "gpu_type", "features",
                                      "switch", "state", "reason", "weight", "agent"],
                            required: ["names", "cores_per_socket", "memory_mb"])
-        let sockets = try o["sockets"].map { try int($0, min: 1) } ?? 1
+        // Bounded as a real node is (the counts become arrays of cores and GPUs).
+        func bounded(_ v: DocumentValue, min: Int, max: Int) throws -> Int {
+            let n = try int(v, min: min)
+            guard n <= max else { throw fail(v, "at most \(max)") }
+            return n
+        }
+        let sockets = try o["sockets"].map { try bounded($0, min: 1, max: 64) } ?? 1
         let topology = NodeTopology.uniform(
-            sockets: sockets, coresPerSocket: try int(o["cores_per_socket"]!, min: 1),
-            memoryMB: try int(o["memory_mb"]!, min: 0), gpus: try o["gpus"].map { try int($0, min: 0) } ?? 0,
+            sockets: sockets, coresPerSocket: try bounded(o["cores_per_socket"]!, min: 1, max: InputLimits.cpusPerTask),
+            memoryMB: try bounded(o["memory_mb"]!, min: 0, max: InputLimits.memoryMB * 64),
+            gpus: try o["gpus"].map { try bounded($0, min: 0, max: InputLimits.gpus) } ?? 0,
             gpuType: try o["gpu_type"].map(string) ?? "gpu", leafSwitch: try o["switch"].map(string))
         var state = NodeAdminState.up
         if let s = o["state"] {
