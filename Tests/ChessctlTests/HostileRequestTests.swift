@@ -156,11 +156,9 @@ struct HostileRequestTests {
         // answers waits for it, chessd stops reading from it; nobody else notices.
         let greedy = try UnixSocket.connect(cluster.socket)
         defer { close(greedy) }
-        let one = request("GET", "/v1/config", "").dropLast(0)
-        let keepAlive = Array(String(decoding: one, as: UTF8.self).replacingOccurrences(of: "Connection: close\r\n", with: "").utf8)
-        var flags = fcntl(greedy, F_GETFL)
-        flags |= O_NONBLOCK
-        _ = fcntl(greedy, F_SETFL, flags)
+        let keepAlive = Array(String(decoding: request("GET", "/v1/config", ""), as: UTF8.self)
+            .replacingOccurrences(of: "Connection: close\r\n", with: "").utf8)
+        _ = fcntl(greedy, F_SETFL, fcntl(greedy, F_GETFL) | O_NONBLOCK)
         var sent = 0
         for _ in 0..<200_000 {
             let n = keepAlive.withUnsafeBytes { send(greedy, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
