@@ -51,6 +51,10 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertNil(c.listen)
         XCTAssertEqual(c.schedulerInterval, 5)
         XCTAssertNil(c.healthCheck)
+        XCTAssertEqual(c.privateData, [])
+        // Slurm's comma-separated string, or a list; any case.
+        XCTAssertEqual(try ConfigurationFile.parse("private_data = \"Jobs, usage\"\n" + minimal).privateData, [.jobs, .usage])
+        XCTAssertEqual(try ConfigurationFile.parse("private_data = [\"nodes\"]\n" + minimal).privateData, [.nodes])
         let checked = try ConfigurationFile.parse(minimal + "\n[health_check]\nprogram = \"/usr/sbin/nhc\"\ntimeout = 30", directory: "/etc/chess")
         XCTAssertEqual(checked.healthCheck, HealthCheckSettings(program: "/usr/sbin/nhc", interval: 300, timeout: 30))
     }
@@ -80,6 +84,7 @@ final class ConfigurationFileTests: XCTestCase {
             (minimal + "\n[health_check]\nprogram = \"nhc\"", "health_check.program: give the program's absolute path"),
             (minimal + "\n[health_check]\nprogram = \"/usr/sbin/nhc\"\nevery = 5", "health_check.every: unknown key"),
             (minimal + "\n[[accounts]]\nname = \"a\"\nusers = \"alice\"", "accounts[0].users"),
+            ("private_data = \"jobs,secrets\"\n" + minimal, "line 1: private_data: 'secrets' is not one of accounts, cloud"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try ConfigurationFile.parse(text, path: "chess.toml")) { error in

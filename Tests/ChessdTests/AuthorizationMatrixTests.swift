@@ -92,7 +92,8 @@ struct AuthorizationMatrixTests {
         var job = 0
         var localJob = 0
 
-        init() throws {
+        /// `extra`: TOML added at the top level (before the first table).
+        init(extra: String = "") throws {
             let directory = try SettlementStoreTests.temporaryDirectory()
             self.directory = directory
             let write = { (name: String, text: String) in
@@ -108,6 +109,7 @@ struct AuthorizationMatrixTests {
                 socket = "chessd.sock"
                 key_file = "cluster.key"
                 operators = ["bin"]
+                \(extra)
                 [[nodes]]
                 names = "n01"
                 cores_per_socket = 8
@@ -227,14 +229,78 @@ struct AuthorizationMatrixTests {
     }
 
     @Test func everyRouteAnswersEachCallerAsItsRowSays() throws {
-        let world = try World()
+        try check(World(), Self.expected)
+    }
+
+    /// With every kind of `private_data` set, the reads of one job and of node state are the
+    /// owner's and the administrators' only; the other routes keep their rows (what they list
+    /// is filtered, which `privateDataFiltersWhatUsersList` checks).
+    @Test func privateDataNarrowsTheMatrix() throws {
+        var expected = Self.expected
+        for key in ["GET /v1/jobs/{id}", "GET /v1/jobs/{id}/events", "GET /v1/usage"] { expected[key] = Self.ownerOrAdmin }
+        for key in ["GET /v1/nodes", "GET /v1/nodes/{name}"] { expected[key] = Self.admins }
+        try check(World(extra: Self.everythingPrivate), expected)
+    }
+
+    static let everythingPrivate = """
+        private_data = "jobs,usage,nodes,accounts,partitions,reservations"
+        [[accounts]]
+        name = "default"
+        [[accounts]]
+        name = "physics"
+        users = ["nobody"]
+        [[reservations]]
+        name = "maint"
+        nodes = "n01"
+        start = 4000000000
+        end = 4000003600
+        accounts = ["physics"]
+        """
+
+    @Test func privateDataFiltersWhatUsersList() throws {
+        func names(_ r: HTTPResponse, _ list: String, _ field: String) -> [String] {
+            guard r.status == 200, let o = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                  let items = o[list] as? [[String: Any]] else { return ["status \(r.status)"] }
+            return items.map { "\($0[field] ?? "-")" }
+        }
+        let open = try World(extra: Self.everythingPrivate.replacingOccurrences(of: "jobs,usage,nodes,accounts,partitions,reservations", with: ""))
+        let closed = try World(extra: Self.everythingPrivate)
+        // Without private_data every user sees every job, account and reservation (as today).
+        #expect(names(open.call(.other, "GET", "/v1/jobs"), "jobs", "user") == ["nobody"])
+        #expect(names(open.call(.other, "GET", "/v1/config/accounts"), "objects", "name") == ["default", "physics"])
+        #expect(names(open.call(.other, "GET", "/v1/config/reservations"), "objects", "name") == ["maint"])
+        #expect(open.call(.other, "GET", "/v1/nodes").status == 200)
+        // With it, another user sees none of nobody's jobs, even asking for them by user or id …
+        #expect(names(closed.call(.other, "GET", "/v1/jobs"), "jobs", "user") == [])
+        #expect(names(closed.call(.other, "GET", "/v1/jobs?user=nobody"), "jobs", "user") == [])
+        #expect(names(closed.call(.other, "GET", "/v1/accounting?user=nobody"), "records", "user") == [])
+        #expect(names(closed.call(.other, "GET", "/v1/priorities"), "jobs", "user") == [])
+        #expect(closed.call(.other, "GET", "/v1/jobs/\(closed.localJob)").status == 403)
+        #expect(closed.call(.other, "GET", "/v1/jobs/\(closed.localJob)/events").status == 403)
+        // … nor the accounts, partitions and reservations it may not use, nor node state.
+        #expect(names(closed.call(.other, "GET", "/v1/config/accounts"), "objects", "name") == ["default"])
+        #expect(closed.call(.other, "GET", "/v1/config/accounts/physics").status == 403)
+        #expect(names(closed.call(.other, "GET", "/v1/config/reservations"), "objects", "name") == [])
+        #expect(names(closed.call(.other, "GET", "/v1/shares"), "accounts", "account") == ["default"])
+        #expect(closed.call(.other, "GET", "/v1/nodes").status == 403)
+        // The owner sees their own; an operator sees everything.
+        #expect(names(closed.call(.owner, "GET", "/v1/jobs"), "jobs", "user") == ["nobody"])
+        #expect(names(closed.call(.owner, "GET", "/v1/accounting"), "records", "user").contains("nobody"))
+        #expect(names(closed.call(.owner, "GET", "/v1/config/accounts"), "objects", "name") == ["default", "physics"])
+        #expect(names(closed.call(.owner, "GET", "/v1/config/reservations"), "objects", "name") == ["maint"])
+        #expect(names(closed.call(.op, "GET", "/v1/jobs"), "jobs", "user") == ["nobody"])
+        #expect(names(closed.call(.op, "GET", "/v1/shares"), "accounts", "account") == ["default", "physics"])
+        #expect(closed.call(.op, "GET", "/v1/nodes").status == 200)
+    }
+
+    func check(_ world: World, _ expected: [String: Set<Caller>]) throws {
         let served = Set(Router.routes.map { "\($0.method) \($0.pattern)" })
-        #expect(served.subtracting(Self.expected.keys).sorted() == [], "routes without a row in the matrix")
-        #expect(Set(Self.expected.keys).subtracting(served).sorted() == [], "rows of routes that do not exist")
+        #expect(served.subtracting(expected.keys).sorted() == [], "routes without a row in the matrix")
+        #expect(Set(expected.keys).subtracting(served).sorted() == [], "rows of routes that do not exist")
         var wrong: [String] = []
         for route in Router.routes {
             let key = "\(route.method) \(route.pattern)"
-            guard let allowed = Self.expected[key] else { continue }
+            guard let allowed = expected[key] else { continue }
             let (target, body) = Self.request(for: route, world: world)
             // Those refused first, so that an allowed change does not change what they meet.
             for caller in Caller.allCases.sorted(by: { (allowed.contains($0) ? 1 : 0) < (allowed.contains($1) ? 1 : 0) }) {

@@ -46,6 +46,9 @@ public struct ControllerConfiguration: Sendable {
     public func agent(of node: String) -> String { nodeAgents[node] ?? node }
     /// `[server]`: what one client may hold of chessd's listeners.
     public var server = ServerSettings()
+    /// `private_data` (Slurm's PrivateData=): what users who are not administrators may not see
+    /// of other users' work.
+    public var privateData: PrivateData = []
     /// The file as read, so that runtime changes can be applied to it and checked as it was.
     public var document: DocumentNode = .null
     /// The folder relative paths were resolved against.
@@ -116,7 +119,7 @@ extension DocumentReader {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
                                      "qos", "accounts", "reservations", "billing", "market", "health_check",
-                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses", "server"],
+                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses", "server", "private_data"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -229,6 +232,17 @@ extension DocumentReader {
             if let n = so["max_connections_per_peer"] { c.server.maxConnectionsPerPeer = try int(n, min: 1) }
             if let t = so["request_timeout"] { c.server.requestTimeout = try duration(t, min: 1) }
             if let t = so["idle_timeout"] { c.server.idleTimeout = try duration(t, min: 1) }
+        }
+        if let v = o["private_data"] {
+            // A list, or Slurm's own comma-separated string ("jobs,usage").
+            let names: [String]
+            if case .string(let text) = v.raw { names = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } else { names = try strings(v) }
+            for name in names where !name.isEmpty {
+                guard let kind = PrivateData(name: name) else {
+                    throw fail(v, "'\(name)' is not one of \(PrivateData.names.map(\.0).joined(separator: ", "))")
+                }
+                c.privateData.insert(kind)
+            }
         }
         if let h = o["health_check"] {
             let ho = try object(h, keys: ["program", "interval", "timeout"], required: ["program"])

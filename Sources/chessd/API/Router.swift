@@ -64,7 +64,7 @@ struct Router: HTTPHandler {
         Route(method: "POST", pattern: "/v1/jobs", access: .local) { r, c in try r.submit(c) },
         Route(method: "GET", pattern: "/v1/jobs", access: .local) { r, c in try r.queue(c) },
         Route(method: "GET", pattern: "/v1/jobs/{id}", access: .local) { r, c in
-            c.respond(.json(try r.controller.job(try r.reference(c["id"]))))
+            c.respond(.json(try r.visibleJob(c)))
         },
         Route(method: "PATCH", pattern: "/v1/jobs/{id}", access: .local) { r, c in
             r.controller.updateJob(try r.reference(c["id"]), try r.decode(JobUpdate.self, c.request), identity: c.user) { result in
@@ -76,6 +76,7 @@ struct Router: HTTPHandler {
         },
         Route(method: "POST", pattern: "/v1/jobs/{id}/{action}", access: .local) { r, c in try r.jobAction(c) },
         Route(method: "GET", pattern: "/v1/jobs/{id}/events", access: .local) { r, c in
+            if r.controller.hides(.jobs, from: c.user) { _ = try r.visibleJob(c) }
             c.respond(.json(try r.controller.events(of: try r.reference(c["id"]))))
         },
         Route(method: "GET", pattern: "/v1/jobs/{id}/script", access: .local) { r, c in
@@ -88,13 +89,24 @@ struct Router: HTTPHandler {
                 guard let id = Int(text), id > 0 else { throw .badRequest("id must be job ids, got '\(text)'") }
                 return id
             }) }
-            c.respond(.json(r.controller.priorities(users: r.list(q["user"]), ids: ids)))
+            c.respond(.json(r.controller.priorities(users: r.controller.visibleUsers(r.list(q["user"]), for: c.user), ids: ids)))
         },
-        Route(method: "GET", pattern: "/v1/shares", access: .local) { r, c in c.respond(.json(r.controller.shares())) },
+        Route(method: "GET", pattern: "/v1/shares", access: .local) { r, c in
+            var shares = r.controller.shares()
+            if r.controller.hides(.usage, from: c.user) {
+                let mine = r.controller.usableAccounts(for: c.user)
+                shares.accounts.removeAll { !mine.contains($0.account) }
+            }
+            c.respond(.json(shares))
+        },
         Route(method: "GET", pattern: "/v1/nodes", access: .local) { r, c in
-            c.respond(.json(NodeList(nodes: r.controller.nodeInfos(), partitions: r.controller.partitionSummaries())))
+            try r.requireNodesVisible(c)
+            var partitions = r.controller.partitionSummaries()
+            if let visible = r.controller.visibleObjects(.partitions, for: c.user) { partitions.removeAll { !visible.contains($0.name) } }
+            c.respond(.json(NodeList(nodes: r.controller.nodeInfos(), partitions: partitions)))
         },
         Route(method: "GET", pattern: "/v1/nodes/{name}", access: .local) { r, c in
+            try r.requireNodesVisible(c)
             guard let node = r.controller.nodeInfos().first(where: { $0.name == c["name"] }) else {
                 throw APIError.notFound("node \(c["name"]) is not configured")
             }
@@ -115,12 +127,18 @@ struct Router: HTTPHandler {
                 guard let n = Int(v), (1...100_000).contains(n) else { throw APIError.badRequest("top must be a whole number from 1 to 100000, got '\(v)'") }
                 return n
             } ?? 10
-            c.respond(.json(try r.controller.topUsage(from: start, to: end, top: top)))
+            var report = try r.controller.topUsage(from: start, to: end, top: top)
+            if r.controller.hides(.usage, from: c.user) { report.users.removeAll { $0.user != c.user.user } }
+            c.respond(.json(report))
         },
         Route(method: "GET", pattern: "/v1/diag", access: .local) { r, c in c.respond(.json(r.controller.diagnostics())) },
         Route(method: "GET", pattern: "/v1/usage", access: .local) { r, c in
             guard let ids = c.request.query["id"], !ids.isEmpty else { throw APIError.badRequest("give id=1234[,1235_7,…]") }
-            c.respond(.json(try r.controller.runningUsage(of: ids.split(separator: ",").map { try r.reference(String($0)) })))
+            let refs = try ids.split(separator: ",").map { try r.reference(String($0)) }
+            if r.controller.hides(.jobs, from: c.user) {
+                for ref in refs { try r.controller.requireVisible(job: ref, owner: try r.controller.job(ref).user, for: c.user) }
+            }
+            c.respond(.json(try r.controller.runningUsage(of: refs)))
         },
         Route(method: "POST", pattern: "/v1/reconfigure", access: .local) { r, c in
             c.respond(.json(try r.controller.reconfigure(identity: c.user)))
@@ -128,10 +146,23 @@ struct Router: HTTPHandler {
         Route(method: "GET", pattern: "/v1/licenses", access: .local) { r, c in c.respond(.json(r.controller.licenses())) },
         Route(method: "GET", pattern: "/v1/config", access: .local) { r, c in c.respond(.json(r.controller.settings(version: r.version))) },
         Route(method: "GET", pattern: "/v1/config/{kind}", access: .local) { r, c in
-            c.respond(.json(ConfigObjectList(objects: r.controller.configObjects(try r.kind(c)))))
+            let kind = try r.kind(c)
+            var objects = r.controller.configObjects(kind)
+            if let visible = r.controller.visibleObjects(kind, for: c.user) {
+                objects.removeAll { o in
+                    guard case .string(let name)? = o["name"] else { return true }
+                    return !visible.contains(name)
+                }
+            }
+            c.respond(.json(ConfigObjectList(objects: objects)))
         },
         Route(method: "GET", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
-            c.respond(.json(try r.controller.configObject(try r.kind(c), c["name"])))
+            let kind = try r.kind(c)
+            let object = try r.controller.configObject(kind, c["name"])
+            if let visible = r.controller.visibleObjects(kind, for: c.user), !visible.contains(c["name"]) {
+                throw APIError.forbidden("private_data hides the \(kind.rawValue) you may not use")
+            }
+            c.respond(.json(object))
         },
         Route(method: "POST", pattern: "/v1/config/{kind}/{name}", access: .local) { r, c in
             try r.requireAdmin(c, "change the configuration")
@@ -161,7 +192,9 @@ struct Router: HTTPHandler {
             c.respond(HTTPResponse(status: 204, body: []))
         },
         Route(method: "GET", pattern: "/v1/steps", access: .local) { r, c in
-            c.respond(.json(StepList(steps: r.controller.runningSteps())))
+            var steps = r.controller.runningSteps()
+            if r.controller.hides(.jobs, from: c.user) { steps.removeAll { $0.user != c.user.user } }
+            c.respond(.json(StepList(steps: steps)))
         },
         Route(method: "POST", pattern: "/v1/agent/steps", access: .agent) { r, c in
             let plan = try r.decode(StepPlan.self, c.request)
@@ -263,7 +296,7 @@ struct Router: HTTPHandler {
     func queue(_ c: Context) throws {
         let q = c.request.query
         var filter = Controller.QueueFilter()
-        filter.users = list(q["user"])
+        filter.users = controller.visibleUsers(list(q["user"]), for: c.user)
         filter.partitions = list(q["partition"])
         if let s = list(q["state"]) { filter.states = Set(try s.map(jobState)) }
         if let ids = list(q["id"]) { filter.ids = Set(try ids.map(jobID)) }
@@ -322,12 +355,25 @@ struct Router: HTTPHandler {
             return t
         }
         var q = Controller.AccountingQuery(start: try time("start", 0), end: try time("end", now))
-        q.users = list(query["user"])
+        q.users = controller.visibleUsers(list(query["user"]), for: c.user)
         q.accounts = list(query["account"])
         q.partitions = list(query["partition"])
         if let s = list(query["state"]) { q.states = Set(try s.map(jobState)) }
         if let ids = list(query["id"]) { q.ids = Set(try ids.map(jobID)) }
         c.respond(.json(AccountingList(records: try controller.accounting(q))))
+    }
+
+    /// A job by its reference, if `private_data` lets the caller see it.
+    func visibleJob(_ c: Context) throws -> JobInfo {
+        let ref = try reference(c["id"])
+        let info = try controller.job(ref)
+        try controller.requireVisible(job: ref, owner: info.user, for: c.user)
+        return info
+    }
+
+    func requireNodesVisible(_ c: Context) throws {
+        guard controller.hides(.nodes, from: c.user) else { return }
+        throw APIError.forbidden("private_data hides node state from users who are not administrators")
     }
 
     /// `start` and `end` (Unix seconds, both required) of a report.

@@ -24,6 +24,7 @@ extension Controller {
         add("Listen", c.listen)
         add("ClusterKeyFile", c.keyFile)
         add("Operators", c.operators.isEmpty ? nil : c.operators.sorted().joined(separator: ","))
+        add("PrivateData", c.privateData.isEmpty ? "none" : c.privateData.description)
         add("SchedulerType", c.planner.policy.rawValue)
         add("SchedulerInterval", "\(c.schedulerInterval)s")
         add("Preemption", c.planner.preemption ? "yes" : "no")
