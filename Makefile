@@ -15,7 +15,7 @@ DEMO_SCENARIO := examples/scenarios/small-cluster.json
 
 # Python with eth-account and eth-hash (from PyPI), for the settlement interop test.
 INTEROP_VENV := .build-venv
-INTEROP_PACKAGES := eth-account==0.14.0 eth-hash[pycryptodome]==0.8.0 openapi-spec-validator==0.9.0
+INTEROP_PACKAGES := eth-account==0.14.0 eth-hash[pycryptodome]==0.8.0 openapi-spec-validator==0.9.0 schemathesis==4.32.5
 
 ## Install the Debian packages the build needs (only those missing).
 deps:
@@ -58,6 +58,7 @@ test: deps $(INTEROP_VENV)/bin/python
 	$(INTEROP_VENV)/bin/python scripts/check-openapi.py docs/openapi.yaml
 	swift build --build-tests
 	CHESS_PYTHON=$(CURDIR)/$(INTEROP_VENV)/bin/python swift test --skip-build
+	$(INTEROP_VENV)/bin/python scripts/api-contract.py
 
 ## Benchmarks: figures printed side by side; not part of the tests.
 bench: deps

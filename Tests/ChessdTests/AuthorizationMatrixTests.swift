@@ -293,6 +293,16 @@ struct AuthorizationMatrixTests {
         #expect(closed.call(.op, "GET", "/v1/nodes").status == 200)
     }
 
+    /// A path is split on the byte '/': "/" followed by a combining mark is one Swift Character,
+    /// and splitting on Characters joined two segments, so that `POST /v1/jobs/1/\u{0300}x` met
+    /// the one-job route's 405 instead of the actions' 404 (found by schemathesis).
+    @Test func aCombiningMarkAfterASlashStillSeparatesSegments() throws {
+        let world = try World()
+        let answer = world.call(.root, "POST", "/v1/jobs/\(world.localJob)/%CC%80hold")
+        #expect(answer.status == 404, "\(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+        #expect(String(decoding: answer.body, as: UTF8.self).contains("no job action"))
+    }
+
     func check(_ world: World, _ expected: [String: Set<Caller>]) throws {
         let served = Set(Router.routes.map { "\($0.method) \($0.pattern)" })
         #expect(served.subtracting(expected.keys).sorted() == [], "routes without a row in the matrix")

@@ -214,7 +214,9 @@ struct Router: HTTPHandler {
 
     func handle(_ request: HTTPRequest, peer: Peer, respond original: @escaping @Sendable (HTTPResponse) -> Void) {
         var respond = original
-        let path = request.path.split(separator: "/")
+        // Split on the byte '/', not on Characters: "/" followed by a combining mark is one
+        // Character, and would join two segments into one (found by schemathesis).
+        let path = request.path.utf8.split(separator: UInt8(ascii: "/")).map { Substring(String(decoding: $0, as: UTF8.self)) }
         var allowed: [String] = []
         for route in Router.routes {
             guard let parameters = route.match(request.method, path) else {
