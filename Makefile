@@ -6,7 +6,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 # demo's marketplace client, the interop test's eth-account).
 DEBIAN_PACKAGES := zlib1g-dev libsqlite3-dev libhwloc-dev libnuma-dev libibverbs-dev libsecp256k1-dev python3
 # And for the tests: MPICH, whose ranks find each other through srun's PMI in an end-to-end test.
-TEST_PACKAGES := mpich libmpich-dev
+TEST_PACKAGES := mpich libmpich-dev openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_TRACE := examples/traces/KTH-SP2-1996-2.1-cln.swf.gz
 DEMO_SCENARIO := examples/scenarios/small-cluster.json

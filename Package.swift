@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // SHA-256, HMAC and HKDF for the signatures between daemons (BoringSSL underneath).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // TLS on chessd's TCP listener and in its agents (never our own cryptography).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries from Debian (see .ci/run for the packages).
@@ -38,7 +41,7 @@ let package = Package(
 
         // System calls Swift's Glibc module does not offer (close_range), for the child between
         // fork and exec.
-        .target(name: "CSystem"),
+        .target(name: "CChessSystem"),
 
         // Pure, deterministic scheduling: model, priority, allocation, planners, simulator.
         .target(name: "SchedulerCore"),
@@ -62,23 +65,31 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
+        // TLS for one connection on a socket its owner drives (swift-nio-ssl): chessd's TCP
+        // listener, the agent's and the marketplace's connections to it.
+        .target(name: "TransportSecurity", dependencies: [
+            "ChessAPI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // HTTP/1.1 over Unix sockets and TCP on POSIX threads: chessd's API and the agent's /metrics.
         .target(name: "HTTPServer", dependencies: ["ChessAPI"]),
         .executableTarget(
             name: "chessd",
             dependencies: [
-                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer",
+                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // One job's supervisor (cgroup, binding, fork/exec, limits, usage), shared by the agent and
         // the small `chess-supervisor` binary the agent starts for each job.
-        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "CNuma", "CSystem"]),
+        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "CNuma", "CChessSystem"]),
         .executableTarget(
             name: "NodeAgent",
             dependencies: [
-                "ChessAPI", "NodeSupervisor", "HTTPServer", "CHwloc", "CNuma", "CIbverbs",
+                "ChessAPI", "NodeSupervisor", "HTTPServer", "TransportSecurity", "CHwloc", "CNuma", "CIbverbs",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -114,7 +125,7 @@ let package = Package(
         .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI"], exclude: ["Interop"]),
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "InputFuzzing"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
-        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor"], exclude: ["Fixtures"]),
+        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor", "TransportSecurity"], exclude: ["Fixtures"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore", "Billing", "MarketBridge",
                                                       .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI"], exclude: ["Fixtures"]),

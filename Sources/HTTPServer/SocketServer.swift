@@ -67,11 +67,15 @@ public final class SocketServer: Sendable {
     private let open = Mutex((total: 0, byPeer: [String: Int]()))
     /// The TCP port actually bound (useful with port 0).
     public let boundPort: UInt16?
+    /// TLS for each connection (chessd's `[tls]`); nil: cleartext.
+    let security: ConnectionSecurityFactory?
 
-    public init(endpoint: Endpoint, handler: any HTTPHandler, limits: Limits = Limits()) throws {
+    public init(endpoint: Endpoint, handler: any HTTPHandler, limits: Limits = Limits(),
+                security: ConnectionSecurityFactory? = nil) throws {
         self.endpoint = endpoint
         self.handler = handler
         self.limits = limits
+        self.security = security
         switch endpoint {
         case .unix(let path):
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -183,6 +187,11 @@ public final class SocketServer: Sendable {
                 return true
             }
             guard admitted else {
+                // A TLS client would take clear text for a broken handshake: it is only closed.
+                if security != nil {
+                    close(fd)
+                    continue
+                }
                 let busy = HTTPResponse.error(status: 503, code: "too_many_connections",
                                               message: "too many connections open (\(limits.connections) in all, \(limits.connectionsPerPeer) per user or address): close some and retry")
                 let bytes = busy.serialized(keepAlive: false)
@@ -190,7 +199,7 @@ public final class SocketServer: Sendable {
                 close(fd)
                 continue
             }
-            let connection = Connection(fd: fd, peer: peer, handler: handler, limits: limits) { [self] in release(key) }
+            let connection = Connection(fd: fd, peer: peer, handler: handler, limits: limits, security: security) { [self] in release(key) }
             let thread = Thread { connection.run() }
             thread.stackSize = 512 * 1024
             thread.start()
@@ -246,6 +255,9 @@ private final class Connection: @unchecked Sendable {
     let peer: Peer
     let handler: any HTTPHandler
     let limits: SocketServer.Limits
+    /// Makes the connection's TLS session on its own thread; nil: cleartext. With TLS, answers
+    /// wait in `output` as clear text and only this connection's thread seals and sends them.
+    let security: ConnectionSecurityFactory?
 
     private struct State {
         var responses: [Int: (HTTPResponse, Bool)] = [:]
@@ -274,8 +286,10 @@ private final class Connection: @unchecked Sendable {
     /// Called once the connection is closed (the server counts its connections).
     let onClose: @Sendable () -> Void
 
-    init(fd: Int32, peer: Peer, handler: any HTTPHandler, limits: SocketServer.Limits, onClose: @escaping @Sendable () -> Void) {
+    init(fd: Int32, peer: Peer, handler: any HTTPHandler, limits: SocketServer.Limits, security: ConnectionSecurityFactory?,
+         onClose: @escaping @Sendable () -> Void) {
         self.onClose = onClose
+        self.security = security
         self.fd = fd
         self.peer = peer
         self.handler = handler
@@ -297,7 +311,63 @@ private final class Connection: @unchecked Sendable {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
+    /// TLS state of the connection, owned by its thread.
+    private struct Sealed {
+        let session: any ConnectionSecurity
+        /// Sealed bytes not yet taken by the socket.
+        var wire: [UInt8] = []
+        var failed = false
+
+        /// Seals the answers waiting as clear text and sends what the socket takes now.
+        mutating func pump(_ connection: Connection) {
+            let plain = connection.state.withLock { s -> [UInt8] in
+                guard s.pendingBytes > 0 else { return [] }
+                let p = Array(s.output[s.outputStart...])
+                s.output.removeAll(keepingCapacity: s.output.count <= 65536)
+                s.outputStart = 0
+                return p
+            }
+            if !plain.isEmpty {
+                do { try session.send(plain) } catch { return fail(connection) }
+            }
+            wire += session.takeOutput()
+            while !wire.isEmpty {
+                let n = wire.withUnsafeBytes { send(connection.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK { fail(connection) }
+                    return
+                }
+                wire.removeFirst(n)
+                connection.state.withLock { $0.lastActivity = Connection.now() }
+            }
+        }
+
+        /// The peer broke the protocol or went away: nothing more is read or written.
+        mutating func fail(_ connection: Connection) {
+            failed = true
+            wire = []
+            connection.state.withLock { $0.closing = true; $0.output.removeAll(); $0.outputStart = 0 }
+        }
+    }
+
     func run() {
+        var sealed: Sealed?
+        if let security {
+            do {
+                sealed = Sealed(session: try security(fd))
+            } catch {
+                state.withLock { s in
+                    s.closing = true
+                    s.finished = true
+                    close(fd)
+                    close(wake.read)
+                    close(wake.write)
+                }
+                return onClose()
+            }
+        }
+        defer { sealed = nil }  // released on this thread, which made it
         var parser = HTTPRequestParser()
         var sequence = 0
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -306,12 +376,14 @@ private final class Connection: @unchecked Sendable {
         var requestStarted: Double?
         state.withLock { $0.lastActivity = Self.now() }
         while true {
+            sealed?.pump(self)
+            let wire = sealed?.wire.count ?? 0
             let (pending, outstanding, closing, idleSince, stream) = state.withLock { s in
-                (s.pendingBytes, s.outstanding, s.closing, s.lastActivity, s.pendingBytes == 0 ? s.streams.popLast() : nil)
+                (s.pendingBytes + wire, s.outstanding, s.closing, s.lastActivity, s.pendingBytes + wire == 0 ? s.streams.popLast() : nil)
             }
             if let stream {
                 // The stream's producer runs here for as long as it likes; the connection closes after.
-                runStream(stream)
+                runStream(stream, sealed: sealed?.session)
                 break
             }
             if closing && pending == 0 { break }
@@ -335,10 +407,13 @@ private final class Connection: @unchecked Sendable {
                 var drain = [UInt8](repeating: 0, count: 256)
                 while read(wake.read, &drain, drain.count) > 0 {}
             }
-            if fds[0].revents & Int16(POLLOUT) != 0 { flush() }
+            if fds[0].revents & Int16(POLLOUT) != 0 {
+                if sealed == nil { flush() } else { sealed!.pump(self) }
+            }
             if fds[0].revents & Int16(POLLERR | POLLHUP) != 0 && fds[0].revents & Int16(POLLIN) == 0 {
                 // The peer is gone: nothing more to read or write.
                 state.withLock { $0.closing = true; $0.output.removeAll(); $0.outputStart = 0 }
+                sealed?.wire = []
                 reading = false
                 continue
             }
@@ -350,8 +425,19 @@ private final class Connection: @unchecked Sendable {
                 continue
             }
             state.withLock { $0.lastActivity = Self.now() }
-            buffer.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            // The request timeout runs from the first byte, handshake included.
             if requestStarted == nil { requestStarted = Self.now() }
+            if sealed != nil {
+                let plain: [UInt8]
+                do { plain = try sealed!.session.receive(Array(buffer[0..<n])) } catch {
+                    sealed!.fail(self)
+                    reading = false
+                    continue
+                }
+                plain.withUnsafeBytes { parser.append($0) }
+            } else {
+                buffer.withUnsafeBytes { parser.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            }
             while true {
                 let request: HTTPRequest?
                 do {
@@ -419,7 +505,8 @@ private final class Connection: @unchecked Sendable {
                     s.closing = true
                 }
             }
-            flush(&s)
+            // With TLS only the connection's thread may seal: it is woken to.
+            if security == nil { flush(&s) }
             _ = Glibc.write(wake.write, "w", 1)
         }
     }
@@ -451,13 +538,12 @@ private final class Connection: @unchecked Sendable {
     /// A streaming response: its producer sends chunk by chunk, each waiting (at most the idle
     /// timeout) for the client to take it; the connection closes when the producer returns or
     /// the client stops reading.
-    private func runStream(_ stream: (ResponseStream) -> Void) {
-        let fd = fd
-        let timeout = limits.idleTimeout
+    private func runStream(_ stream: (ResponseStream) -> Void, sealed session: (any ConnectionSecurity)?) {
+        let writer = StreamWriter(fd: fd, timeout: limits.idleTimeout, session: session)
         stream(ResponseStream { bytes in
-            Connection.writeAll(fd, Array(String(bytes.count, radix: 16).utf8) + [0x0D, 0x0A] + bytes + [0x0D, 0x0A], timeout: timeout)
+            writer.write(Array(String(bytes.count, radix: 16).utf8) + [0x0D, 0x0A] + bytes + [0x0D, 0x0A])
         })
-        _ = Connection.writeAll(fd, Array("0\r\n\r\n".utf8), timeout: timeout)
+        _ = writer.write(Array("0\r\n\r\n".utf8))
         shutdown(fd, Int32(SHUT_RDWR))
     }
 
@@ -480,5 +566,26 @@ private final class Connection: @unchecked Sendable {
             offset += n
         }
         return true
+    }
+}
+
+/// Writes a streaming response's chunks, sealed when the connection speaks TLS. The producer
+/// calls it on the connection's own thread (`runStream`), the one thread that may use the
+/// session: hence unchecked.
+private final class StreamWriter: @unchecked Sendable {
+    let fd: Int32
+    let timeout: Double
+    let session: (any ConnectionSecurity)?
+
+    init(fd: Int32, timeout: Double, session: (any ConnectionSecurity)?) {
+        self.fd = fd
+        self.timeout = timeout
+        self.session = session
+    }
+
+    func write(_ bytes: [UInt8]) -> Bool {
+        guard let session else { return Connection.writeAll(fd, bytes, timeout: timeout) }
+        do { try session.send(bytes) } catch { return false }
+        return Connection.writeAll(fd, session.takeOutput(), timeout: timeout)
     }
 }

@@ -13,6 +13,8 @@ final class ControllerLink: @unchecked Sendable {
     let agent: Agent
     let address: HostPort
     let key: [UInt8]
+    /// TLS towards chessd (`--tls-ca`); nil: cleartext.
+    let security: ConnectionSecurityFactory?
     let version: String
     let logger: Logger
     let health: HealthChecker
@@ -22,10 +24,11 @@ final class ControllerLink: @unchecked Sendable {
     private var heartbeatInterval = 20
     private var stopping = false
 
-    init(agent: Agent, address: HostPort, key: [UInt8], version: String, logger: Logger) {
+    init(agent: Agent, address: HostPort, key: [UInt8], security: ConnectionSecurityFactory?, version: String, logger: Logger) {
         self.agent = agent
         self.address = address
         self.key = key
+        self.security = security
         self.version = version
         self.logger = logger
         health = HealthChecker(logger: logger)
@@ -39,7 +42,7 @@ final class ControllerLink: @unchecked Sendable {
             RequestSigning.headers(agent: id, key: key, method: method, target: target, body: body)
         }, verifier: { request, status, signature, body in
             RequestSigning.verifyResponse(key: key, request: request, status: status, signature: signature, body: body)
-        })
+        }, security: security)
     }
 
     var isRegistered: Bool {

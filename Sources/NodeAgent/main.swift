@@ -4,11 +4,13 @@ import Foundation
 import Glibc
 import HTTPServer
 import Logging
+import TransportSecurity
 
 // chess-nodeagent: the CHESS node agent.
 //
 //   chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
 //                   [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--metrics HOST:PORT]
+//                   [--tls-ca FILE [--tls-name NAME]]
 //   chess-nodeagent --probe [--topology FILE.xml]     print the topology it would register
 //   chess-nodeagent --export-topology                 print this machine's hwloc XML
 //   chess-nodeagent supervise SPOOL/jobs/ID            (internal) one job's supervisor
@@ -43,6 +45,8 @@ pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
 var controller: String?
 var keyFile: String?
+var tlsCA: String?
+var tlsName: String?
 var name: String?
 var topologyFile: String?
 var emulate: [(String, String)] = []
@@ -64,6 +68,8 @@ while !args.isEmpty {
     switch arg {
     case "--controller": controller = value(arg)
     case "--key": keyFile = value(arg)
+    case "--tls-ca": tlsCA = value(arg)
+    case "--tls-name": tlsName = value(arg)
     case "--name": name = value(arg)
     case "--topology": topologyFile = value(arg)
     case "--emulate":
@@ -90,6 +96,7 @@ while !args.isEmpty {
             usage: chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
                                    [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--kill-wait SECONDS]
                                    [--metrics HOST:PORT] [--step-socket PATH] [--address HOST]
+                                   [--tls-ca FILE [--tls-name NAME]]
                    chess-nodeagent --probe [--topology FILE.xml]
                    chess-nodeagent --export-topology
 
@@ -105,6 +112,10 @@ while !args.isEmpty {
             `chessd --agent-key AGENT` makes on the controller (or the cluster key itself, from
             which it derives that key), and speaks only for the nodes chessd's configuration
             assigns it (`agent` in [[nodes]], default each node's own name).
+
+            With --tls-ca the agent speaks TLS to chessd (whose configuration has [tls]) and
+            accepts only a certificate that chains to a CA in FILE (PEM) and names the controller's
+            host (or NAME; an IP address is checked against the certificate's IP entries).
             """)
         exit(0)
     default:
@@ -153,6 +164,12 @@ guard let keyFile else { fail("--key FILE (this agent's key, or the cluster key)
 let agentName = agentID ?? name ?? hostName
 let key: [UInt8]
 do { key = try RequestSigning.loadAgentKey(path: keyFile, agent: agentName) } catch { fail("\(error)") }
+var security: ConnectionSecurityFactory?
+if let tlsCA {
+    do { security = try TLSClientTrust(caFile: tlsCA, serverName: tlsName).factory(host: address.host) } catch { fail("--tls-ca: \(error)") }
+} else if tlsName != nil {
+    fail("--tls-name goes with --tls-ca")
+}
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -187,7 +204,7 @@ logger.info("chess-nodeagent started", metadata: [
     "agent": "\(agent.id)", "nodes": "\(nodes.map(\.name).joined(separator: ","))", "controller": "\(address)",
     "spool": "\(spool)", "adopted_jobs": "\(running)", "cgroup": "\(Cgroup.detectedVersion?.rawValue ?? "none")",
 ])
-let link = ControllerLink(agent: agent, address: address, key: key, version: version, logger: logger)
+let link = ControllerLink(agent: agent, address: address, key: key, security: security, version: version, logger: logger)
 agent.controllerClient = { link.makeClient() }
 agent.advertisedHost = advertise ?? TCPConnection.localAddress(towards: address)
 link.start()

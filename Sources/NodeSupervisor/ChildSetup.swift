@@ -1,5 +1,5 @@
 import CNuma
-import CSystem
+import CChessSystem
 import Glibc
 
 /// What a job's process needs between `fork` and `exec` — default signal handling, its cgroup,

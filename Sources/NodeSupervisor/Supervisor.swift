@@ -1,5 +1,5 @@
 import CNuma
-import CSystem
+import CChessSystem
 import ChessAPI
 import Foundation
 import Glibc

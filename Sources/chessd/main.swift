@@ -3,6 +3,7 @@ import HTTPServer
 import Foundation
 import Glibc
 import Logging
+import TransportSecurity
 
 /// chessd: the CHESS controller. `chessd --config FILE` (default /etc/chess/chess.toml).
 /// CHESS_STATE_DIR, CHESS_SOCKET and CHESS_LISTEN override the file's state directory, Unix
@@ -105,7 +106,15 @@ do {
                                      requestTimeout: Double(s.requestTimeout), idleTimeout: Double(s.idleTimeout))
     servers.append(try SocketServer(endpoint: .unix(path: configuration.socketPath), handler: router, limits: limits))
     if let listen = configuration.listen, let hp = HostPort(listen) {
-        servers.append(try SocketServer(endpoint: .tcp(hp), handler: router, limits: limits))
+        var security: ConnectionSecurityFactory?
+        if let tls = configuration.tls {
+            do {
+                security = try TLSServerIdentity(certificate: tls.certificate, privateKey: tls.privateKey).factory
+            } catch {
+                fail("[tls]: \(error)")
+            }
+        }
+        servers.append(try SocketServer(endpoint: .tcp(hp), handler: router, limits: limits, security: security))
     }
 } catch {
     fail("\(error)")
@@ -115,7 +124,8 @@ controller.startSchedulingLoop()
 controller.requestPass()
 logger.info("chessd started", metadata: [
     "cluster": "\(configuration.clusterName)", "socket": "\(configuration.socketPath)",
-    "listen": "\(servers.compactMap { s in s.boundPort.map { "\(s.endpoint) (port \($0))" } }.first ?? "none")", "state_dir": "\(configuration.stateDirectory)",
+    "listen": "\(servers.compactMap { s in s.boundPort.map { "\(s.endpoint) (port \($0))" } }.first ?? "none")",
+    "tls": "\(configuration.listen == nil ? "-" : configuration.tls == nil ? "off" : "on")", "state_dir": "\(configuration.stateDirectory)",
     "policy": "\(configuration.planner.policy.rawValue)", "pid": "\(getpid())",
 ])
 

@@ -24,10 +24,14 @@ struct EndToEndTests {
         var agent: Process?
         let spool: String
         let metricsPort = TestCluster.freePort()
+        /// Added to the agent's command line (`--tls-ca FILE`).
+        let agentArguments: [String]
 
         /// `partitionExtra` goes into the batch partition's table, `extra` after it (tables of
         /// its own); `files` are written into the cluster's folder, readable by the owner only.
-        init(partitionExtra: String = "", extra: String = "", top: String = "", files: [String: String] = [:]) throws {
+        init(partitionExtra: String = "", extra: String = "", top: String = "", files: [String: String] = [:],
+             agentArguments: [String] = []) throws {
+            self.agentArguments = agentArguments
             let (cores, memory) = try EndToEndTests.hostShape()
             // A name of its own: clusters of tests running side by side share this host.
             cluster = try TestCluster(config: """
@@ -68,7 +72,7 @@ struct EndToEndTests {
             p.executableURL = builtBinary("chess-nodeagent")
             p.arguments = ["--controller", cluster.listen!, "--key", cluster.directory.appendingPathComponent("cluster.key").path,
                            "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2",
-                           "--metrics", "127.0.0.1:\(metricsPort)"]
+                           "--metrics", "127.0.0.1:\(metricsPort)"] + agentArguments
             let log = cluster.directory.appendingPathComponent("agent.log").path
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

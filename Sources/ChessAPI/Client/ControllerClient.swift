@@ -21,6 +21,9 @@ public final class ControllerClient: @unchecked Sendable {
     /// Checks each answer against the request's headers (agents: chessd's signature over it).
     private let verifier: (@Sendable (_ request: [(String, String)], _ status: Int, _ signature: String?, _ body: [UInt8]) -> Bool)?
     private var fd: Int32 = -1
+    /// TLS on the TCP connection, when `security` is given.
+    private let security: ConnectionSecurityFactory?
+    private var session: (any ConnectionSecurity)?
 
     /// `--socket`, then `CHESS_SOCKET`, then the default path.
     public static func resolveSocket(_ explicit: String?) -> String {
@@ -36,22 +39,28 @@ public final class ControllerClient: @unchecked Sendable {
         tcp = nil
         signer = nil
         verifier = nil
+        security = nil
     }
 
     /// A client for chessd's TCP listener; `signer` adds each request's authentication headers,
-    /// `verifier` (when given) must accept each answer, or the request fails.
+    /// `verifier` (when given) must accept each answer, or the request fails. With `security`,
+    /// each connection speaks TLS (an agent's `--tls-ca`); its session lives on the thread that
+    /// uses this client.
     public init(tcp: HostPort, signer: (@Sendable (String, String, [UInt8]) -> [(String, String)])?,
-                verifier: (@Sendable ([(String, String)], Int, String?, [UInt8]) -> Bool)? = nil) {
+                verifier: (@Sendable ([(String, String)], Int, String?, [UInt8]) -> Bool)? = nil,
+                security: ConnectionSecurityFactory? = nil) {
         socketPath = tcp.description
         self.tcp = tcp
         self.signer = signer
         self.verifier = verifier
+        self.security = security
     }
 
     /// Drops the connection (the next request dials again).
     public func disconnect() {
         if fd >= 0 { close(fd) }
         fd = -1
+        session = nil
         buffer = []
     }
 
@@ -77,6 +86,14 @@ public final class ControllerClient: @unchecked Sendable {
             throw Failure(description: error.description.hasPrefix("cannot resolve") ? error.description : "cannot reach chessd at \(error)",
                           code: nil, status: nil)
         }
+        guard let security else { return }
+        do {
+            session = try security(fd)
+        } catch {
+            disconnect()
+            throw Failure(description: "TLS towards \(hp): \(error)", code: "tls", status: nil)
+        }
+        try writeWire(session!.takeOutput())
     }
 
     /// Sends one request; returns the status and body. Non-2xx answers throw with the
@@ -127,6 +144,18 @@ public final class ControllerClient: @unchecked Sendable {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
+        guard let session else { return try writeWire(bytes) }
+        do { try session.send(bytes) } catch { throw tlsFailure(error) }
+        try writeWire(session.takeOutput())
+    }
+
+    private func tlsFailure(_ error: any Error) -> Failure {
+        disconnect()
+        return Failure(description: "TLS with chessd at \(socketPath) failed: \(error)", code: "tls", status: nil)
+    }
+
+    /// Writes bytes as they go on the wire (sealed already, when TLS is on).
+    private func writeWire(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -142,6 +171,7 @@ public final class ControllerClient: @unchecked Sendable {
     /// answers touch few pages (a short-lived chessctl pays for each), large ones grow it
     /// geometrically.
     private func fill() throws {
+        if session != nil { return try fillSealed() }
         let start = buffer.count
         let room = max(16 * 1024, start)
         buffer.append(contentsOf: repeatElement(0, count: room))
@@ -151,6 +181,24 @@ public final class ControllerClient: @unchecked Sendable {
             buffer.removeLast(room - max(n, 0))
             guard n > 0 else { throw Failure(description: "chessd closed the connection", code: nil, status: nil) }
             return
+        }
+    }
+
+    /// `fill` through TLS: reads records until they carry application bytes, answering the
+    /// handshake on the way.
+    private func fillSealed() throws {
+        var wire = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n = wire.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Failure(description: "chessd closed the connection", code: nil, status: nil) }
+            let plain: [UInt8]
+            do { plain = try session!.receive(Array(wire[0..<n])) } catch { throw tlsFailure(error) }
+            try writeWire(session!.takeOutput())
+            if !plain.isEmpty {
+                buffer += plain
+                return
+            }
         }
     }
 
@@ -189,11 +237,7 @@ public final class ControllerClient: @unchecked Sendable {
         while buffer.count < bodyStart + length { try fill() }
         let body = Data(buffer[bodyStart..<bodyStart + length])
         buffer.removeFirst(bodyStart + length)
-        if closeAfter {
-            close(fd)
-            fd = -1
-            buffer = []
-        }
+        if closeAfter { disconnect() }
         return (status, body, signature)
     }
 }

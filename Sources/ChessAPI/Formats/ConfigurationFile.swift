@@ -46,6 +46,9 @@ public struct ControllerConfiguration: Sendable {
     public func agent(of node: String) -> String { nodeAgents[node] ?? node }
     /// `[server]`: what one client may hold of chessd's listeners.
     public var server = ServerSettings()
+    /// `[tls]`: chessd's certificate chain and private key (PEM files); with them the TCP
+    /// listener speaks TLS only. nil: cleartext (loopback, or `cleartext_tcp = true`).
+    public var tls: TLSFiles?
     /// `private_data` (Slurm's PrivateData=): what users who are not administrators may not see
     /// of other users' work.
     public var privateData: PrivateData = []
@@ -73,6 +76,17 @@ public struct ServerSettings: Sendable, Equatable {
     public var cleartextTCP = false
 
     public init() {}
+}
+
+/// `[tls]`: PEM files of chessd's certificate chain and its private key (the key read under
+/// the key-file rules: root's, closed to group and others).
+public struct TLSFiles: Sendable, Equatable {
+    public var certificate: String
+    public var privateKey: String
+    public init(certificate: String, privateKey: String) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
 }
 
 public enum ConfigurationFile {
@@ -119,7 +133,7 @@ extension DocumentReader {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
                                      "qos", "accounts", "reservations", "billing", "market", "health_check",
-                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses", "server", "private_data"],
+                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses", "server", "private_data", "tls"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -232,6 +246,10 @@ extension DocumentReader {
             if let n = so["max_connections_per_peer"] { c.server.maxConnectionsPerPeer = try int(n, min: 1) }
             if let t = so["request_timeout"] { c.server.requestTimeout = try duration(t, min: 1) }
             if let t = so["idle_timeout"] { c.server.idleTimeout = try duration(t, min: 1) }
+        }
+        if let v = o["tls"] {
+            let to = try object(v, keys: ["certificate", "private_key"], required: ["certificate", "private_key"])
+            c.tls = TLSFiles(certificate: resolve(try string(to["certificate"]!)), privateKey: resolve(try string(to["private_key"]!)))
         }
         if let v = o["private_data"] {
             // A list, or Slurm's own comma-separated string ("jobs,usage").

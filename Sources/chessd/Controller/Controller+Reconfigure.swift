@@ -18,10 +18,10 @@ extension ControllerConfiguration {
                 c.listen = listen
             }
         }
-        // Agents' requests and chessd's commands cross the network in clear on TCP (signed, not
-        // hidden): beyond this host only when the configuration says so.
-        if let listen = c.listen, let hp = HostPort(listen), !hp.isLoopback, !c.server.cleartextTCP {
-            throw APIError.invalid("listen = \"\(listen)\" is beyond this host and TCP here is cleartext (agents' requests and chessd's answers are signed, not encrypted): set cleartext_tcp = true under [server] to accept that (on a trusted management network), or listen on 127.0.0.1")
+        // Without [tls], agents' requests and chessd's commands cross the network in clear
+        // (signed, not hidden): beyond this host only when the configuration says so.
+        if let listen = c.listen, let hp = HostPort(listen), !hp.isLoopback, c.tls == nil, !c.server.cleartextTCP {
+            throw APIError.invalid("listen = \"\(listen)\" is beyond this host and TCP here is cleartext (agents' requests and chessd's answers are signed, not encrypted): give [tls] certificate and private_key, or set cleartext_tcp = true under [server] to accept cleartext (on a trusted management network), or listen on 127.0.0.1")
         }
         return c
     }
@@ -71,6 +71,7 @@ extension Controller {
         keep("socket", \.socketPath)
         keep("listen", \.listen)
         keep("key_file", \.keyFile)
+        keep("[tls]", \.tls)
         keep("[market]", \.market)
         if market != nil { keep("[billing]", \.billing) }
 
