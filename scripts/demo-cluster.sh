@@ -49,6 +49,15 @@ escrow_contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 provider_key_file = "provider.key"
 oracle_sources = ["demo"]
 EOF
+# TLS on the TCP listener: a CA for the demo and chessd's certificate; the agent and the
+# marketplace trust that CA.
+"$ROOT/scripts/make-tls.sh" "$DEMO/tls" localhost 127.0.0.1 >/dev/null
+cat >> "$DEMO/chess.toml" <<EOF
+
+[tls]
+certificate = "tls/chessd.crt"
+private_key = "tls/chessd.key"
+EOF
 
 "$BIN/chessd" --config "$DEMO/chess.toml" > "$DEMO/chessd.log" 2>&1 &
 CHESSD=$!
@@ -65,7 +74,7 @@ chessctl ping
 
 EMULATED=()
 for n in cpu01 cpu02 cpu03 cpu04 gpu01 gpu02; do EMULATED+=(--emulate "$n=$TOPOLOGY"); done
-"$BIN/chess-nodeagent" --controller "127.0.0.1:$PORT" --key "$DEMO/agent.key" --name "$HOST" \
+"$BIN/chess-nodeagent" --controller "127.0.0.1:$PORT" --key "$DEMO/agent.key" --tls-ca "$DEMO/tls/ca.crt" --name "$HOST" \
     "${EMULATED[@]}" --spool "$DEMO/spool" --kill-wait 5 > "$DEMO/agent.log" 2>&1 &
 AGENT=$!
 for _ in $(seq 100); do chessctl nodes | grep -q idle && break; sleep 0.1; done
@@ -103,7 +112,7 @@ chown "$MARKET_USER" "$DEMO/market"
 chmod 711 "$DEMO"
 TOKEN=$(chessctl market token create demo --scopes read,submit,settle,oracle --user "$MARKET_USER" --json \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-python3 "$ROOT/scripts/demo-market.py" "$PORT" "$TOKEN" "$DEMO/market"
+CHESS_TLS_CA="$DEMO/tls/ca.crt" python3 "$ROOT/scripts/demo-market.py" "$PORT" "$TOKEN" "$DEMO/market"
 chessctl settlement list
 
 echo; echo "== chessctl price list; chessctl invoice --by account  (the marketplace job at its settled cost, the rest at the partitions' prices)"

@@ -6,24 +6,29 @@ Usage: demo-market.py PORT TOKEN WORKDIR
 Reports a CPT/USD price as an oracle source, asks a quote, submits a job funded by an escrow
 that covers it, waits for it to run and end, then reads its settlement off the feed (signed,
 EIP-712), acknowledges it, and shows that the same escrow cannot fund a second job.
-Standard library only: the marketplace is any HTTP client with a bearer token.
+Standard library only: the marketplace is any HTTP client with a bearer token. With
+CHESS_TLS_CA (chessd has [tls]), it speaks HTTPS and trusts only that CA.
 """
 import json
+import os
+import ssl
 import sys
 import time
 import urllib.error
 import urllib.request
 
 port, token, workdir = sys.argv[1], sys.argv[2], sys.argv[3]
+CA = os.environ.get("CHESS_TLS_CA")
+TLS = ssl.create_default_context(cafile=CA) if CA else None
 
 
 def call(method, path, body=None):
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", method=method,
+        f"{'https://localhost' if TLS else 'http://127.0.0.1'}:{port}{path}", method=method,
         data=None if body is None else json.dumps(body).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
+        with urllib.request.urlopen(request, timeout=30, context=TLS) as answer:
             return answer.status, json.loads(answer.read() or b"{}")
     except urllib.error.HTTPError as refused:
         return refused.code, json.loads(refused.read() or b"{}")
