@@ -103,7 +103,7 @@ done
 
 echo; echo "== outputs"
 for f in *.out; do echo "-- $f"; cat "$f"; done
-echo; echo "== the marketplace (scripts/demo-market.py over TCP with a token): a funded job, its signed settlement"
+echo; echo "== the marketplace (scripts/demo-market.py over TLS with a token): a funded job, its signed settlement"
 # Marketplace jobs are strangers' code: they run as an unprivileged user (never root), in a
 # folder of that user's.
 MARKET_USER=nobody

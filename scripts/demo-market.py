@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make run`, marketplace part: what the compute marketplace does over chessd's TCP API.
+"""`make run`, marketplace part: what the compute marketplace does over chessd's TCP API (TLS).
 
 Usage: demo-market.py PORT TOKEN WORKDIR
 

@@ -357,14 +357,7 @@ private final class Connection: @unchecked Sendable {
             do {
                 sealed = Sealed(session: try security(fd))
             } catch {
-                state.withLock { s in
-                    s.closing = true
-                    s.finished = true
-                    close(fd)
-                    close(wake.read)
-                    close(wake.write)
-                }
-                return onClose()
+                return finish()
             }
         }
         defer { sealed = nil }  // released on this thread, which made it
@@ -472,8 +465,12 @@ private final class Connection: @unchecked Sendable {
                 }
             }
         }
-        // Answers still to come are dropped (`deliver` sees the connection finished); closed
-        // under the lock, so that no answer is being written to the descriptor as it closes.
+        finish()
+    }
+
+    /// Answers still to come are dropped (`deliver` sees the connection finished); closed
+    /// under the lock, so that no answer is being written to the descriptor as it closes.
+    private func finish() {
         state.withLock { s in
             s.closing = true
             s.finished = true
