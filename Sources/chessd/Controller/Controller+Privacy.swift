@@ -28,7 +28,11 @@ extension Controller {
     func usableAccounts(for identity: Identity) -> Set<String> {
         lock.lock()
         defer { lock.unlock() }
-        return Set(effective.cluster.accounts.filter { identity.admin || $0.users?.contains(identity.user) ?? true }.map(\.name))
+        return usableAccountsLocked(for: identity)
+    }
+
+    private func usableAccountsLocked(for identity: Identity) -> Set<String> {
+        Set(effective.cluster.accounts.filter { identity.admin || $0.admits(identity.user) }.map(\.name))
     }
 
     /// The names of the `kind` objects the caller may see: all of them unless `private_data`
@@ -43,9 +47,9 @@ extension Controller {
         case .qos: []
         }
         guard !hidden.isEmpty, hides(hidden, from: identity) else { return nil }
-        let accounts = usableAccounts(for: identity)
         lock.lock()
         defer { lock.unlock() }
+        let accounts = usableAccountsLocked(for: identity)
         let cluster = effective.cluster
         switch kind {
         case .accounts:
