@@ -239,7 +239,7 @@ final class Agent: @unchecked Sendable {
     func binding(_ part: JobLaunch.NodePart) -> (cpus: [Int], mems: [Int])? {
         guard let node = nodes.first(where: { $0.name == part.node }) else { return nil }
         var cpus = part.cores.flatMap { core in core < node.topology.coreCPUs.count ? node.topology.coreCPUs[core] : [] }
-        var mems = part.numa.compactMap { node.topology.numaOSIndex[$0] }
+        var mems = part.numa.flatMap { node.topology.memoryNodes[$0] ?? [] }
         if node.emulated {
             // An emulated node's cores are another machine's: run on this host's CPUs, same count.
             cpus = Array(Set(cpus.map { hostCPUs[$0 % hostCPUs.count] })).sorted()

@@ -11,7 +11,7 @@ import TransportSecurity
 //   chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
 //                   [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--metrics HOST:PORT]
 //                   [--tls-ca FILE [--tls-name NAME]]
-//   chess-nodeagent --probe [--topology FILE.xml]     print the topology it would register
+//   chess-nodeagent --probe [--topology FILE.xml] [--hwloc-summary]  print the topology it would register
 //   chess-nodeagent --export-topology                 print this machine's hwloc XML
 //   chess-nodeagent supervise SPOOL/jobs/ID            (internal) one job's supervisor
 //   chess-nodeagent step SPOOL/jobs/ID/steps/N         (internal) one job step's supervisor
@@ -54,6 +54,7 @@ var spool = ProcessInfo.processInfo.environment["CHESS_SPOOL"] ?? "/var/spool/ch
 var agentID: String?
 var killWait = 30
 var probe = false
+var hwlocSummary = false
 var metricsAddress: String?
 var stepSocket: String?
 var advertise: String?
@@ -82,6 +83,7 @@ while !args.isEmpty {
         guard let k = Int(value(arg)), k >= 0 else { fail("--kill-wait takes seconds") }
         killWait = k
     case "--probe": probe = true
+    case "--hwloc-summary": probe = true; hwlocSummary = true
     case "--metrics": metricsAddress = value(arg)
     case "--step-socket": stepSocket = value(arg)
     case "--address": advertise = value(arg)
@@ -97,7 +99,7 @@ while !args.isEmpty {
                                    [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--kill-wait SECONDS]
                                    [--metrics HOST:PORT] [--step-socket PATH] [--address HOST]
                                    [--tls-ca FILE [--tls-name NAME]]
-                   chess-nodeagent --probe [--topology FILE.xml]
+                   chess-nodeagent --probe [--topology FILE.xml] [--hwloc-summary]
                    chess-nodeagent --export-topology
 
             Registers this host (as NAME, default its short host name; its hardware from hwloc, or
@@ -151,6 +153,12 @@ do {
     fail("\(error)")
 }
 
+if probe, hwlocSummary {
+    // hwloc's own counts, tab-separated as ../shared/data/hwloc/EXPECTED.tsv has them.
+    print(HwlocSummary.columns.joined(separator: "\t"))
+    for n in nodes { print(HwlocSummary(n.topology).description) }
+    exit(0)
+}
 if probe {
     let report = nodes.map { AgentNodeReport(name: $0.name, topology: $0.topology.wire) }
     print(String(decoding: WireJSON.encode(report, pretty: true), as: UTF8.self))

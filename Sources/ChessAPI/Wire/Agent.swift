@@ -8,14 +8,39 @@ public struct AgentTopology: Codable, Sendable, Equatable {
     public struct Domain: Codable, Sendable, Equatable {
         public var id: Int
         public var cores: [Int]
+        /// All the memory jobs in this domain may use: its own NUMA node's and that of the
+        /// memory-only nodes attached to it.
         public var memoryMB: Int
-        public init(id: Int, cores: [Int], memoryMB: Int) {
+        /// The NUMA nodes behind `memoryMB` when there is more than the domain's own (HBM, CXL…).
+        public var memoryNodes: [MemoryNode]?
+        public init(id: Int, cores: [Int], memoryMB: Int, memoryNodes: [MemoryNode]? = nil) {
             self.id = id
             self.cores = cores
             self.memoryMB = memoryMB
+            self.memoryNodes = memoryNodes
         }
         enum CodingKeys: String, CodingKey {
             case id, cores
+            case memoryMB = "memory_mb"
+            case memoryNodes = "memory_nodes"
+        }
+    }
+
+    /// One NUMA node's memory: the domain's own, or a memory-only node's (HBM, MCDRAM, CXL, NVDIMM).
+    public struct MemoryNode: Codable, Sendable, Equatable {
+        /// The kernel's node number.
+        public var osIndex: Int
+        /// hwloc's name for the memory (`DRAM`, `HBM`, `MCDRAM`, `NVM`…), when it knows one.
+        public var kind: String?
+        public var memoryMB: Int
+        public init(osIndex: Int, kind: String?, memoryMB: Int) {
+            self.osIndex = osIndex
+            self.kind = kind
+            self.memoryMB = memoryMB
+        }
+        enum CodingKeys: String, CodingKey {
+            case kind
+            case osIndex = "os_index"
             case memoryMB = "memory_mb"
         }
     }
@@ -40,7 +65,11 @@ public struct AgentTopology: Codable, Sendable, Equatable {
     }
 
     public var sockets: Int
+    /// The most hardware threads of any core (Slurm's ThreadsPerCore); on a hybrid CPU, cores
+    /// differ and `cpus` is the real total.
     public var threadsPerCore: Int
+    /// Hardware threads of all the node's cores; nil from an agent that does not say.
+    public var cpus: Int?
     public var numa: [Domain]
     public var gpus: [GPU]
     /// InfiniBand HCAs (`mlx5_0 port 1 ACTIVE 200 Gb/s`), as the probe describes them.
@@ -60,7 +89,7 @@ public struct AgentTopology: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case sockets, numa, gpus, hcas
+        case sockets, numa, gpus, hcas, cpus
         case threadsPerCore = "threads_per_core"
         case numaDistances = "numa_distances"
     }

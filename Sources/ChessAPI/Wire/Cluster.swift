@@ -61,6 +61,9 @@ public struct NodeInfo: Codable, Sendable, Equatable {
         public var cores: [Int]
         public var memoryMB: Int
         public var gpus: [Int]
+        /// The NUMA nodes whose memory the domain holds, when there is more than its own (HBM,
+        /// MCDRAM, CXL, NVDIMM attached to it), as the agent probed them.
+        public var memoryNodes: [AgentTopology.MemoryNode]?
         public init(id: Int, cores: [Int], memoryMB: Int, gpus: [Int]) {
             self.id = id
             self.cores = cores
@@ -70,6 +73,7 @@ public struct NodeInfo: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case id, cores, gpus
             case memoryMB = "memory_mb"
+            case memoryNodes = "memory_nodes"
         }
     }
 

@@ -5,8 +5,8 @@ import Foundation
 /// Reads a machine's topology through hwloc: the live machine, or an hwloc XML export of
 /// another one (`--topology FILE.xml`, which is how one host presents many real nodes).
 ///
-/// Packages, NUMA domains with their memory, cores and their hardware threads; PCI GPUs
-/// (NVIDIA, AMD) and InfiniBand HCAs placed in the NUMA domain they hang off.
+/// `reading` copies hwloc's answer into plain values; `HostTopology.init(reading:)` decides what
+/// CHESS schedules (cores, NUMA domains, compute GPUs, HCAs).
 enum HwlocProbe {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -27,7 +27,7 @@ enum HwlocProbe {
         guard hwloc_topology_load(topology) == 0 else {
             throw Failure(description: "\(path ?? "this machine"): hwloc cannot load the topology")
         }
-        return read(topology)
+        return read(topology, live: path == nil)
     }
 
     static func objects(_ t: hwloc_topology_t, _ type: hwloc_obj_type_t) -> [hwloc_obj_t] {
@@ -47,59 +47,95 @@ enum HwlocProbe {
         return out
     }
 
-    static func read(_ t: hwloc_topology_t) -> HostTopology {
-        let packages = objects(t, HWLOC_OBJ_PACKAGE)
-        let cores = objects(t, HWLOC_OBJ_CORE)
-        let numa = objects(t, HWLOC_OBJ_NUMANODE)
-        let coreCPUs = cores.map { indexes($0.pointee.cpuset) }
-        let threads = coreCPUs.map(\.count).max() ?? 1
+    static func read(_ t: hwloc_topology_t, live: Bool = false) -> HostTopology {
+        HostTopology(reading: reading(t, live: live))
+    }
 
-        var domains: [AgentTopology.Domain] = []
-        var numaOS: [Int: Int] = [:]
-        for (i, node) in numa.enumerated() {
-            let memoryMB = Int(node.pointee.attr.pointee.numanode.local_memory / (1024 * 1024))
-            let coreIDs = cores.enumerated().filter { _, core in
-                hwloc_bitmap_isincluded(core.pointee.cpuset, node.pointee.cpuset) != 0
-            }.map(\.offset)
-            domains.append(.init(id: i, cores: coreIDs, memoryMB: memoryMB))
-            numaOS[i] = Int(node.pointee.os_index)
-        }
-        if domains.isEmpty {
-            // No NUMA information: one domain with everything.
-            let memory = Int((objects(t, HWLOC_OBJ_MACHINE).first?.pointee.total_memory ?? 0) / (1024 * 1024))
-            domains = [.init(id: 0, cores: Array(cores.indices), memoryMB: memory)]
-            numaOS[0] = 0
-        }
-
-        func domain(of obj: hwloc_obj_t) -> Int? {
-            guard let ancestor = hwloc_get_non_io_ancestor_obj(t, obj) else { return nil }
-            let set = ancestor.pointee.nodeset
-            return numa.firstIndex { hwloc_bitmap_isset(set, $0.pointee.os_index) != 0 }
-        }
-
-        var gpus: [AgentTopology.GPU] = []
-        var hcas: [String] = []
-        for pci in objects(t, HWLOC_OBJ_PCI_DEVICE) {
-            let attr = pci.pointee.attr.pointee.pcidev
-            let classID = Int(attr.class_id)
-            let busID = String(format: "%08x:%02x:%02x.%x", Int(attr.domain), Int(attr.bus), Int(attr.dev), Int(attr.func))
-            let name = pci.pointee.name.map { String(cString: $0) }
-            // Display (0x03xx) or 3D controllers from NVIDIA and AMD; InfiniBand (0x0207).
-            if classID >> 8 == 0x03, attr.vendor_id == 0x10de || attr.vendor_id == 0x1002 {
-                gpus.append(.init(index: 0, type: GPUNaming.type(fromName: name, vendor: Int(attr.vendor_id)),
-                                  numa: domain(of: pci), uuid: nil, pciBusID: busID))
-            } else if classID == 0x0207 {
-                let osdev = children(of: pci).compactMap { $0.pointee.name.map { String(cString: $0) } }.first
-                hcas.append("\(osdev ?? "hca") \(busID) numa=\(domain(of: pci).map(String.init) ?? "?")")
+    /// Copies what scheduling needs out of a loaded topology.
+    static func reading(_ t: hwloc_topology_t, live: Bool) -> TopologyReading {
+        let root = hwloc_get_root_obj(t)!
+        let cores = objects(t, HWLOC_OBJ_CORE).map { TopologyReading.Core(cpus: indexes($0.pointee.cpuset)) }
+        let numa = objects(t, HWLOC_OBJ_NUMANODE).map { node -> TopologyReading.NUMANode in
+            let os = Int(node.pointee.os_index)
+            var hasCPUs: Bool?
+            if live, let list = try? String(contentsOfFile: "/sys/devices/system/node/node\(os)/cpulist", encoding: .utf8) {
+                hasCPUs = !list.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
             }
+            return .init(osIndex: os, kind: node.pointee.subtype.map { String(cString: $0) },
+                         memoryMB: Int(node.pointee.attr.pointee.numanode.local_memory / (1024 * 1024)),
+                         cpus: indexes(node.pointee.cpuset), locality: locality(of: node), kernelHasCPUs: hasCPUs)
         }
-        // PCI bus order is CUDA_VISIBLE_DEVICES's order (CUDA_DEVICE_ORDER=PCI_BUS_ID).
-        gpus.sort { ($0.pciBusID ?? "") < ($1.pciBusID ?? "") }
-        for i in gpus.indices { gpus[i].index = i }
 
-        let wire = AgentTopology(sockets: max(packages.count, 1), threadsPerCore: max(threads, 1), numa: domains,
-                                 gpus: gpus, hcas: hcas)
-        return HostTopology(wire: wire, coreCPUs: coreCPUs, numaOSIndex: numaOS)
+        var pci: [TopologyReading.PCIDevice] = []
+        for device in objects(t, HWLOC_OBJ_PCI_DEVICE) {
+            let attr = device.pointee.attr.pointee.pcidev
+            guard Int(attr.class_id) >> 8 == 0x03 else { continue }  // display controllers: the GPU candidates
+            let osDevices = children(of: device).filter { $0.pointee.type == HWLOC_OBJ_OS_DEVICE }.map { os in
+                TopologyReading.OSDevice(name: os.pointee.name.map { String(cString: $0) } ?? "",
+                                         subtype: os.pointee.subtype.map { String(cString: $0) },
+                                         type: Int(os.pointee.attr.pointee.osdev.type.rawValue))
+            }
+            pci.append(.init(busID: busID(device), classID: Int(attr.class_id), vendorID: Int(attr.vendor_id),
+                             deviceID: Int(attr.device_id),
+                             name: device.pointee.name.map { String(cString: $0) } ?? info(device, "PCIDevice"),
+                             osDevices: osDevices, locality: ioLocality(of: t, device)))
+        }
+
+        var fabrics: [TopologyReading.Fabric] = []
+        var os = hwloc_get_next_osdev(t, nil)
+        while let device = os {
+            if device.pointee.attr.pointee.osdev.type == HWLOC_OBJ_OSDEV_OPENFABRICS {
+                let parent = device.pointee.parent
+                let bus = parent.flatMap { $0.pointee.type == HWLOC_OBJ_PCI_DEVICE ? busID($0) : nil }
+                fabrics.append(.init(name: device.pointee.name.map { String(cString: $0) } ?? "hca", busID: bus,
+                                     locality: ioLocality(of: t, device), info: infos(device)))
+            }
+            os = hwloc_get_next_osdev(t, device)
+        }
+
+        let machineMemory = Int(root.pointee.total_memory / (1024 * 1024))
+        // Packages with no allowed CPU (a cgroup's leftovers) are not the machine's: hwloc-calc does not count them.
+        let packages = objects(t, HWLOC_OBJ_PACKAGE).filter { hwloc_bitmap_intersects($0.pointee.cpuset, root.pointee.cpuset) != 0 }
+        return TopologyReading(packages: packages.count, cpus: indexes(root.pointee.cpuset),
+                               cores: cores, numaNodes: numa, totalMemoryMB: machineMemory, pciDevices: pci,
+                               fabrics: fabrics)
+    }
+
+    /// `00000000:17:00.0`, lower case, with nvidia-smi's eight-digit domain.
+    static func busID(_ device: hwloc_obj_t) -> String {
+        let a = device.pointee.attr.pointee.pcidev
+        return String(format: "%08x:%02x:%02x.%x", Int(a.domain), Int(a.bus), Int(a.dev), Int(a.func))
+    }
+
+    /// The CPUs an object is local to: its own cpuset, else (I/O objects, CPU-less memory) that of
+    /// its nearest ancestor with CPUs.
+    static func locality(of obj: hwloc_obj_t) -> [Int] {
+        var current: hwloc_obj_t? = obj
+        while let o = current {
+            if let set = o.pointee.cpuset, hwloc_bitmap_iszero(set) == 0 { return indexes(set) }
+            current = o.pointee.parent
+        }
+        return []
+    }
+
+    /// The CPUs an I/O object is local to: its nearest non-I/O ancestor's cpuset, which may hold
+    /// no allowed CPU (then it is local to none: hwloc-calc's answer too).
+    static func ioLocality(of t: hwloc_topology_t, _ obj: hwloc_obj_t) -> [Int] {
+        hwloc_get_non_io_ancestor_obj(t, obj).map { indexes($0.pointee.cpuset) } ?? []
+    }
+
+    static func info(_ obj: hwloc_obj_t, _ name: String) -> String? {
+        hwloc_obj_get_info_by_name(obj, name).map { String(cString: $0) }
+    }
+
+    static func infos(_ obj: hwloc_obj_t) -> [String: String] {
+        var out: [String: String] = [:]
+        guard let list = obj.pointee.infos else { return out }
+        for i in 0..<Int(obj.pointee.infos_count) {
+            guard let name = list[i].name, let value = list[i].value else { continue }
+            out[String(cString: name)] = String(cString: value)
+        }
+        return out
     }
 
     static func children(of obj: hwloc_obj_t) -> [hwloc_obj_t] {

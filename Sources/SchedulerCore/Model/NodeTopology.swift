@@ -5,8 +5,11 @@ public struct NodeTopology: Sendable, Hashable, Codable {
     /// Domains in OS order; every core belongs to exactly one.
     public var numaDomains: [NUMADomain]
     public var gpus: [GPUDevice]
-    /// Hardware threads per core (CPUs = cores × threads).
+    /// Hardware threads per core (CPUs = cores × threads, unless `cpus` says otherwise).
     public var threadsPerCore: Int
+    /// The hardware threads of the node's cores, where cores differ (a hybrid CPU's performance
+    /// and efficiency cores, an offline thread); nil: `coreCount × threadsPerCore`.
+    public var cpus: Int?
     /// The leaf switch the node hangs off, for topology-aware placement (from configuration).
     public var leafSwitch: String?
 
@@ -32,6 +35,8 @@ public struct NodeTopology: Sendable, Hashable, Codable {
     }
 
     public var coreCount: Int { numaDomains.reduce(0) { $0 + $1.cores.count } }
+    /// Hardware threads (Slurm's CPUs).
+    public var cpuCount: Int { cpus ?? coreCount * max(threadsPerCore, 1) }
     public var memoryMB: Int { numaDomains.reduce(0) { $0 + $1.memoryMB } }
     public var capacity: NodeCapacity { NodeCapacity(cores: coreCount, memoryMB: memoryMB, gpus: gpus.count) }
     /// GPU types present (a node normally has one).

@@ -165,7 +165,11 @@ struct ShowNode: ParsableCommand {
         }
         for d in n.numa {
             let gpus = d.gpus.isEmpty ? "" : " gpus=\(d.gpus.map(String.init).joined(separator: ","))"
-            rows.add("NUMA\(d.id)", "cores=\(HostList.ranges(d.cores)) mem=\(d.memoryMB)M\(gpus)")
+            // Memory-only nodes attached to the domain: `(DRAM 1024M node0 + MCDRAM 2048M node7)`.
+            let parts = d.memoryNodes.map { nodes in
+                " (" + nodes.map { "\($0.kind ?? "memory") \($0.memoryMB)M node\($0.osIndex)" }.joined(separator: " + ") + ")"
+            } ?? ""
+            rows.add("NUMA\(d.id)", "cores=\(HostList.ranges(d.cores)) mem=\(d.memoryMB)M\(parts)\(gpus)")
         }
         for g in n.gpus { rows.add("GPU\(g.index)", "\(g.type)" + (g.numa.map { " numa=\($0)" } ?? "")) }
         for (i, h) in n.hcas.enumerated() { rows.add("HCA\(i)", h) }

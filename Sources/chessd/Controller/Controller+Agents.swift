@@ -444,7 +444,11 @@ enum NodeTopologyCheck {
             domains.append(NUMADomain(id: d.id, cores: cores, memoryMB: memory))
         }
         let gpus = reported.gpus.prefix(configured.gpus.count).map { GPUDevice(index: $0.index, type: $0.type, numaDomain: $0.numa) }
-        return NodeTopology(sockets: reported.sockets, numaDomains: domains, gpus: Array(gpus),
-                            threadsPerCore: reported.threadsPerCore, leafSwitch: configured.leafSwitch)
+        var topology = NodeTopology(sockets: reported.sockets, numaDomains: domains, gpus: Array(gpus),
+                                    threadsPerCore: reported.threadsPerCore, leafSwitch: configured.leafSwitch)
+        // The real thread count holds when every probed core is scheduled; otherwise cores × threads.
+        let reportedCores = reported.numa.reduce(0) { $0 + $1.cores.count }
+        if let cpus = reported.cpus, configured.coreCount >= reportedCores { topology.cpus = cpus }
+        return topology
     }
 }

@@ -396,11 +396,15 @@ final class Controller: @unchecked Sendable {
             var info = NodeInfo(name: node.name,
                                 state: NodeState.of(status.adminState, usedCores: u.cores, totalCores: t.coreCount).rawValue,
                                 partitions: index.partitionsOfNode[node.name] ?? [], sockets: t.sockets, cores: t.coreCount,
-                                cpus: t.coreCount * max(t.threadsPerCore, 1), memoryMB: t.memoryMB)
+                                cpus: t.cpuCount, memoryMB: t.memoryMB)
             info.reason = status.reason
             info.gpus = t.gpus.map { .init(index: $0.index, type: $0.type, numa: $0.numaDomain) }
+            let probed = reportedTopology[node.name]?.numa
             info.numa = t.numaDomains.map { d in
-                .init(id: d.id, cores: d.cores, memoryMB: d.memoryMB, gpus: t.gpus.filter { $0.numaDomain == d.id }.map(\.index))
+                var numa = NodeInfo.NUMAInfo(id: d.id, cores: d.cores, memoryMB: d.memoryMB,
+                                             gpus: t.gpus.filter { $0.numaDomain == d.id }.map(\.index))
+                numa.memoryNodes = probed?.first { $0.id == d.id }?.memoryNodes
+                return numa
             }
             info.features = node.features.sorted()
             info.allocatedCores = u.cores
