@@ -18,6 +18,8 @@ final class Agent: @unchecked Sendable {
     /// CPUs this process may use: emulated nodes' cores are mapped onto them.
     let hostCPUs: [Int]
     let hostNUMA: [Int]
+    /// The host's own node as registered (not an emulated one): whose GPUs the driver reports on.
+    var hostTopology: AgentTopology? { nodes.first { !$0.emulated }?.topology.wire }
     /// The cluster's name when a launch does not carry one (an older controller).
     var clusterName = "chess"
     /// The step socket `srun` reaches this agent on (set once its listener runs).

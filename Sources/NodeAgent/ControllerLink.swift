@@ -102,7 +102,7 @@ final class ControllerLink: @unchecked Sendable {
             do {
                 if !isRegistered { try register(client) }
                 let wait = lock.withLock { heartbeatInterval }
-                let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample(), usage: agent.liveUsage(interval: wait),
+                let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample(gpus: agent.hostTopology), usage: agent.liveUsage(interval: wait),
                                           health: health.report)
                 let response = try client.post("/v1/agent/heartbeat", beat, as: HeartbeatResponse.self)
                 health.update(response.healthCheck)

@@ -26,12 +26,15 @@ struct EndToEndTests {
         let metricsPort = TestCluster.freePort()
         /// Added to the agent's command line (`--tls-ca FILE`).
         let agentArguments: [String]
+        /// Set in the agent's environment (`PATH` with a stand-in `nvidia-smi`).
+        let agentEnvironment: [String: String]
 
         /// `partitionExtra` goes into the batch partition's table, `extra` after it (tables of
         /// its own); `files` are written into the cluster's folder, readable by the owner only.
         init(partitionExtra: String = "", extra: String = "", top: String = "", files: [String: String] = [:],
-             agentArguments: [String] = []) throws {
+             agentArguments: [String] = [], agentEnvironment: [String: String] = [:], hostExtra: String = "") throws {
             self.agentArguments = agentArguments
+            self.agentEnvironment = agentEnvironment
             let (cores, memory) = try EndToEndTests.hostShape()
             // A name of its own: clusters of tests running side by side share this host.
             cluster = try TestCluster(config: """
@@ -45,6 +48,7 @@ struct EndToEndTests {
                 names = "host"
                 cores_per_socket = \(cores)
                 memory_mb = \(min(memory, 2000))
+                \(hostExtra)
                 [[nodes]]
                 names = "emu1"
                 agent = "host"
@@ -73,6 +77,9 @@ struct EndToEndTests {
             p.arguments = ["--controller", cluster.listen!, "--key", cluster.directory.appendingPathComponent("cluster.key").path,
                            "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2",
                            "--metrics", "127.0.0.1:\(metricsPort)"] + agentArguments
+            if !agentEnvironment.isEmpty {
+                p.environment = ProcessInfo.processInfo.environment.merging(agentEnvironment) { _, new in new }
+            }
             let log = cluster.directory.appendingPathComponent("agent.log").path
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

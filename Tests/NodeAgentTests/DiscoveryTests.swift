@@ -75,10 +75,9 @@ final class InfiniBandTests: XCTestCase {
     }
 }
 
-/// `nvidia-smi -q -x` parsing. No recorded nvidia-smi output is available (`../shared/data` has
-/// no `nvidia-smi/` folder), so this sample follows the element names of nvidia-smi's XML
-/// schema (`nvsmi_device_v12.dtd`, driver 535) by hand; replace it with recorded outputs when
-/// they are added.
+/// `nvidia-smi -q -x` parsing on a sample written after nvidia-smi's XML schema
+/// (`nvsmi_device_v12.dtd`, driver 535): two GPUs, ECC counts and the newer `gpu_power_readings`
+/// element. The recorded outputs in `../shared/data/nvidia-smi` are read in `RecordedNvidiaSMITests`.
 final class NvidiaSMIParserTests: XCTestCase {
     let sample = """
         <?xml version="1.0" ?>

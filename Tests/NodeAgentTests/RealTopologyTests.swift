@@ -179,3 +179,77 @@ struct TopologyModelTests {
         #expect(!HostTopology.isComputeGPU(pci(0x0b40, 0x1bcf, [.init(name: "ve0", subtype: "VectorEngine", type: 5)])))
     }
 }
+
+/// The recorded `nvidia-smi -q -x` outputs in `../shared/data/nvidia-smi` (or `CHESS_NVIDIA_SMI_DATA`),
+/// one test case per file, against its EXPECTED.tsv: MIG enabled, `N/A` values, the Windows driver.
+enum NvidiaSMIData {
+    static let folder: URL = {
+        if let custom = ProcessInfo.processInfo.environment["CHESS_NVIDIA_SMI_DATA"] { return URL(fileURLWithPath: custom) }
+        return HwlocData.folder.deletingLastPathComponent().appendingPathComponent("nvidia-smi")
+    }()
+
+    static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+        .filter { $0.hasSuffix(".xml") }.sorted()
+
+    /// EXPECTED.tsv: one row per GPU, keyed by file.
+    static let expected: [String: [[String]]] = {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent("EXPECTED.tsv"), encoding: .utf8) else { return [:] }
+        var rows: [String: [[String]]] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if fields.count > 1 { rows[fields[0], default: []].append(Array(fields.dropFirst())) }
+        }
+        return rows
+    }()
+}
+
+@Suite("Recorded nvidia-smi outputs")
+struct RecordedNvidiaSMITests {
+    @Test func theDataIsThere() {
+        #expect(!NvidiaSMIData.files.isEmpty, "no nvidia-smi XML in \(NvidiaSMIData.folder.path)")
+    }
+
+    /// bus id, product, uuid, minor number, memory total and used (MiB), utilisation (%),
+    /// temperature (°C), power draw (W), MIG mode; `-` where nvidia-smi says N/A.
+    @Test(arguments: NvidiaSMIData.files)
+    func readsAsExpected(file: String) throws {
+        let gpus = try NvidiaSMIParser.parse(Data(contentsOf: NvidiaSMIData.folder.appendingPathComponent(file)))
+        let expected = try #require(NvidiaSMIData.expected[file], "\(file) has no row in EXPECTED.tsv")
+        #expect(gpus.count == expected.count)
+        func dash(_ v: Int?) -> String { v.map(String.init) ?? "-" }
+        for (g, want) in zip(gpus, expected) {
+            let watts = g.powerMilliwatts.map { mw in
+                let centi = (mw + 5) / 10
+                return "\(centi / 100).\(centi % 100 < 10 ? "0" : "")\(centi % 100)"
+            } ?? "-"
+            let mig = g.migEnabled.map { $0 ? "Enabled" : "Disabled" } ?? "-"
+            let got = [g.pciBusID, g.name, g.uuid, dash(g.minorNumber), "\(g.memoryTotalMB)", "\(g.memoryUsedMB)",
+                       dash(g.utilizationPercent), dash(g.temperatureC), watts, mig]
+            let columns = ["bus_id", "product", "uuid", "minor", "memory_total_mib", "memory_used_mib", "gpu_util_pct",
+                           "temperature_c", "power_draw_w", "mig_mode"]
+            for (column, (a, b)) in zip(columns, zip(got, want)) { #expect(a == b, "\(file) \(column)") }
+        }
+    }
+
+    @Test func powerIsReadInIntegers() {
+        #expect(NvidiaSMIParser.milliwatts("66.92 W") == 66920)
+        #expect(NvidiaSMIParser.milliwatts("8.70 W") == 8700)
+        #expect(NvidiaSMIParser.milliwatts("300 W") == 300_000)
+        #expect(NvidiaSMIParser.milliwatts("N/A") == nil)
+        #expect(NvidiaSMIParser.milliwatts("99999999999999999999 W") == nil)
+    }
+
+    /// A node's GPU figures go under the node's index for the GPU, matched by bus id; GPUs the
+    /// driver knows and hwloc did not see join the topology.
+    @Test func figuresFollowTheNodesGPUIndexes() throws {
+        let gpus = try NvidiaSMIParser.parse(Data(contentsOf: NvidiaSMIData.folder.appendingPathComponent("rtx-3060.xml")))
+        var topology = AgentTopology(sockets: 1, threadsPerCore: 1, numa: [])
+        GPUProbe.merge(gpus, into: &topology)
+        #expect(topology.gpus.map(\.index) == [0])
+        #expect(topology.gpus[0].pciBusID == "00000000:01:00.0")
+        #expect(topology.gpus[0].numa == nil)
+        let metrics = GPUProbe.metrics(gpus, for: topology)
+        #expect(metrics.map(\.index) == [0])
+        #expect(metrics[0].temperatureC == 45 && metrics[0].powerMilliwatts == 8700 && metrics[0].migEnabled == nil)
+    }
+}

@@ -401,6 +401,12 @@ public struct NodeMetrics: Codable, Sendable, Equatable {
         public var temperatureC: Int?
         public var powerMilliwatts: Int?
         public var eccUncorrected: Int?
+        public var uuid: String?
+        /// The driver's product name (`NVIDIA A100-SXM4-40GB`).
+        public var name: String?
+        public var memoryTotalMB: Int?
+        /// nil where the GPU has no MIG.
+        public var migEnabled: Bool?
         public init(index: Int, utilizationPercent: Int?, memoryUsedMB: Int?, temperatureC: Int?, powerMilliwatts: Int?,
                     eccUncorrected: Int?) {
             self.index = index
@@ -417,6 +423,9 @@ public struct NodeMetrics: Codable, Sendable, Equatable {
             case temperatureC = "temperature_c"
             case powerMilliwatts = "power_mw"
             case eccUncorrected = "ecc_uncorrected"
+            case uuid, name
+            case memoryTotalMB = "memory_total_mb"
+            case migEnabled = "mig_enabled"
         }
     }
 

@@ -19,7 +19,21 @@ struct GPUInfo: Codable, Sendable, Equatable {
     /// Milliwatts.
     var powerMilliwatts: Int?
     var eccUncorrected: Int?
+    /// nil where the GPU has no MIG (nvidia-smi's `N/A`).
     var migEnabled: Bool?
+    /// The N of `/dev/nvidiaN`; nil under the Windows driver.
+    var minorNumber: Int? = nil
+
+    /// The figures a heartbeat carries, as GPU `index` of the node.
+    func metrics(index: Int) -> NodeMetrics.GPUMetrics {
+        var m = NodeMetrics.GPUMetrics(index: index, utilizationPercent: utilizationPercent, memoryUsedMB: memoryUsedMB,
+                                       temperatureC: temperatureC, powerMilliwatts: powerMilliwatts, eccUncorrected: eccUncorrected)
+        m.uuid = uuid.isEmpty ? nil : uuid
+        m.name = name
+        m.memoryTotalMB = memoryTotalMB
+        m.migEnabled = migEnabled
+        return m
+    }
 }
 
 enum GPUProbe {
@@ -30,9 +44,15 @@ enum GPUProbe {
         return (try? NvidiaSMIParser.parse(xml)) ?? []
     }
 
+    /// `nvidia-smi` as the shell would find it: on `PATH`, then where the driver packages put it.
+    static func nvidiaSMIPath() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let dirs = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/local/bin"]
+        return dirs.lazy.map { "\($0)/nvidia-smi" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     static func runNvidiaSMI() -> Data? {
-        let candidates = ["/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi"]
-        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+        guard let path = nvidiaSMIPath() else { return nil }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = ["-q", "-x"]
@@ -54,13 +74,30 @@ enum GPUProbe {
     }
 
     /// Puts NVML's names into hwloc's GPUs (which know their NUMA domain), matched by bus id.
+    /// GPUs the driver knows and hwloc does not (no PCI information in a container, or hwloc
+    /// built without it) join the end, in bus order, with no NUMA domain.
     static func merge(_ gpus: [GPUInfo], into topology: inout AgentTopology) {
         let byBus = Dictionary(gpus.map { (normalizeBusID($0.pciBusID), $0) }, uniquingKeysWith: { a, _ in a })
+        var matched: Set<String> = []
         for i in topology.gpus.indices {
             guard let bus = topology.gpus[i].pciBusID, let g = byBus[normalizeBusID(bus)] else { continue }
             topology.gpus[i].type = GPUNaming.type(fromName: g.name)
             topology.gpus[i].uuid = g.uuid
+            matched.insert(normalizeBusID(bus))
         }
+        for g in gpus.sorted(by: { normalizeBusID($0.pciBusID) < normalizeBusID($1.pciBusID) })
+        where !matched.contains(normalizeBusID(g.pciBusID)) {
+            topology.gpus.append(.init(index: topology.gpus.count, type: GPUNaming.type(fromName: g.name), numa: nil,
+                                       uuid: g.uuid, pciBusID: normalizeBusID(g.pciBusID)))
+        }
+    }
+
+    /// The driver's figures for a node's GPUs, each under the node's index for it (by bus id).
+    static func metrics(_ gpus: [GPUInfo], for topology: AgentTopology) -> [NodeMetrics.GPUMetrics] {
+        var indexByBus: [String: Int] = [:]
+        for g in topology.gpus { if let bus = g.pciBusID { indexByBus[normalizeBusID(bus)] = g.index } }
+        return gpus.compactMap { g in indexByBus[normalizeBusID(g.pciBusID)].map { g.metrics(index: $0) } }
+            .sorted { $0.index < $1.index }
     }
 }
 
@@ -87,14 +124,30 @@ enum NvidiaSMIParser {
                 return Double(number).map { Int($0) }
             }
             let power = g.values["gpu_power_readings/power_draw"] ?? g.values["power_readings/power_draw"]
-            let powerMW = power.flatMap { Double($0.prefix { $0.isNumber || $0 == "." }) }.map { Int($0 * 1000) }
             let ecc = int("ecc_errors/volatile/dram_uncorrectable") ?? int("ecc_errors/volatile/double_bit/total")
-            return GPUInfo(name: g.values["product_name"] ?? "gpu", uuid: g.values["uuid"] ?? "",
-                           pciBusID: g.id, memoryTotalMB: int("fb_memory_usage/total") ?? 0,
-                           memoryUsedMB: int("fb_memory_usage/used") ?? 0, utilizationPercent: int("utilization/gpu_util"),
-                           temperatureC: int("temperature/gpu_temp"), powerMilliwatts: powerMW, eccUncorrected: ecc,
-                           migEnabled: g.values["mig_mode/current_mig"].map { $0.lowercased() == "enabled" })
+            let mig: Bool? = switch g.values["mig_mode/current_mig"]?.lowercased() {
+            case "enabled": true
+            case "disabled": false
+            default: nil  // N/A: no MIG on this GPU
+            }
+            var info = GPUInfo(name: g.values["product_name"] ?? "gpu", uuid: g.values["uuid"] ?? "",
+                               pciBusID: g.id, memoryTotalMB: int("fb_memory_usage/total") ?? 0,
+                               memoryUsedMB: int("fb_memory_usage/used") ?? 0, utilizationPercent: int("utilization/gpu_util"),
+                               temperatureC: int("temperature/gpu_temp"), powerMilliwatts: power.flatMap(milliwatts),
+                               eccUncorrected: ecc, migEnabled: mig)
+            info.minorNumber = g.values["minor_number"].flatMap { Int($0) }
+            return info
         }
+    }
+
+    /// `66.92 W` → 66920, in integers (no rounding through binary fractions); nil for `N/A`.
+    static func milliwatts(_ text: String) -> Int? {
+        let number = text.prefix { $0.isNumber || $0 == "." }
+        let parts = number.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first.flatMap({ Int($0) }), whole < 1_000_000 else { return nil }
+        let fraction = parts.count > 1 ? String(parts[1].prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0) : "000"
+        guard let milli = Int(fraction) else { return nil }
+        return whole * 1000 + milli
     }
 
     /// Collects each GPU's leaf values by their path under `<gpu>` (`fb_memory_usage/total`).
@@ -138,6 +191,7 @@ enum NVML {
     typealias BytesFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer) -> Int32
     typealias UIntFn = @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt32>) -> Int32
     typealias TempFn = @convention(c) (OpaquePointer?, UInt32, UnsafeMutablePointer<UInt32>) -> Int32
+    typealias MigFn = @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<UInt32>) -> Int32
 
     /// nil when NVML is not installed (no driver): then nvidia-smi is tried, which will not be there either.
     static func devices() -> [GPUInfo]? {
@@ -153,6 +207,8 @@ enum NVML {
         let utilization = sym("nvmlDeviceGetUtilizationRates", BytesFn.self)
         let temperature = sym("nvmlDeviceGetTemperature", TempFn.self)
         let power = sym("nvmlDeviceGetPowerUsage", UIntFn.self)
+        let minor = sym("nvmlDeviceGetMinorNumber", UIntFn.self)
+        let migMode = sym("nvmlDeviceGetMigMode", MigFn.self)
         var n: UInt32 = 0
         guard count(&n) == 0 else { return nil }
         var out: [GPUInfo] = []
@@ -179,10 +235,18 @@ enum NVML {
             func text(_ buffer: [CChar]) -> String {
                 String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             }
-            out.append(GPUInfo(name: text(nameBuffer), uuid: text(uuidBuffer), pciBusID: bus,
+            var minorNumber: UInt32 = 0
+            let minorOK = minor?(h, &minorNumber) == 0
+            // NVML_ERROR_NOT_SUPPORTED (3) on GPUs without MIG: nil, as nvidia-smi's N/A.
+            var current: UInt32 = 0, pending: UInt32 = 0
+            let migOK = migMode?(h, &current, &pending) == 0
+            var info = GPUInfo(name: text(nameBuffer), uuid: text(uuidBuffer), pciBusID: bus,
                                memoryTotalMB: Int(mem[0] / 1_048_576), memoryUsedMB: Int(mem[2] / 1_048_576),
                                utilizationPercent: utilOK ? Int(util[0]) : nil, temperatureC: tempOK ? Int(temp) : nil,
-                               powerMilliwatts: powerOK ? Int(milliwatts) : nil, eccUncorrected: nil, migEnabled: nil))
+                               powerMilliwatts: powerOK ? Int(milliwatts) : nil, eccUncorrected: nil,
+                               migEnabled: migOK ? current == 1 : nil)
+            info.minorNumber = minorOK ? Int(minorNumber) : nil
+            out.append(info)
         }
         return out
     }

@@ -1,9 +1,11 @@
 import ChessAPI
 import Foundation
 
-/// The host's load, memory and GPU figures for heartbeats, from /proc and NVML.
+/// The host's load, memory and GPU figures for heartbeats, from /proc and NVML (or nvidia-smi).
 enum HostMetrics {
-    static func sample() -> NodeMetrics {
+    /// `gpus`: the host's GPUs as registered, so each figure goes under the node's index for it;
+    /// none (a host without GPUs, or emulated nodes) asks the driver nothing.
+    static func sample(gpus: AgentTopology? = nil) -> NodeMetrics {
         var load = 0
         if let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
            let first = text.split(separator: " ").first {
@@ -21,10 +23,27 @@ enum HostMetrics {
                 if fields[0] == "MemAvailable:" { available = kb / 1024 }
             }
         }
-        let gpus = (NVML.devices() ?? []).enumerated().map { i, g in
-            NodeMetrics.GPUMetrics(index: i, utilizationPercent: g.utilizationPercent, memoryUsedMB: g.memoryUsedMB,
-                                   temperatureC: g.temperatureC, powerMilliwatts: g.powerMilliwatts, eccUncorrected: g.eccUncorrected)
+        var figures: [NodeMetrics.GPUMetrics] = []
+        if let topology = gpus, !topology.gpus.isEmpty { figures = GPUSampler.shared.sample(for: topology) }
+        return NodeMetrics(load1Centi: load, memoryFreeMB: available, memoryTotalMB: total, gpus: figures)
+    }
+}
+
+/// The driver's GPU figures, asked at most every `interval` seconds: NVML answers in microseconds,
+/// but nvidia-smi is a process, and heartbeats come as often as commands do.
+final class GPUSampler: @unchecked Sendable {
+    static let shared = GPUSampler()
+    let interval: TimeInterval = 10
+    private let lock = NSLock()
+    private var last: (time: Date, gpus: [GPUInfo])?
+
+    func sample(for topology: AgentTopology) -> [NodeMetrics.GPUMetrics] {
+        let gpus: [GPUInfo] = lock.withLock {
+            if let last, Date().timeIntervalSince(last.time) < interval { return last.gpus }
+            let fresh = GPUProbe.discover()
+            last = (Date(), fresh)
+            return fresh
         }
-        return NodeMetrics(load1Centi: load, memoryFreeMB: available, memoryTotalMB: total, gpus: gpus)
+        return GPUProbe.metrics(gpus, for: topology)
     }
 }

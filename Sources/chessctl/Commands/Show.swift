@@ -142,6 +142,23 @@ struct ShowNode: ParsableCommand {
     @Flag(help: "Print the node as JSON.") var json = false
     @Argument(help: "Node name.") var name: String
 
+    /// ` util=37% mem=38/40960M temp=36C power=66.92W mig=on uuid=GPU-…`: what the driver said at
+    /// the last heartbeat, N/A figures left out.
+    static func describe(_ g: NodeMetrics.GPUMetrics) -> String {
+        var words: [String] = []
+        if let u = g.utilizationPercent { words.append("util=\(u)%") }
+        if let used = g.memoryUsedMB { words.append("mem=\(used)" + (g.memoryTotalMB.map { "/\($0)" } ?? "") + "M") }
+        if let t = g.temperatureC { words.append("temp=\(t)C") }
+        if let p = g.powerMilliwatts {
+            let centi = (p + 5) / 10
+            words.append("power=\(centi / 100).\(centi % 100 < 10 ? "0" : "")\(centi % 100)W")
+        }
+        if let mig = g.migEnabled { words.append("mig=\(mig ? "on" : "off")") }
+        if let e = g.eccUncorrected, e > 0 { words.append("ecc_uncorrected=\(e)") }
+        if let uuid = g.uuid { words.append("uuid=\(uuid)") }
+        return words.isEmpty ? "" : " " + words.joined(separator: " ")
+    }
+
     func run() throws {
         guard let data = try connection.read("/v1/nodes/\(name)", json: json) else { return }
         let n = try WireJSON.decode(NodeInfo.self, from: data)
@@ -171,7 +188,10 @@ struct ShowNode: ParsableCommand {
             } ?? ""
             rows.add("NUMA\(d.id)", "cores=\(HostList.ranges(d.cores)) mem=\(d.memoryMB)M\(parts)\(gpus)")
         }
-        for g in n.gpus { rows.add("GPU\(g.index)", "\(g.type)" + (g.numa.map { " numa=\($0)" } ?? "")) }
+        let figures = Dictionary((n.metrics?.gpus ?? []).map { ($0.index, $0) }, uniquingKeysWith: { a, _ in a })
+        for g in n.gpus {
+            rows.add("GPU\(g.index)", "\(g.type)" + (g.numa.map { " numa=\($0)" } ?? "") + (figures[g.index].map(Self.describe) ?? ""))
+        }
         for (i, h) in n.hcas.enumerated() { rows.add("HCA\(i)", h) }
         Format.printRows(rows)
     }
