@@ -3,7 +3,8 @@
 #
 # chessd runs with the example configuration (etc/chess.toml, plus this host as a node) in a
 # temporary directory; one chess-nodeagent presents this host and emulates the configured
-# cpu01-04 and gpu01-02 from an hwloc topology; the jobs of examples/jobs run as real processes.
+# cpu01-04 from an hwloc topology and gpu01-02 from a real GPU machine's (three GPUs and an
+# InfiniBand HCA, examples/topologies); the jobs of examples/jobs run as real processes.
 # The queue is shown as it moves, then a marketplace job funded, settled and signed, then
 # accounting, then chessd survives a kill -9.
 set -euo pipefail
@@ -11,6 +12,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 BIN="$ROOT/.build/release"
 TOPOLOGY="$ROOT/Tests/NodeAgentTests/Fixtures/synthetic-2pack-4numa-32core.xml"
+GPU_TOPOLOGY="$ROOT/examples/topologies/24em64t-2n6c2t-pci.xml"
 DEMO=$(mktemp -d /tmp/chess-demo.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export CHESS_STATE_DIR="$DEMO/state" CHESS_SOCKET="$DEMO/chessd.sock" CHESS_LISTEN="127.0.0.1:$PORT"
@@ -25,6 +27,21 @@ print(sum(len(d["cores"]) for d in t["numa"]), min(sum(d["memory_mb"] for d in t
 # The one agent presents this host and emulates the others: it speaks for all of them.
 sed -e "s/nodes = \"cpu\[01-04\],gpu\[01-02\]\"/nodes = \"cpu[01-04],gpu[01-02],$HOST\"/" \
     -e "s/^names = \"\(cpu\[01-04\]\|gpu\[01-02\]\)\"/&\nagent = \"$HOST\"/" etc/chess.toml > "$DEMO/chess.toml"
+# gpu01-02 as the GPU machine is: the lines `chess-nodeagent --node-config` prints for it (as
+# Slurm's `slurmd -C`) replace the example's shape for them, keeping its features and switch.
+"$BIN/chess-nodeagent" --probe --node-config --name gpu01 --topology "$GPU_TOPOLOGY" > "$DEMO/gpu-node.toml"
+python3 - "$DEMO/chess.toml" "$DEMO/gpu-node.toml" <<'PY'
+import re, sys
+config, probed = sys.argv[1], open(sys.argv[2]).read()
+values = dict(re.findall(r'^(sockets|cores_per_socket|memory_mb|gpus|gpu_type) = (.*)$', probed, re.M))
+blocks = open(config).read().split("\n\n")
+for i, block in enumerate(blocks):
+    if 'names = "gpu[01-02]"' in block:
+        for key, value in values.items():
+            block = re.sub(r'^%s = .*$' % key, "%s = %s" % (key, value), block, flags=re.M)
+        blocks[i] = block
+open(config, "w").write("\n\n".join(blocks))
+PY
 cat >> "$DEMO/chess.toml" <<EOF
 
 [[nodes]]
@@ -73,14 +90,17 @@ for _ in $(seq 100); do chessctl ping >/dev/null 2>&1 && break; sleep 0.1; done
 chessctl ping
 
 EMULATED=()
-for n in cpu01 cpu02 cpu03 cpu04 gpu01 gpu02; do EMULATED+=(--emulate "$n=$TOPOLOGY"); done
+for n in cpu01 cpu02 cpu03 cpu04; do EMULATED+=(--emulate "$n=$TOPOLOGY"); done
+for n in gpu01 gpu02; do EMULATED+=(--emulate "$n=$GPU_TOPOLOGY"); done
 "$BIN/chess-nodeagent" --controller "127.0.0.1:$PORT" --key "$DEMO/agent.key" --tls-ca "$DEMO/tls/ca.crt" --name "$HOST" \
     "${EMULATED[@]}" --spool "$DEMO/spool" --kill-wait 5 > "$DEMO/agent.log" 2>&1 &
 AGENT=$!
-for _ in $(seq 100); do chessctl nodes | grep -q idle && break; sleep 0.1; done
-echo; echo "== chessctl nodes  (gpu01-02 are drained: the emulated topology has no GPUs; see the reason)"
+for _ in $(seq 100); do [ "$(chessctl nodes --noheader -N -o '%n %T' | sort -u | grep -c idle)" -ge 7 ] && break; sleep 0.1; done
+echo; echo "== chessctl nodes  (every node up: the configuration matches what the agent probed)"
 chessctl nodes
 chessctl nodes -R
+echo; echo "== chessctl show node gpu01  (a real GPU machine's topology: GPUs and the HCA in their NUMA domains)"
+chessctl show node gpu01
 
 echo; echo "== submitting the sample workload (examples/jobs)"
 mkdir -p "$DEMO/work"
@@ -93,11 +113,11 @@ FIRST=$(chessctl submit --parsable -J step1 --wrap "echo step 1")
 chessctl submit -J step2 --dependency=afterok:"$FIRST" --wrap "echo step 2"
 chessctl submit "$ROOT/examples/jobs/overrun.sh"
 
-echo; echo "== the queue moving (every 3 s until only the GPU job waits)"
+echo; echo "== the queue moving (every 3 s until it is empty)"
 for _ in $(seq 20); do
     echo "-- $(date +%T)"
     chessctl queue
-    [ "$(chessctl queue --noheader | grep -vc ' gpu ')" -eq 0 ] && break
+    [ -z "$(chessctl queue --noheader)" ] && break
     sleep 3
 done
 
@@ -122,7 +142,8 @@ echo; echo "== chessctl acct -a"
 chessctl acct -a -o jobid,jobname,partition,state,exitcode,elapsed,alloccpus,nodelist,totalcpu,reason
 cd "$ROOT"
 
-echo; echo "== kill -9 chessd, restart: the waiting GPU job and every record are still there"
+echo; echo "== kill -9 chessd, restart: a waiting (held) job and every record are still there"
+chessctl submit --hold -J waiting -p gpu --gres=gpu:1 --wrap "echo later"
 kill -9 "$CHESSD"; wait "$CHESSD" 2>/dev/null || true
 "$BIN/chessd" --config "$DEMO/chess.toml" >> "$DEMO/chessd.log" 2>&1 &
 CHESSD=$!

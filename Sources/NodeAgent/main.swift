@@ -11,7 +11,8 @@ import TransportSecurity
 //   chess-nodeagent --controller HOST:PORT --key FILE [--name NAME] [--topology FILE.xml]
 //                   [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--metrics HOST:PORT]
 //                   [--tls-ca FILE [--tls-name NAME]]
-//   chess-nodeagent --probe [--topology FILE.xml] [--hwloc-summary]  print the topology it would register
+//   chess-nodeagent --probe [--topology FILE.xml] [--hwloc-summary | --node-config]
+//                                                     print the topology it would register
 //   chess-nodeagent --export-topology                 print this machine's hwloc XML
 //   chess-nodeagent supervise SPOOL/jobs/ID            (internal) one job's supervisor
 //   chess-nodeagent step SPOOL/jobs/ID/steps/N         (internal) one job step's supervisor
@@ -55,6 +56,7 @@ var agentID: String?
 var killWait = 30
 var probe = false
 var hwlocSummary = false
+var nodeConfig = false
 var metricsAddress: String?
 var stepSocket: String?
 var advertise: String?
@@ -84,6 +86,7 @@ while !args.isEmpty {
         killWait = k
     case "--probe": probe = true
     case "--hwloc-summary": probe = true; hwlocSummary = true
+    case "--node-config": probe = true; nodeConfig = true
     case "--metrics": metricsAddress = value(arg)
     case "--step-socket": stepSocket = value(arg)
     case "--address": advertise = value(arg)
@@ -99,8 +102,12 @@ while !args.isEmpty {
                                    [--emulate NAME=FILE.xml ...] [--spool DIR] [--id AGENT] [--kill-wait SECONDS]
                                    [--metrics HOST:PORT] [--step-socket PATH] [--address HOST]
                                    [--tls-ca FILE [--tls-name NAME]]
-                   chess-nodeagent --probe [--topology FILE.xml] [--hwloc-summary]
+                   chess-nodeagent --probe [--topology FILE.xml] [--hwloc-summary | --node-config]
                    chess-nodeagent --export-topology
+
+            --probe prints what the agent would register (JSON); with --hwloc-summary, hwloc's
+            own counts (as hwloc-calc gives them); with --node-config, the [[nodes]] lines of
+            chessd's configuration that describe it (Slurm's `slurmd -C`).
 
             Registers this host (as NAME, default its short host name; its hardware from hwloc, or
             from FILE.xml) and any emulated nodes with chessd, and runs the jobs chessd sends.
@@ -157,6 +164,11 @@ if probe, hwlocSummary {
     // hwloc's own counts, tab-separated as ../shared/data/hwloc/EXPECTED.tsv has them.
     print(HwlocSummary.columns.joined(separator: "\t"))
     for n in nodes { print(HwlocSummary(n.topology).description) }
+    exit(0)
+}
+if probe, nodeConfig {
+    // Slurm's `slurmd -C`: the configuration lines that describe what was probed.
+    for n in nodes { print(NodeConfigLines.toml(name: n.name, n.topology.wire)) }
     exit(0)
 }
 if probe {

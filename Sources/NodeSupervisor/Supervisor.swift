@@ -341,6 +341,12 @@ enum JobEnvironment {
         env["CUDA_VISIBLE_DEVICES"] = plan.gpus.map(String.init).joined(separator: ",")
         env["CHESS_JOB_GPUS"] = env["CUDA_VISIBLE_DEVICES"]
         env["CHESS_JOB_CPUS"] = plan.cpus.map(String.init).joined(separator: ",")
+        // The node's cores and NUMA domains as the controller allocated them (on an emulated
+        // node, the emulated machine's numbers; CHESS_JOB_CPUS are the CPUs the job runs on).
+        if let part = l.nodes.first(where: { $0.node == plan.node }) {
+            env["CHESS_JOB_CORES"] = HostList.ranges(part.cores)
+            env["CHESS_JOB_NUMA"] = part.numa.map(String.init).joined(separator: ",")
+        }
         if env["PATH"] == nil { env["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
         if let socket = plan.stepSocket { env["CHESS_STEP_SOCKET"] = socket }
         // CHESS's srun first: a Slurm installation beside it (a cluster moving over) has its own.
