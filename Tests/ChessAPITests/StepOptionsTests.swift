@@ -60,8 +60,13 @@ struct StepOptionsTests {
     @Test func outsideAJobTheJobsOptionsAndTheStepsAreSplit() throws {
         let (job, step, command) = try StepOptions.splitForAllocation(
             ["-p", "debug", "-n4", "-l", "--mpi", "none", "-t", "10", "--mem", "4G", "-K", "--exclusive", "a.out", "-x", "-l"])
-        #expect(job == ["-p", "debug", "-n4", "-t", "10", "--mem", "4G", "--exclusive"])
+        // The job's options go on under their full names (srun's prefixes are not sbatch's).
+        #expect(job == ["--partition=debug", "--ntasks=4", "--time=10", "--mem=4G", "--exclusive"])
         #expect(step == ["-l", "--mpi", "none", "-K"])
+        // Step tuning srun has and sbatch has not goes to the step, which accepts it with a warning.
+        let tuned = try StepOptions.splitForAllocation(["--cpu_bind=cores", "-n2", "a.out"])
+        #expect(tuned.job == ["--ntasks=2"])
+        #expect(tuned.step == ["--cpu_bind=cores"])
         #expect(command == ["a.out", "-x", "-l"])
         #expect(try StepOptions.splitForAllocation(["-N2", "--", "-weird"]).command == ["-weird"])
         #expect(throws: StepOptions.Error.self) { try StepOptions.splitForAllocation(["-o", "f", "a.out"]) }

@@ -139,6 +139,21 @@ struct EndToEndTests {
             return id
         }
 
+        /// Submits through the API, where a time limit is in seconds: sbatch's `--time` rounds
+        /// up to whole minutes, as Slurm's does, and tests need jobs that outlive limits of a few
+        /// seconds.
+        func submitAPI(_ command: String, timeLimit: Int, _ more: (inout JobSubmission) -> Void = { _ in }) throws -> Int {
+            var s = JobSubmission()
+            s.script = "#!/bin/sh\n\(command)\n"
+            s.name = "wrap"
+            s.timeLimit = timeLimit
+            s.workdir = cluster.directory.path
+            s.environment = ProcessInfo.processInfo.environment
+            more(&s)
+            let data = try ControllerClient(socketPath: cluster.socket).request("POST", "/v1/jobs", body: Data(s.jsonBytes))
+            return try WireJSON.decode(SubmitResponse.self, from: data).id
+        }
+
         func output(_ name: String) -> String {
             (try? String(contentsOfFile: cluster.directory.appendingPathComponent(name).path, encoding: .utf8)) ?? ""
         }
@@ -176,7 +191,7 @@ struct EndToEndTests {
             """.write(toFile: script, atomically: true, encoding: .utf8)
         let probe = try c.submit([script, "one", "two"])
         let failing = try c.submit(["--wrap", "echo failing; exit 3"])
-        let overrun = try c.submit(["-t", "0:02", "--wrap", "sleep 60"])
+        let overrun = try c.submitAPI("sleep 60", timeLimit: 2)
         let array = try c.submit(["-a", "1-3", "-o", "arr-%A_%a.out", "--wrap",
                                   "echo task $SLURM_ARRAY_TASK_ID of $SLURM_ARRAY_JOB_ID; echo $SLURM_ARRAY_TASK_COUNT $SLURM_ARRAY_TASK_MIN $SLURM_ARRAY_TASK_MAX"])
         let first = try c.submit(["--wrap", "echo first > chain.txt"])
@@ -326,10 +341,11 @@ struct EndToEndTests {
     @Test func aJobIsWarnedBeforeItsTimeLimit() throws {
         let c = try Running()
         try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
-        let script = c.cluster.directory.appendingPathComponent("checkpoint.sh").path
-        try "#!/bin/sh\n#SBATCH --signal=B:USR1@3 -t 0:06\ntrap 'echo checkpointed; exit 0' USR1\nsleep 30 & wait\n"
-            .write(toFile: script, atomically: true, encoding: .utf8)
-        let id = try c.submit(["-o", "checkpoint.out", script])
+        // A limit of seconds: through the API (sbatch's --time is whole minutes).
+        let id = try c.submitAPI("trap 'echo checkpointed; exit 0' USR1\nsleep 30 & wait", timeLimit: 6) {
+            $0.signal = "B:USR1@3"
+            $0.output = "checkpoint.out"
+        }
         try c.wait("the job to end", within: 20) { try c.jobs().isEmpty }
         #expect(c.output("checkpoint.out") == "checkpointed\n")
         let record = try c.accounting().first { $0["id"] as? Int == id }
@@ -502,10 +518,10 @@ struct EndToEndTests {
             let r = try c.cluster.ctl(["nodes"])
             return r.stdout.contains("idle   emu1,host") || r.stdout.contains("2      idle")
         }
-        let extended = try c.submit(["-t", "0:05", "--wrap", "sleep 8"])
+        let extended = try c.submitAPI("sleep 8", timeLimit: 5)
         let shortened = try c.submit(["-t", "10", "--wrap", "sleep 60"])
         // An array's update reaches its running tasks too, as scontrol's does.
-        let array = try c.submit(["-a", "1-2", "-t", "0:05", "--wrap", "sleep 8"])
+        let array = try c.submitAPI("sleep 8", timeLimit: 5) { $0.array = "1-2" }
         try c.wait("the jobs and tasks to run") { try c.jobs().filter { $0["state"] as? String == "RUNNING" }.count == 4 }
         let moved = try c.cluster.ctl(["update", "\(shortened)", "account=default"])
         #expect(moved.status == 1 && moved.stderr.contains("is RUNNING; its partition, QoS, account and node lists change only while it is pending"), "\(moved.stderr)")
@@ -536,7 +552,7 @@ struct EndToEndTests {
         let id = try c.submit(["--wrap", "sleep 3; echo survived"])
         // Its time limit lengthened while the agent is away: the agent hears of it when it
         // registers again (else its supervisor would end the job at 5 s).
-        let lengthened = try c.submit(["-t", "0:05", "--wrap", "sleep 8; echo lengthened"])
+        let lengthened = try c.submitAPI("sleep 8; echo lengthened", timeLimit: 5)
         try c.wait("the jobs to run") { try c.jobs().allSatisfy { $0["state"] as? String == "RUNNING" } && c.jobs().count == 2 }
         c.stopAgent()
         #expect(try c.cluster.ctl(["update", "\(lengthened)", "TimeLimit=2:00"]).status == 0)

@@ -1,5 +1,6 @@
 #!/bin/bash
 #SBATCH --job-name=overrun
-#SBATCH --time=00:00:10
-# Runs past its 10-second limit: the controller ends it as TIMEOUT.
+#SBATCH --time=1
+# Runs past its one-minute limit (Slurm's time limits are whole minutes): the controller ends it
+# as TIMEOUT.
 sleep 120

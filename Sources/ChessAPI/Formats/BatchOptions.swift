@@ -39,53 +39,51 @@ public enum BatchOptions {
         case optionalValue(@Sendable (inout JobSubmission, String?) throws -> Void)
     }
 
-    /// Long name → (short name, kind).
-    static let table: [String: (short: Character?, kind: Kind)] = [
-        "job-name": ("J", .value { s, v, _ in s.name = v }),
-        "partition": ("p", .value { s, v, _ in s.partition = v }),
-        "qos": ("q", .value { s, v, _ in s.qos = v }),
-        "account": ("A", .value { s, v, _ in s.account = v }),
-        "nodes": ("N", .value { s, v, _ in
+    /// What CHESS does with each sbatch option it honours, by the option's canonical name in
+    /// `SlurmOptions.sbatch` (short letters and prefixes come from there).
+    static let table: [String: Kind] = [
+        "job-name": .value { s, v, _ in s.name = v },
+        "partition": .value { s, v, _ in s.partition = v },
+        "qos": .value { s, v, _ in s.qos = v },
+        "account": .value { s, v, _ in s.account = v },
+        "nodes": .value { s, v, _ in
             // N or MIN-MAX: the minimum is what is allocated.
             let first = v.split(separator: "-").first.map(String.init) ?? v
             s.nodes = try count(first, "--nodes")
-        }),
-        "ntasks": ("n", .value { s, v, _ in s.ntasks = try count(v, "--ntasks") }),
-        "ntasks-per-node": (nil, .value { s, v, _ in s.ntasksPerNode = try count(v, "--ntasks-per-node") }),
-        "cpus-per-task": ("c", .value { s, v, _ in s.cpusPerTask = try count(v, "--cpus-per-task") }),
-        "cpus-per-gpu": (nil, .value { s, v, _ in s.cpusPerGPU = try count(v, "--cpus-per-gpu") }),
+        },
+        "ntasks": .value { s, v, _ in s.ntasks = try count(v, "--ntasks") },
+        "ntasks-per-node": .value { s, v, _ in s.ntasksPerNode = try count(v, "--ntasks-per-node") },
+        "cpus-per-task": .value { s, v, _ in s.cpusPerTask = try count(v, "--cpus-per-task") },
+        "cpus-per-gpu": .value { s, v, _ in s.cpusPerGPU = try count(v, "--cpus-per-gpu") },
         // The three forms of memory replace each other, the last given winning.
-        "mem": (nil, .value { s, v, _ in
+        "mem": .value { s, v, _ in
             s.memMB = try syntax { try JobSpecSyntax.memoryMB(v) }
             (s.memPerCPUMB, s.memPerGPUMB) = (nil, nil)
-        }),
-        "mem-per-cpu": (nil, .value { s, v, _ in
+        },
+        "mem-per-cpu": .value { s, v, _ in
             s.memPerCPUMB = try syntax { try JobSpecSyntax.memoryMB(v) }
             (s.memMB, s.memPerGPUMB) = (nil, nil)
-        }),
-        "mem-per-gpu": (nil, .value { s, v, _ in
+        },
+        "mem-per-gpu": .value { s, v, _ in
             s.memPerGPUMB = try syntax { try JobSpecSyntax.memoryMB(v) }
             (s.memMB, s.memPerCPUMB) = (nil, nil)
-        }),
-        "gpus": ("G", .value { s, v, _ in
+        },
+        "gpus": .value { s, v, _ in
             let (type, n) = try gpuSpec(v, "--gpus")
-            s.gpus = n
-            s.gpusPerTask = nil
+            (s.gpusPerJob, s.gpus, s.gpusPerTask) = (n, nil, nil)
             s.gpuType = type ?? s.gpuType
-        }),
-        "gpus-per-node": (nil, .value { s, v, _ in
+        },
+        "gpus-per-node": .value { s, v, _ in
             let (type, n) = try gpuSpec(v, "--gpus-per-node")
-            s.gpus = n
-            s.gpusPerTask = nil
+            (s.gpus, s.gpusPerTask, s.gpusPerJob) = (n, nil, nil)
             s.gpuType = type ?? s.gpuType
-        }),
-        "gpus-per-task": (nil, .value { s, v, _ in
+        },
+        "gpus-per-task": .value { s, v, _ in
             let (type, n) = try gpuSpec(v, "--gpus-per-task")
-            s.gpusPerTask = n
-            s.gpus = nil
+            (s.gpusPerTask, s.gpus, s.gpusPerJob) = (n, nil, nil)
             s.gpuType = type ?? s.gpuType
-        }),
-        "gres": (nil, .value { s, v, _ in
+        },
+        "gres": .value { s, v, _ in
             // gpu:N or gpu:TYPE:N (per node); other GRES are refused rather than ignored.
             for item in v.split(separator: ",") {
                 let parts = item.split(separator: ":").map(String.init)
@@ -93,80 +91,87 @@ public enum BatchOptions {
                     throw Error("--gres=\(v): only gpu[:TYPE][:COUNT] is supported")
                 }
                 let n = parts.count == 1 ? 1 : try count(parts[parts.count - 1], "--gres")
-                s.gpus = n
-                s.gpusPerTask = nil
+                (s.gpus, s.gpusPerTask, s.gpusPerJob) = (n, nil, nil)
                 if parts.count == 3 { s.gpuType = parts[1] }
             }
-        }),
-        "time": ("t", .value { s, v, _ in s.timeLimit = try syntax { try JobSpecSyntax.timeLimit(v) } }),
-        "exclusive": (nil, .flag { s in s.exclusive = true }),
-        "oversubscribe": ("s", .flag { s in s.exclusive = false }),
-        "constraint": ("C", .value { s, v, _ in s.constraint = v }),
-        "reservation": (nil, .value { s, v, _ in s.reservation = v }),
-        "nice": (nil, .optionalValue { s, v in
+        },
+        // Slurm's time limits are whole minutes: seconds round up (`00:00:10` is a minute), and
+        // 0 is no limit. (The API takes seconds.)
+        "time": .value { s, v, _ in
+            let seconds = try syntax { try JobSpecSyntax.timeLimit(v) }
+            s.timeLimit = seconds.flatMap { $0 == 0 ? nil : ($0 + 59) / 60 * 60 }
+        },
+        "exclusive": .flag { s in s.exclusive = true },
+        "oversubscribe": .flag { s in s.exclusive = false },
+        "constraint": .value { s, v, _ in s.constraint = v },
+        "reservation": .value { s, v, _ in s.reservation = v },
+        "nice": .optionalValue { s, v in
             // sbatch: --nice alone is 100.
             guard let v else { s.nice = 100; return }
             guard let n = Int(v) else { throw Error("--nice=\(v): expected a whole number, such as 100 or -50") }
             s.nice = n
-        }),
-        "licenses": ("L", .value { s, v, _ in
+        },
+        "licenses": .value { s, v, _ in
             _ = try syntax { try JobSpecSyntax.licenses(v) }
             s.licenses = v
-        }),
-        "nodelist": ("w", .value { s, v, _ in s.nodelist = try hostList(v, "--nodelist") }),
-        "exclude": ("x", .value { s, v, _ in s.exclude = try hostList(v, "--exclude") }),
-        "begin": ("b", .value { s, v, now in s.begin = try beginTime(v, now: now) }),
-        "hold": ("H", .flag { s in s.hold = true }),
-        "requeue": (nil, .flag { s in s.requeue = true }),
-        "no-requeue": (nil, .flag { s in s.requeue = false }),
-        "dependency": ("d", .value { s, v, _ in
+        },
+        "nodelist": .value { s, v, _ in s.nodelist = try hostList(v, "--nodelist") },
+        "exclude": .value { s, v, _ in s.exclude = try hostList(v, "--exclude") },
+        "begin": .value { s, v, now in s.begin = try beginTime(v, now: now) },
+        "hold": .flag { s in s.hold = true },
+        "requeue": .flag { s in s.requeue = true },
+        "no-requeue": .flag { s in s.requeue = false },
+        "dependency": .value { s, v, _ in
             _ = try syntax { try JobSpecSyntax.dependencies(v) }
             s.dependency = v
-        }),
-        "array": ("a", .value { s, v, _ in
+        },
+        "array": .value { s, v, _ in
             _ = try syntax { try JobSpecSyntax.array(v) }
             s.array = v
-        }),
-        "output": ("o", .value { s, v, _ in s.output = v }),
-        "error": ("e", .value { s, v, _ in s.error = v }),
-        "chdir": ("D", .value { s, v, _ in s.workdir = v }),
-        "priority": (nil, .value { s, v, _ in s.priority = try count(v, "--priority", min: 0) }),
-        "export": (nil, .value { s, v, _ in
+        },
+        "output": .value { s, v, _ in s.output = v },
+        "error": .value { s, v, _ in s.error = v },
+        "chdir": .value { s, v, _ in s.workdir = v },
+        "priority": .value { s, v, _ in s.priority = try count(v, "--priority", min: 0) },
+        "export": .value { s, v, _ in
             _ = try syntax { try ExportSpec.apply(v, to: [:]) }
             s.export = v
-        }),
-        "open-mode": (nil, .value { s, v, _ in
+        },
+        "open-mode": .value { s, v, _ in
             guard v == "append" || v == "truncate" else { throw Error("--open-mode: '\(v)' is not append or truncate") }
             s.openMode = v
-        }),
-        "signal": (nil, .value { s, v, _ in
+        },
+        // Each --mail-type adds to those before it, as in Slurm (NONE adds nothing).
+        "mail-type": .value { s, v, _ in
+            var types: MailType
+            do throws(MailType.Error) { types = try MailType(parsing: v) } catch { throw Error(error.description) }
+            if let earlier = s.mailType, let before = try? MailType(parsing: earlier) { types.formUnion(before) }
+            s.mailType = types.description
+        },
+        "mail-user": .value { s, v, _ in s.mailUser = v },
+        "signal": .value { s, v, _ in
             _ = try syntax { try WarningSignal(parsing: v) }
             s.signal = v
-        }),
+        },
     ]
 
-    static let aliases: [String: String] = ["gpus-per-node": "gpus-per-node", "workdir": "chdir", "cpus": "cpus-per-task"]
-
     /// Understood, accepted, and without effect here: a warning each, never an error, so that
-    /// existing scripts run unchanged.
-    static let ignoredWithValue: Set<String> = ["mail-type", "mail-user", "comment",
-                                                "distribution", "wckey", "cluster", "clusters", "M",
-                                                "propagate", "profile", "acctg-freq", "get-user-env",
-                                                "threads-per-core", "cores-per-socket", "sockets-per-node", "mcs-label",
-                                                "gpu-bind", "cpu-freq", "mem-bind", "hint", "tmp", "kill-on-invalid-dep"]
-    static let ignoredFlags: Set<String> = ["contiguous", "overcommit", "spread-job", "quiet",
-                                            "verbose", "no-kill", "use-min-nodes", "wait"]
-    static let ignoredShort: [Character: Bool] = ["M": true, "Q": false, "v": false, "W": false, "k": false, "O": false]
-
-    static let shortToLong: [Character: String] = {
-        var m: [Character: String] = [:]
-        for (long, entry) in table { if let s = entry.short { m[s] = long } }
-        return m
-    }()
+    /// existing scripts run unchanged. Whether they take a value is Slurm's table's business.
+    static let ignored: Set<String> = ["comment", "distribution", "wckey", "cluster", "clusters", "propagate", "profile",
+                                       "acctg-freq", "get-user-env", "threads-per-core", "cores-per-socket",
+                                       "sockets-per-node", "mcs-label", "gpu-bind", "cpu-freq", "mem-bind", "hint", "tmp",
+                                       "kill-on-invalid-dep", "contiguous", "overcommit", "spread-job", "quiet", "verbose",
+                                       "no-kill", "use-min-nodes", "gres-flags", "ntasks-per-core", "ntasks-per-socket",
+                                       "ignore-pbs", "delay-boot"]
 
     /// Applies `arguments` (as on a command line) to `submission`. `clientOptions` allows
-    /// `--parsable`, `--wrap` and `--json` (command line only). Stops at the first operand when
-    /// `stopAtOperand` (the script path: what follows are the script's own arguments).
+    /// `--parsable`, `--wrap`, `--wait`, `--test-only` and `--json` (command line only). Stops at
+    /// the first operand when `stopAtOperand` (the script path: what follows are the script's own
+    /// arguments).
+    ///
+    /// Option names are read as Slurm 22.05's sbatch reads them (glibc's getopt_long over its
+    /// table): exact names, unambiguous prefixes (`--tasks` is `--tasks-per-node`), aliases,
+    /// grouped short flags (`-Hv`), a short option's value attached (`-N2`) or next.
     public static func apply(_ arguments: [String], to submission: JobSubmission, now: Int,
                              clientOptions: Bool, stopAtOperand: Bool) throws -> Result {
         var s = submission
@@ -174,12 +179,52 @@ public enum BatchOptions {
         var warnings: [String] = []
         var operands: [String] = []
         var i = 0
-        func value(for name: String, inline: String?) throws -> String {
-            if let inline { return inline }
+        func next(_ shown: String) throws -> String {
             i += 1
-            guard i < arguments.count else { throw Error("option --\(name) needs a value") }
+            guard i < arguments.count else { throw Error("option \(shown) needs a value") }
             return arguments[i]
         }
+        /// One option, by canonical name, with its value when it has one.
+        func handle(_ name: String, _ value: String?, shown: String) throws {
+            if clientOptions {
+                switch name {
+                case "parsable": client.parsable = true; return
+                case "wrap": client.wrap = value; return
+                case "wait": client.wait = true; return
+                case "test-only": client.testOnly = true; return
+                default: break
+                }
+            }
+            switch name {
+            case "test-only":
+                throw Error("--test-only goes on the command line (chessctl submit --test-only SCRIPT): a directive would submit the job")
+            case "uid", "gid":
+                // Ignoring it would run the job as the submitter (root) rather than that user.
+                throw Error("--\(name) is not supported: submit as the job's user (runuser -u USER -- chessctl submit …)")
+            case "parsable", "wrap", "wait":
+                warnings.append("\(shown) only means something on the command line; ignored here")
+                return
+            default:
+                break
+            }
+            if let kind = table[name] {
+                switch kind {
+                case .flag(let set):
+                    // --exclusive may carry a value (=user, =mcs): whole nodes either way.
+                    set(&s)
+                case .value(let set):
+                    guard let value else { throw Error("option \(shown) needs a value") }
+                    try set(&s, value, now)
+                case .optionalValue(let set):
+                    try set(&s, value)
+                }
+            } else if ignored.contains(name) {
+                warnings.append("\(shown) is accepted and has no effect in CHESS")
+            } else {
+                throw Error("\(shown) (--\(name)) is a Slurm option that CHESS does not support")
+            }
+        }
+
         while i < arguments.count {
             let arg = arguments[i]
             if arg == "--" {
@@ -187,64 +232,50 @@ public enum BatchOptions {
                 break
             }
             if arg.hasPrefix("--") {
-                var (name, inline) = longOption(arg)
-                name = aliases[name] ?? name
-                if clientOptions {
-                    switch name {
-                    case "parsable": client.parsable = true; i += 1; continue
-                    case "json": client.json = true; i += 1; continue
-                    case "wrap": client.wrap = try value(for: name, inline: inline); i += 1; continue
-                    case "wait": client.wait = true; i += 1; continue
-                    case "test-only": client.testOnly = true; i += 1; continue
-                    default: break
+                let (typed, inline) = longOption(arg)
+                if clientOptions, typed == "json" {
+                    // CHESS's own, by its full name only: it must not change what a prefix means.
+                    client.json = true
+                    i += 1
+                    continue
+                }
+                switch SlurmOptions.resolve(typed, in: SlurmOptions.sbatch) {
+                case .unknown:
+                    throw Error("unrecognized option --\(typed)\(suggestion(for: typed))")
+                case .ambiguous(let candidates):
+                    throw Error("option --\(typed) is ambiguous: it could be \(candidates.map { "--\($0)" }.joined(separator: ", "))")
+                case .option(let name, let argument):
+                    var value = inline
+                    switch argument {
+                    case .none:
+                        guard inline == nil else { throw Error("option --\(typed) takes no value") }
+                    case .required:
+                        if value == nil { value = try next("--\(typed)") }
+                    case .optional:
+                        break  // only as --name=value: what follows may be the script
                     }
-                }
-                if name == "test-only" {
-                    throw Error("--test-only goes on the command line (chessctl submit --test-only SCRIPT): a directive would submit the job")
-                }
-                if name == "uid" || name == "gid" {
-                    // Ignoring it would run the job as the submitter (root) rather than that user.
-                    throw Error("--\(name) is not supported: submit as the job's user (runuser -u USER -- chessctl submit …)")
-                }
-                if let entry = table[name] {
-                    switch entry.kind {
-                    case .flag(let set):
-                        // --exclusive may carry a value (=user, =mcs): whole nodes either way.
-                        set(&s)
-                    case .value(let set):
-                        try set(&s, try value(for: name, inline: inline), now)
-                    case .optionalValue(let set):
-                        try set(&s, inline)
-                    }
-                } else if ignoredWithValue.contains(name) {
-                    _ = try value(for: name, inline: inline)
-                    warnings.append("--\(name) is accepted and has no effect in CHESS")
-                } else if ignoredFlags.contains(name) {
-                    warnings.append("--\(name) is accepted and has no effect in CHESS")
-                } else {
-                    throw Error("unrecognized option --\(name)\(suggestion(for: name))")
+                    try handle(name, value, shown: "--\(typed)")
                 }
             } else if arg.hasPrefix("-") && arg.count > 1 {
-                let flag = arg[arg.index(after: arg.startIndex)]
-                let rest = String(arg.dropFirst(2))
-                if let long = shortToLong[flag], let entry = table[long] {
-                    switch entry.kind {
-                    case .flag(let set):
-                        guard rest.isEmpty else { throw Error("option -\(flag) takes no value") }
-                        set(&s)
-                    case .value(let set):
-                        let v = rest.isEmpty ? try value(for: long, inline: nil) : (rest.hasPrefix("=") ? String(rest.dropFirst()) : rest)
-                        try set(&s, v, now)
-                    case .optionalValue(let set):
-                        try set(&s, rest.isEmpty ? nil : String(rest.drop { $0 == "=" }))
+                // Short options, grouped as getopt groups them: flags first, a value last.
+                var rest = Substring(arg.dropFirst())
+                while let letter = rest.first {
+                    rest = rest.dropFirst()
+                    guard let (name, argument) = SlurmOptions.short(letter, in: SlurmOptions.sbatch) else {
+                        throw Error("unrecognized option -\(letter)")
                     }
-                } else if flag == "W" && clientOptions && rest.isEmpty {
-                    client.wait = true
-                } else if let takesValue = ignoredShort[flag] {
-                    if takesValue && rest.isEmpty { _ = try value(for: String(flag), inline: nil) }
-                    warnings.append("-\(flag) is accepted and has no effect in CHESS")
-                } else {
-                    throw Error("unrecognized option -\(flag)")
+                    var value: String?
+                    switch argument {
+                    case .none:
+                        break
+                    case .required:
+                        value = rest.isEmpty ? try next("-\(letter)") : String(rest)
+                        rest = ""
+                    case .optional:
+                        value = rest.isEmpty ? nil : String(rest)
+                        rest = ""
+                    }
+                    try handle(name, value, shown: "-\(letter)")
                 }
             } else {
                 operands.append(arg)
@@ -430,7 +461,7 @@ public enum BatchOptions {
     }
 
     static func suggestion(for name: String) -> String {
-        let all = Array(table.keys) + ["parsable", "wrap", "json"]
+        let all = SlurmOptions.sbatch.map(\.name) + ["json"]
         let close = all.filter { $0.hasPrefix(String(name.prefix(3))) }.sorted()
         return close.isEmpty ? "" : " (did you mean --\(close[0])?)"
     }

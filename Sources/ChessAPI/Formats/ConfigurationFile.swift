@@ -39,6 +39,11 @@ public struct ControllerConfiguration: Sendable {
     public var prolog: String?
     public var epilog: String?
     public var prologEpilogTimeout = 300
+    /// `mail_program` (Slurm's MailProg): run by chessd as `PROGRAM -s SUBJECT RECIPIENT` for
+    /// the job events `--mail-type` asks for; `mail_domain` (MailDomain) is added to recipients
+    /// without an `@`. An empty `mail_program` sends no mail.
+    public var mailProgram: String? = "/usr/bin/mail"
+    public var mailDomain: String?
     /// The agent that speaks for each node (`agent` in `[[nodes]]`), where it is not the node's
     /// own name.
     public var nodeAgents: [String: String] = [:]
@@ -133,7 +138,8 @@ extension DocumentReader {
         let o = try object(v, keys: ["cluster_name", "state_dir", "socket", "listen", "key_file", "operators",
                                      "default_partition", "heartbeat_timeout", "scheduler", "nodes", "partitions",
                                      "qos", "accounts", "reservations", "billing", "market", "health_check",
-                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses", "server", "private_data", "tls"],
+                                     "prolog", "epilog", "prolog_epilog_timeout", "licenses", "server", "private_data", "tls",
+                                     "mail_program", "mail_domain"],
                            required: ["cluster_name", "state_dir", "socket", "nodes", "partitions"])
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardizedFileURL.path
@@ -239,6 +245,21 @@ extension DocumentReader {
             if key == "prolog" { c.prolog = path } else { c.epilog = path }
         }
         if let t = o["prolog_epilog_timeout"] { c.prologEpilogTimeout = try duration(t, min: 1) }
+        if let v = o["mail_program"] {
+            let path = try string(v)
+            guard path.isEmpty || path.hasPrefix("/") else {
+                throw fail(v, "give the program's absolute path, or \"\" for no mail (chessd runs it as its own user)")
+            }
+            c.mailProgram = path.isEmpty ? nil : path
+        }
+        if let v = o["mail_domain"] {
+            let domain = try string(v)
+            guard !domain.isEmpty, domain.utf8.count <= 253,
+                  domain.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) else {
+                throw fail(v, "expected a domain name such as example.org")
+            }
+            c.mailDomain = domain
+        }
         if let v = o["server"] {
             let so = try object(v, keys: ["max_connections", "max_connections_per_peer", "request_timeout", "idle_timeout", "cleartext_tcp"])
             if let b = so["cleartext_tcp"] { c.server.cleartextTCP = try bool(b) }

@@ -35,15 +35,17 @@ public struct StepOptions: Equatable, Sendable {
         case optionalValue(@Sendable (inout StepOptions, String?) throws -> Void)
     }
 
-    static let table: [String: (short: Character?, kind: Kind)] = [
-        "ntasks": ("n", .value { o, v in o.tasks = try count(v, "--ntasks") }),
-        "nodes": ("N", .value { o, v in o.nodes = try count(v.split(separator: "-").first.map(String.init) ?? v, "--nodes") }),
-        "ntasks-per-node": (nil, .value { o, v in o.tasksPerNode = try count(v, "--ntasks-per-node") }),
-        "cpus-per-task": ("c", .value { o, v in o.cpusPerTask = try count(v, "--cpus-per-task") }),
-        "job-name": ("J", .value { o, v in o.name = v }),
-        "chdir": ("D", .value { o, v in o.workdir = v }),
+    /// What CHESS's srun does with each option it honours, by canonical name in
+    /// `SlurmOptions.srun` (short letters and prefixes come from there).
+    static let table: [String: Kind] = [
+        "ntasks": .value { o, v in o.tasks = try count(v, "--ntasks") },
+        "nodes": .value { o, v in o.nodes = try count(v.split(separator: "-").first.map(String.init) ?? v, "--nodes") },
+        "ntasks-per-node": .value { o, v in o.tasksPerNode = try count(v, "--ntasks-per-node") },
+        "cpus-per-task": .value { o, v in o.cpusPerTask = try count(v, "--cpus-per-task") },
+        "job-name": .value { o, v in o.name = v },
+        "chdir": .value { o, v in o.workdir = v },
         // PMI-1 (MPICH, Intel MPI) unless `none`; PMIx (Open MPI) is not served.
-        "mpi": (nil, .value { o, v in
+        "mpi": .value { o, v in
             switch v.lowercased() {
             case "none": o.pmi = false
             case "pmi", "pmi1", "pmi2", "list": o.pmi = true
@@ -51,161 +53,169 @@ public struct StepOptions: Equatable, Sendable {
                 o.pmi = true
                 o.warnings.append("--mpi=\(v): tasks get PMI-1 (MPICH, Intel MPI), not \(v); start Open MPI programs with mpirun")
             }
-        }),
-        "export": (nil, .value { o, v in
+        },
+        "export": .value { o, v in
             do { _ = try ExportSpec.apply(v, to: [:]) } catch { throw Error("\(error)") }
             o.export = v
-        }),
-        "jobid": (nil, .value { o, v in
+        },
+        "jobid": .value { o, v in
             guard let id = Int(v.split(separator: ".").first ?? ""), id > 0 else { throw Error("--jobid=\(v): expected a job id") }
             o.jobID = id
-        }),
-        "label": ("l", .flag { o in o.label = true }),
-        "overlap": (nil, .flag { o in o.overlap = true }),
-        "quiet": ("Q", .flag { o in o.quiet = true }),
-        "kill-on-bad-exit": ("K", .optionalValue { o, v in
+        },
+        "label": .flag { o in o.label = true },
+        "overlap": .flag { o in o.overlap = true },
+        "quiet": .flag { o in o.quiet = true },
+        "kill-on-bad-exit": .optionalValue { o, v in
             guard let v else { o.killOnBadExit = true; return }
             guard v == "0" || v == "1" else { throw Error("--kill-on-bad-exit=\(v): expected 0 or 1") }
             o.killOnBadExit = v == "1"
-        }),
+        },
         // A step's CPUs are its own unless --overlap: what --exclusive asks of a step.
-        "exclusive": (nil, .flag { _ in }),
+        "exclusive": .flag { _ in },
         // Output is passed straight through: unbuffered already.
-        "unbuffered": ("u", .flag { _ in }),
+        "unbuffered": .flag { _ in },
     ]
 
-    static let aliases: [String: String] = ["workdir": "chdir", "cpus": "cpus-per-task"]
-
     /// Tune a step in Slurm; accepted with a warning (the job's limits apply to its steps).
-    static let ignoredWithValue: Set<String> = ["mem", "mem-per-cpu", "mem-per-gpu", "time", "t", "cpu-bind", "distribution", "m",
-                                                "gres", "gpus", "gpus-per-task", "gpu-bind", "hint", "partition", "p",
-                                                "account", "A", "qos", "q", "propagate", "signal", "wait", "W", "threads-per-core",
-                                                "mem-bind", "cpu-freq", "comment", "profile", "acctg-freq", "slurmd-debug",
-                                                "time-min", "constraint", "C"]
-    static let ignoredFlags: Set<String> = ["verbose", "v", "no-kill", "k", "overcommit", "O", "oversubscribe", "s",
-                                            "whole", "exact", "spread-job", "multi-prog-check"]
+    static let ignored: Set<String> = ["mem", "mem-per-cpu", "mem-per-gpu", "time", "cpu-bind", "distribution", "gres", "gpus",
+                                       "gpus-per-task", "gpus-per-node", "gpu-bind", "hint", "partition", "account", "qos",
+                                       "propagate", "signal", "wait", "threads-per-core", "mem-bind", "cpu-freq", "comment",
+                                       "profile", "acctg-freq", "slurmd-debug", "time-min", "constraint", "verbose", "no-kill",
+                                       "overcommit", "oversubscribe", "whole", "exact", "spread-job", "gres-flags",
+                                       "ntasks-per-core", "ntasks-per-socket", "cores-per-socket", "sockets-per-node"]
     /// Not available: why, and what to do instead.
     static let refused: [String: String] = [
         "pty": "--pty is not supported yet: an interactive shell on a node needs a terminal the agent does not provide",
         "output": "-o/--output is not supported yet: redirect instead (srun CMD > FILE)",
-        "o": "-o/--output is not supported yet: redirect instead (srun CMD > FILE)",
         "error": "-e/--error is not supported yet: redirect instead (srun CMD 2> FILE)",
-        "e": "-e/--error is not supported yet: redirect instead (srun CMD 2> FILE)",
         "input": "-i/--input is not supported yet: tasks read srun's standard input (srun CMD < FILE)",
-        "i": "-i/--input is not supported yet: tasks read srun's standard input (srun CMD < FILE)",
         "multi-prog": "--multi-prog is not supported yet: branch on $SLURM_PROCID in a script instead",
         "nodelist": "-w/--nodelist is not supported in a step yet: a step runs on the job's first nodes",
-        "w": "-w/--nodelist is not supported in a step yet: a step runs on the job's first nodes",
         "exclude": "-x/--exclude is not supported in a step yet: a step runs on the job's first nodes",
-        "x": "-x/--exclude is not supported in a step yet: a step runs on the job's first nodes",
         "het-group": "heterogeneous jobs are not supported",
     ]
 
-    static let shortToLong: [Character: String] = {
-        var m: [Character: String] = [:]
-        for (long, entry) in table { if let s = entry.short { m[s] = long } }
-        return m
-    }()
+    /// One option as srun's getopt_long reads it: its canonical name, its value, and how it was
+    /// written (for messages).
+    struct Word {
+        var name: String
+        var value: String?
+        var shown: String
+        /// The argument words it took (one, or two with a separate value).
+        var words: [String]
+    }
+
+    /// Reads the options at `arguments[i...]` up to the first operand (or `--`), as Slurm 22.05's
+    /// srun reads them: exact long names, unambiguous prefixes, aliases (`--cpu_bind`,
+    /// `--tasks-per-node`), grouped short flags, short values attached or next.
+    static func words(_ arguments: [String]) throws -> (options: [Word], rest: [String], sawDashDash: Bool) {
+        var out: [Word] = []
+        var i = 0
+        while i < arguments.count {
+            let arg = arguments[i]
+            if arg == "--" { return (out, Array(arguments[(i + 1)...]), true) }
+            guard arg.hasPrefix("-"), arg.count > 1 else { return (out, Array(arguments[i...]), false) }
+            if arg.hasPrefix("--") {
+                let (typed, inline) = BatchOptions.longOption(arg)
+                switch SlurmOptions.resolve(typed, in: SlurmOptions.srun) {
+                case .unknown:
+                    throw Error("unrecognized option --\(typed)")
+                case .ambiguous(let candidates):
+                    throw Error("option --\(typed) is ambiguous: it could be \(candidates.map { "--\($0)" }.joined(separator: ", "))")
+                case .option(let name, let argument):
+                    var word = Word(name: name, value: inline, shown: "--\(typed)", words: [arg])
+                    switch argument {
+                    case .none:
+                        guard inline == nil else { throw Error("option --\(typed) takes no value") }
+                    case .required where inline == nil:
+                        i += 1
+                        guard i < arguments.count else { throw Error("option --\(typed) needs a value") }
+                        word.value = arguments[i]
+                        word.words.append(arguments[i])
+                    default:
+                        break
+                    }
+                    out.append(word)
+                }
+            } else {
+                var rest = Substring(arg.dropFirst())
+                while let letter = rest.first {
+                    rest = rest.dropFirst()
+                    guard let (name, argument) = SlurmOptions.short(letter, in: SlurmOptions.srun) else {
+                        throw Error("unrecognized option -\(letter)")
+                    }
+                    var word = Word(name: name, value: nil, shown: "-\(letter)", words: ["-\(letter)"])
+                    switch argument {
+                    case .none:
+                        break
+                    case .required:
+                        if rest.isEmpty {
+                            i += 1
+                            guard i < arguments.count else { throw Error("option -\(letter) needs a value") }
+                            word.value = arguments[i]
+                            word.words.append(arguments[i])
+                        } else {
+                            word.value = String(rest)
+                            word.words = ["-\(letter)\(rest)"]
+                        }
+                        rest = ""
+                    case .optional:
+                        if !rest.isEmpty { word.value = String(rest); word.words = ["-\(letter)\(rest)"] }
+                        rest = ""
+                    }
+                    out.append(word)
+                }
+            }
+            i += 1
+        }
+        return (out, [], false)
+    }
 
     public static func parse(_ arguments: [String]) throws -> StepOptions {
         var o = StepOptions()
-        var i = 0
-        func value(_ name: String, inline: String?) throws -> String {
-            if let inline { return inline }
-            i += 1
-            guard i < arguments.count else { throw Error("option \(name) needs a value") }
-            return arguments[i]
-        }
-        func ignore(_ name: String, display: String, inline: String?) throws -> Bool {
-            if let why = refused[name] { throw Error(why) }
-            if ignoredWithValue.contains(name) {
-                let v = try value(display, inline: inline)
-                o.warnings.append("\(display) is accepted and has no effect on a step in CHESS")
-                return true
-            }
-            if ignoredFlags.contains(name) { return true }
-            return false
-        }
-        while i < arguments.count {
-            let arg = arguments[i]
-            if arg == "--" {
-                o.command = Array(arguments[(i + 1)...])
-                break
-            }
-            if arg.hasPrefix("--") {
-                var (name, inline) = BatchOptions.longOption(arg)
-                name = aliases[name] ?? name
-                if let entry = table[name] {
-                    switch entry.kind {
-                    case .flag(let set): set(&o)
-                    case .value(let set): try set(&o, try value("--\(name)", inline: inline))
-                    case .optionalValue(let set): try set(&o, inline)
-                    }
-                } else if try !ignore(name, display: "--\(name)", inline: inline) {
-                    throw Error("unrecognized option --\(name)")
+        let (options, rest, _) = try words(arguments)
+        for w in options {
+            if let why = refused[w.name] { throw Error(why) }
+            if let kind = table[w.name] {
+                switch kind {
+                case .flag(let set): set(&o)
+                case .value(let set):
+                    guard let v = w.value else { throw Error("option \(w.shown) needs a value") }
+                    try set(&o, v)
+                case .optionalValue(let set): try set(&o, w.value)
                 }
-            } else if arg.hasPrefix("-") && arg.count > 1 {
-                let flag = arg[arg.index(after: arg.startIndex)]
-                let rest = String(arg.dropFirst(2))
-                let inline = rest.isEmpty ? nil : (rest.hasPrefix("=") ? String(rest.dropFirst()) : rest)
-                if let long = shortToLong[flag], let entry = table[long] {
-                    switch entry.kind {
-                    case .flag(let set):
-                        guard rest.isEmpty else { throw Error("option -\(flag) takes no value") }
-                        set(&o)
-                    case .value(let set): try set(&o, try value("-\(flag)", inline: inline))
-                    case .optionalValue(let set): try set(&o, inline)
-                    }
-                } else if try !ignore(String(flag), display: "-\(flag)", inline: inline) {
-                    throw Error("unrecognized option -\(flag)")
-                }
+            } else if ignored.contains(w.name) {
+                o.warnings.append("\(w.shown) is accepted and has no effect on a step in CHESS")
             } else {
-                o.command = Array(arguments[i...])
-                break
+                throw Error("\(w.shown) (--\(w.name)) is a Slurm option that CHESS's srun does not support")
             }
-            i += 1
         }
+        o.command = rest
         return o
     }
 
     /// srun's own options, which go to the step when srun makes the job itself.
-    static let stepOnly: Set<String> = ["label", "l", "kill-on-bad-exit", "K", "overlap", "mpi", "unbuffered", "u", "quiet", "Q"]
-    static let stepOnlyWithValue: Set<String> = ["mpi"]
+    static let stepOnly: Set<String> = ["label", "kill-on-bad-exit", "overlap", "mpi", "unbuffered", "quiet"]
 
     /// srun outside a job, as Slurm runs it: a job is made for the command and the step runs
     /// in it. The arguments split into the job's options (sbatch's: `-n`, `-p`, `-t`, `--mem`,
-    /// …), srun's own (`-l`, `-K`, `--mpi`, …, for the step inside) and the command. What srun
-    /// cannot do (`--pty`, `-o`, …) is refused here too.
+    /// …, passed on under their full names), srun's own (`-l`, `-K`, `--mpi`, …, and step
+    /// tuning such as `--cpu-bind`, for the step inside) and the command. What srun cannot do
+    /// (`--pty`, `-o`, …) is refused here too.
     public static func splitForAllocation(_ arguments: [String]) throws -> (job: [String], step: [String], command: [String]) {
         var job: [String] = [], step: [String] = []
-        var i = 0
-        while i < arguments.count {
-            let arg = arguments[i]
-            if arg == "--" { return (job, step, Array(arguments[(i + 1)...])) }
-            guard arg.hasPrefix("-"), arg.count > 1 else { return (job, step, Array(arguments[i...])) }
-            let long = arg.hasPrefix("--")
-            let (name, inline): (String, String?) = long
-                ? BatchOptions.longOption(arg)
-                : (String(arg[arg.index(after: arg.startIndex)]), arg.count > 2 ? String(arg.dropFirst(2)) : nil)
-            if let why = refused[name] { throw Error(why) }
-            // Does it take the next word as its value?
-            let takesValue: Bool
-            if stepOnly.contains(name) {
-                takesValue = stepOnlyWithValue.contains(name)
-            } else if let entry = BatchOptions.table[long ? (BatchOptions.aliases[name] ?? name) : (BatchOptions.shortToLong[Character(name)] ?? "")] {
-                if case .value = entry.kind { takesValue = true } else { takesValue = false }
+        let (options, rest, _) = try words(arguments)
+        for w in options {
+            if let why = refused[w.name] { throw Error(why) }
+            let forJob = !stepOnly.contains(w.name)
+                && (BatchOptions.table[w.name] != nil || BatchOptions.ignored.contains(w.name))
+            if forJob {
+                job.append(w.value.map { "--\(w.name)=\($0)" } ?? "--\(w.name)")
             } else {
-                takesValue = BatchOptions.ignoredWithValue.contains(name) || (!long && BatchOptions.ignoredShort[Character(name)] == true)
+                step += w.words
             }
-            var words = [arg]
-            if takesValue && inline == nil && i + 1 < arguments.count {
-                words.append(arguments[i + 1])
-                i += 1
-            }
-            if stepOnly.contains(name) { step += words } else { job += words }
-            i += 1
         }
-        return (job, step, [])
+        return (job, step, rest)
     }
 
     static func count(_ v: String, _ option: String) throws -> Int {

@@ -20,8 +20,11 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var memPerGPUMB: Int?
     /// sbatch's `--cpus-per-gpu`: cores per allocated GPU.
     public var cpusPerGPU: Int?
+    /// GPUs per node (`--gpus-per-node`, `--gres=gpu:N`).
     public var gpus: Int?
     public var gpusPerTask: Int?
+    /// sbatch's `--gpus` (`-G`): the job's total, shared evenly over its nodes.
+    public var gpusPerJob: Int?
     public var gpuType: String?
     /// Seconds; nil takes the partition's default.
     public var timeLimit: Int?
@@ -59,6 +62,10 @@ public struct JobSubmission: Codable, Sendable, Equatable {
     public var nice: Int?
     /// sbatch's `--licenses`: `matlab:2,ansys`.
     public var licenses: String?
+    /// sbatch's `--mail-type` (`MailType`): the events that send mail, `END,FAIL`.
+    public var mailType: String?
+    /// sbatch's `--mail-user`: who gets the mail; nil is the submitting user.
+    public var mailUser: String?
 
     public init() {}
 
@@ -66,6 +73,8 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         case name, script, partition, qos, account, nodes, ntasks, exclusive, constraint, reservation, begin, hold
         case dependency, array, workdir, output, error, environment, priority, signal, export, requeue, nodelist, exclude, nice, licenses
         case openMode = "open_mode"
+        case mailType = "mail_type"
+        case mailUser = "mail_user"
         case ntasksPerNode = "ntasks_per_node"
         case cpusPerTask = "cpus_per_task"
         case memMB = "mem_mb"
@@ -74,6 +83,7 @@ public struct JobSubmission: Codable, Sendable, Equatable {
         case cpusPerGPU = "cpus_per_gpu"
         case gpus
         case gpusPerTask = "gpus_per_task"
+        case gpusPerJob = "gpus_per_job"
         case gpuType = "gpu_type"
         case timeLimit = "time_limit"
     }
@@ -130,6 +140,9 @@ public struct JobInfo: Codable, Sendable, Equatable {
     public var workdir: String?
     public var output: String?
     public var error: String?
+    /// `--mail-type` as Slurm prints it (`END,FAIL`), and the recipient; nil without mail.
+    public var mailType: String?
+    public var mailUser: String?
 
     public init(id: Int, displayID: String, name: String, user: String, account: String, partition: String, qos: String,
                 state: String, submitTime: Int, nodes: Int, cpus: Int, memoryMB: Int, gpus: Int) {
@@ -166,6 +179,8 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case unavailableNodes = "unavailable_nodes"
         case requiredNodes = "required_nodes"
         case excludedNodes = "excluded_nodes"
+        case mailType = "mail_type"
+        case mailUser = "mail_user"
     }
 
     /// The reason as Slurm words it: `ReqNodeNotAvail, UnavailableNodes:n[01-02]` with the

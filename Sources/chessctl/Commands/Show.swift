@@ -53,6 +53,8 @@ struct ShowJob: ParsableCommand {
         rows.add("Licenses", j.licenses)
         rows.add("ExitCode", j.exitCode.map(String.init))
         rows.add("WorkDir", j.workdir)
+        rows.add("MailUser", j.mailUser)
+        rows.add("MailType", j.mailType)
         // Where the files are (or will be), patterns resolved, as scontrol shows them.
         let workdir = j.workdir ?? "/tmp"
         let node = j.nodeList.flatMap { (try? HostList.expand($0))?.first }

@@ -71,13 +71,12 @@ struct Submit: ParsableCommand {
                 script = Submit.insertArguments(quoted.joined(separator: " "), into: script)
             }
         }
-        // Directives first, then the command line over them.
+        // Directives first, then SBATCH_* variables, then the command line over them (sbatch's order).
         var submission = JobSubmission()
         do {
-            let (fromScript, w) = try BatchOptions.applyDirectives(of: script, to: submission, now: now)
-            submission = fromScript
-            warnings += w.map { "\(scriptName): \($0)" }
-            submission = try BatchOptions.apply(args, to: submission, now: now, clientOptions: true, stopAtOperand: true).submission
+            let (made, w) = try BatchOptions.submission(script: script, environment: Process.environment, commandLine: args, now: now)
+            submission = made
+            warnings += w.map { $0.hasPrefix("SBATCH_") || $0.hasPrefix("SLURM_") ? $0 : "\(scriptName): \($0)" }
         } catch let e as BatchOptions.Error {
             throw CLIError(cli.client.wrap == nil ? "\(scriptName): \(e.description)" : e.description)
         }
@@ -126,7 +125,8 @@ struct Submit: ParsableCommand {
         } else {
             print("Submitted batch job \(response.id)")
         }
-        if cli.client.wait { Glibc.exit(try waitForEnd(of: response.id, client)) }
+        let waitFromEnvironment = BatchOptions.environmentArguments(Process.environment).contains { $0.argument == "--wait" }
+        if cli.client.wait || waitFromEnvironment { Glibc.exit(try waitForEnd(of: response.id, client)) }
     }
 
     /// sbatch's `--wait`: polls until the job (every task of an array) has ended, then gives

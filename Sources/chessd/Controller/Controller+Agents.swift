@@ -187,6 +187,7 @@ extension Controller {
     func completeLocked(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
         guard var r = records[id], let end = r.pendingEnd else { return }
         if end.state == .requeued {
+            mailEndLocked(r, state: .requeued, requeued: true, now: end.time)
             r.returnToQueue(now: end.time, ended: end.runEnd ?? .cancelledByProvider)
             records[id] = r
             changed.append(r)
@@ -217,6 +218,7 @@ extension Controller {
                                 notifyAgent: false, runEnd: ended)
         }
         events.append((id, .nodeFail, reason))
+        mailEndLocked(r, state: .nodeFail, requeued: true, now: now)
         r.returnToQueue(now: now, ended: ended)
         records[id] = r
         preemptionDeadlines[id] = nil
@@ -328,6 +330,8 @@ extension Controller {
         pendingTerminations.removeAll()
         pendingSignals.removeAll()
         pendingTimeLimits.removeAll()
+        let mail = pendingMail
+        pendingMail.removeAll()
         var commands: [(String, AgentCommand)] = []
         var needScripts: [(String, JobRecord)] = []
         for id in launches {
@@ -369,6 +373,7 @@ extension Controller {
         let config = configuration  // one copy (each read of `configuration` copies it under its lock)
         let (prolog, epilog, prologEpilogTimeout) = (config.prolog, config.epilog, config.prologEpilogTimeout)
         lock.unlock()
+        sendMail(mail, program: config.mailProgram)
         for (agent, r) in needScripts {
             let stored = (try? store.read { db in try JobTable.script(r.job.arrayJobID ?? r.id, in: db) }) ?? nil
             guard let stored else {
@@ -384,6 +389,18 @@ extension Controller {
             commands.append((agent, AgentCommand(kind: "launch", job: r.id, launch: launch)))
         }
         for (agent, command) in commands { agentLinks.send(command, to: agent) }
+    }
+
+    /// Hands committed mail to the mailer (made, or made again, for the configured program).
+    func sendMail(_ mail: [JobMail], program: String?) {
+        guard !mail.isEmpty, let program else { return }
+        let mailer = self.mailer.withLock { current -> JobMailer in
+            if let m = current, m.program == program { return m }
+            let m = JobMailer(program: program, logger: logger)
+            current = m
+            return m
+        }
+        mailer.send(mail)
     }
 
     static func launch(for r: JobRecord, script: String, environment: [String: String], cluster: Cluster) -> JobLaunch {

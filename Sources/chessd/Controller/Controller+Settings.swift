@@ -49,6 +49,8 @@ extension Controller {
         add("Prolog", c.prolog)
         add("Epilog", c.epilog)
         add("PrologEpilogTimeout", "\(c.prologEpilogTimeout)s")
+        add("MailProg", c.mailProgram ?? "(none)")
+        add("MailDomain", c.mailDomain)
         add("PlatformFee", "\(c.billing.platformFee)")
         add("UserReward", "\(c.billing.userReward)")
         add("ProviderReward", "\(c.billing.providerReward)")

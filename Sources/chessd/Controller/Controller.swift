@@ -73,6 +73,12 @@ final class Controller: @unchecked Sendable {
     var pendingSignals: [(job: JobID, node: String, kind: String, run: Int, signal: String?)] = []
     /// New time limits of running jobs, for the agents that supervise them.
     var pendingTimeLimits: [(job: JobID, node: String, seconds: Int, run: Int)] = []
+    /// Job mail composed under the lock, sent once its transaction has committed.
+    var pendingMail: [JobMail] = []
+    /// The lowest and highest exit code of each array's ended tasks, for its summary mail.
+    var arrayExits: [JobID: JobMailComposer.ExitRange] = [:]
+    /// Runs `mail_program`; replaced when `reconfigure` changes it.
+    let mailer = Mutex<JobMailer?>(nil)
 
     /// The marketplace side (`[market]`), nil when the cluster does not sell.
     var market: MarketRuntime?
@@ -221,7 +227,7 @@ final class Controller: @unchecked Sendable {
                     guard r.job.user == identity.user, r.job.qos == qos else { return n }
                     return n + (r.job.array.map { $0.pending.count } ?? 1)
                 }
-            })
+            }, mailDomain: effective.mailDomain)
     }
 
     // MARK: Reads
@@ -656,7 +662,10 @@ final class Controller: @unchecked Sendable {
         finished[id] = FinishedJob(state: state, exitCode: exitCode)
         changed.append(r)
         events.append((id, state, reason))
+        mailEndLocked(r, state: state, requeued: false, now: now)
         if let parent = r.job.arrayJobID {
+            let range = arrayExits[parent]
+            arrayExits[parent] = .init(min: min(range?.min ?? exitCode, exitCode), max: max(range?.max ?? exitCode, exitCode))
             var p = arrayProgress[parent] ?? (1, true)
             p.open -= 1
             p.allCompleted = p.allCompleted && state == .completed && exitCode == 0
@@ -714,6 +723,26 @@ final class Controller: @unchecked Sendable {
         finished[id] = FinishedJob(state: state, exitCode: r.exitCode!)
         changed.append(r)
         events.append((id, state, "all tasks ended"))
+        let exits = arrayExits.removeValue(forKey: id)
+        if let m = r.mail, !m.wants(.arrayTasks) {
+            // Slurm's summary: FAIL when a task failed (and FAIL was asked for), else END.
+            let taskFailed = (exits?.max ?? 0) != 0 || state == .failed
+            let type: MailType? = taskFailed && m.wants(.fail) ? .fail : (m.wants(.end) ? .end : nil)
+            if let type { pendingMail.append(JobMailComposer.composeArray(type, r, mail: m, exits: exits, cluster: effective.clusterName)) }
+        }
+    }
+
+    /// The mails a job's end (or its return to the queue) sends; array tasks only with
+    /// ARRAY_TASKS (otherwise the array's summary speaks for them).
+    func mailEndLocked(_ r: JobRecord, state: JobState, requeued: Bool, now: Int) {
+        guard let m = r.mail, r.job.arrayJobID == nil || m.wants(.arrayTasks) else { return }
+        // The agent ends a job at its limit, often before a pass sees it there: TIME_LIMIT then.
+        if state == .timeout, m.wants(.timeLimit), !m.hasSent(.timeLimit) {
+            pendingMail.append(JobMailComposer.compose(.timeLimit, r, mail: m, cluster: effective.clusterName, now: now))
+        }
+        for type in JobMailComposer.endTypes(state: state, requeued: requeued, wanted: m) {
+            pendingMail.append(JobMailComposer.compose(type, r, mail: m, cluster: effective.clusterName, now: now))
+        }
     }
 
     // MARK: Nodes
@@ -892,6 +921,13 @@ final class Controller: @unchecked Sendable {
                 records[id]!.priority = priority
                 records[id]!.plannedStart = planned
             }
+            if reason == .dependencyNeverSatisfied, was != reason, var m = records[id]!.mail, m.wants(.invalidDepend),
+               !m.hasSent(.invalidDepend) {
+                m.markSent(.invalidDepend)
+                records[id]!.mail = m
+                changed.append(records[id]!)
+                pendingMail.append(JobMailComposer.compose(.invalidDepend, records[id]!, mail: m, cluster: effective.clusterName, now: now))
+            }
         }
         lock.unlock()
 
@@ -905,9 +941,16 @@ final class Controller: @unchecked Sendable {
     private func applyStartLocked(_ start: SchedulingDecisions.Start, now: Int, changed: inout [JobRecord],
                                   events: inout [(JobID, JobState, String)]) {
         guard var record = records[start.job] else { return }
+        var arrayBegan: JobRecord?
         if let task = start.arrayTaskIndex {
             // The task becomes a job of its own; the array record keeps the rest.
             record.job.array?.pending.removeAll { $0 == task }
+            if var m = record.mail, m.wants(.begin), !m.wants(.arrayTasks), !m.hasSent(.begin) {
+                // Without ARRAY_TASKS, one BEGIN for the whole array: at its first task's start.
+                m.markSent(.begin)
+                record.mail = m
+                arrayBegan = record
+            }
             records[record.id] = record
             changed.append(record)
             var taskRecord = record
@@ -933,6 +976,11 @@ final class Controller: @unchecked Sendable {
         startedCount += 1
         pendingLaunches.append(record.id)
         events.append((record.id, .running, "started on \(HostList.compress(start.allocation.nodeNames))"))
+        if let array = arrayBegan, let m = array.mail {
+            pendingMail.append(JobMailComposer.composeArray(.begin, array, mail: m, exits: nil, cluster: effective.clusterName))
+        } else if let m = record.mail, m.wants(.begin), record.job.arrayJobID == nil || m.wants(.arrayTasks) {
+            pendingMail.append(JobMailComposer.compose(.begin, record, mail: m, cluster: effective.clusterName, now: now))
+        }
     }
 
     private func enforceTimeLimitsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
@@ -940,8 +988,19 @@ final class Controller: @unchecked Sendable {
         // state cost a retain and release of each of its strings, per pass).
         let running = records.keys.filter { records.read($0, { $0.job.state }) == .running }
         for id in running {
-            guard let (limit, start) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime) }),
+            guard let (limit, start, mail) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime, $0.mail) }),
                   let limit, let start else { continue }
+            if var m = mail {
+                let due = JobMailComposer.timeLimitTypesDue(mail: m, start: start, limit: limit, now: now)
+                if !due.isEmpty, let r = records[id], r.job.arrayJobID == nil || m.wants(.arrayTasks) {
+                    for type in due {
+                        m.markSent(type)
+                        pendingMail.append(JobMailComposer.compose(type, r, mail: m, cluster: effective.clusterName, now: now))
+                    }
+                    records[id]!.mail = m
+                    changed.append(records[id]!)
+                }
+            }
             if now >= start + limit {
                 finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(Duration.slurm(limit))) reached",
                              now: now, changed: &changed, events: &events)
@@ -957,6 +1016,7 @@ final class Controller: @unchecked Sendable {
             case .requeue where r.requeue == false:
                 finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted (--no-requeue)", now: now, changed: &changed, events: &events)
             case .requeue:
+                mailEndLocked(r, state: .preempted, requeued: true, now: now)
                 r.returnToQueue(now: now, ended: .preempted)
                 records[id] = r
                 changed.append(r)

@@ -39,6 +39,8 @@ struct JobRecord: Codable, Sendable {
     /// While COMPLETING: how the controller ended the job (cancel, time limit, preemption),
     /// applied when the agent reports its processes gone.
     var pendingEnd: PendingEnd?
+    /// `--mail-type`/`--mail-user`, when the job asked for mail.
+    var mail: MailRequest?
 
     struct PendingEnd: Codable, Sendable {
         var state: JobState
@@ -62,7 +64,7 @@ struct JobRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
-        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput, requeue, steps
+        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput, requeue, steps, mail
         case marketStorage = "market"
     }
 
@@ -119,6 +121,8 @@ struct JobRecord: Codable, Sendable {
         info.workdir = workdir
         info.output = output
         info.error = error
+        info.mailType = mail.map { $0.mailTypes.description }
+        info.mailUser = mail?.recipient
         return info
     }
 }

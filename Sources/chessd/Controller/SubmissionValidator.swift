@@ -12,6 +12,8 @@ struct SubmissionValidator {
     let jobExists: (JobID) -> Bool
     /// Live (pending or running) jobs of this user in a QoS, counting array tasks.
     let liveJobsOfUser: (String) -> Int
+    /// `mail_domain`: added to mail recipients without an `@`.
+    var mailDomain: String? = nil
 
     var cluster: Cluster { index.cluster }
 
@@ -47,7 +49,18 @@ struct SubmissionValidator {
             guard m >= 0 else { throw .invalid("--mem-per-cpu must not be negative") }
             request.memory = .perCPU(m)
         }
-        if s.gpus != nil && s.gpusPerTask != nil { throw .invalid("give --gpus-per-node or --gpus-per-task, not both") }
+        if [s.gpus, s.gpusPerTask, s.gpusPerJob].compactMap({ $0 }).count > 1 {
+            throw .invalid("give one of --gpus, --gpus-per-node and --gpus-per-task")
+        }
+        if let total = s.gpusPerJob {
+            // sbatch's --gpus is the job's total: CHESS gives each node its even share.
+            guard total >= 0 else { throw .invalid("--gpus must not be negative") }
+            let nodes = max(s.nodes ?? 1, 1)
+            guard total % nodes == 0 else {
+                throw .invalid("--gpus=\(total) does not divide evenly over \(nodes) nodes: give --gpus-per-node (CHESS gives each node the same number)")
+            }
+            if total > 0 { request.gpus = GPURequest(count: total / nodes, per: .perNode, type: s.gpuType) }
+        }
         if let g = s.gpus {
             guard g >= 0 else { throw .invalid("--gpus must not be negative") }
             if g > 0 { request.gpus = GPURequest(count: g, per: .perNode, type: s.gpuType) }
@@ -147,7 +160,32 @@ struct SubmissionValidator {
         if let text = s.signal {
             do { record.warningSignal = try WarningSignal(parsing: text) } catch { throw .invalid(error.description) }
         }
+        let recipient = try s.mailUser.map { user throws(APIError) in try Self.mailRecipient(user) }
+        if let text = s.mailType {
+            let types: MailType
+            do throws(MailType.Error) { types = try MailType(parsing: text) } catch { throw .invalid(error.description) }
+            if !types.isEmpty {
+                // Slurm's default recipient is the submitting user, at MailDomain when there is one.
+                var to = recipient ?? record.job.user
+                if let domain = mailDomain, !to.contains("@") { to += "@\(domain)" }
+                record.mail = MailRequest(types: types, recipient: to)
+            }
+        }
         return record
+    }
+
+    /// `--mail-user`: addresses or user names, comma-separated (real scripts write
+    /// `<netid>@example.edu`, which Slurm passes on as it is). The mail program runs as chessd's
+    /// user with this as one argument, never through a shell: what is refused is what could read
+    /// as an option (a leading `-`), blanks and control characters (a newline would start a mail
+    /// header), and anything beyond printable ASCII.
+    static func mailRecipient(_ text: String) throws(APIError) -> String {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard !text.isEmpty, text.utf8.count <= 1024, parts.count <= 16,
+              parts.allSatisfy({ !$0.isEmpty && $0.first != "-" && $0.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) } }) else {
+            throw .invalid("--mail-user=\(String(text.prefix(80)).debugDescription): expected a mail address or user name (or several, comma-separated), none starting with '-', no blanks")
+        }
+        return text
     }
 
     /// Every number of a submission within `InputLimits`, before any arithmetic is done with it
@@ -163,7 +201,8 @@ struct SubmissionValidator {
             try L.check(s.memMB, Int.min...L.memoryMB, "--mem (MiB)")
             try L.check(s.memPerCPUMB, Int.min...L.memoryMB, "--mem-per-cpu (MiB)")
             try L.check(s.memPerGPUMB, Int.min...L.memoryMB, "--mem-per-gpu (MiB)")
-            try L.check(s.gpus, Int.min...L.gpus, "--gpus")
+            try L.check(s.gpus, Int.min...L.gpus, "--gpus-per-node")
+            try L.check(s.gpusPerJob, Int.min...L.gpus, "--gpus")
             try L.check(s.gpusPerTask, Int.min...L.gpus, "--gpus-per-task")
             try L.check(s.timeLimit, Int.min...L.seconds, "--time (seconds)")
             try L.check(s.begin, 0...L.timestamp, "--begin (Unix seconds)")
