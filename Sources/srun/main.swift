@@ -37,7 +37,8 @@ if !inJob, !arguments.contains(where: { $0.hasPrefix("--jobid") }) {
     Allocation.run(arguments, environment: environment)
 }
 let options: StepOptions
-do { options = try StepOptions.parse(arguments) } catch { fail("\(error)") }
+// srun's input variables (SLURM_CPU_BIND, SLURM_MPI_TYPE, SLURM_LABELIO, …) under the command line.
+do { options = try StepOptions.parse(StepOptions.environmentArguments(environment) + arguments) } catch { fail("\(error)") }
 guard !options.command.isEmpty else { fail("no command given (srun --help)") }
 if !options.quiet { for w in options.warnings { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) } }
 

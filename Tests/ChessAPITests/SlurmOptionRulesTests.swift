@@ -121,5 +121,11 @@ struct SlurmOptionRulesTests {
         #expect(try StepOptions.parse(["--cpu_bind=cores", "a.out"]).warnings.count == 1)
         #expect(throws: StepOptions.Error.self) { try StepOptions.parse(["--task=2", "a.out"]) }  // task-epilog, task-prolog, tasks-per-node
         #expect(throws: StepOptions.Error.self) { try StepOptions.parse(["--workdir=/tmp", "a.out"]) }
+        // Input variables go before the command line, which wins.
+        let env = StepOptions.environmentArguments(["SLURM_LABELIO": "1", "SLURM_MPI_TYPE": "none", "SLURM_NTASKS": "8",
+                                                     "SLURM_KILL_BAD_EXIT": "1"])
+        let o = try StepOptions.parse(env + ["--mpi=pmi2", "a.out"])
+        #expect(o.label && o.killOnBadExit && o.pmi == true && o.tasks == nil)
+        #expect(StepOptions.environmentArguments(["SLURM_LABELIO": "no"]).isEmpty)
     }
 }

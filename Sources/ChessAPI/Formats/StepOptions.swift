@@ -223,3 +223,34 @@ public struct StepOptions: Equatable, Sendable {
         return n
     }
 }
+
+/// srun's input environment variables, read as Slurm 22.05's srun reads them (`env_vars` in
+/// `src/srun/libsrun/opt.c`), below the command line. Only those a user sets to steer steps are
+/// read: the counts a job's environment carries (`SLURM_NTASKS`, `SLURM_JOB_NUM_NODES`, …) are the
+/// job's, and a step's defaults come from its allocation, as the agent plans it.
+extension StepOptions {
+    static let environmentVariables: [(variable: String, option: String)] = [
+        ("SLURM_CPU_BIND", "cpu-bind"), ("SLURM_DISTRIBUTION", "distribution"), ("SLURM_EXACT", "exact"),
+        ("SLURM_EXPORT_ENV", "export"), ("SRUN_EXPORT_ENV", "export"), ("SLURM_GPU_BIND", "gpu-bind"), ("SLURM_HINT", "hint"),
+        ("SLURM_KILL_BAD_EXIT", "kill-on-bad-exit"), ("SLURM_LABELIO", "label"), ("SLURM_MEM_BIND", "mem-bind"),
+        ("SLURM_MPI_TYPE", "mpi"), ("SLURM_OVERLAP", "overlap"), ("SLURM_UNBUFFEREDIO", "unbuffered"),
+        ("SLURM_WORKING_DIR", "chdir"), ("SLURM_CPU_FREQ_REQ", "cpu-freq"), ("SLURM_SPREAD_JOB", "spread-job"),
+    ]
+
+    /// The options the environment sets, as `--name[=value]` words to go before the command line's.
+    public static func environmentArguments(_ environment: [String: String]) -> [String] {
+        var out: [String] = []
+        for (variable, option) in environmentVariables {
+            guard let value = environment[variable], let entry = SlurmOptions.srun.first(where: { $0.name == option }) else { continue }
+            switch entry.argument {
+            case .none:
+                if value.isEmpty || value.lowercased() == "yes" || (Int(value).map { $0 != 0 } ?? false) { out.append("--\(option)") }
+            case .optional:
+                out.append(value.isEmpty ? "--\(option)" : "--\(option)=\(value)")
+            case .required:
+                out.append("--\(option)=\(value)")
+            }
+        }
+        return out
+    }
+}
