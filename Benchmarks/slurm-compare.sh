@@ -44,13 +44,7 @@ PartitionName=batch Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 
 # munge: a key of our own, the daemon on its default socket.
-if [ ! -s /etc/munge/munge.key ]; then
-    mkdir -p /etc/munge && dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null
-    chown munge:munge /etc/munge/munge.key 2>/dev/null || true
-    chmod 400 /etc/munge/munge.key
-fi
-mkdir -p /run/munge && chown munge:munge /run/munge 2>/dev/null || true
-pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged --force 2>/dev/null || /usr/sbin/munged --force
+scripts/munge-up.sh
 
 slurmctld -D -i -f "$SLURM_CONF" > "$SL/log/slurmctld.out" 2>&1 &
 CTLD=$!

@@ -22,9 +22,9 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 mkdir -p "$SL/state" "$SL/log" "$SL/work"
 export SLURM_CONF="$SL/slurm.conf"
 # Partitions, GPU types and features the scripts name; node names that never register.
-PARTS=$(cat "$@" | sed -n 's/^#SBATCH.*--partition[= ]\([A-Za-z0-9_.-]*\).*/\1/p; s/^#SBATCH.*-p[ ]*\([A-Za-z0-9_.-]*\).*/\1/p' | sort -u)
-TYPES=$(cat "$@" | grep -o 'gpu:[A-Za-z_][A-Za-z0-9_]*:[0-9]' | cut -d: -f2 | sort -u)
-FEATURES=$(cat "$@" | sed -n 's/^#SBATCH.*--constraint[= ]\([A-Za-z0-9_|&,]*\).*/\1/p; s/^#SBATCH.*-C[ ]*\([A-Za-z0-9_|&,]*\).*/\1/p' | tr '|&,' '\n\n\n' | sort -u | paste -sd, -)
+PARTS=$(cat "$@" | sed -n 's/^#SBATCH.*--partition[= ]\([A-Za-z0-9_.-]*\).*/\1/p; s/^#SBATCH.*[[:space:]]-p[ ]*\([A-Za-z0-9_.-]*\).*/\1/p' | sort -u)
+TYPES=$(cat "$@" | { grep -o 'gpu:[A-Za-z_][A-Za-z0-9_]*:[0-9]' || true; } | cut -d: -f2 | sort -u)
+FEATURES=$(cat "$@" | sed -n 's/^#SBATCH.*--constraint[= ]\([A-Za-z0-9_|&,]*\).*/\1/p; s/^#SBATCH.*[[:space:]]-C[ ]*\([A-Za-z0-9_|&,]*\).*/\1/p' | tr '|&,' '\n\n\n' | sort -u | paste -sd, -)
 GRES="gpu:4"
 for t in $TYPES; do GRES="$GRES,gpu:$t:4"; done
 cat > "$SLURM_CONF" <<CONF
@@ -48,13 +48,7 @@ CONF
 for p in $PARTS; do [ "$p" = defq ] || echo "PartitionName=$p Nodes=ALL MaxTime=INFINITE State=UP" >> "$SLURM_CONF"; done
 { echo "AutoDetect=off"; for t in $TYPES; do echo "NodeName=t[01-64] Name=gpu Type=$t Count=4"; done
   [ -z "$TYPES" ] && echo "NodeName=t[01-64] Name=gpu Count=4"; } > "$SL/gres.conf"
-if [ ! -s /etc/munge/munge.key ]; then
-    mkdir -p /etc/munge && dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null
-    chown munge:munge /etc/munge/munge.key 2>/dev/null || true
-    chmod 400 /etc/munge/munge.key
-fi
-mkdir -p /run/munge && chown munge:munge /run/munge 2>/dev/null || true
-pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged --force 2>/dev/null || /usr/sbin/munged --force
+"$(dirname "$0")/munge-up.sh"
 slurmctld -D -i -f "$SLURM_CONF" > "$SL/log/slurmctld.out" 2>&1 &
 CTLD=$!
 cleanup() { kill $CTLD 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$SL"; }

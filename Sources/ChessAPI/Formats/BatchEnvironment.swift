@@ -30,22 +30,7 @@ extension BatchOptions {
     /// The options the environment sets, as `--name=value` words (with the variable each came
     /// from, for messages).
     public static func environmentArguments(_ environment: [String: String]) -> [(variable: String, argument: String)] {
-        var out: [(String, String)] = []
-        for (variable, option) in environmentVariables {
-            guard let value = environment[variable],
-                  let entry = SlurmOptions.sbatch.first(where: { $0.name == option }) else { continue }
-            switch entry.argument {
-            case .none:
-                // Slurm: empty, "yes" or a non-zero number sets a flag; anything else does not.
-                let on = value.isEmpty || value.lowercased() == "yes" || (Int(value).map { $0 != 0 } ?? false)
-                if on { out.append((variable, "--\(option)")) }
-            case .optional:
-                out.append((variable, value.isEmpty ? "--\(option)" : "--\(option)=\(value)"))
-            case .required:
-                out.append((variable, "--\(option)=\(value)"))
-            }
-        }
-        return out
+        SlurmOptions.environmentWords(environmentVariables, in: SlurmOptions.sbatch, environment)
     }
 
     /// A submission as `sbatch` makes it: the script's `#SBATCH` lines, then the environment's

@@ -29,6 +29,26 @@ extension SlurmOptions {
         return (canonical(o, in: table), o.argument)
     }
 
+    /// Input environment variables as option words, in the variables' order: `--name=value`,
+    /// or `--name` for a flag, which Slurm sets when the value is empty, `yes` or a non-zero
+    /// number (and not otherwise).
+    static func environmentWords(_ variables: [(variable: String, option: String)], in table: [Option],
+                                 _ environment: [String: String]) -> [(variable: String, argument: String)] {
+        var out: [(String, String)] = []
+        for (variable, option) in variables {
+            guard let value = environment[variable], let entry = table.first(where: { $0.name == option }) else { continue }
+            switch entry.argument {
+            case .none:
+                if value.isEmpty || value.lowercased() == "yes" || (Int(value).map { $0 != 0 } ?? false) { out.append((variable, "--\(option)")) }
+            case .optional:
+                out.append((variable, value.isEmpty ? "--\(option)" : "--\(option)=\(value)"))
+            case .required:
+                out.append((variable, "--\(option)=\(value)"))
+            }
+        }
+        return out
+    }
+
     /// The first name in the table with the option's code.
     static func canonical(_ o: Option, in table: [Option]) -> String {
         table.first { $0.code == o.code && $0.argument == o.argument }?.name ?? o.name

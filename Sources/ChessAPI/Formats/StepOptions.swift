@@ -239,18 +239,6 @@ extension StepOptions {
 
     /// The options the environment sets, as `--name[=value]` words to go before the command line's.
     public static func environmentArguments(_ environment: [String: String]) -> [String] {
-        var out: [String] = []
-        for (variable, option) in environmentVariables {
-            guard let value = environment[variable], let entry = SlurmOptions.srun.first(where: { $0.name == option }) else { continue }
-            switch entry.argument {
-            case .none:
-                if value.isEmpty || value.lowercased() == "yes" || (Int(value).map { $0 != 0 } ?? false) { out.append("--\(option)") }
-            case .optional:
-                out.append(value.isEmpty ? "--\(option)" : "--\(option)=\(value)")
-            case .required:
-                out.append("--\(option)=\(value)")
-            }
-        }
-        return out
+        SlurmOptions.environmentWords(environmentVariables, in: SlurmOptions.srun, environment).map(\.argument)
     }
 }
