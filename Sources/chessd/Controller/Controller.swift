@@ -988,9 +988,10 @@ final class Controller: @unchecked Sendable {
         // state cost a retain and release of each of its strings, per pass).
         let running = records.keys.filter { records.read($0, { $0.job.state }) == .running }
         for id in running {
-            guard let (limit, start, mail) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime, $0.mail) }),
+            guard let (limit, start, wantsMail) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime, $0.mail != nil) }),
                   let limit, let start else { continue }
-            if var m = mail {
+            // The mail request is copied only for jobs that have one (most do not).
+            if wantsMail, var m = records.read(id, { $0.mail }) ?? nil {
                 let due = JobMailComposer.timeLimitTypesDue(mail: m, start: start, limit: limit, now: now)
                 if !due.isEmpty, let r = records[id], r.job.arrayJobID == nil || m.wants(.arrayTasks) {
                     for type in due {
