@@ -808,21 +808,25 @@ final class Controller: @unchecked Sendable {
     }
 
     /// Runs passes on request and every `schedulerInterval` seconds until `stop()`.
-    /// Passes triggered by events start at most this often, and never sooner after the last one
-    /// than it took, so that a storm of submits is scheduled in a few passes rather than one per
-    /// job and passes take at most half a core; an idle controller starts at once.
+    /// Passes triggered by events start at most this often after a pass that had jobs waiting,
+    /// and never sooner after the last one than it took, so that a storm of submits is
+    /// scheduled in a few passes rather than one per job and passes take at most half a core.
+    /// After a pass that found nothing waiting (the one a job's end triggers on a quiet
+    /// cluster) the next submit is planned at once: holding it back would only add latency.
     static let minimumPassGap = 0.02
 
     func startSchedulingLoop() {
         let thread = Thread { [self] in
             var lastPass = Date.distantPast
             var lastDuration = 0.0
+            var lastHadWaiting = false
             while true {
                 passSignal.lock()
                 if !passRequested && !stopping {
                     _ = passSignal.wait(until: Date(timeIntervalSinceNow: Double(configuration.schedulerInterval)))
                 }
-                let wait = lastPass.addingTimeInterval(max(Controller.minimumPassGap, lastDuration)).timeIntervalSinceNow
+                let gap = lastHadWaiting ? max(Controller.minimumPassGap, lastDuration) : lastDuration
+                let wait = lastPass.addingTimeInterval(gap).timeIntervalSinceNow
                 if wait > 0 && !stopping {
                     passSignal.unlock()
                     Thread.sleep(forTimeInterval: wait)
@@ -833,7 +837,7 @@ final class Controller: @unchecked Sendable {
                 passSignal.unlock()
                 if stop { break }
                 let started = Date()
-                runPass()
+                lastHadWaiting = runPass()
                 // A pass allocates and frees a copy of the queue; give that back to the system.
                 Memory.trim()
                 lastDuration = Date().timeIntervalSince(started)
@@ -882,7 +886,9 @@ final class Controller: @unchecked Sendable {
     }
 
     /// One pass: end jobs past their time limit, plan, commit the decisions, carry them out.
-    func runPass() {
+    /// Returns whether any job was waiting when it planned.
+    @discardableResult
+    func runPass() -> Bool {
         let now = Controller.now()
         var changed: [JobRecord] = []
         var events: [(JobID, JobState, String)] = []
@@ -896,6 +902,7 @@ final class Controller: @unchecked Sendable {
         lock.unlock()
 
         let decisions = planner.plan(snapshot)
+        let hadWaiting = snapshot.jobs.contains { $0.state.isWaiting }
 
         lock.lock()
         passCount += 1
@@ -936,6 +943,7 @@ final class Controller: @unchecked Sendable {
         if !decisions.starts.isEmpty {
             logger.info("pass", metadata: ["starts": "\(decisions.starts.count)", "pending": "\(decisions.reasons.count)"])
         }
+        return hadWaiting
     }
 
     private func applyStartLocked(_ start: SchedulingDecisions.Start, now: Int, changed: inout [JobRecord],
