@@ -254,6 +254,13 @@ struct ClusterBenchmark {
         if feed.settlements.count != 1000 || feed.settlements.contains(where: { $0.signature == nil }) {
             throw BenchError("expected 1,000 signed settlements on the feed, got \(feed.settlements.count)")
         }
+        // An idle agent (nothing running, heartbeats only): it sleeps on its spool's bell and
+        // its long poll, so that a compute node's tightly coupled job never shares a core with it.
+        let idleSeconds: UInt32 = 60
+        let idleBefore = cpuTicks(agent.processIdentifier)
+        sleep(idleSeconds)
+        row("idle agent's CPU over \(idleSeconds) s", "\(cpuTicks(agent.processIdentifier) - idleBefore) ticks",
+            "target 0 (\(sysconf(Int32(_SC_CLK_TCK))) ticks a second; 45 when it looked at its spool every 20 ms)")
         print()
     }
 

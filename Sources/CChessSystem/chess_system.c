@@ -2,8 +2,14 @@
 #include "chess_system.h"
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/inotify.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -30,3 +36,17 @@ void chess_close_from(int lowest, int keep) {
 }
 
 int chess_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int chess_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0U); }
+
+int chess_watch_directory(const char *path) {
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0) return -1;
+    if (inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}

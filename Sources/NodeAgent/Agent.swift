@@ -40,6 +40,9 @@ final class Agent: @unchecked Sendable {
     /// reported too, when their pid is gone.
     private var adoptedSteps: [pid_t: (job: Int, run: Int, directory: String)] = [:]
     private let stepReportQueue = DispatchQueue(label: "chess.step-reports")
+    /// Rung by supervisors when a job or step ends (and by a launch, a stop): the reporter
+    /// sleeps on it. Nil when it cannot be bound; the reporter then looks every 20 ms.
+    let bell: SpoolBell?
     private let usageLock = NSLock()
     private var lastUsageAt = 0
 
@@ -53,6 +56,13 @@ final class Agent: @unchecked Sendable {
         toolsDirectory = FileManager.default.isExecutableFile(atPath: dir + "/srun") ? dir : nil
         self.killWait = killWait
         self.logger = logger
+        do {
+            try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+            bell = try SpoolBell(spool: spool)
+        } catch {
+            logger.warning("cannot bind the spool's bell; job ends are looked for every 20 ms", metadata: ["error": "\(error)"])
+            bell = nil
+        }
         // Traversable, not readable, down to each job's script: the job's user executes it (the
         // script is theirs alone; the rest of a run's folder is root's, 0600).
         try FileManager.default.createDirectory(atPath: "\(spool)/jobs", withIntermediateDirectories: true,
@@ -284,7 +294,27 @@ final class Agent: @unchecked Sendable {
         let rc = posix_spawn(&pid, supervisor, &actions, &attributes.raw, argv, environ)
         guard rc == 0 else { throw SpawnFailure(description: "cannot start the supervisor: \(String(cString: strerror(rc)))") }
         spawned.insert(pid)
+        // The reporter may be asleep with nothing to watch: from now on it looks for a lost
+        // supervisor about once a second.
+        bell?.ring()
         return pid
+    }
+
+    /// Whether anything here can still end or wait to be reported: a supervisor this process
+    /// started (a zombie to reap, or one that may vanish), a step supervisor of an earlier
+    /// run, a run's folder. With none, the reporter sleeps until the bell rings.
+    var hasRunningWork: Bool {
+        if lock.withLock({ !spawned.isEmpty || !adoptedSteps.isEmpty }) { return true }
+        return !spools().isEmpty
+    }
+
+    /// Sleeps until a supervisor rings the bell, or `milliseconds` pass (-1: until it rings).
+    func waitForEnds(milliseconds: Int32) {
+        guard let bell else {
+            usleep(20_000)
+            return
+        }
+        bell.wait(milliseconds: milliseconds)
     }
 
     private func reportLaunchFailure(_ job: Int, _ spool: JobSpool, _ reason: String) {

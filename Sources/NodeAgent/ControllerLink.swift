@@ -55,6 +55,7 @@ final class ControllerLink: @unchecked Sendable {
         lock.lock()
         stopping = true
         lock.unlock()
+        agent.bell?.ring()
     }
 
     var isStopping: Bool {
@@ -122,13 +123,19 @@ final class ControllerLink: @unchecked Sendable {
         }
     }
 
+    /// Reports ended runs as soon as their supervisors ring the spool's bell. Asleep while
+    /// nothing runs (an idle agent costs no CPU here); while something runs or waits to be
+    /// reported, it also looks once a second for supervisors that vanished without a result
+    /// (killed, out of memory), reaps exited ones and retries a report the controller did not take.
     private func reportLoop() {
         let client = makeClient()
-        var turn = 0
+        var lastLostCheck = 0.0
         while !isStopping {
             agent.reapChildren()
-            turn += 1
-            let reports = agent.pendingReports(checkLost: turn % 50 == 0)
+            let now = ProcessInfo.processInfo.systemUptime
+            let checkLost = now - lastLostCheck >= 1
+            if checkLost { lastLostCheck = now }
+            let reports = agent.pendingReports(checkLost: checkLost)
             if !reports.isEmpty && isRegistered {
                 do {
                     let response = try client.post("/v1/agent/heartbeat",
@@ -138,13 +145,17 @@ final class ControllerLink: @unchecked Sendable {
                     health.update(response.healthCheck)
                     agent.handle(response.commands)
                     logger.info("reported", metadata: ["jobs": "\(response.acknowledged)"])
+                    // Acknowledged: look again at once (more may have ended meanwhile); what the
+                    // controller did not take is tried again in a second.
+                    if !response.acknowledged.isEmpty { continue }
                 } catch {
                     client.disconnect()
                     if let e = error as? ControllerClient.Failure, e.code == "not_registered" { markUnregistered() }
                     Thread.sleep(forTimeInterval: 1)
                 }
             }
-            usleep(20_000)
+            if isStopping { break }
+            agent.waitForEnds(milliseconds: reports.isEmpty && !agent.hasRunningWork ? -1 : 1000)
         }
     }
 }

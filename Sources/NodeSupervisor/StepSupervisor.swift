@@ -48,6 +48,8 @@ public struct StepSupervisor {
         let json = (try? JSONEncoder().encode(end)) ?? Data()
         try? folder.writeDurably("result.json", json)
         try? UnixSocket.send(control, Array(json) + [UInt8(ascii: "\n")])
+        // The agent reports the step's end now (it leaves `squeue -s`).
+        SpoolBell.ring(spool: SpoolBell.spool(ofFolder: directory))
         return 0
     }
 

@@ -31,6 +31,8 @@ public struct Supervisor {
             supervisor.log("cannot write the result: \(error)")
             return 1
         }
+        // The agent reports the end now rather than at its next look at the spool.
+        SpoolBell.ring(spool: SpoolBell.spool(ofFolder: directory))
         return 0
     }
 
@@ -156,7 +158,8 @@ public struct Supervisor {
         try? spool.writeDurably("job.pid", Data("\(pid)".utf8))
         log("started job \(launch.job) as process group \(pid) on CPUs \(plan.cpus) in \(workdir)")
 
-        // Wait, enforcing the time limit.
+        // Wait, enforcing the time limit: asleep until the job ends, the agent changes the
+        // spool (a new limit, a cancel) or the next deadline comes (ExitWatch).
         var status: Int32 = 0
         var usage = rusage()
         var timedOut = false
@@ -165,20 +168,23 @@ public struct Supervisor {
         // sbatch's --signal: once before each deadline (a changed limit arms it again).
         var warned = false
         let warning = launch.warningSignal.flatMap { w in SignalName(w.signal).map { (w, $0) } }
-        var polls = 0
+        let watch = ExitWatch(pid: pid, folder: spool.directory)
+        defer { watch.close() }
+        var limitText: Data?
         while true {
             let r = wait4(pid, &status, WNOHANG, &usage)
             if r == pid { break }
             if r < 0 && errno != EINTR { break }
             let now = Int(Date().timeIntervalSince1970)
-            // A new limit from `chessctl update`, through the agent: looked for once a second.
-            polls += 1
-            if polls % 20 == 0, termSentAt == nil, let text = spool.read("time-limit"),
-               let seconds = Int(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), seconds > 0,
-               start + seconds != deadline {
-                deadline = start + seconds
-                warned = false
-                log("time limit changed to \(seconds)s")
+            // A new limit from `chessctl update`, through the agent (it rewrites `time-limit`).
+            if termSentAt == nil, let text = spool.read("time-limit"), text != limitText {
+                limitText = text
+                if let seconds = Int(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), seconds > 0,
+                   start + seconds != deadline {
+                    deadline = start + seconds
+                    warned = false
+                    log("time limit changed to \(seconds)s")
+                }
             }
             if let (w, s) = warning, !warned, termSentAt == nil, let deadline, now >= deadline - w.secondsBefore {
                 warned = true
@@ -191,16 +197,23 @@ public struct Supervisor {
                 spool.signalJob(SIGTERM)
                 termSentAt = now
             }
-            if let t = termSentAt, now >= t + plan.killWait {
+            if let t = termSentAt, t < Int.max / 2, now >= t + plan.killWait {
                 log("still running \(plan.killWait)s after TERM: KILL")
                 spool.signalJob(SIGKILL)
                 termSentAt = Int.max / 2
             }
-            if spool.exists("cancel"), termSentAt == nil {
+            if termSentAt == nil, spool.exists("cancel") {
                 // The agent asked (and signalled the group itself); make sure KILL follows.
                 termSentAt = now
             }
-            usleep(50_000)
+            // The next moment something is due: the warning, the limit, KILL after TERM.
+            var due: [Int] = []
+            if termSentAt == nil, let deadline {
+                due.append(deadline)
+                if let (w, _) = warning, !warned { due.append(deadline - w.secondsBefore) }
+            }
+            if let t = termSentAt, t < Int.max / 2 { due.append(t + plan.killWait) }
+            watch.wait(until: due.min().map(Double.init))
         }
         // Stray processes of the job's group go too, and its steps (as in Slurm, a job's steps
         // end with its batch script; their hubs stop the tasks on other agents' nodes).

@@ -64,4 +64,98 @@ import Testing
         #expect(spool.result?.reason?.contains("cannot become the job's user") == true, "\(String(describing: spool.result))")
         #expect(!FileManager.default.fileExists(atPath: marker))
     }
+
+    /// A job's folder with a plan to run `script` as root; the supervisor not started yet.
+    private func prepare(_ dir: String, job: Int, script: String, timeLimit: Int = 60, killWait: Int = 2) throws -> JobSpool {
+        let spool = JobSpool(spool: dir, job: job, run: 0)
+        try spool.create()
+        let launch = JobLaunch(job: job, arrayJobID: nil, arrayTaskID: nil, name: "watch", user: "root", uid: 0, gid: 0,
+                               account: "default", partition: "batch", script: script, workdir: spool.directory,
+                               output: "out", error: nil, environment: [:], timeLimit: timeLimit, nodeList: "host",
+                               nodes: [.init(node: "host", cores: [0], memoryMB: 0, numa: [], gpus: [])], tasks: 1, cpusPerTask: 1)
+        let plan = LaunchPlan(launch: launch, node: "host", cpus: [], mems: [], memoryBytes: nil, gpus: [], killWait: killWait,
+                              clusterName: "watch-\(UUID().uuidString.prefix(6))")
+        try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
+        return spool
+    }
+
+    private func supervise(_ spool: JobSpool) throws -> Process {
+        let p = Process()
+        p.executableURL = builtBinary("chess-supervisor")
+        p.arguments = [spool.directory]
+        try p.run()
+        return p
+    }
+
+    /// Waits at most `seconds` for the supervisor to end; kills it past that.
+    private func finish(_ p: Process, within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning, Date() < deadline { usleep(20_000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            return false
+        }
+        return true
+    }
+
+    /// The agent sleeps until a supervisor rings the spool's bell: one ring per ended job,
+    /// after its result is durable.
+    @Test func aSupervisorRingsTheSpoolsBellOnceItsResultIsWritten() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try prepare(dir, job: 3, script: "#!/bin/sh\ntrue\n")
+        let bell = try SpoolBell(spool: dir)
+        #expect(bell.wait(milliseconds: 0) == false)
+        let p = try supervise(spool)
+        #expect(finish(p, within: 30))
+        #expect(spool.result?.state == "COMPLETED")
+        #expect(bell.wait(milliseconds: 0) == true)
+        // Swallowed: the next wait sleeps again.
+        #expect(bell.wait(milliseconds: 0) == false)
+        // Only root may ring it.
+        var info = stat()
+        #expect(stat(bell.path, &info) == 0 && info.st_mode & 0o077 == 0)
+    }
+
+    /// The supervisor sleeps until the job ends or its deadline comes, yet a new time limit
+    /// the agent writes meanwhile (`chessctl update TimeLimit=`) is held at once.
+    @Test func aShorterTimeLimitWrittenWhileTheSupervisorSleepsEndsTheJob() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try prepare(dir, job: 4, script: "#!/bin/sh\nsleep 120\n", timeLimit: 600, killWait: 1)
+        let p = try supervise(spool)
+        let started = Date().addingTimeInterval(10)
+        while spool.pid("job.pid") == nil, Date() < started { usleep(20_000) }
+        try spool.writeDurably("time-limit", Data("1\n".utf8))
+        #expect(finish(p, within: 30), "the job outlived its new one-second limit by 30 s")
+        #expect(spool.result?.state == "TIMEOUT", "\(String(describing: spool.result))")
+    }
+
+    /// A cancel the agent writes (after signalling the job) wakes the supervisor, which sends
+    /// KILL after the grace time to a job that ignores TERM.
+    @Test func aCancelWrittenWhileTheSupervisorSleepsIsFollowedByKill() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try prepare(dir, job: 5, script: "#!/bin/sh\ntrap '' TERM\nsleep 120 &\nwait\nwait\n", timeLimit: 600, killWait: 1)
+        let p = try supervise(spool)
+        let started = Date().addingTimeInterval(10)
+        while spool.pid("job.pid") == nil, Date() < started { usleep(20_000) }
+        usleep(200_000)
+        try spool.writeDurably("cancel", Data("cancelled by the test".utf8))
+        if let group = spool.pid("job.pid") { kill(-group, SIGTERM) }
+        #expect(finish(p, within: 30), "a job that ignores TERM was not killed after the grace time")
+        #expect(spool.result?.state == "CANCELLED", "\(String(describing: spool.result))")
+        let log = String(decoding: spool.read("supervisor.log") ?? Data(), as: UTF8.self)
+        #expect(log.contains("after TERM: KILL"), "\(log)")
+    }
+
+    /// Where a supervisor finds the bell from its folder: a job's run, a step in it, and a
+    /// member step's folder on another agent.
+    @Test func theBellIsFoundFromEveryKindOfFolder() {
+        #expect(SpoolBell.spool(ofFolder: "/var/spool/chess/jobs/12.0") == "/var/spool/chess")
+        #expect(SpoolBell.spool(ofFolder: "/var/spool/chess/jobs/12.1/steps/3") == "/var/spool/chess")
+        #expect(SpoolBell.spool(ofFolder: "/var/spool/chess/steps/12.0.3") == "/var/spool/chess")
+        #expect(SpoolBell.path(spool: "/var/spool/chess") == "/var/spool/chess/bell")
+    }
 }

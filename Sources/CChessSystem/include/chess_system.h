@@ -11,4 +11,14 @@ void chess_close_from(int lowest, int keep);
 /// only under _GNU_SOURCE, which Swift's Glibc module is not built with).
 int chess_pipe_cloexec(int fds[2]);
 
+/// pidfd_open(2): a descriptor that polls readable when the process `pid` (a child) has
+/// ended, so that a supervisor sleeps until its job ends instead of polling wait4. -1 with
+/// errno ENOSYS before Linux 5.3. Close-on-exec, as every pidfd is.
+int chess_pidfd_open(int pid);
+
+/// An inotify descriptor (close-on-exec, non-blocking) watching the files of one directory
+/// being written and closed, moved in or created: how a supervisor hears at once that the
+/// agent changed its spool (a new time limit, a cancel). -1 on failure.
+int chess_watch_directory(const char *path);
+
 #endif
