@@ -34,15 +34,29 @@ final class ControllerLink: @unchecked Sendable {
         health = HealthChecker(logger: logger)
     }
 
+    /// How long an answer that is not a long poll's may take: past it the controller is taken
+    /// for gone (its host vanished without closing the connection) and the link reconnects.
+    static let answerTimeout = 30.0
+
+    /// The wait before reconnecting after the `failures`-th failure in a row: doubling from
+    /// half a second up to 30 s, each a random point in its upper half, so that thousands of
+    /// agents that lost a restarting controller together do not come back together.
+    static func backoff(after failures: Int) -> Double {
+        let ceiling = min(0.5 * Double(1 << min(max(failures - 1, 0), 6)), 30)
+        return Double.random(in: (ceiling / 2)...ceiling)
+    }
+
     func makeClient() -> ControllerClient {
         let id = agent.id
         let key = key
         // Requests signed with this agent's key; answers acted on only when chessd signed them.
-        return ControllerClient(tcp: address, signer: { method, target, body in
+        let client = ControllerClient(tcp: address, signer: { method, target, body in
             RequestSigning.headers(agent: id, key: key, method: method, target: target, body: body)
         }, verifier: { request, status, signature, body in
             RequestSigning.verifyResponse(key: key, request: request, status: status, signature: signature, body: body)
         }, security: security)
+        client.answerTimeout = Self.answerTimeout
+        return client
     }
 
     var isRegistered: Bool {
@@ -98,27 +112,31 @@ final class ControllerLink: @unchecked Sendable {
 
     private func pollLoop() {
         let client = makeClient()
-        var backoff = 0.5
+        var failures = 0
         while !isStopping {
             do {
+                client.answerTimeout = Self.answerTimeout
                 if !isRegistered { try register(client) }
                 let wait = lock.withLock { heartbeatInterval }
                 let beat = AgentHeartbeat(agent: agent.id, wait: wait, metrics: HostMetrics.sample(gpus: agent.hostTopology), usage: agent.liveUsage(interval: wait),
                                           health: health.report)
+                // The long poll: chessd holds it up to `wait` seconds.
+                client.answerTimeout = Double(wait) + Self.answerTimeout
                 let response = try client.post("/v1/agent/heartbeat", beat, as: HeartbeatResponse.self)
                 health.update(response.healthCheck)
                 agent.handle(response.commands)
-                backoff = 0.5
+                failures = 0
             } catch let e as ControllerClient.Failure {
                 client.disconnect()
                 if e.code == "not_registered" || e.status == nil { markUnregistered() }
-                logger.warning("controller link", metadata: ["error": "\(e.description)", "retry_in": "\(backoff)s"])
-                Thread.sleep(forTimeInterval: backoff)
-                backoff = min(backoff * 2, 30)
+                failures += 1
+                let pause = Self.backoff(after: failures)
+                logger.warning("controller link", metadata: ["error": "\(e.description)", "retry_in": "\(String(format: "%.1f", pause))s"])
+                Thread.sleep(forTimeInterval: pause)
             } catch {
                 client.disconnect()
-                Thread.sleep(forTimeInterval: backoff)
-                backoff = min(backoff * 2, 30)
+                failures += 1
+                Thread.sleep(forTimeInterval: Self.backoff(after: failures))
             }
         }
     }
@@ -130,6 +148,7 @@ final class ControllerLink: @unchecked Sendable {
     private func reportLoop() {
         let client = makeClient()
         var lastLostCheck = 0.0
+        var failures = 0
         while !isStopping {
             agent.reapChildren()
             let now = ProcessInfo.processInfo.systemUptime
@@ -145,13 +164,15 @@ final class ControllerLink: @unchecked Sendable {
                     health.update(response.healthCheck)
                     agent.handle(response.commands)
                     logger.info("reported", metadata: ["jobs": "\(response.acknowledged)"])
+                    failures = 0
                     // Acknowledged: look again at once (more may have ended meanwhile); what the
                     // controller did not take is tried again in a second.
                     if !response.acknowledged.isEmpty { continue }
                 } catch {
                     client.disconnect()
                     if let e = error as? ControllerClient.Failure, e.code == "not_registered" { markUnregistered() }
-                    Thread.sleep(forTimeInterval: 1)
+                    failures += 1
+                    Thread.sleep(forTimeInterval: Self.backoff(after: failures))
                 }
             }
             if isStopping { break }

@@ -56,6 +56,27 @@ public final class ControllerClient: @unchecked Sendable {
         self.security = security
     }
 
+    /// The longest wait for each read and write of a request (nil: as long as it takes, as
+    /// `chessctl` waits on its local socket). An agent sets it beyond its long poll's wait, so
+    /// that a controller host that vanished without closing the connection is noticed.
+    public var answerTimeout: Double? {
+        didSet { applyTimeout() }
+    }
+
+    private func applyTimeout() {
+        guard fd >= 0 else { return }
+        let seconds = answerTimeout ?? 0
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            setsockopt(fd, SOL_SOCKET, option, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    private func timedOut() -> Failure {
+        disconnect()
+        return Failure(description: "no answer from chessd at \(socketPath) within \(Int(answerTimeout ?? 0)) s", code: "timeout", status: nil)
+    }
+
     /// Drops the connection (the next request dials again).
     public func disconnect() {
         if fd >= 0 { close(fd) }
@@ -68,6 +89,7 @@ public final class ControllerClient: @unchecked Sendable {
 
     private func connectIfNeeded() throws {
         guard fd < 0 else { return }
+        defer { if answerTimeout != nil { applyTimeout() } }
         if let tcp { return try connectTCP(tcp) }
         do {
             fd = try UnixSocket.connect(socketPath)
@@ -160,6 +182,7 @@ public final class ControllerClient: @unchecked Sendable {
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { throw timedOut() }
             guard n > 0 else { throw Failure(description: "lost the connection to chessd", code: nil, status: nil) }
             offset += n
         }
@@ -178,7 +201,9 @@ public final class ControllerClient: @unchecked Sendable {
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + start, room) }
             if n < 0 && errno == EINTR { continue }
+            let timedOut = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
             buffer.removeLast(room - max(n, 0))
+            if timedOut { throw self.timedOut() }
             guard n > 0 else { throw Failure(description: "chessd closed the connection", code: nil, status: nil) }
             return
         }
@@ -191,6 +216,7 @@ public final class ControllerClient: @unchecked Sendable {
         while true {
             let n = wire.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { throw timedOut() }
             guard n > 0 else { throw Failure(description: "chessd closed the connection", code: nil, status: nil) }
             let plain: [UInt8]
             do { plain = try session!.receive(Array(wire[0..<n])) } catch { throw tlsFailure(error) }

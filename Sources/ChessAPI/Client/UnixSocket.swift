@@ -185,7 +185,12 @@ public struct LineReader {
 
 /// TCP connections as the agents, the controller's clients and job steps open them.
 public enum TCPConnection {
-    /// A connected socket (close-on-exec, no Nagle delay).
+    /// How long a connection may take to be accepted: a controller host that vanished (no
+    /// answer to SYN) is given up after this rather than after the kernel's two minutes.
+    public static let connectTimeout: Int32 = 10
+
+    /// A connected socket (close-on-exec, no Nagle delay, TCP keepalive: a peer that vanished
+    /// while the connection was idle is noticed within about 90 s).
     public static func connect(_ hp: HostPort) throws(UnixSocket.Failure) -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -198,13 +203,38 @@ public enum TCPConnection {
         defer { freeaddrinfo(result) }
         let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw UnixSocket.Failure("socket(): \(String(cString: strerror(errno)))", code: errno) }
-        guard Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let e = errno
-            close(fd)
-            throw UnixSocket.Failure("\(hp): \(String(cString: strerror(e)))", code: e)
+        // Non-blocking while it connects, so that the wait is bounded.
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+        var e: Int32 = 0
+        if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) != 0 {
+            e = errno
+            if e == EINPROGRESS {
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                var ready: Int32
+                repeat { ready = poll(&p, 1, connectTimeout * 1000) } while ready < 0 && errno == EINTR
+                if ready == 0 {
+                    e = ETIMEDOUT
+                } else {
+                    var len = socklen_t(MemoryLayout<Int32>.size)
+                    if getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0 { e = errno }
+                }
+            }
         }
+        guard e == 0 else {
+            close(fd)
+            let why = e == ETIMEDOUT ? "no answer within \(connectTimeout) s" : String(cString: strerror(e))
+            throw UnixSocket.Failure("\(hp): \(why)", code: e)
+        }
+        _ = fcntl(fd, F_SETFL, flags)
         var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size)
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, size)
+        var idle: Int32 = 60, interval: Int32 = 10, count: Int32 = 3
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, size)
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, size)
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, size)
         return fd
     }
 
