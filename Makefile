@@ -64,6 +64,7 @@ test: deps $(INTEROP_VENV)/bin/python
 bench: deps
 	swift build -c release
 	.build/release/chess-bench
+	.build/release/chess-bench --agents 5000
 
 ## Shell completion scripts for chessctl, generated from its command definitions.
 completions: release

@@ -5,6 +5,7 @@
 //   chess-bench --controller         # only the controller and cluster figures (chessd, chessctl, agent)
 //   chess-bench --no-controller      # only the scheduler figures
 //   chess-bench --cluster            # only the cluster figures (real jobs, with and without marketplace settlement)
+//   chess-bench --agents N           # only N agents played from one process: heartbeat latency, chessd threads, RSS, CPU
 //
 // Wall-clock figures vary with the machine; compare the rows of one run with each other.
 import ChessAPI
@@ -36,6 +37,15 @@ if let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count {
 let clock = ContinuousClock()
 
 // MARK: The controller
+
+if let i = arguments.firstIndex(of: "--agents") {
+    guard i + 1 < arguments.count, let n = Int(arguments[i + 1]), (1...100_000).contains(n) else {
+        print("chess-bench --agents N: N from 1 to 100,000")
+        exit(2)
+    }
+    do { try AgentLoadBenchmark(agents: n).run() } catch { print("agent load benchmark: \(error)\n") }
+    exit(0)
+}
 
 if arguments.contains("--cluster") {
     do { try ClusterBenchmark().run() } catch { print("cluster benchmark: \(error)\n") }
