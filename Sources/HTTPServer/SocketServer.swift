@@ -390,11 +390,21 @@ private final class Connection: @unchecked Sendable {
                 reading = false
                 continue
             }
-            if reading && outstanding == 0 && pending == 0 && requestStarted == nil && now - idleSince > limits.idleTimeout { break }
+            let idle = reading && outstanding == 0 && pending == 0 && requestStarted == nil
+            if idle && now - idleSince > limits.idleTimeout { break }
+            // A client that stopped taking its answers for the idle timeout is gone too.
+            if pending > 0 && now - idleSince > limits.idleTimeout { break }
             let readMore = reading && !closing && outstanding < Self.maxOutstanding && pending < Self.maxPendingOutput
             var fds = [pollfd(fd: fd, events: Int16(readMore ? POLLIN : 0) | Int16(pending > 0 ? POLLOUT : 0), revents: 0),
                        pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
-            let rc = poll(&fds, 2, 1000)
+            // Asleep until the socket or an answer wakes it, or its next deadline: a connection
+            // waiting for its client or for a long poll's answer costs no CPU (with thousands
+            // of agents connected, a wake every second each was most of chessd's idle load).
+            var deadline = Double.infinity
+            if reading, let started = requestStarted { deadline = started + limits.requestTimeout }
+            if idle || pending > 0 { deadline = min(deadline, idleSince + limits.idleTimeout) }
+            let wait = deadline == .infinity ? -1 : Int32(min(max((deadline - now) * 1000, 0).rounded(.up) + 1, 3_600_000))
+            let rc = poll(&fds, 2, wait)
             if rc < 0 && errno != EINTR { break }
             if fds[1].revents != 0 {
                 var drain = [UInt8](repeating: 0, count: 256)

@@ -169,4 +169,46 @@ struct HostileRequestTests {
         for _ in 0..<5 { #expect(try cluster.ctl(["ping"]).status == 0) }
         #expect(threads(pid) <= baseline + 2, "\(threads(pid)) threads, \(baseline) before")
     }
+
+    /// Connections sleep until their next deadline (no tick each second), and the deadlines
+    /// still hold: a connection that says nothing is closed after the idle timeout, and so is a
+    /// client that stopped taking its answers, with the thread each held.
+    @Test func idleConnectionsAndClientsThatStopReadingAreClosedAfterTheIdleTimeout() throws {
+        let cluster = try TestCluster(config: TestCluster.defaultConfig + """
+
+            [server]
+            idle_timeout = 2
+            """, withAgents: true)
+        try cluster.start()
+        let pid = try #require(cluster.process?.processIdentifier)
+        let baseline = threads(pid)
+        let silent = try tcp(cluster.listen!)
+        defer { close(silent) }
+        let greedy = try UnixSocket.connect(cluster.socket)
+        defer { close(greedy) }
+        let keepAlive = Array(String(decoding: request("GET", "/v1/config", ""), as: UTF8.self)
+            .replacingOccurrences(of: "Connection: close\r\n", with: "").utf8)
+        _ = fcntl(greedy, F_SETFL, fcntl(greedy, F_GETFL) | O_NONBLOCK)
+        for _ in 0..<200_000 {
+            let n = keepAlive.withUnsafeBytes { send(greedy, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }
+        }
+        usleep(300_000)
+        #expect(threads(pid) >= baseline + 2, "\(threads(pid)) threads, \(baseline) before")
+        // Within a few idle timeouts both are gone, and their threads with them.
+        var closedSilent = false
+        var settled = false
+        for _ in 0..<100 where !(closedSilent && settled) {
+            if !closedSilent {
+                var p = pollfd(fd: silent, events: Int16(POLLIN), revents: 0)
+                var byte: UInt8 = 0
+                closedSilent = poll(&p, 1, 0) > 0 && read(silent, &byte, 1) == 0
+            }
+            settled = threads(pid) <= baseline
+            if !(closedSilent && settled) { usleep(100_000) }
+        }
+        #expect(closedSilent, "a silent connection outlived the idle timeout")
+        #expect(settled, "\(threads(pid)) threads, \(baseline) before: a client that stopped reading still holds one")
+        #expect(try cluster.ctl(["ping"]).status == 0)
+    }
 }

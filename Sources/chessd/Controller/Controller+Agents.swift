@@ -43,6 +43,7 @@ extension Controller {
             results.append(NodeRegistrationResult(name: report.name, state: status.adminState.rawValue, reason: status.reason))
         }
         if cluster != index.cluster { index = ClusterIndex(cluster) }
+        nodesOfAgent[registration.agent] = registration.nodes.map(\.name).filter { nodes[$0]?.agent == registration.agent }
 
         let acknowledged = applyCompletionsLocked(registration.completions, from: registration.agent, now: now, changed: &changed,
                                                   events: &events, nodeWrites: &nodeWrites)
@@ -83,7 +84,13 @@ extension Controller {
         var changed: [JobRecord] = []
         var events: [(JobID, JobState, String)] = []
         lock.lock()
-        let owned = nodes.filter { $0.value.agent == beat.agent && $0.value.registered }.map(\.key)
+        func serves(_ name: String) -> Bool { nodes[name].map { $0.agent == beat.agent && $0.registered } ?? false }
+        var owned = (nodesOfAgent[beat.agent] ?? []).filter(serves)
+        if owned.isEmpty {
+            // Registered before this process knew it (its state came from the store): a walk, once.
+            owned = nodes.filter { $0.value.agent == beat.agent && $0.value.registered }.map(\.key)
+            if !owned.isEmpty { nodesOfAgent[beat.agent] = owned }
+        }
         guard !owned.isEmpty else {
             lock.unlock()
             return respond(.failure(APIError(status: 409, code: "not_registered",

@@ -32,6 +32,10 @@ final class Controller: @unchecked Sendable {
     var finished: [JobID: FinishedJob] = [:]
     var nextID = 1
     var nodes: [String: NodeStatus] = [:] { didSet { plannerCluster = nil } }
+    /// The nodes each agent last registered: where its heartbeats look first, so that a
+    /// heartbeat costs its own nodes, not a walk of every node (5,000 agents made that the
+    /// heaviest part of a heartbeat). A hint only: `nodes` decides, every time.
+    var nodesOfAgent: [String: [String]] = [:]
     /// The cluster as the planner sees it, rebuilt after node or configuration changes.
     var plannerCluster: Cluster?
     var ledger: FairShareLedger
