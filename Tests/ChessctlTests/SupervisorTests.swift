@@ -87,6 +87,14 @@ import Testing
         return p
     }
 
+    /// The supervisor, once it has started the job (at most 10 s).
+    private func superviseUntilStarted(_ spool: JobSpool) throws -> Process {
+        let p = try supervise(spool)
+        let deadline = Date().addingTimeInterval(10)
+        while spool.pid("job.pid") == nil, Date() < deadline { usleep(20_000) }
+        return p
+    }
+
     /// Waits at most `seconds` for the supervisor to end; kills it past that.
     private func finish(_ p: Process, within seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -124,9 +132,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spool = try prepare(dir, job: 4, script: "#!/bin/sh\nsleep 120\n", timeLimit: 600, killWait: 1)
-        let p = try supervise(spool)
-        let started = Date().addingTimeInterval(10)
-        while spool.pid("job.pid") == nil, Date() < started { usleep(20_000) }
+        let p = try superviseUntilStarted(spool)
         try spool.writeDurably("time-limit", Data("1\n".utf8))
         #expect(finish(p, within: 30), "the job outlived its new one-second limit by 30 s")
         #expect(spool.result?.state == "TIMEOUT", "\(String(describing: spool.result))")
@@ -138,9 +144,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spool = try prepare(dir, job: 5, script: "#!/bin/sh\ntrap '' TERM\nsleep 120 &\nwait\nwait\n", timeLimit: 600, killWait: 1)
-        let p = try supervise(spool)
-        let started = Date().addingTimeInterval(10)
-        while spool.pid("job.pid") == nil, Date() < started { usleep(20_000) }
+        let p = try superviseUntilStarted(spool)
         usleep(200_000)
         try spool.writeDurably("cancel", Data("cancelled by the test".utf8))
         if let group = spool.pid("job.pid") { kill(-group, SIGTERM) }
