@@ -56,13 +56,6 @@ final class Agent: @unchecked Sendable {
         toolsDirectory = FileManager.default.isExecutableFile(atPath: dir + "/srun") ? dir : nil
         self.killWait = killWait
         self.logger = logger
-        do {
-            try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
-            bell = try SpoolBell(spool: spool)
-        } catch {
-            logger.warning("cannot bind the spool's bell; job ends are looked for every 20 ms", metadata: ["error": "\(error)"])
-            bell = nil
-        }
         // Traversable, not readable, down to each job's script: the job's user executes it (the
         // script is theirs alone; the rest of a run's folder is root's, 0600).
         try FileManager.default.createDirectory(atPath: "\(spool)/jobs", withIntermediateDirectories: true,
@@ -70,6 +63,12 @@ final class Agent: @unchecked Sendable {
         for dir in [spool, "\(spool)/jobs"] {
             var info = stat()
             if stat(dir, &info) == 0, info.st_mode & 0o001 == 0 { chmod(dir, (info.st_mode & 0o7777) | 0o011) }
+        }
+        do {
+            bell = try SpoolBell(spool: spool)
+        } catch {
+            logger.warning("cannot bind the spool's bell; job ends are looked for every 20 ms", metadata: ["error": "\(error)"])
+            bell = nil
         }
         var cpus = [Int32](repeating: 0, count: 4096)
         let n = cpus.withUnsafeMutableBufferPointer { chess_allowed_cpus($0.baseAddress, Int32($0.count)) }

@@ -1,0 +1,30 @@
+import Foundation
+import Glibc
+import Logging
+import NodeSupervisor
+import Testing
+@testable import NodeAgent
+
+/// The spool an agent makes: traversable by the jobs' users, readable by root only, and a bell
+/// only root can ring.
+@Suite("the agent's spool") struct AgentSpoolTests {
+    func mode(_ path: String) -> mode_t {
+        var st = stat()
+        return stat(path, &st) == 0 ? st.st_mode & 0o7777 : 0o7777
+    }
+
+    @Test func aFreshSpoolIsRootsWithABellOnlyRootCanRing() throws {
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("chess-spool-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        let agent = try Agent(id: "a1", nodes: [], spool: spool, executable: "/bin/true", logger: Logger(label: "test"))
+        #expect(mode(spool) == 0o711, "\(String(mode(spool), radix: 8))")
+        #expect(mode(spool + "/jobs") == 0o711)
+        let bell = try #require(agent.bell)
+        #expect(bell.path == SpoolBell.path(spool: spool))
+        #expect(mode(bell.path) == 0o600)
+        // A supervisor's ring wakes the reporter; nothing else does.
+        #expect(bell.wait(milliseconds: 0) == false)
+        SpoolBell.ring(spool: SpoolBell.spool(ofFolder: spool + "/jobs/7.0"))
+        #expect(bell.wait(milliseconds: 1000) == true)
+    }
+}
