@@ -179,9 +179,10 @@ public struct Supervisor {
             // A new limit from `chessctl update`, through the agent (it rewrites `time-limit`).
             if termSentAt == nil, let text = spool.read("time-limit"), text != limitText {
                 limitText = text
+                // Bounded (a year) before it is added: no value in the file can trap the sum.
                 if let seconds = Int(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), seconds > 0,
-                   start + seconds != deadline {
-                    deadline = start + seconds
+                   case let limit = start + min(seconds, 366 * 86_400), limit != deadline {
+                    deadline = limit
                     warned = false
                     log("time limit changed to \(seconds)s")
                 }

@@ -138,6 +138,19 @@ import Testing
         #expect(spool.result?.state == "TIMEOUT", "\(String(describing: spool.result))")
     }
 
+    /// A time limit no arithmetic can hold (Int.max seconds) is bounded, not trapped on: the
+    /// job runs on and ends as itself.
+    @Test func anEnormousTimeLimitInTheSpoolDoesNotStopTheSupervisor() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try prepare(dir, job: 6, script: "#!/bin/sh\nsleep 1\n", timeLimit: 600)
+        let p = try superviseUntilStarted(spool)
+        try spool.writeDurably("time-limit", Data("9223372036854775807\n".utf8))
+        #expect(finish(p, within: 30))
+        #expect(p.terminationStatus == 0)
+        #expect(spool.result?.state == "COMPLETED", "\(String(describing: spool.result))")
+    }
+
     /// A cancel the agent writes (after signalling the job) wakes the supervisor, which sends
     /// KILL after the grace time to a job that ignores TERM.
     @Test func aCancelWrittenWhileTheSupervisorSleepsIsFollowedByKill() throws {
