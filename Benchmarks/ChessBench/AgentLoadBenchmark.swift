@@ -180,9 +180,7 @@ struct AgentLoadBenchmark {
         return Int(line.split(separator: "\t").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
     }
 
-    func row(_ what: String, _ figure: String, _ note: String) {
-        print("  " + what.padding(toLength: 52, withPad: " ", startingAt: 0) + figure.padding(toLength: 16, withPad: " ", startingAt: 0) + note)
-    }
+    func row(_ what: String, _ figure: String, _ note: String) { ClusterBenchmark().row(what, figure, note) }
 }
 
 /// A value shared by the player threads.
