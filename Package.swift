@@ -83,13 +83,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Starting programs with posix_spawn and reaping them by pid: the agent's, the
+        // benchmarks' and the tests' (never Foundation's Process: see ChildProcess).
+        .target(name: "Spawning", dependencies: ["CChessSystem"]),
         // One job's supervisor (cgroup, binding, fork/exec, limits, usage), shared by the agent and
         // the small `chess-supervisor` binary the agent starts for each job.
-        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "CNuma", "CChessSystem"]),
+        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "Spawning", "CNuma", "CChessSystem"]),
         .executableTarget(
             name: "NodeAgent",
             dependencies: [
-                "ChessAPI", "NodeSupervisor", "HTTPServer", "TransportSecurity", "CHwloc", "CNuma", "CIbverbs",
+                "ChessAPI", "NodeSupervisor", "Spawning", "HTTPServer", "TransportSecurity", "CHwloc", "CNuma", "CIbverbs",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -116,16 +119,17 @@ let package = Package(
 
         .executableTarget(
             name: "ChessBench",
-            dependencies: ["SchedulerCore", "ChessAPI", "Billing"],
+            dependencies: ["SchedulerCore", "ChessAPI", "Billing", "Spawning"],
             path: "Benchmarks/ChessBench"
         ),
 
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
-        .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI"], exclude: ["Interop"]),
-        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "InputFuzzing"], exclude: ["Fixtures"]),
+        .testTarget(name: "SpawningTests", dependencies: ["Spawning"]),
+        .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI", "Spawning"], exclude: ["Interop"]),
+        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "InputFuzzing", "Spawning"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
-        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor", "TransportSecurity"], exclude: ["Fixtures"]),
+        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor", "Spawning", "TransportSecurity"], exclude: ["Fixtures"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore", "Billing", "MarketBridge",
                                                       .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI",

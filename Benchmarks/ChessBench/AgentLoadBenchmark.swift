@@ -1,6 +1,7 @@
 import ChessAPI
 import Foundation
 import Glibc
+import Spawning
 
 /// `chess-bench --agents N` (issue 15): N node agents played from this one process against a
 /// real chessd over real TCP, each with its own key (derived from the cluster key, as
@@ -65,13 +66,10 @@ struct AgentLoadBenchmark {
             nodes = "\(nodes)"
             default_time = "10:00"
             """.write(to: directory.appendingPathComponent("chess.toml"), atomically: true, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = binaries.appendingPathComponent("chessd")
-        daemon.arguments = ["--config", directory.appendingPathComponent("chess.toml").path]
-        daemon.environment = ProcessInfo.processInfo.environment.merging(["CHESS_LOG_LEVEL": "error"]) { _, n in n }
-        daemon.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        daemon.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try daemon.run()
+        let daemon = try ChildProcess(binaries.appendingPathComponent("chessd").path,
+                                      ["--config", directory.appendingPathComponent("chess.toml").path],
+                                      environment: ProcessInfo.processInfo.environment.merging(["CHESS_LOG_LEVEL": "error"]) { _, n in n },
+                                      stdout: .null, stderr: .null)
         defer { daemon.terminate(); daemon.waitUntilExit() }
         let admin = ControllerClient(socketPath: directory.appendingPathComponent("chessd.sock").path)
         let deadline = Date().addingTimeInterval(60)

@@ -3,6 +3,7 @@ import ChessAPI
 import Foundation
 import Glibc
 import SchedulerCore
+import Spawning
 
 /// The whole cluster (issue 4): chessd and one chess-nodeagent presenting a 64-CPU node
 /// (an hwloc synthetic topology: 2 packages, 4 NUMA domains, 32 cores × 2 threads), running
@@ -23,16 +24,9 @@ struct ClusterBenchmark {
 
     var socket: String { directory.appendingPathComponent("chessd.sock").path }
 
-    func start(_ name: String, _ args: [String], env: [String: String] = [:]) throws -> Process {
-        let p = Process()
-        p.executableURL = binaries.appendingPathComponent(name)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { _, n in n }
-        let log = FileHandle(forWritingAtPath: "/dev/null")
-        p.standardOutput = log
-        p.standardError = log
-        try p.run()
-        return p
+    func start(_ name: String, _ args: [String], env: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess(binaries.appendingPathComponent(name).path, args,
+                         environment: ProcessInfo.processInfo.environment.merging(env) { _, n in n }, stdout: .null, stderr: .null)
     }
 
     func run() throws {
@@ -81,7 +75,7 @@ struct ClusterBenchmark {
             usleep(20_000)
         }
         /// The agent, registered: its spool is where each job's files are made and removed.
-        func startAgent(spool: String) throws -> Process {
+        func startAgent(spool: String) throws -> ChildProcess {
             let agent = try start("chess-nodeagent", ["--controller", "127.0.0.1:\(port)", "--key",
                                                        directory.appendingPathComponent("cluster.key").path,
                                                        "--id", "big", "--emulate", "big=\(topology)", "--spool", spool],

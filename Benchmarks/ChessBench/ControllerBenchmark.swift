@@ -1,6 +1,7 @@
 import ChessAPI
 import Foundation
 import Glibc
+import Spawning
 
 /// The controller's figures (issue 3): sequential `chessctl submit` processes, durable submits
 /// through one pipelined connection, `chessctl queue` and `show job` with 10,000 pending jobs,
@@ -96,17 +97,13 @@ struct ControllerBenchmark {
     }
 
     /// chessd with `config` in `dir` (state and socket there), answering on its socket.
-    func startDaemon(in dir: URL, config: String) throws -> Process {
+    func startDaemon(in dir: URL, config: String) throws -> ChildProcess {
         let configPath = dir.appendingPathComponent("chess.toml").path
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = binaries.appendingPathComponent("chessd")
-        daemon.arguments = ["--config", configPath]
         var env = ProcessInfo.processInfo.environment
         env["CHESS_LISTEN"] = "none"
         env["CHESS_LOG_LEVEL"] = "warning"
-        daemon.environment = env
-        try daemon.run()
+        let daemon = try ChildProcess(binaries.appendingPathComponent("chessd").path, ["--config", configPath], environment: env)
         let client = ControllerClient(socketPath: dir.appendingPathComponent("chessd.sock").path)
         let deadline = Date().addingTimeInterval(20)
         while (try? client.request("GET", "/v1/ping")) == nil {
@@ -124,27 +121,14 @@ struct ControllerBenchmark {
         print("  " + what.padding(toLength: 52, withPad: " ", startingAt: 0) + figure.padding(toLength: 16, withPad: " ", startingAt: 0) + note)
     }
 
-    /// posix_spawn and waitpid: Foundation's Process notices an exit only on its run loop's
-    /// next turn, tens of milliseconds that are not chessctl's.
+    /// chessctl's exit code; its output goes to /dev/null.
     func runCtl(_ args: [String]) throws -> Int32 {
-        let path = binaries.appendingPathComponent("chessctl").path
-        let argv = ([path] + args).map { strdup($0) } + [nil]
-        var envStrings = ProcessInfo.processInfo.environment.filter { $0.key != "CHESS_SOCKET" }.map { "\($0.key)=\($0.value)" }
-        envStrings.append("CHESS_SOCKET=\(socket)")
-        let envp = envStrings.map { strdup($0) } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else { throw BenchError("cannot start \(path)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status >> 8) & 0xff
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHESS_SOCKET"] = socket
+        let ctl = try ChildProcess(binaries.appendingPathComponent("chessctl").path, args, environment: environment,
+                                   stdin: .inherit, stdout: .null, stderr: .inherit)
+        ctl.waitUntilExit()
+        return ctl.terminationStatus
     }
 
     /// Mean wall time of a command over `runs` runs, process start to exit.

@@ -4,6 +4,7 @@ import NodeSupervisor
 import Foundation
 import Glibc
 import Logging
+import Spawning
 
 /// The nodes one agent presents (the host itself and emulated ones), its spool, and what it
 /// does with the controller's commands. Jobs run under supervisors (`Supervisor`) that outlive

@@ -1,21 +1,16 @@
 import ChessAPI
 import Foundation
 import SchedulerCore
+import Spawning
 import Testing
 
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
 /// The system's own gunzip, to check our zlib binding against the real tool.
 private func gunzip(_ path: String) throws -> [UInt8] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-    p.arguments = ["-dc", path]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return [UInt8](data)
+    let ran = try ChildProcess.run("/bin/gzip", ["-dc", path], timeout: 60)
+    guard ran.status == 0 else { throw ChildProcess.Failure(description: "gzip -dc \(path): \(ran.stderrText)") }
+    return ran.stdout
 }
 
 @Suite("Trace loading")

@@ -135,7 +135,7 @@ struct AgentProtocolTests {
         _ = try agent.heartbeat([JobCompletion(job: running.job, state: "CANCELLED", exitCode: 0, endTime: Int(Date().timeIntervalSince1970) + 5,
                                                reason: "cancelled by the agent", run: running.run)])
         try waitFor("the cancelled job to end") { try job(cluster, "\(running.job)")["state"] as? String == "CANCELLED" }
-        #expect(try job(cluster, "\(running.job)")["reason"] as? String == "cancelled by \(Process.currentUser)")
+        #expect(try job(cluster, "\(running.job)")["reason"] as? String == "cancelled by \(currentUserName)")
 
         // Array tasks launch with their array's script and the submitter's environment.
         let array = try cluster.ctl(["submit", "--parsable", "-a", "1-2", "--wrap", "echo task"])

@@ -1,6 +1,7 @@
 import ChessAPI
 import Foundation
 import Glibc
+import Spawning
 import Testing
 
 /// The whole cluster on loopback: chessd, a real chess-nodeagent presenting this host and an
@@ -21,7 +22,7 @@ struct EndToEndTests {
     final class Running: @unchecked Sendable {
         let cluster: TestCluster
         let clusterName = "e2e-\(UInt32.random(in: 0...UInt32.max))"
-        var agent: Process?
+        var agent: ChildProcess?
         let spool: String
         let metricsPort = TestCluster.freePort()
         /// Added to the agent's command line (`--tls-ca FILE`).
@@ -72,42 +73,25 @@ struct EndToEndTests {
         }
 
         func startAgent() throws {
-            let p = Process()
-            p.executableURL = builtBinary("chess-nodeagent")
-            p.arguments = ["--controller", cluster.listen!, "--key", cluster.directory.appendingPathComponent("cluster.key").path,
-                           "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2",
-                           "--metrics", "127.0.0.1:\(metricsPort)"] + agentArguments
-            if !agentEnvironment.isEmpty {
-                p.environment = ProcessInfo.processInfo.environment.merging(agentEnvironment) { _, new in new }
-            }
             let log = cluster.directory.appendingPathComponent("agent.log").path
-            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            h.seekToEndOfFile()
-            p.standardOutput = h
-            p.standardError = h
-            try p.run()
-            agent = p
+            agent = try ChildProcess(builtBinary("chess-nodeagent").path,
+                                     ["--controller", cluster.listen!, "--key", cluster.directory.appendingPathComponent("cluster.key").path,
+                                      "--name", "host", "--emulate", "emu1=\(EndToEndTests.synthetic)", "--spool", spool, "--kill-wait", "2",
+                                      "--metrics", "127.0.0.1:\(metricsPort)"] + agentArguments,
+                                     environment: agentEnvironment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(agentEnvironment) { _, new in new },
+                                     stdout: .append(log), stderr: .append(log))
         }
 
-        /// SIGTERM, then wait (at most 10 s) until the agent has exited. Foundation's `Process`
-        /// can take seconds to notice (seen: 4 s after the process was a zombie), longer than
-        /// chessd waits for a heartbeat here: the process table is asked instead, and Foundation
-        /// reaps it in its own time.
+        /// SIGTERM, then wait (at most 10 s) until the agent has exited and is reaped.
         func stopAgent() {
             guard let p = agent else { return }
-            let pid = p.processIdentifier
-            kill(pid, SIGTERM)
+            p.terminate()
             let deadline = Date().addingTimeInterval(10)
-            var gone = false
-            while Date() < deadline && !gone {
-                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-                gone = stat.isEmpty || stat.contains(") Z ")
-                if !gone { usleep(10_000) }
-            }
-            if !gone {
+            while p.isRunning && Date() < deadline { usleep(10_000) }
+            if p.isRunning {
                 Issue.record("the agent did not stop within 10 s of SIGTERM")
-                kill(pid, SIGKILL)
+                p.signal(SIGKILL)
+                p.waitUntilExit()
             }
             agent = nil
         }

@@ -63,7 +63,7 @@ struct MarketEndToEndTests {
 
         // Marketplace jobs never run as root: as nobody here (when the tests run as root), in a
         // folder of nobody's. A token for root is refused.
-        let marketUser = getuid() == 0 ? "nobody" : Process.currentUser
+        let marketUser = getuid() == 0 ? "nobody" : currentUserName
         let folder = c.cluster.directory.appendingPathComponent("market").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if getuid() == 0 {
@@ -292,6 +292,11 @@ final class EventStream {
     }
 }
 
-extension Process {
-    static var currentUser: String { String(cString: getpwuid(getuid())!.pointee.pw_name) }
+/// The name of the user running the tests (getpwuid_r: tests run in parallel threads).
+var currentUserName: String {
+    var entry = passwd()
+    var found: UnsafeMutablePointer<passwd>?
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getpwuid_r(getuid(), &entry, &buffer, buffer.count, &found) == 0, found != nil else { return "\(getuid())" }
+    return String(cString: entry.pw_name)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Testing
 
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
@@ -24,21 +25,8 @@ struct Run {
 
 /// Runs chessctl to completion; a run over two minutes is killed and fails the test.
 func chessctlRun(_ arguments: [String]) throws -> Run {
-    let p = Process()
-    p.executableURL = chessctl
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    watchdog.cancel()
-    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-               stderr: String(decoding: e, as: UTF8.self))
+    let ran = try ChildProcess.run(chessctl.path, arguments, timeout: 120)
+    return Run(status: ran.status, stdout: ran.stdoutText, stderr: ran.stderrText)
 }
 
 private func temporaryDirectory() throws -> URL {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Spawning
 import Testing
 
 /// chessctl called by Slurm's command names (links to it, as `make release` makes them): the
@@ -12,16 +13,9 @@ struct SlurmNamesTests {
         try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
         let link = links.appendingPathComponent(name).path
         if !FileManager.default.fileExists(atPath: link) { symlink(builtBinary("chessctl").path, link) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: link)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(["CHESS_SOCKET": cluster.socket]) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        (p.standardOutput, p.standardError) = (out, err)
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let ran = try ChildProcess.run(link, args, environment: ProcessInfo.processInfo.environment.merging(["CHESS_SOCKET": cluster.socket]) { _, new in new },
+                                       timeout: 60)
+        return Run(status: ran.status, stdout: ran.stdoutText, stderr: ran.stderrText)
     }
 
     @Test func sbatchSqueueScontrolScancelSacctSinfo() throws {

@@ -1,6 +1,7 @@
 import ChessAPI
 import Foundation
 import Glibc
+import Spawning
 import Testing
 
 /// srun inside real jobs: chessd, a real agent (this host and an emulated node), the agent's
@@ -75,19 +76,12 @@ struct StepEndToEndTests {
 
     /// A second agent on this host, presenting the emulated node `emu2` (its own spool and step
     /// socket); stopped by PID by the caller.
-    func startSecondAgent(_ c: Running) throws -> Process {
-        let p = Process()
-        p.executableURL = builtBinary("chess-nodeagent")
-        p.arguments = ["--controller", c.cluster.listen!, "--key", c.cluster.directory.appendingPathComponent("cluster.key").path,
+    func startSecondAgent(_ c: Running) throws -> ChildProcess {
+        let arguments = ["--controller", c.cluster.listen!, "--key", c.cluster.directory.appendingPathComponent("cluster.key").path,
                        "--id", "agent-b", "--emulate", "emu2=\(EndToEndTests.synthetic)",
                        "--spool", c.cluster.directory.appendingPathComponent("spool-b").path, "--kill-wait", "2"]
         let log = c.cluster.directory.appendingPathComponent("agent-b.log").path
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = h
-        p.standardError = h
-        try p.run()
-        return p
+        return try ChildProcess(builtBinary("chess-nodeagent").path, arguments, stdout: .append(log), stderr: .append(log))
     }
 
     @Test func aStepSpansAgentsThroughTheController() throws {
@@ -105,10 +99,12 @@ struct StepEndToEndTests {
         let ring = try buildMPIProgram(c)
         let second = try startSecondAgent(c)
         defer {
-            kill(second.processIdentifier, SIGTERM)
+            second.terminate()
             second.waitUntilExit()
         }
         try c.wait("the three nodes to be idle") { try c.cluster.ctl(["nodes", "-p", "wide"]).stdout.contains("3      idle") }
+        // This run's own: tasks another run left behind (a test process killed) are not counted.
+        let token = "run\(UInt32.random(in: 100_000...999_999))"
         let script = try write(c, "wide.sh", """
             #!/bin/bash
             #SBATCH -p wide -N 3 -n 6 -w host,emu1,emu2
@@ -116,13 +112,13 @@ struct StepEndToEndTests {
             srun -n 3 sh -c 'echo "err $SLURM_PROCID" >&2; exit $SLURM_PROCID'; echo "rc=$?"
             srun \(ring)
             trap 'echo batch got USR1' USR1
-            srun bash -c 'trap "echo task $SLURM_PROCID on $SLURMD_NODENAME got USR1; exit 5" USR1; while :; do sleep 0.1; done'
+            srun bash -c 'trap "echo task $SLURM_PROCID on $SLURMD_NODENAME got USR1; exit 5" USR1; while :; do sleep 0.1; done # \(token)'
             echo "srun=$?"
             srun sleep \(Int.random(in: 100_000...999_999))
             """)
         let job = try c.submit(["-o", "wide.out", script])
         try c.wait("the signal step's tasks on all three nodes") {
-            processes("got USR1; exit 5").count >= 7  // srun and six tasks
+            processes(token).count >= 7  // srun and six tasks
         }
         usleep(300_000)
         _ = try c.cluster.ctl(["cancel", "--signal", "USR1", "\(job)"])
@@ -297,12 +293,10 @@ struct StepEndToEndTests {
             }
             """.write(toFile: source, atomically: true, encoding: .utf8)
         let binary = c.cluster.directory.appendingPathComponent("ring").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpicc")
-        p.arguments = ["-o", binary, source]
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestCluster.Failure("mpicc failed (install mpich and libmpich-dev: make test does)") }
+        let mpicc = try ChildProcess.run("/usr/bin/mpicc", ["-o", binary, source], timeout: 120, mergeErrors: true)
+        guard mpicc.status == 0 else {
+            throw TestCluster.Failure("mpicc failed (install mpich and libmpich-dev: make test does): \(mpicc.stdoutText)")
+        }
         return binary
     }
 

@@ -1,6 +1,7 @@
 import ChessAPI
 import Foundation
 import NodeSupervisor
+import Spawning
 import Testing
 
 /// The real `chess-supervisor` binary, run on spool folders written here.
@@ -11,7 +12,7 @@ import Testing
     @Test func twoClustersJobOneDoNotShareACgroup() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        func start(cluster: String, script: String) throws -> (JobSpool, Process) {
+        func start(cluster: String, script: String) throws -> (JobSpool, ChildProcess) {
             let spool = JobSpool(spool: "\(dir)/\(cluster)", job: 1, run: 0)
             try spool.create()
             let launch = JobLaunch(job: 1, arrayJobID: nil, arrayTaskID: nil, name: "one", user: "root", uid: 0, gid: 0,
@@ -21,11 +22,7 @@ import Testing
             let plan = LaunchPlan(launch: launch, node: "host", cpus: [], mems: [], memoryBytes: nil, gpus: [], killWait: 2,
                                   clusterName: cluster)
             try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
-            let p = Process()
-            p.executableURL = builtBinary("chess-supervisor")
-            p.arguments = [spool.directory]
-            try p.run()
-            return (spool, p)
+            return (spool, try ChildProcess(builtBinary("chess-supervisor").path, [spool.directory]))
         }
         let (long, longProcess) = try start(cluster: "alpha", script: "#!/bin/sh\nsleep 2\necho survived\n")
         usleep(300_000)
@@ -33,7 +30,7 @@ import Testing
         for p in [shortProcess, longProcess] {
             let deadline = Date().addingTimeInterval(30)
             while p.isRunning, Date() < deadline { usleep(50_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            p.signal(SIGKILL)
         }
         #expect(short.result?.state == "COMPLETED")
         #expect(long.result?.state == "COMPLETED", "\(String(describing: long.result))")
@@ -55,11 +52,7 @@ import Testing
         let plan = LaunchPlan(launch: launch, node: "host", cpus: [], mems: [], memoryBytes: nil, gpus: [], killWait: 2,
                               clusterName: "anon")
         try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
-        let p = Process()
-        p.executableURL = builtBinary("chess-supervisor")
-        p.arguments = [spool.directory]
-        try p.run()
-        p.waitUntilExit()
+        try ChildProcess(builtBinary("chess-supervisor").path, [spool.directory]).waitUntilExit()
         #expect(spool.result?.state == "FAILED")
         #expect(spool.result?.reason?.contains("cannot become the job's user") == true, "\(String(describing: spool.result))")
         #expect(!FileManager.default.fileExists(atPath: marker))
@@ -79,16 +72,12 @@ import Testing
         return spool
     }
 
-    private func supervise(_ spool: JobSpool) throws -> Process {
-        let p = Process()
-        p.executableURL = builtBinary("chess-supervisor")
-        p.arguments = [spool.directory]
-        try p.run()
-        return p
+    private func supervise(_ spool: JobSpool) throws -> ChildProcess {
+        try ChildProcess(builtBinary("chess-supervisor").path, [spool.directory])
     }
 
     /// The supervisor, once it has started the job (at most 10 s).
-    private func superviseUntilStarted(_ spool: JobSpool) throws -> Process {
+    private func superviseUntilStarted(_ spool: JobSpool) throws -> ChildProcess {
         let p = try supervise(spool)
         let deadline = Date().addingTimeInterval(10)
         while spool.pid("job.pid") == nil, Date() < deadline { usleep(20_000) }
@@ -96,11 +85,11 @@ import Testing
     }
 
     /// Waits at most `seconds` for the supervisor to end; kills it past that.
-    private func finish(_ p: Process, within seconds: Double) -> Bool {
+    private func finish(_ p: ChildProcess, within seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while p.isRunning, Date() < deadline { usleep(20_000) }
         if p.isRunning {
-            kill(p.processIdentifier, SIGKILL)
+            p.signal(SIGKILL)
             p.waitUntilExit()
             return false
         }

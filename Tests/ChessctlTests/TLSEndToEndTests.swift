@@ -1,5 +1,6 @@
 import ChessAPI
 import Foundation
+import Spawning
 import Testing
 import TransportSecurity
 
@@ -13,13 +14,8 @@ struct TLSEndToEndTests {
         let dir = "/tmp/chess-tls-\(UUID().uuidString.prefix(8))"
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/make-tls.sh").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [script, dir] + names
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestCluster.Failure("make-tls.sh failed (\(p.terminationStatus))") }
+        let ran = try ChildProcess.run("/bin/bash", [script, dir] + names, timeout: 60)
+        guard ran.status == 0 else { throw TestCluster.Failure("make-tls.sh failed (\(ran.status)): \(ran.stderrText)") }
         return dir
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Spawning
 
 /// The built binaries next to this test bundle.
 func builtBinary(_ name: String) -> URL {
@@ -14,26 +15,14 @@ func builtBinary(_ name: String) -> URL {
 /// `user`: run it as that user through runuser (the tests run as root), in /tmp.
 func runBinary(_ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 60,
                user: String? = nil) throws -> Run {
-    let p = Process()
-    p.executableURL = builtBinary(name)
-    p.arguments = arguments
-    p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    if let user {
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        p.arguments = ["-u", user, "--", builtBinary(name).path] + arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
+    let environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    let ran = if let user {
+        try ChildProcess.run("/usr/sbin/runuser", ["-u", user, "--", builtBinary(name).path] + arguments, environment: environment,
+                             directory: "/tmp", timeout: timeout)
+    } else {
+        try ChildProcess.run(builtBinary(name).path, arguments, environment: environment, timeout: timeout)
     }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    watchdog.cancel()
-    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return Run(status: ran.status, stdout: ran.stdoutText, stderr: ran.stderrText)
 }
 
 /// A real chessd on a Unix socket in a temporary directory, stopped by PID when done.
@@ -42,8 +31,7 @@ final class TestCluster: @unchecked Sendable {
     let configPath: String
     var socket: String { directory.appendingPathComponent("chessd.sock").path }
     var stateDirectory: String { directory.appendingPathComponent("state").path }
-    private(set) var process: Process?
-    private var logHandle: FileHandle?
+    private(set) var process: ChildProcess?
 
     static let defaultConfig = """
         cluster_name = "test"
@@ -121,23 +109,14 @@ final class TestCluster: @unchecked Sendable {
 
     /// Starts chessd and waits (at most 20 s) until it answers `ping`.
     func start() throws {
-        let p = Process()
-        p.executableURL = builtBinary("chessd")
-        p.arguments = ["--config", configPath]
         var env = ProcessInfo.processInfo.environment
         env["CHESS_LISTEN"] = listen ?? "none"
         env["CHESS_STATE_DIR"] = nil
         env["CHESS_SOCKET"] = nil
-        p.environment = env
         let logPath = directory.appendingPathComponent("chessd.log").path
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        p.standardOutput = log
-        p.standardError = log
-        try p.run()
+        let p = try ChildProcess(builtBinary("chessd").path, ["--config", configPath], environment: env,
+                                 stdout: .append(logPath), stderr: .append(logPath))
         process = p
-        logHandle = log
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if !p.isRunning { throw Failure("chessd exited: \(self.log)") }
@@ -163,7 +142,7 @@ final class TestCluster: @unchecked Sendable {
     /// kill -9: no chance to flush or clean up.
     func crash() {
         guard let p = process else { return }
-        kill(p.processIdentifier, SIGKILL)
+        p.signal(SIGKILL)
         p.waitUntilExit()
         process = nil
     }
@@ -171,10 +150,10 @@ final class TestCluster: @unchecked Sendable {
     /// SIGTERM and wait (at most 20 s).
     func stop() {
         guard let p = process else { return }
-        kill(p.processIdentifier, SIGTERM)
+        p.terminate()
         let deadline = Date().addingTimeInterval(20)
         while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.signal(SIGKILL)
         p.waitUntilExit()
         process = nil
     }

@@ -1,6 +1,7 @@
 import Billing
 import Foundation
 import MarketBridge
+import Spawning
 import Testing
 
 /// Settlements signed here are verified by Python's `eth-account` (recovering the provider's
@@ -53,16 +54,9 @@ import Testing
         try JSONSerialization.data(withJSONObject: ["signatures": signatures, "keccak": keccak]).write(to: file)
 
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Interop/verify_settlements.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path, file.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "eth-account disagrees:\n\(text)")
+        let ran = try ChildProcess.run(python, [script.path, file.path], timeout: 300, mergeErrors: true)
+        let text = ran.stdoutText
+        #expect(ran.status == 0, "eth-account disagrees:\n\(text)")
         // Every case was checked (a script that checked nothing would also exit 0).
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("ok  ") }.count == signatures.count + keccak.count, "\(text)")
         #expect(text.contains("0 failure(s)"))

@@ -1,6 +1,8 @@
 #ifndef CHESS_SYSTEM_H
 #define CHESS_SYSTEM_H
 
+#include <spawn.h>
+
 /// Closes every descriptor from `lowest` up except `keep` (-1: none), in a child between fork
 /// and exec, so that nothing the agent or supervisor holds open (listening sockets, other
 /// tasks' pipes, the spool) reaches a job's process. close_range(2) where the kernel has it
@@ -20,5 +22,14 @@ int chess_pidfd_open(int pid);
 /// being written and closed, moved in or created: how a supervisor hears at once that the
 /// agent changed its spool (a new time limit, a cancel). -1 on failure.
 int chess_watch_directory(const char *path);
+
+/// posix_spawn_file_actions_addchdir_np (glibc 2.29+): the child starts in `path`. glibc
+/// declares it only under _GNU_SOURCE, which Swift's Glibc module is not built with.
+int chess_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): every descriptor from `lowest` up
+/// is closed in the child, whatever its close-on-exec flag (descriptors other threads open
+/// without O_CLOEXEC included).
+int chess_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
 
 #endif

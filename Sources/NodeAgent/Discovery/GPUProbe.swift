@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Glibc
+import Spawning
 
 /// NVIDIA GPUs and their metrics: NVML, loaded with `dlopen` (so the agent runs on machines
 /// without the driver), else `nvidia-smi -q -x`. No GPU is a valid answer.
@@ -51,18 +52,12 @@ enum GPUProbe {
         return dirs.lazy.map { "\($0)/nvidia-smi" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// `nvidia-smi -q -x`'s XML; nil when it fails, or hangs for 30 s (a wedged driver does).
     static func runNvidiaSMI() -> Data? {
-        guard let path = nvidiaSMIPath() else { return nil }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = ["-q", "-x"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        guard (try? p.run()) != nil else { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? data : nil
+        guard let path = nvidiaSMIPath(),
+              let ran = try? ChildProcess.run(path, ["-q", "-x"], timeout: 30, outputLimit: 16 << 20),
+              !ran.timedOut, !ran.signalled, ran.status == 0 else { return nil }
+        return Data(ran.stdout)
     }
 
     /// hwloc's bus ids and NVML's differ in case and domain width: compare them normalised.
