@@ -57,7 +57,10 @@ test: deps $(INTEROP_VENV)/bin/python
 	$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check $(INTEROP_PACKAGES)
 	$(INTEROP_VENV)/bin/python scripts/check-openapi.py docs/openapi.yaml
 	swift build --build-tests
-	CHESS_PYTHON=$(CURDIR)/$(INTEROP_VENV)/bin/python swift test --skip-build
+	@# Output kept in .build/test.log; when the run fails, the tests that started and never
+	@# ended (a crash, a hang) are named last, where a CI log's tail shows them.
+	set -o pipefail; CHESS_PYTHON=$(CURDIR)/$(INTEROP_VENV)/bin/python swift test --skip-build 2>&1 | tee .build/test.log \
+		|| { status=$$?; scripts/unfinished-tests.sh .build/test.log; exit $$status; }
 	$(INTEROP_VENV)/bin/python scripts/api-contract.py
 
 ## Benchmarks: figures printed side by side; not part of the tests.
