@@ -73,12 +73,16 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        // HTTP/1.1 over Unix sockets and TCP on POSIX threads: chessd's API and the agent's /metrics.
-        .target(name: "HTTPServer", dependencies: ["ChessAPI"]),
+        // HTTP/1.1 over Unix sockets and TCP on SwiftNIO's event loops: chessd's API and the agent's /metrics.
+        .target(name: "HTTPServer", dependencies: [
+            "ChessAPI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .executableTarget(
             name: "chessd",
             dependencies: [
-                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity",
+                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "NodeAgent",
             dependencies: [
-                "ChessAPI", "NodeSupervisor", "Spawning", "HTTPServer", "TransportSecurity", "CHwloc", "CNuma", "CIbverbs",
+                "ChessAPI", "NodeSupervisor", "Spawning", "HTTPServer", "TransportSecurity", "CChessSystem", "CHwloc", "CNuma", "CIbverbs",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

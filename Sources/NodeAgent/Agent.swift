@@ -1,3 +1,4 @@
+import CChessSystem
 import CNuma
 import ChessAPI
 import NodeSupervisor
@@ -283,6 +284,9 @@ final class Agent: @unchecked Sendable {
             guard !copies.contains(-1) else { throw SpawnFailure(description: "cannot pass the descriptors: \(String(cString: strerror(errno)))") }
             for (target, source) in copies.enumerated() { posix_spawn_file_actions_adddup2(&actions, source, Int32(target)) }
         }
+        // Nothing else of the agent's: its sockets (the event loops' are not close-on-exec) would
+        // outlive it in the supervisor, holding the /metrics port after a restart.
+        _ = chess_spawn_addclosefrom(&actions, Int32(max(3, stdio.count)))
         let sibling = (executable as NSString).deletingLastPathComponent + "/chess-supervisor"
         let supervisor = FileManager.default.isExecutableFile(atPath: sibling) ? sibling : executable
         let words = supervisor == executable ? [executable] + arguments

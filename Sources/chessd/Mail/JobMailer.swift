@@ -1,3 +1,4 @@
+import CChessSystem
 import Glibc
 import Foundation
 import Logging
@@ -85,6 +86,9 @@ final class JobMailer: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, out, 1)
             posix_spawn_file_actions_adddup2(&actions, out, 2)
         }
+        // None of chessd's descriptors: its sockets (the event loops' are not close-on-exec) and
+        // its database are not the mail program's business.
+        _ = chess_spawn_addclosefrom(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
