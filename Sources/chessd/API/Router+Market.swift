@@ -39,8 +39,14 @@ extension Router {
         },
         Route(method: "GET", pattern: "/v1/market/settlements", access: .market(.settle)) { r, c in
             let q = c.request.query
-            c.respond(.json(try r.controller.settlementFeed(after: try r.int(q["after"], 0), limit: try r.int(q["limit"], 100),
-                                                            wait: try r.int(q["wait"], 0), token: c.token)))
+            // A long poll (`wait`) holds no handler thread while it waits.
+            r.controller.settlementFeed(after: try r.int(q["after"], 0), limit: try r.int(q["limit"], 100),
+                                        wait: try r.int(q["wait"], 0), token: c.token) { result in
+                switch result {
+                case .success(let feed): c.respond(.json(feed))
+                case .failure(let e): c.respond(e.response)
+                }
+            }
         },
         Route(method: "GET", pattern: "/v1/market/settlements/stream", access: .market(.settle)) { r, c in
             // The feed's streaming form: server-sent events, one per signed settlement, from

@@ -202,24 +202,47 @@ extension Controller {
     }
 
     /// Signed settlements after `after`; waits up to `wait` seconds for one when there is none.
+    /// Blocks its thread: for the stream's own thread. A request's long poll goes through
+    /// `settlementFeed(after:limit:wait:token:answer:)`, which holds none.
     func settlementFeed(after: Int, limit: Int, wait: Int, token: MarketTable.Token?) throws(APIError) -> SettlementFeed {
-        let market = try requireMarket()
-        let only = MarketGate.sees(nil, as: token) ? nil : token?.name
         let deadline = Date().addingTimeInterval(Double(min(max(wait, 0), 60)))
         while true {
-            let (rows, waiting): ([MarketTable.Row], Int)
-            do {
-                (rows, waiting) = try store.read { db in
-                    (try MarketTable.feed(after: after, limit: min(max(limit, 1), 1000), token: only, in: db),
-                     try MarketTable.unsignedCount(in: db))
-                }
-            } catch { throw .internal("store: \(error)") }
-            if !rows.isEmpty || Date() >= deadline || stopping {
-                return SettlementFeed(settlements: rows.map(market.info), next: rows.last?.settlement.sequence ?? after,
-                                      awaitingPrice: waiting)
-            }
+            if let feed = try settlementFeedNow(after: after, limit: limit, token: token, deadline: deadline) { return feed }
             Thread.sleep(forTimeInterval: 0.1)
         }
+    }
+
+    /// The feed as a long poll that holds no thread while it waits: looked at again every
+    /// 100 ms until a settlement comes or `wait` seconds pass; `answer` is called once.
+    func settlementFeed(after: Int, limit: Int, wait: Int, token: MarketTable.Token?,
+                        answer: @escaping @Sendable (Result<SettlementFeed, APIError>) -> Void) {
+        let deadline = Date().addingTimeInterval(Double(min(max(wait, 0), 60)))
+        @Sendable func look() {
+            do {
+                if let feed = try settlementFeedNow(after: after, limit: limit, token: token, deadline: deadline) {
+                    return answer(.success(feed))
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 0.1, execute: look)
+            } catch {
+                answer(.failure(error))
+            }
+        }
+        look()
+    }
+
+    /// One look at the feed: nil when it is empty and `deadline` has not passed.
+    private func settlementFeedNow(after: Int, limit: Int, token: MarketTable.Token?, deadline: Date) throws(APIError) -> SettlementFeed? {
+        let market = try requireMarket()
+        let only = MarketGate.sees(nil, as: token) ? nil : token?.name
+        let (rows, waiting): ([MarketTable.Row], Int)
+        do {
+            (rows, waiting) = try store.read { db in
+                (try MarketTable.feed(after: after, limit: min(max(limit, 1), 1000), token: only, in: db),
+                 try MarketTable.unsignedCount(in: db))
+            }
+        } catch { throw .internal("store: \(error)") }
+        guard !rows.isEmpty || Date() >= deadline || stopping else { return nil }
+        return SettlementFeed(settlements: rows.map(market.info), next: rows.last?.settlement.sequence ?? after, awaitingPrice: waiting)
     }
 
     /// Writes signed settlements after `after` as server-sent events (`id:` the feed sequence,
