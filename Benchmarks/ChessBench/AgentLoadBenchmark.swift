@@ -163,7 +163,7 @@ struct AgentLoadBenchmark {
             "target p99 < 100 ms; \(beats.count) heartbeats in \(Int(window)) s, \(failed) failed")
         let rss = ControllerBenchmark().rssKiB(daemon.processIdentifier)
         row("chessd threads", "\(peakThreads.withLock { $0 })",
-            "target: independent of N; \(threadsIdle) before the agents connected (one thread per connection today)")
+            "target: independent of N; \(threadsIdle) before the agents connected")
         row("chessd RSS", "\(rss / 1024) MiB", "target < 1 GiB; \(rssIdle / 1024) MiB before the agents connected")
         let perBeat = Double(cpu) * 1_000_000 / Double(sysconf(Int32(_SC_CLK_TCK))) / Double(beats.count)
         row("chessd CPU per heartbeat", String(format: "%.0f µs", perBeat),
