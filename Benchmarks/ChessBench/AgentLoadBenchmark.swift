@@ -9,7 +9,8 @@ import Spawning
 /// Every agent registers its node, then heartbeats at the interval chessd gives it (30 s here:
 /// `heartbeat_timeout = 90`), spread evenly over the interval, on a connection of its own as a
 /// real agent keeps one. Figures over two intervals: heartbeat round-trip p50/p99, chessd's
-/// threads and RSS, chessd's CPU per heartbeat.
+/// threads and RSS, chessd's CPU per heartbeat, and `chessctl queue` over 10,000 held jobs
+/// while they heartbeat.
 ///
 /// Not yet played: launches acknowledged and completions reported (end-to-end jobs/s with N
 /// agents), and the long poll a real agent holds between heartbeats.
@@ -20,6 +21,12 @@ struct AgentLoadBenchmark {
     /// Threads playing the agents (each heartbeat is a blocking request on its agent's connection).
     let players = 8
     let interval = 30
+    /// Jobs held in the queue while the agents heartbeat (`chessctl queue` is timed over them).
+    let pending = 10_000
+    /// Agents that run jobs in the job phase (partition `busy`), each holding a long poll.
+    let busyAgents = 64
+    /// Trivial jobs run through them, end to end.
+    let jobs = 2_000
 
     init(agents: Int) {
         self.agents = agents
@@ -46,6 +53,8 @@ struct AgentLoadBenchmark {
         let width = max(String(agents).count, 5)
         @Sendable func name(_ i: Int) -> String { "sim" + String(repeating: "0", count: width - String(i).count) + String(i) }
         let nodes = "sim[\(name(1).dropFirst(3))-\(name(agents).dropFirst(3))]"
+        let busy = min(busyAgents, agents)
+        let busyNodes = "sim[\(name(1).dropFirst(3))-\(name(busy).dropFirst(3))]"
         try """
             cluster_name = "load"
             state_dir = "state"
@@ -64,6 +73,10 @@ struct AgentLoadBenchmark {
             [[partitions]]
             name = "batch"
             nodes = "\(nodes)"
+            default_time = "10:00"
+            [[partitions]]
+            name = "busy"
+            nodes = "\(busyNodes)"
             default_time = "10:00"
             """.write(to: directory.appendingPathComponent("chess.toml"), atomically: true, encoding: .utf8)
         let daemon = try ChildProcess(binaries.appendingPathComponent("chessd").path,
@@ -121,6 +134,18 @@ struct AgentLoadBenchmark {
         row("\(agents) registrations, \(players) at a time", String(format: "%.0f /s", Double(agents) / registrationSeconds),
             String(format: "%.1f s in all", registrationSeconds))
 
+        // 10,000 jobs held in the queue: `chessctl queue` is timed while the agents heartbeat.
+        let socket = directory.appendingPathComponent("chessd.sock").path
+        _ = try ControllerBenchmark().pipelinedSubmits(pending, socket: socket, hold: true)
+        let queueTime = Locked(Double.nan)
+        let timed = DispatchSemaphore(value: 0)
+        let timing = Thread {
+            usleep(10_000_000)
+            queueTime.withLock { $0 = (try? ControllerBenchmark().timeCtl(["queue"], runs: 10, socket: socket)) ?? .nan }
+            timed.signal()
+        }
+        timing.start()
+
         // Heartbeats: agent i beats at offset i/N of the interval, then every interval, for two intervals.
         let window = Double(2 * interval)
         let start = ProcessInfo.processInfo.systemUptime + 1
@@ -165,10 +190,66 @@ struct AgentLoadBenchmark {
         row("chessd threads", "\(peakThreads.withLock { $0 })",
             "target: independent of N; \(threadsIdle) before the agents connected")
         row("chessd RSS", "\(rss / 1024) MiB", "target < 1 GiB; \(rssIdle / 1024) MiB before the agents connected")
+        timed.wait()
+        let queued = queueTime.withLock { $0 }
+        row("chessctl queue, \(pending.formatted()) pending", queued.isNaN ? "failed" : String(format: "%.1f ms", queued * 1000),
+            "target < 20 ms, timed while the agents heartbeat")
         let perBeat = Double(cpu) * 1_000_000 / Double(sysconf(Int32(_SC_CLK_TCK))) / Double(beats.count)
         row("chessd CPU per heartbeat", String(format: "%.0f µs", perBeat),
             String(format: "%.1f %% of a core at this rate", 100 * Double(cpu) / Double(sysconf(Int32(_SC_CLK_TCK))) / window))
+        try runJobs(all: all, busy: busy, name: name, socket: socket)
         print()
+    }
+
+    /// Jobs end to end with all N agents connected: `jobs` trivial jobs submitted at once to
+    /// partition `busy`, whose `busy` agents each hold a long poll (as a real agent does), take
+    /// each launch and report it COMPLETED at their next heartbeat, until chessd acknowledges
+    /// it. The figure is submission to the last job's end: scheduling, launch, completion and
+    /// accounting through chessd, with the agents' side reduced to nothing.
+    func runJobs(all: [Int: ControllerClient], busy: Int, name: @escaping @Sendable (Int) -> String, socket: String) throws {
+        let stop = Locked(false)
+        let completed = Locked(0)
+        let failures = Locked([String]())
+        let players = (1...busy).map { i in
+            Thread {
+                let client = all[i]!
+                var unacknowledged: [JobCompletion] = []
+                while !stop.withLock({ $0 }) {
+                    do {
+                        let answer = try client.post("/v1/agent/heartbeat",
+                                                     AgentHeartbeat(agent: name(i), completions: unacknowledged, wait: 2),
+                                                     as: HeartbeatResponse.self)
+                        let acknowledged = Set(answer.acknowledged)
+                        let before = unacknowledged.count
+                        unacknowledged.removeAll { acknowledged.contains($0.job) }
+                        completed.withLock { $0 += before - unacknowledged.count }
+                        let now = Int(Date().timeIntervalSince1970)
+                        for command in answer.commands where command.kind == "launch" {
+                            unacknowledged.append(JobCompletion(job: command.job, state: "COMPLETED", exitCode: 0, startTime: now,
+                                                                endTime: now, run: command.launch?.run))
+                        }
+                    } catch {
+                        failures.withLock { $0.append("\(name(i)): \(error)") }
+                        usleep(100_000)
+                    }
+                }
+            }
+        }
+        for p in players { p.start() }
+        defer { stop.withLock { $0 = true } }
+        let started = Date()
+        var submission = JobSubmission()
+        submission.script = "#!/bin/sh\ntrue\n"
+        submission.name = "load"
+        submission.partition = "busy"
+        _ = try ControllerBenchmark().pipelinedSubmits(jobs, socket: socket, submission: submission)
+        let deadline = started.addingTimeInterval(300)
+        while completed.withLock({ $0 }) < jobs && Date() < deadline { usleep(20_000) }
+        let seconds = Date().timeIntervalSince(started)
+        let done = completed.withLock { $0 }
+        row("\(jobs.formatted()) trivial jobs end to end on \(busy) of them", String(format: "%.0f jobs/s", Double(done) / seconds),
+            "\(done) completed in \(String(format: "%.1f", seconds)) s, \(failures.withLock { $0.count }) heartbeat failures; "
+                + "the others stay connected")
     }
 
     /// The threads of a process now (`/proc/PID/status`).

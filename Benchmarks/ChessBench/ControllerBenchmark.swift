@@ -122,9 +122,9 @@ struct ControllerBenchmark {
     }
 
     /// chessctl's exit code; its output goes to /dev/null.
-    func runCtl(_ args: [String]) throws -> Int32 {
+    func runCtl(_ args: [String], socket: String? = nil) throws -> Int32 {
         var environment = ProcessInfo.processInfo.environment
-        environment["CHESS_SOCKET"] = socket
+        environment["CHESS_SOCKET"] = socket ?? self.socket
         let ctl = try ChildProcess(binaries.appendingPathComponent("chessctl").path, args, environment: environment,
                                    stdin: .inherit, stdout: .null, stderr: .inherit)
         ctl.waitUntilExit()
@@ -132,16 +132,16 @@ struct ControllerBenchmark {
     }
 
     /// Mean wall time of a command over `runs` runs, process start to exit.
-    func timeCtl(_ args: [String], runs: Int) throws -> Double {
-        _ = try runCtl(args)
+    func timeCtl(_ args: [String], runs: Int, socket: String? = nil) throws -> Double {
+        _ = try runCtl(args, socket: socket)
         let t = Date()
-        for _ in 0..<runs { _ = try runCtl(args) }
+        for _ in 0..<runs { _ = try runCtl(args, socket: socket) }
         return Date().timeIntervalSince(t) / Double(runs)
     }
 
     /// Writes `count` submit requests on one connection without waiting (up to 2,000 in flight)
     /// and reads the answers; every answer comes after its job is durable.
-    func pipelinedSubmits(_ count: Int, socket: String? = nil) throws -> Double {
+    func pipelinedSubmits(_ count: Int, socket: String? = nil, hold: Bool = false, submission given: JobSubmission? = nil) throws -> Double {
         let socket = socket ?? self.socket
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -156,9 +156,12 @@ struct ControllerBenchmark {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard rc == 0 else { throw BenchError("connect failed") }
-        var submission = JobSubmission()
-        submission.script = "#!/bin/sh\ntrue\n"
-        submission.name = "pipelined"
+        var submission = given ?? JobSubmission()
+        if given == nil {
+            submission.script = "#!/bin/sh\ntrue\n"
+            submission.name = "pipelined"
+        }
+        if hold { submission.hold = true }
         let body = submission.jsonBytes
         let request = Array("POST /v1/jobs HTTP/1.1\r\nHost: chessd\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
         let start = Date()
