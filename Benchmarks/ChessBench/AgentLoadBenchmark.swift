@@ -10,10 +10,8 @@ import Spawning
 /// `heartbeat_timeout = 90`), spread evenly over the interval, on a connection of its own as a
 /// real agent keeps one. Figures over two intervals: heartbeat round-trip p50/p99, chessd's
 /// threads and RSS, chessd's CPU per heartbeat, and `chessctl queue` over 10,000 held jobs
-/// while they heartbeat.
-///
-/// Not yet played: launches acknowledged and completions reported (end-to-end jobs/s with N
-/// agents), and the long poll a real agent holds between heartbeats.
+/// while they heartbeat. Then jobs end to end (`runJobs`): 64 of the agents hold long polls as
+/// real agents do, take launches and report completions, while all N stay connected.
 struct AgentLoadBenchmark {
     let agents: Int
     let binaries: URL
