@@ -42,7 +42,7 @@ final class AgentAuthenticator: @unchecked Sendable {
 
     /// The agent the request is signed by (with its own key), and that key, to sign the answer.
     func verify(_ request: HTTPRequest, now: Int) throws(APIError) -> (agent: String, key: [UInt8]) {
-        guard let key else { throw .unauthorized(keyProblem) }
+        guard key != nil else { throw .unauthorized(keyProblem) }
         guard let auth = request.header("authorization"), auth.hasPrefix(RequestSigning.scheme + " ") else {
             throw .unauthorized("missing Authorization: \(RequestSigning.scheme) AGENT:SIGNATURE")
         }
