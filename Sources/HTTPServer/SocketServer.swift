@@ -143,6 +143,9 @@ public final class SocketServer: Sendable {
     /// Connections open now (for tests and metrics).
     public var openConnections: Int { open.withLock { $0.total } }
 
+    /// Connection handlers of every server of this process still in memory: closed ones must go.
+    static var connectionsInMemory: Int { Connection.alive.load(ordering: .relaxed) }
+
     /// Counts a new connection in, or refuses it past a bound.
     fileprivate func admit(_ channel: any Channel, peer: Peer) -> EventLoopFuture<Void> {
         let key: String?
@@ -249,7 +252,7 @@ private final class Admission: @unchecked Sendable {
 /// the client (backpressure), a request must arrive whole within the request timeout, and a
 /// connection idle — or not taking its answers — for the idle timeout is closed. Between
 /// events it costs nothing: it sleeps until its socket, an answer or its next deadline.
-private final class Connection: ChannelInboundHandler, RemovableChannelHandler {
+final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -285,12 +288,18 @@ private final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     private var timerDeadline: NIODeadline?
     private var context: ChannelHandlerContext!
 
+    /// Connection handlers in memory (a test's check that closed connections are freed).
+    static let alive = Atomic<Int>(0)
+
     init(peer: Peer, handler: any HTTPHandler, limits: SocketServer.Limits, security: ConnectionSecurityFactory?) {
         self.peer = peer
         self.handler = handler
         self.limits = limits
         self.securityFactory = security
+        Self.alive.add(1, ordering: .relaxed)
     }
+
+    deinit { Self.alive.subtract(1, ordering: .relaxed) }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -300,6 +309,16 @@ private final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     func channelActive(context: ChannelHandlerContext) {
         activate(context)
         context.fireChannelActive()
+    }
+
+    /// The context holds this handler and this handler its context: the cycle is broken here,
+    /// or every connection would stay in memory after it closed.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closed = true
+        timer?.cancel()
+        timer = nil
+        security = nil
+        self.context = nil
     }
 
     private var activated = false
@@ -427,16 +446,18 @@ private final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         outstanding -= 1
         guard !closed else { return }
         responses[slot] = (response, keepAlive)
-        while !closing, let (r, keep) = responses.removeValue(forKey: nextToWrite) {
+        while !closing, !closed, let (r, keep) = responses.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
             write(r.serialized(keepAlive: keep))
             if let stream = r.stream {
                 closing = true
-                startStream(stream)
+                if !closed { startStream(stream) }
             } else if !keep {
                 closing = true
             }
         }
+        // A failed write (TLS) may have closed it.
+        guard !closed else { return }
         context.flush()
         finishIfDone()
         readMoreIfRoom()
@@ -497,7 +518,7 @@ private final class Connection: ChannelInboundHandler, RemovableChannelHandler {
                         ok.withLock { $0 = written }
                         done.signal()
                     }
-                    me.value.context.flush()
+                    if !me.value.closed { me.value.context.flush() }
                 }
                 guard done.wait(timeout: .now() + timeout) == .success else {
                     loop.execute { me.value.close() }
