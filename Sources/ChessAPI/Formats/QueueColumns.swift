@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SchedulerCore
 
 /// The columns of `queue` (squeue's), rendered the same way by chessctl from JSON and by chessd
 /// when chessctl asks for rows (`GET /v1/jobs?columns=…`, tab-separated), which spares both
@@ -13,11 +14,29 @@ public enum QueueColumns {
         "time_left": "TIME_LEFT", "end": "END_TIME", "nice": "NICE", "workdir": "WORK_DIR", "licenses": "LICENSES",
     ]
 
-    public static let shortStates: [String: String] = [
-        "PENDING": "PD", "RUNNING": "R", "SUSPENDED": "S", "COMPLETING": "CG", "COMPLETED": "CD", "CANCELLED": "CA",
-        "FAILED": "F", "TIMEOUT": "TO", "NODE_FAIL": "NF", "PREEMPTED": "PR", "OUT_OF_MEMORY": "OOM",
-        "REQUEUED": "RQ", "CONFIGURING": "CF",
-    ]
+    /// squeue's `%t` by the long name (`PENDING`: `PD`), for rows rendered from JSON.
+    public static let shortStates: [String: String] = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, shortState($0)) })
+
+    /// squeue's `%t` of a state, by the state itself (no hashing of its name per row); the long
+    /// name for the states squeue has no short one for.
+    public static func shortState(_ state: JobState) -> String {
+        switch state {
+        case .pending: "PD"
+        case .running: "R"
+        case .suspended: "S"
+        case .completing: "CG"
+        case .completed: "CD"
+        case .cancelled: "CA"
+        case .failed: "F"
+        case .timeout: "TO"
+        case .nodeFail: "NF"
+        case .preempted: "PR"
+        case .outOfMemory: "OOM"
+        case .requeued: "RQ"
+        case .configuring: "CF"
+        default: state.rawValue
+        }
+    }
 
     /// A column by its name (`id`, `reason_nodelist`, …), resolved once per request.
     public enum Column: String, Sendable, CaseIterable {
@@ -89,7 +108,12 @@ public enum QueueColumns {
 
     /// A cell of a tab-separated row: its tabs and line breaks become spaces.
     public static func appendCell(_ text: String, to out: inout [UInt8]) {
-        for b in text.utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            // Most cells hold neither: copied whole.
+            guard bytes.contains(where: { $0 == 0x09 || $0 == 0x0A }) else { return out.append(contentsOf: bytes) }
+            for b in bytes { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+        }
+        if copied == nil { for b in text.utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) } }
     }
 }
 

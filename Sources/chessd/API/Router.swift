@@ -312,7 +312,10 @@ struct Router: HTTPHandler {
             }
             let now = Controller.now()
             var out: [UInt8] = []
-            controller.forEachQueued(filter) { QueueColumns.appendRow(columns, $0, now: now, to: &out) }
+            out.reserveCapacity(1 << 16)
+            controller.forEachQueuedRecord(filter) { r, unavailable, index in
+                QueueRows.append(columns, r, unavailableNodes: unavailable, index: index, now: now, to: &out)
+            }
             return c.respond(HTTPResponse(status: 200, contentType: "text/tab-separated-values; charset=utf-8", body: out))
         }
         c.respond(HTTPResponse(status: 200, body: JobList(jobs: controller.queue(filter)).jsonBytes))

@@ -253,30 +253,39 @@ final class Controller: @unchecked Sendable {
         return out
     }
 
-    /// Live jobs (waiting and active), oldest first, one at a time: `queue` renders its rows
-    /// from them without an array of ten thousand `JobInfo`s in between. `body` runs under the lock.
+    /// Live jobs (waiting and active), oldest first, one at a time, as `JobInfo`s (the JSON
+    /// listing). `body` runs under the lock.
     func forEachQueued(_ filter: QueueFilter, _ body: (JobInfo) -> Void) {
+        forEachQueuedRecord(filter) { r, unavailableNodes, index in
+            var info = r.info(index)
+            info.unavailableNodes = unavailableNodes
+            body(info)
+        }
+    }
+
+    /// Live jobs (waiting and active), oldest first, read in place with the unavailable nodes
+    /// that keep a ReqNodeNotAvail job waiting: the queue's rows are rendered from them without
+    /// a copy of each record or a `JobInfo` in between (over ten thousand jobs, those were most of
+    /// `chessctl queue`'s time in chessd). `body` runs under the lock, and gets the cluster's
+    /// index to read the jobs' shapes from.
+    func forEachQueuedRecord(_ filter: QueueFilter, _ body: (JobRecord, _ unavailableNodes: String?, ClusterIndex) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         let index = self.index  // once: read per job, the class property is copied per job
         var unavailable: [String: String?] = [:]  // by partition, computed once per listing
-        for id in records.keys.sorted() {
-            let r = records[id]!
-            if r.job.array?.pending.isEmpty == true { continue }
-            if let u = filter.users, !u.contains(r.job.user) { continue }
-            if let s = filter.states, !s.contains(r.job.state) { continue }
-            if let p = filter.partitions, !p.contains(r.job.partition) { continue }
-            if let ids = filter.ids, !ids.contains(id) && !(r.job.arrayJobID.map(ids.contains) ?? false) { continue }
-            var info = r.info(index)
-            if r.job.reason == .reqNodeNotAvail {
-                if r.job.request.requiredNodes != nil || r.job.request.excludedNodes != nil {
-                    info.unavailableNodes = unavailableNodesLocked(for: r.job)
-                } else {
-                    if unavailable[r.job.partition] == nil { unavailable[r.job.partition] = unavailableNodesLocked(for: r.job) }
-                    info.unavailableNodes = unavailable[r.job.partition]!
-                }
+        records.forEachByID { r in
+            let id = r.id
+            if r.job.array?.pending.isEmpty == true { return }
+            if let u = filter.users, !u.contains(r.job.user) { return }
+            if let s = filter.states, !s.contains(r.job.state) { return }
+            if let p = filter.partitions, !p.contains(r.job.partition) { return }
+            if let ids = filter.ids, !ids.contains(id) && !(r.job.arrayJobID.map(ids.contains) ?? false) { return }
+            guard r.job.reason == .reqNodeNotAvail else { return body(r, nil, index) }
+            if r.job.request.requiredNodes != nil || r.job.request.excludedNodes != nil {
+                return body(r, unavailableNodesLocked(for: r.job), index)
             }
-            body(info)
+            if unavailable[r.job.partition] == nil { unavailable[r.job.partition] = unavailableNodesLocked(for: r.job) }
+            body(r, unavailable[r.job.partition]!, index)
         }
     }
 

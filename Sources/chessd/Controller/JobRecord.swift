@@ -86,13 +86,40 @@ struct JobRecord: Codable, Sendable {
     /// `1234`, `1234_7` (a task), `1234_[8-40%8]` (an array's tasks not yet started; an array
     /// with none is `1234`).
     var displayID: String {
-        if let parent = job.arrayJobID, let task = job.arrayTaskIndex { return "\(parent)_\(task)" }
-        if let array = job.array, !array.pending.isEmpty {
-            let cap = array.maxRunning.map { "%\($0)" } ?? ""
-            return "\(job.id)_[\(Self.rangeExpression(array.pending))\(cap)]"
-        }
-        return "\(job.id)"
+        var out: [UInt8] = []
+        appendDisplayID(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// `displayID`, written into a byte buffer (the queue's rows: ten thousand ids without a
+    /// string each).
+    func appendDisplayID(to out: inout [UInt8]) {
+        if let parent = job.arrayJobID, let task = job.arrayTaskIndex {
+            SlurmTime.appendDecimal(parent, to: &out)
+            out.append(UInt8(ascii: "_"))
+            SlurmTime.appendDecimal(task, to: &out)
+            return
+        }
+        SlurmTime.appendDecimal(job.id, to: &out)
+        if let array = job.array, !array.pending.isEmpty {
+            out.append(contentsOf: "_[".utf8)
+            out.append(contentsOf: Self.rangeExpression(array.pending).utf8)
+            if let cap = array.maxRunning {
+                out.append(UInt8(ascii: "%"))
+                SlurmTime.appendDecimal(cap, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+    }
+
+    /// Why the job waits (`JobHeldUser` when held) or, once it runs or has ended, how it ended
+    /// or is ending: squeue's REASON.
+    var displayReason: String? {
+        job.state.isWaiting ? (job.hold ? PendingReason.jobHeld.rawValue : job.reason?.rawValue) : endReason ?? pendingEnd?.reason
+    }
+
+    /// The nodes the job runs on, as a host list (`n[1-4]`); nil until it has an allocation.
+    var nodeList: String? { job.allocation.map { HostList.compress($0.nodeNames) } }
 
     static func rangeExpression(_ indexes: [Int]) -> String { HostList.ranges(indexes) }
 
@@ -104,14 +131,14 @@ struct JobRecord: Codable, Sendable {
         info.arrayJobID = job.arrayJobID
         info.arrayTaskID = job.arrayTaskIndex
         info.arrayPending = job.array.map { Self.rangeExpression($0.pending) }
-        info.reason = job.state.isWaiting ? (job.hold ? PendingReason.jobHeld.rawValue : job.reason?.rawValue) : endReason ?? pendingEnd?.reason
+        info.reason = displayReason
         info.priority = priority
         info.eligibleTime = eligibleTime
         info.startTime = job.startTime
         info.endTime = job.endTime
         info.plannedStart = job.state.isWaiting ? plannedStart : nil
         info.timeLimit = job.request.timeLimit
-        info.nodeList = job.allocation.map { HostList.compress($0.nodeNames) }
+        info.nodeList = nodeList
         info.exitCode = exitCode
         info.dependency = dependencyText
         info.requiredNodes = job.request.requiredNodes.map(HostList.compress)

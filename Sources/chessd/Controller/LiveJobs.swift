@@ -46,7 +46,27 @@ struct LiveJobs {
     @inline(__always)
     func read<T>(_ id: JobID, _ body: (JobRecord) -> T) -> T? {
         guard let slot = slotOf[id].map(Int.init) else { return nil }
-        return pages[slot >> Self.pageShift][slot & Self.pageMask].map(body)
+        return read(slot: slot, body)
+    }
+
+    /// Every record, read in place, by increasing id (the queue's order): one sort of the ids,
+    /// no lookup by id per record.
+    func forEachByID(_ body: (JobRecord) -> Void) {
+        var slots: [(id: JobID, slot: Int32)] = []
+        slots.reserveCapacity(slotOf.count)
+        for (id, slot) in slotOf { slots.append((id, slot)) }
+        slots.sort { $0.id < $1.id }
+        for s in slots { _ = read(slot: Int(s.slot), body) }
+    }
+
+    /// Through the page's buffer, so that the record is lent to `body`, not copied (with
+    /// `Optional.map` on the page's element, each read copied the record and released it).
+    @inline(__always)
+    private func read<T>(slot: Int, _ body: (JobRecord) -> T) -> T? {
+        pages[slot >> Self.pageShift].withUnsafeBufferPointer { page in
+            let i = slot & Self.pageMask
+            return page[i] == nil ? nil : body(page[i]!)
+        }
     }
 
     @discardableResult

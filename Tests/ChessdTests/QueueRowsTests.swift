@@ -1,0 +1,88 @@
+import ChessAPI
+@testable import chessd
+import SchedulerCore
+import Testing
+
+/// chessd writes `chessctl queue`'s rows straight from its records (`QueueRows`); chessctl's
+/// `%`-formats and every other reader render them from the JSON `JobInfo` (`QueueColumns`).
+/// Both must print the same table: every column, for jobs in every shape a queue holds.
+@Suite("queue rows") struct QueueRowsTests {
+    static let index = ClusterIndex(Cluster(
+        nodes: (1...4).map { Node(name: "n\($0)", topology: .uniform(sockets: 2, coresPerSocket: 4, memoryMB: 16_000, gpus: 2)) },
+        partitions: [Partition(name: "batch", nodes: ["n1", "n2", "n3", "n4"]), Partition(name: "gpu", nodes: ["n3", "n4"])]))
+
+    /// Jobs as a queue holds them: pending (plain, held, with a reason and planned start, with
+    /// nice and licenses), an array with tasks waiting, a started task, running with an
+    /// allocation over several nodes, suspended, completing with the reason it is ending, and
+    /// cells with tabs and line breaks in them.
+    static func records(now: Int) -> [(JobRecord, String?)] {
+        func job(_ id: JobID, _ configure: (inout JobRecord) -> Void = { _ in }) -> JobRecord {
+            var r = JobRecord(job: Job(id: id, name: "job\(id)", user: "alice", account: "physics", partition: "batch", qos: "normal",
+                                       request: JobRequest(nodes: 1, tasks: 4, timeLimit: 3_600), submitTime: now - 100))
+            configure(&r)
+            return r
+        }
+        func allocation(_ nodes: [String]) -> Allocation {
+            Allocation(nodes: nodes.map { NodeAllocation(node: $0, cores: [0, 1], memoryMB: 1_000, numaDomains: [0], gpus: [0], exclusive: false) })
+        }
+        return [
+            (job(1), nil),
+            (job(2) { $0.job.hold = true }, nil),
+            (job(3) { $0.job.reason = .priority; $0.plannedStart = now + 600; $0.priority = 4_200; $0.eligibleTime = now - 50 }, nil),
+            (job(4) { $0.job.reason = .reqNodeNotAvail; $0.job.request.requiredNodes = ["n2"] }, "n2"),
+            (job(5) { $0.job.reason = .resources; $0.job.nice = -10; $0.job.request.timeLimit = nil; $0.job.request.licenses = ["matlab": 2] }, nil),
+            (job(6) { $0.job.array = ArrayTasks(pending: [3, 4, 5, 9], maxRunning: 2); $0.arrayExpression = "1-9" }, nil),
+            (job(7) { $0.job.array = ArrayTasks(pending: [1]) }, nil),
+            (job(8) {
+                $0.job.arrayJobID = 6; $0.job.arrayTaskIndex = 1; $0.job.state = .running; $0.job.startTime = now - 30
+                $0.job.allocation = allocation(["n1"])
+            }, nil),
+            (job(9) {
+                $0.job.state = .running; $0.job.startTime = now - 90_000; $0.job.request.timeLimit = 172_800
+                $0.job.allocation = allocation(["n1", "n2", "n4"]); $0.job.partition = "gpu"; $0.workdir = "/home/alice/run"
+            }, nil),
+            (job(10) { $0.job.state = .suspended; $0.job.startTime = now - 10; $0.job.allocation = allocation(["n3"]) }, nil),
+            (job(11) {
+                $0.job.state = .completing; $0.job.startTime = now - 20; $0.job.allocation = allocation(["n4"])
+                $0.pendingEnd = JobRecord.PendingEnd(state: .cancelled, exitCode: 0, reason: "cancelled by bob", time: now - 1)
+            }, nil),
+            (job(12) { $0.job.name = "tab\there\nnewline"; $0.job.user = "ünïcode"; $0.job.reason = .dependency }, nil),
+            (job(13) { $0.job.request = JobRequest(nodes: 3, tasks: 6, gpus: GPURequest(count: 1)); $0.job.qos = "high" }, nil),
+        ]
+    }
+
+    @Test func everyColumnAsTheJSONRenderingWritesIt() {
+        let now = 1_790_000_000
+        let columns = QueueColumns.Column.allCases
+        for (record, unavailable) in Self.records(now: now) {
+            var direct: [UInt8] = []
+            QueueRows.append(columns, record, unavailableNodes: unavailable, index: Self.index, now: now, to: &direct)
+            var info = record.info(Self.index)
+            info.unavailableNodes = unavailable
+            var viaInfo: [UInt8] = []
+            QueueColumns.appendRow(columns, info, now: now, to: &viaInfo)
+            #expect(String(decoding: direct, as: UTF8.self) == String(decoding: viaInfo, as: UTF8.self), "job \(record.id)")
+        }
+    }
+
+    /// The cells that are not a plain copy of a field, spelled out (both renderings could be wrong
+    /// the same way).
+    @Test func cellsAsSqueuePrintsThem() {
+        let now = 1_790_000_000
+        let rows = Dictionary(uniqueKeysWithValues: Self.records(now: now).map { r, unavailable in
+            var out: [UInt8] = []
+            QueueRows.append([.id, .state, .time, .timeLimit, .nodes, .reasonNodelist], r, unavailableNodes: unavailable,
+                             index: Self.index, now: now, to: &out)
+            return (r.id, String(decoding: out, as: UTF8.self))
+        })
+        #expect(rows[2] == "2\tPD\t00:00:00\t01:00:00\t1\t(JobHeldUser)\n")
+        #expect(rows[4] == "4\tPD\t00:00:00\t01:00:00\t1\t(ReqNodeNotAvail, UnavailableNodes:n2)\n")
+        #expect(rows[5] == "5\tPD\t00:00:00\tUNLIMITED\t1\t(Resources)\n")
+        #expect(rows[6] == "6_[3-5,9%2]\tPD\t00:00:00\t01:00:00\t1\t(None)\n")
+        #expect(rows[8] == "6_1\tR\t00:00:30\t01:00:00\t1\tn1\n")
+        #expect(rows[9] == "9\tR\t1-01:00:00\t2-00:00:00\t3\tn[1-2,4]\n")
+        #expect(rows[11] == "11\tCG\t00:00:20\t01:00:00\t1\tn4\n")
+        #expect(rows[12] == "12\tPD\t00:00:00\t01:00:00\t1\t(Dependency)\n")
+        #expect(rows[13] == "13\tPD\t00:00:00\tUNLIMITED\t3\t(None)\n")
+    }
+}
