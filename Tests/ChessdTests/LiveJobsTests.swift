@@ -40,7 +40,7 @@ import Testing
         #expect(live.values.map(\.job.name).sorted() == model.values.map(\.job.name).sorted())
         #expect(live.values.allSatisfy { model[$0.id]?.job.name == $0.job.name })
         var inOrder: [(JobID, String)] = []
-        live.forEachByID { inOrder.append(($0.id, $0.job.name)) }
+        live.forEachByID { inOrder.append(($0.pointee.id, $0.pointee.job.name)) }
         #expect(inOrder.map(\.0) == model.keys.sorted())
         #expect(inOrder.map(\.1) == model.keys.sorted().map { model[$0]!.job.name })
     }

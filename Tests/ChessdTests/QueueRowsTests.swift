@@ -51,12 +51,14 @@ import Testing
         ]
     }
 
-    @Test func everyColumnAsTheJSONRenderingWritesIt() {
+    /// The columns written from the record, and a listing with every column (through `JobInfo`).
+    @Test(arguments: [QueueColumns.Column.allCases.filter(QueueRows.written.contains), QueueColumns.Column.allCases])
+    func everyColumnAsTheJSONRenderingWritesIt(_ columns: [QueueColumns.Column]) {
         let now = 1_790_000_000
-        let columns = QueueColumns.Column.allCases
+        let rows = QueueRows(columns)
         for (record, unavailable) in Self.records(now: now) {
             var direct: [UInt8] = []
-            QueueRows.append(columns, record, unavailableNodes: unavailable, index: Self.index, now: now, to: &direct)
+            withUnsafePointer(to: record) { rows.append($0, unavailableNodes: unavailable, index: Self.index, now: now, to: &direct) }
             var info = record.info(Self.index)
             info.unavailableNodes = unavailable
             var viaInfo: [UInt8] = []
@@ -71,8 +73,8 @@ import Testing
         let now = 1_790_000_000
         let rows = Dictionary(uniqueKeysWithValues: Self.records(now: now).map { r, unavailable in
             var out: [UInt8] = []
-            QueueRows.append([.id, .state, .time, .timeLimit, .nodes, .reasonNodelist], r, unavailableNodes: unavailable,
-                             index: Self.index, now: now, to: &out)
+            let rows = QueueRows([.id, .state, .time, .timeLimit, .nodes, .reasonNodelist])
+            withUnsafePointer(to: r) { rows.append($0, unavailableNodes: unavailable, index: Self.index, now: now, to: &out) }
             return (r.id, String(decoding: out, as: UTF8.self))
         })
         #expect(rows[2] == "2\tPD\t00:00:00\t01:00:00\t1\t(JobHeldUser)\n")

@@ -311,10 +311,11 @@ struct Router: HTTPHandler {
                 return c
             }
             let now = Controller.now()
+            let rows = QueueRows(columns)
             var out: [UInt8] = []
-            out.reserveCapacity(1 << 16)
+            out.reserveCapacity(controller.liveJobCount * 64)  // about a default row
             controller.forEachQueuedRecord(filter) { r, unavailable, index in
-                QueueRows.append(columns, r, unavailableNodes: unavailable, index: index, now: now, to: &out)
+                rows.append(r, unavailableNodes: unavailable, index: index, now: now, to: &out)
             }
             return c.respond(HTTPResponse(status: 200, contentType: "text/tab-separated-values; charset=utf-8", body: out))
         }

@@ -7,6 +7,8 @@ struct ClusterIndex: Sendable {
     /// Cores of the smallest and largest node of each partition, to size pending jobs.
     let smallestCores: [String: Int]
     let largestCores: [String: Int]
+    /// What sizing a pending job takes from its partition, in one lookup.
+    let sizing: [String: (smallestCores: Int, largestCores: Int, exclusiveByDefault: Bool)]
     let partitionsOfNode: [String: [String]]
     /// Each partition's nodes grouped by what a submit checks (capacity, features, GPU types):
     /// a thousand identical nodes are one class, so checking a submit does not walk them.
@@ -40,6 +42,8 @@ struct ClusterIndex: Sendable {
         }
         smallestCores = smallest
         largestCores = largest
+        sizing = Dictionary(cluster.partitions.map { ($0.name, (smallest[$0.name]!, largest[$0.name]!, $0.exclusiveByDefault)) },
+                            uniquingKeysWith: { a, _ in a })
         partitionsOfNode = partitionsOf
         var classes: [String: [NodeClass]] = [:]
         for p in cluster.partitions {
@@ -65,11 +69,16 @@ struct ClusterIndex: Sendable {
     /// What a job holds, or will hold once placed as far as can be known before.
     func tres(of job: Job) -> TRES {
         if let a = job.allocation { return a.tres }
-        guard let p = cluster.partition(named: job.partition),
-              let shape = job.request.shape(smallestCores: smallestCores[job.partition] ?? 1,
-                                            largestCores: largestCores[job.partition] ?? 1,
-                                            exclusiveByDefault: p.exclusiveByDefault) else {
-            return TRES(cpus: job.request.cpusPerTask * (job.request.tasks ?? 1), nodes: job.request.nodes ?? 1)
+        return tres(partition: job.partition, request: job.request)
+    }
+
+    /// What a pending job of `partition` asking for `request` will hold, as far as can be known
+    /// before it is placed.
+    func tres(partition: String, request: JobRequest) -> TRES {
+        guard let p = sizing[partition],
+              let shape = request.shape(smallestCores: p.smallestCores, largestCores: p.largestCores,
+                                        exclusiveByDefault: p.exclusiveByDefault) else {
+            return TRES(cpus: request.cpusPerTask * (request.tasks ?? 1), nodes: request.nodes ?? 1)
         }
         return shape.tres
     }

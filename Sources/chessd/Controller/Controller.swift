@@ -243,6 +243,9 @@ final class Controller: @unchecked Sendable {
         var ids: Set<JobID>?
     }
 
+    /// Live job records (an array's waiting tasks are one), as a size hint.
+    var liveJobCount: Int { lock.withLock { records.count } }
+
     /// Live jobs (waiting and active), oldest first.
     func queue(_ filter: QueueFilter) -> [JobInfo] {
         var out: [JobInfo] = []
@@ -257,35 +260,35 @@ final class Controller: @unchecked Sendable {
     /// listing). `body` runs under the lock.
     func forEachQueued(_ filter: QueueFilter, _ body: (JobInfo) -> Void) {
         forEachQueuedRecord(filter) { r, unavailableNodes, index in
-            var info = r.info(index)
+            var info = r.pointee.info(index)
             info.unavailableNodes = unavailableNodes
             body(info)
         }
     }
 
-    /// Live jobs (waiting and active), oldest first, read in place with the unavailable nodes
+    /// Live jobs (waiting and active), oldest first, where they lie, with the unavailable nodes
     /// that keep a ReqNodeNotAvail job waiting: the queue's rows are rendered from them without
     /// a copy of each record or a `JobInfo` in between (over ten thousand jobs, those were most of
-    /// `chessctl queue`'s time in chessd). `body` runs under the lock, and gets the cluster's
-    /// index to read the jobs' shapes from.
-    func forEachQueuedRecord(_ filter: QueueFilter, _ body: (JobRecord, _ unavailableNodes: String?, ClusterIndex) -> Void) {
+    /// `chessctl queue`'s time in chessd). `body` runs under the lock, must not keep the pointer,
+    /// and gets the cluster's index to read the jobs' shapes from.
+    func forEachQueuedRecord(_ filter: QueueFilter, _ body: (UnsafePointer<JobRecord>, _ unavailableNodes: String?, ClusterIndex) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         let index = self.index  // once: read per job, the class property is copied per job
         var unavailable: [String: String?] = [:]  // by partition, computed once per listing
-        records.forEachByID { r in
-            let id = r.id
-            if r.job.array?.pending.isEmpty == true { return }
-            if let u = filter.users, !u.contains(r.job.user) { return }
-            if let s = filter.states, !s.contains(r.job.state) { return }
-            if let p = filter.partitions, !p.contains(r.job.partition) { return }
-            if let ids = filter.ids, !ids.contains(id) && !(r.job.arrayJobID.map(ids.contains) ?? false) { return }
-            guard r.job.reason == .reqNodeNotAvail else { return body(r, nil, index) }
-            if r.job.request.requiredNodes != nil || r.job.request.excludedNodes != nil {
-                return body(r, unavailableNodesLocked(for: r.job), index)
+        records.forEachByID { record in
+            if record.pointee.job.array?.pending.isEmpty == true { return }
+            if let u = filter.users, !u.contains(record.pointee.job.user) { return }
+            if let s = filter.states, !s.contains(record.pointee.job.state) { return }
+            if let p = filter.partitions, !p.contains(record.pointee.job.partition) { return }
+            if let ids = filter.ids, !ids.contains(record.pointee.job.id) && !(record.pointee.job.arrayJobID.map(ids.contains) ?? false) { return }
+            guard record.pointee.job.reason == .reqNodeNotAvail else { return body(record, nil, index) }
+            if record.pointee.job.request.requiredNodes != nil || record.pointee.job.request.excludedNodes != nil {
+                return body(record, unavailableNodesLocked(for: record.pointee.job), index)
             }
-            if unavailable[r.job.partition] == nil { unavailable[r.job.partition] = unavailableNodesLocked(for: r.job) }
-            body(r, unavailable[r.job.partition]!, index)
+            let partition = record.pointee.job.partition
+            if unavailable[partition] == nil { unavailable[partition] = unavailableNodesLocked(for: record.pointee.job) }
+            body(record, unavailable[partition]!, index)
         }
     }
 

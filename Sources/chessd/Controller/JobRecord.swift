@@ -91,19 +91,24 @@ struct JobRecord: Codable, Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `displayID`, written into a byte buffer (the queue's rows: ten thousand ids without a
-    /// string each).
+    /// `displayID`, written into a byte buffer.
     func appendDisplayID(to out: inout [UInt8]) {
-        if let parent = job.arrayJobID, let task = job.arrayTaskIndex {
-            SlurmTime.appendDecimal(parent, to: &out)
+        Self.appendDisplayID(id: job.id, arrayJobID: job.arrayJobID, arrayTaskIndex: job.arrayTaskIndex, array: job.array, to: &out)
+    }
+
+    /// `displayID` from the fields it is made of (the queue's rows read them where the record
+    /// lies, field by field: see `QueueRows`).
+    static func appendDisplayID(id: JobID, arrayJobID: JobID?, arrayTaskIndex: Int?, array: ArrayTasks?, to out: inout [UInt8]) {
+        if let arrayJobID, let arrayTaskIndex {
+            SlurmTime.appendDecimal(arrayJobID, to: &out)
             out.append(UInt8(ascii: "_"))
-            SlurmTime.appendDecimal(task, to: &out)
+            SlurmTime.appendDecimal(arrayTaskIndex, to: &out)
             return
         }
-        SlurmTime.appendDecimal(job.id, to: &out)
-        if let array = job.array, !array.pending.isEmpty {
+        SlurmTime.appendDecimal(id, to: &out)
+        if let array, !array.pending.isEmpty {
             out.append(contentsOf: "_[".utf8)
-            out.append(contentsOf: Self.rangeExpression(array.pending).utf8)
+            out.append(contentsOf: rangeExpression(array.pending).utf8)
             if let cap = array.maxRunning {
                 out.append(UInt8(ascii: "%"))
                 SlurmTime.appendDecimal(cap, to: &out)
@@ -115,11 +120,17 @@ struct JobRecord: Codable, Sendable {
     /// Why the job waits (`JobHeldUser` when held) or, once it runs or has ended, how it ended
     /// or is ending: squeue's REASON.
     var displayReason: String? {
-        job.state.isWaiting ? (job.hold ? PendingReason.jobHeld.rawValue : job.reason?.rawValue) : endReason ?? pendingEnd?.reason
+        Self.displayReason(state: job.state, hold: job.hold, reason: job.reason, endReason: endReason, pendingEnd: pendingEnd)
+    }
+
+    static func displayReason(state: JobState, hold: Bool, reason: PendingReason?, endReason: String?, pendingEnd: PendingEnd?) -> String? {
+        state.isWaiting ? (hold ? PendingReason.jobHeld.rawValue : reason?.rawValue) : endReason ?? pendingEnd?.reason
     }
 
     /// The nodes the job runs on, as a host list (`n[1-4]`); nil until it has an allocation.
-    var nodeList: String? { job.allocation.map { HostList.compress($0.nodeNames) } }
+    var nodeList: String? { Self.nodeList(job.allocation) }
+
+    static func nodeList(_ allocation: Allocation?) -> String? { allocation.map { HostList.compress($0.nodeNames) } }
 
     static func rangeExpression(_ indexes: [Int]) -> String { HostList.ranges(indexes) }
 

@@ -46,26 +46,34 @@ struct LiveJobs {
     @inline(__always)
     func read<T>(_ id: JobID, _ body: (JobRecord) -> T) -> T? {
         guard let slot = slotOf[id].map(Int.init) else { return nil }
-        return read(slot: slot, body)
+        return pages[slot >> Self.pageShift][slot & Self.pageMask].map(body)
     }
 
-    /// Every record, read in place, by increasing id (the queue's order): one sort of the ids,
-    /// no lookup by id per record.
-    func forEachByID(_ body: (JobRecord) -> Void) {
-        var slots: [(id: JobID, slot: Int32)] = []
-        slots.reserveCapacity(slotOf.count)
-        for (id, slot) in slotOf { slots.append((id, slot)) }
-        slots.sort { $0.id < $1.id }
-        for s in slots { _ = read(slot: Int(s.slot), body) }
+    /// Every record by increasing id (the queue's order), through a pointer to where it lies:
+    /// one sort of the ids, no lookup by id per record, and no copy of a record. (A record lent
+    /// as a value from storage the callee might change is copied first, a retain and a release
+    /// of each of its strings and arrays: over ten thousand records, a quarter of a listing.)
+    /// The pointer is valid only during `body`, which must not change the records.
+    func forEachByID(_ body: (UnsafePointer<JobRecord>) -> Void) {
+        // Id and slot in one word when the ids fit (they count up from 1): a sort of plain
+        // integers costs a third of one of pairs.
+        if slotOf.keys.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }) {
+            var packed: [UInt64] = []
+            packed.reserveCapacity(slotOf.count)
+            for (id, slot) in slotOf { packed.append(UInt64(id) << 32 | UInt64(UInt32(bitPattern: slot))) }
+            packed.sort()
+            for p in packed { withRecord(slot: Int(UInt32(truncatingIfNeeded: p)), body) }
+            return
+        }
+        for (_, slot) in slotOf.sorted(by: { $0.key < $1.key }) { withRecord(slot: Int(slot), body) }
     }
 
-    /// Through the page's buffer, so that the record is lent to `body`, not copied (with
-    /// `Optional.map` on the page's element, each read copied the record and released it).
+    /// The record in `slot` (one `slotOf` holds: never empty). An `Optional` of a struct keeps
+    /// its payload at the start of its storage, so the record is read there.
     @inline(__always)
-    private func read<T>(slot: Int, _ body: (JobRecord) -> T) -> T? {
+    private func withRecord(slot: Int, _ body: (UnsafePointer<JobRecord>) -> Void) {
         pages[slot >> Self.pageShift].withUnsafeBufferPointer { page in
-            let i = slot & Self.pageMask
-            return page[i] == nil ? nil : body(page[i]!)
+            body(UnsafeRawPointer(page.baseAddress! + (slot & Self.pageMask)).assumingMemoryBound(to: JobRecord.self))
         }
     }
 
