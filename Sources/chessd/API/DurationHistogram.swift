@@ -18,7 +18,7 @@ final class DurationHistogram: @unchecked Sendable {
         total += 1
         sum += seconds
         last = seconds
-        lastAt = Controller.now()
+        lastAt = SystemClock().now()
         longest = max(longest, seconds)
         lock.unlock()
     }

@@ -88,7 +88,7 @@ extension Router {
         Route(method: "GET", pattern: "/v1/invoices", access: .local) { r, c in
             let q = c.request.query
             guard let subject = Invoice.Subject(rawValue: q["by"] ?? "user") else { throw APIError.badRequest("by must be user or account") }
-            let now = Controller.now()
+            let now = r.controller.clock.now()
             var names = r.list(q["name"])
             // Users read their own invoices; admins anyone's.
             if !c.user.admin {
@@ -104,7 +104,7 @@ extension Router {
             guard c.user.admin else { throw APIError.forbidden("only root or an operator may read settlements") }
             let q = c.request.query
             c.respond(.json(SettlementList(settlements: try r.controller.settlements(start: try r.int(q["start"], 0),
-                                                                                     end: try r.int(q["end"], Controller.now() + 1)))))
+                                                                                     end: try r.int(q["end"], r.controller.clock.now() + 1)))))
         },
         Route(method: "GET", pattern: "/v1/settlements/{id}", access: .local) { r, c in
             guard c.user.admin else { throw APIError.forbidden("only root or an operator may read settlements") }

@@ -235,7 +235,7 @@ struct Router: HTTPHandler {
                 case (.local, .remote):
                     throw APIError.unauthorized("this route is served on the Unix socket only: users and admins connect there")
                 case (.agent, .remote):
-                    let (name, key) = try agents.verify(request, now: Controller.now())
+                    let (name, key) = try agents.verify(request, now: controller.clock.now())
                     agent = name
                     // The answer is signed with the agent's key over its request's nonce.
                     let nonce = request.header("x-chess-nonce") ?? ""
@@ -276,8 +276,8 @@ struct Router: HTTPHandler {
     // MARK: Handlers
 
     func ping(_ c: Context) {
-        c.respond(.json(PingResponse(cluster: controller.configuration.clusterName, version: version, now: Controller.now(),
-                                     uptime: Controller.now() - controller.startedAt, user: c.user.user,
+        c.respond(.json(PingResponse(cluster: controller.configuration.clusterName, version: version, now: controller.clock.now(),
+                                     uptime: controller.clock.now() - controller.startedAt, user: c.user.user,
                                      admin: c.user.admin, policy: controller.configuration.planner.policy.rawValue)))
     }
 
@@ -310,7 +310,7 @@ struct Router: HTTPHandler {
                 }
                 return c
             }
-            let now = Controller.now()
+            let now = controller.clock.now()
             let rows = QueueRows(columns)
             var out: [UInt8] = []
             out.reserveCapacity(controller.liveJobCount * 64)  // about a default row
@@ -352,7 +352,7 @@ struct Router: HTTPHandler {
 
     func accounting(_ c: Context) throws {
         let query = c.request.query
-        let now = Controller.now()
+        let now = controller.clock.now()
         func time(_ key: String, _ fallback: Int) throws -> Int {
             guard let v = query[key], !v.isEmpty else { return fallback }
             guard let t = Int(v), (0...InputLimits.timestamp).contains(t) else {

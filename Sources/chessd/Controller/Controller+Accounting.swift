@@ -26,7 +26,7 @@ extension Controller {
         lock.lock()
         let index = self.index
         lock.unlock()
-        let now = Controller.now()
+        let now = clock.now()
         // sacct's order: by job id, an array's tasks together under it.
         let ordered = rows.sorted { ($0.job.arrayJobID ?? $0.job.id, $0.job.arrayTaskIndex ?? -1) < ($1.job.arrayJobID ?? $1.job.id, $1.job.arrayTaskIndex ?? -1) }
         return ordered.flatMap { r -> [AccountingRecord] in

@@ -9,7 +9,7 @@ extension Controller {
     /// Registers an agent's nodes: their probed topology becomes the controller's view of them,
     /// unless it falls short of the configuration, which drains the node with the reason.
     func register(_ registration: AgentRegistration) -> AgentRegistrationResponse {
-        let now = Controller.now()
+        let now = clock.now()
         var changed: [JobRecord] = []
         var events: [(JobID, JobState, String)] = []
         var results: [NodeRegistrationResult] = []
@@ -80,7 +80,7 @@ extension Controller {
 
     /// A heartbeat: the agent's nodes are alive; completions are recorded, then acknowledged.
     func heartbeat(_ beat: AgentHeartbeat, respond: @escaping @Sendable (Result<HeartbeatResponse, APIError>) -> Void) {
-        let now = Controller.now()
+        let now = clock.now()
         var changed: [JobRecord] = []
         var events: [(JobID, JobState, String)] = []
         lock.lock()

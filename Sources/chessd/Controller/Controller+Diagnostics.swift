@@ -20,7 +20,7 @@ extension Controller {
         }
         let agents = Set(nodes.values.compactMap { $0.registered ? $0.agent : nil }).count
         func micro(_ seconds: Double) -> Int { Int((seconds * 1_000_000).rounded()) }
-        return Diagnostics(time: Controller.now(), startedAt: startedAt, jobsSubmitted: submittedCount, jobsStarted: startedCount,
+        return Diagnostics(time: clock.now(), startedAt: startedAt, jobsSubmitted: submittedCount, jobsStarted: startedCount,
                            jobsEnded: Dictionary(uniqueKeysWithValues: endedCounts.map { ($0.key.rawValue, $0.value) }),
                            jobsPending: pending, jobsRunning: running, passes: passes.count,
                            lastPassMicroseconds: micro(passes.last), lastPassAt: passes.lastAt, meanPassMicroseconds: micro(passes.mean),

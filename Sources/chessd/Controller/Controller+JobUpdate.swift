@@ -15,7 +15,7 @@ extension Controller {
             || update.dependency != nil || update.begin != nil || update.arrayThrottle != nil else {
             return completion(.failure(.badRequest("nothing to change: give time_limit, name, priority, nice, dependency, begin, array_throttle, partition, qos, account, nodelist or exclude")))
         }
-        let now = Controller.now()
+        let now = clock.now()
         lock.lock()
         let updated: [(JobRecord, String)]
         do {

@@ -7,7 +7,7 @@ extension Controller {
     /// Pending jobs (arrays with tasks not yet started count once) with their priority and its
     /// weighted factors as the next pass computes them, highest first; `users` and `ids` filter.
     func priorities(users: Set<String>?, ids: Set<JobID>?) -> JobPriorityList {
-        let now = Controller.now()
+        let now = clock.now()
         lock.lock()
         defer { lock.unlock() }
         let (calculator, cluster) = priorityCalculatorLocked(now: now)
@@ -42,7 +42,7 @@ extension Controller {
 /// `chessctl share` (sshare): each account's shares, decayed usage and fair-share factor.
 extension Controller {
     func shares() -> AccountShareList {
-        let now = Controller.now()
+        let now = clock.now()
         lock.lock()
         defer { lock.unlock() }
         let (calculator, cluster) = priorityCalculatorLocked(now: now)

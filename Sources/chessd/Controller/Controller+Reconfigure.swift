@@ -113,7 +113,7 @@ extension Controller {
         }
         index = ClusterIndex(cluster)
         lock.unlock()
-        if !nodeWrites.isEmpty { persist(changed: [], events: [], nodes: nodeWrites, now: Controller.now()) }
+        if !nodeWrites.isEmpty { persist(changed: [], events: [], nodes: nodeWrites, now: clock.now()) }
         for s in skipped { logger.error("a stored configuration change no longer fits the file; skipped", metadata: ["change": "\(s)"]) }
         logger.info("configuration file read again", metadata: [
             "path": "\(path)", "by": "\(identity.user)", "nodes_added": "\(HostList.compress(added))",

@@ -22,7 +22,7 @@ extension Controller {
 
     /// The period clipped to now: a report says what happened, not what may.
     private func period(_ start: Int, _ end: Int) throws(APIError) -> (Int, Int) {
-        let end = min(end, Controller.now())
+        let end = min(end, clock.now())
         guard end >= start else { throw .badRequest("the period ends before it starts (start \(start), end \(end))") }
         return (start, end)
     }

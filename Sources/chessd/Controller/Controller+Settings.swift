@@ -11,7 +11,7 @@ extension Controller {
         lock.lock()
         let objects = effective.cluster
         lock.unlock()
-        let now = Controller.now()
+        let now = clock.now()
         var out: [SettingList.Setting] = []
         func add(_ key: String, _ value: String?) { out.append(.init(key, value ?? "(null)")) }
         add("Version", version)

@@ -96,16 +96,19 @@ final class Controller: @unchecked Sendable {
     var stopping = false
     var loopStopped = false
 
-    /// Seconds since the epoch; the only clock the controller reads.
-    static func now() -> Int { Int(Date().timeIntervalSince1970) }
+    /// The only clock the controller's decisions read (time limits, heartbeats, grace times,
+    /// fair-share decay, settlements): the system's in chessd, one the tests move by hand.
+    let clock: any ControllerClock
 
-    init(configuration: ControllerConfiguration, configPath: String? = nil, store: Store, logger: Logger) throws {
+    init(configuration: ControllerConfiguration, configPath: String? = nil, store: Store, logger: Logger,
+         clock: any ControllerClock = SystemClock()) throws {
+        self.clock = clock
         fileConfiguration = Mutex(configuration)
         self.configPath = configPath
         effective = configuration
         self.store = store
         self.logger = logger
-        startedAt = Controller.now()
+        startedAt = clock.now()
         index = ClusterIndex(configuration.cluster)
         configuredTopology = Dictionary(configuration.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
         ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, now: startedAt)
@@ -171,7 +174,7 @@ final class Controller: @unchecked Sendable {
         if let spec = submission.export {
             do { environment = try ExportSpec.apply(spec, to: environment ?? [:]) } catch { return completion(.failure(.invalid(error.description))) }
         }
-        let now = Controller.now()
+        let now = clock.now()
         lock.lock()
         let id = nextID
         let validator = validatorLocked(identity: identity, now: now)
@@ -451,7 +454,7 @@ final class Controller: @unchecked Sendable {
     /// cancel with a signal sends it to the job's processes instead (`scancel --signal`).
     func perform(_ action: Action, on ref: JobReference, identity: Identity, signal: SignalName? = nil, holdRequeued: Bool = false,
                  completion: @escaping @Sendable (Result<JobActionResponse, APIError>) -> Void) {
-        let now = Controller.now()
+        let now = clock.now()
         lock.lock()
         var changed: [JobRecord] = []
         var events: [(JobID, JobState, String)] = []
@@ -694,7 +697,7 @@ final class Controller: @unchecked Sendable {
     /// queue as it is — every waiting job holding its place, as conservative backfill plans —
     /// to say when and where it would start. Nothing is stored and no id is used.
     func testSubmit(_ submission: JobSubmission, identity: Identity) throws(APIError) -> TestOnlyResponse {
-        let now = Controller.now()
+        let now = clock.now()
         lock.lock()
         let probe = nextID
         let record: JobRecord
@@ -801,7 +804,7 @@ final class Controller: @unchecked Sendable {
         nodes[name] = status
         lock.unlock()
         let saved = status
-        let now = Controller.now()
+        let now = clock.now()
         do {
             try store.writeAndWait { db in
                 try NodeTable.save(name, saved, in: db)
@@ -905,7 +908,7 @@ final class Controller: @unchecked Sendable {
     /// Returns whether any job was waiting when it planned.
     @discardableResult
     func runPass() -> Bool {
-        let now = Controller.now()
+        let now = clock.now()
         var changed: [JobRecord] = []
         var events: [(JobID, JobState, String)] = []
         var nodeWrites: [(String, NodeStatus)] = []

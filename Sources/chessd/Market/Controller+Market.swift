@@ -58,7 +58,7 @@ extension Controller {
         let identity = try marketIdentity(token)
         lock.lock()
         defer { lock.unlock() }
-        let record = try validatorLocked(identity: identity, now: Controller.now()).validate(marketSubmission(submission), id: nextID)
+        let record = try validatorLocked(identity: identity, now: clock.now()).validate(marketSubmission(submission), id: nextID)
         return try quoteLocked(record, index: index)
     }
 
@@ -105,7 +105,7 @@ extension Controller {
             let prices = effective.prices.prices(for: record.job.partition)!
             let terms = SettlementCalculator.Terms(escrow: escrow, prices: prices, usageFactorPermille: Int64(q.usageFactorPermille))
             do {
-                record.market = MarketJob(funding: try MarketFunding(terms: terms, token: token.name, fundedAt: Controller.now(), quote: q),
+                record.market = MarketJob(funding: try MarketFunding(terms: terms, token: token.name, fundedAt: clock.now(), quote: q),
                                           escrowState: state)
             } catch { throw .internal("\(error)") }
             // Claimed here, under the lock, so that two submissions of one escrow cannot both pass.
@@ -290,7 +290,8 @@ extension Controller {
     func acknowledgeSettlement(id: String, token: MarketTable.Token?) throws(APIError) -> SettlementInfo {
         let current = try settlement(id: id, token: token)
         guard current.signature != nil else { throw .conflict("settlement \(id) is not signed yet (it waits for a good oracle price)") }
-        do { try store.writeAndWait { try MarketTable.acknowledge(job: current.jobID, at: Controller.now(), in: $0) } } catch {
+        let now = clock.now()
+        do { try store.writeAndWait { try MarketTable.acknowledge(job: current.jobID, at: now, in: $0) } } catch {
             throw .unavailable("not stored: \(error)")
         }
         return try settlement(id: current.id, token: token)
@@ -300,7 +301,7 @@ extension Controller {
     func disputeSettlement(id: String, reason: String, token: MarketTable.Token?) throws(APIError) -> SettlementInfo {
         let market = try requireMarket()
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw .badRequest("a dispute needs a reason") }
-        let now = Controller.now()
+        let now = clock.now()
         let row: MarketTable.Row?
         // By its 0x id or its job's id, as the other settlement routes take it.
         do { row = try store.read { db in try Int(id).map { try MarketTable.find(job: $0, in: db) } ?? MarketTable.find(id: id, in: db) } } catch {
@@ -328,7 +329,7 @@ extension Controller {
         guard let price = Self.parsePriceE8(report.price), price > 0 else {
             throw .badRequest("price '\(report.price)' is not a positive USD amount with at most 8 decimals")
         }
-        let now = Controller.now()
+        let now = clock.now()
         guard report.time <= now + 60 else { throw .badRequest("time \(report.time) is in the future") }
         let reading = OracleReading(source: source, priceE8: price, time: report.time)
         do { try store.writeAndWait { try MarketTable.save(reading, in: $0) } } catch { throw .unavailable("not stored: \(error)") }
@@ -358,7 +359,7 @@ extension Controller {
     func slaReport(month: String) throws(APIError) -> SLAReport {
         let market = try requireMarket()
         guard let (start, end) = Self.monthBounds(month) else { throw .badRequest("month must be YYYY-MM, got '\(month)'") }
-        let now = Controller.now()
+        let now = clock.now()
         let rows: [JobRecord]
         let settled: [MarketTable.Row]
         let outage: Int
@@ -465,7 +466,7 @@ extension Controller {
         }
         let secret = MarketGate.newSecret()
         let token = MarketTable.Token(name: request.name, hash: MarketGate.hash(secret), scopes: scopes, user: user,
-                                      createdAt: Controller.now(), revokedAt: nil)
+                                      createdAt: clock.now(), revokedAt: nil)
         do {
             try store.writeAndWait { db in
                 if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM market_tokens WHERE name = ?", arguments: [token.name]) != 0 {
@@ -481,7 +482,7 @@ extension Controller {
     func revokeToken(_ name: String, identity: Identity) throws(APIError) {
         guard identity.admin else { throw .forbidden("only root or an operator may revoke marketplace tokens") }
         let market = try requireMarket()
-        let now = Controller.now()
+        let now = clock.now()
         do {
             try store.writeAndWait { db in
                 guard var t = try MarketTable.tokens(in: db).first(where: { $0.name == name }) else { throw APIError.notFound("no token '\(name)'") }
