@@ -141,3 +141,117 @@ import Testing
         #expect(try h.events(id).contains { $0.hasPrefix("REQUEUED") })
     }
 }
+
+/// Preemption with a grace time, each mode, on one node: what the victim's agent is told and
+/// when the preemptor gets the node.
+@Suite("preemption on a virtual clock") struct PreemptionClockTests {
+    static func config(mode: String) -> String {
+        """
+        cluster_name = "virtual"
+        state_dir = "state"
+        socket = "chessd.sock"
+        heartbeat_timeout = 90
+        [scheduler]
+        policy = "easy"
+        preemption = true
+        [[nodes]]
+        names = "n1"
+        sockets = 2
+        cores_per_socket = 4
+        memory_mb = 16000
+        agent = "host1"
+        [[partitions]]
+        name = "batch"
+        nodes = "n1"
+        default_time = "1:00:00"
+        [[qos]]
+        name = "normal"
+        [[qos]]
+        name = "high"
+        priority = 100
+        preempt = ["spot"]
+        [[qos]]
+        name = "spot"
+        preempt_mode = "\(mode)"
+        grace_time = 60
+        """
+    }
+
+    func commands(_ h: ControllerHarness) throws -> [String: [AgentCommand]] {
+        Dictionary(grouping: try h.heartbeat("host1").commands, by: \.kind)
+    }
+
+    /// The spot job running on all the node's cores, and a high job that preempts it, requested
+    /// now. Each asks for little memory: a suspended job keeps its memory.
+    func preempting(_ mode: String) throws -> (ControllerHarness, victim: Int, preemptor: Int) {
+        let h = try ControllerHarness(config: Self.config(mode: mode))
+        h.register("host1", ["n1"])
+        let victim = try h.submit { $0.qos = "spot"; $0.ntasks = 8; $0.memMB = 1_000 }
+        h.pass()
+        #expect(try commands(h)["launch"]?.first?.job == victim)
+        h.advance(10)
+        let preemptor = try h.submit { $0.qos = "high"; $0.ntasks = 8; $0.memMB = 1_000 }
+        h.pass()
+        #expect(try h.events(victim).contains { $0.contains("preemption requested for job \(preemptor)") })
+        // The grace time: the victim runs on, the preemptor waits.
+        h.advance(59)
+        _ = try commands(h)
+        h.pass()
+        #expect(try h.state(victim) == "RUNNING")
+        #expect(try h.state(preemptor) == "PENDING")
+        h.advance(1)
+        h.pass()
+        return (h, victim, preemptor)
+    }
+
+    @Test func cancelStopsTheVictimThroughCompletingBeforeThePreemptorStarts() throws {
+        let (h, victim, preemptor) = try preempting("cancel")
+        #expect(try h.state(victim) == "COMPLETING")
+        #expect(try commands(h)["terminate"]?.first?.job == victim)
+        h.pass()
+        #expect(try h.state(preemptor) == "PENDING")
+        _ = try h.heartbeat("host1", completions: [h.completion(victim, state: "CANCELLED", exitCode: 143)])
+        #expect(try h.state(victim) == "PREEMPTED")
+        h.pass()
+        #expect(try h.state(preemptor) == "RUNNING")
+    }
+
+    /// Requeue: the victim's processes are stopped (its agent told), and the node is the
+    /// preemptor's only once they are gone; the victim waits in the queue for its next run.
+    @Test func requeueStopsTheVictimBeforeThePreemptorStartsAndQueuesIt() throws {
+        let (h, victim, preemptor) = try preempting("requeue")
+        #expect(try h.state(victim) == "COMPLETING")
+        let stop = try #require(try commands(h)["terminate"]?.first)
+        #expect(stop.job == victim)
+        #expect(stop.run == 0)
+        h.pass()
+        #expect(try h.state(preemptor) == "PENDING")
+
+        _ = try h.heartbeat("host1", completions: [h.completion(victim, state: "CANCELLED", exitCode: 143)])
+        #expect(try h.state(victim) == "PENDING")
+        h.pass()
+        #expect(try h.state(preemptor) == "RUNNING")
+        #expect(try h.state(victim) == "PENDING")
+        #expect(try h.events(victim).contains { $0.contains("requeued by preemption") })
+        #expect(try commands(h)["launch"]?.first?.job == preemptor)
+    }
+
+    /// Suspend: the victim's processes are stopped where they are (its agent told), the
+    /// preemptor runs, and once it ends the victim is resumed (its agent told again).
+    @Test func suspendStopsTheVictimAndResumesItWhenThePreemptorEnds() throws {
+        let (h, victim, preemptor) = try preempting("suspend")
+        // In the same pass: the victim suspended, the preemptor started; the agent is told in
+        // that order (one heartbeat's commands).
+        #expect(try h.state(victim) == "SUSPENDED")
+        #expect(try h.state(preemptor) == "RUNNING")
+        let sent = try h.heartbeat("host1").commands.map { "\($0.kind) \($0.job)" }
+        #expect(sent == ["suspend \(victim)", "launch \(preemptor)"])
+
+        h.advance(30)
+        _ = try h.heartbeat("host1", completions: [h.completion(preemptor)])
+        #expect(try h.state(preemptor) == "COMPLETED")
+        h.pass()
+        #expect(try h.state(victim) == "RUNNING")
+        #expect(try commands(h)["resume"]?.first?.job == victim)
+    }
+}

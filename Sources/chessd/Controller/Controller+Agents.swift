@@ -194,11 +194,12 @@ extension Controller {
     func completeLocked(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
         guard var r = records[id], let end = r.pendingEnd else { return }
         if end.state == .requeued {
-            mailEndLocked(r, state: .requeued, requeued: true, now: end.time)
+            // A preemption mailed when it stopped the job.
+            if end.runEnd != .preempted { mailEndLocked(r, state: .requeued, requeued: true, now: end.time) }
             r.returnToQueue(now: end.time, ended: end.runEnd ?? .cancelledByProvider)
             records[id] = r
             changed.append(r)
-            events.append((id, .pending, "requeued"))
+            events.append((id, .pending, end.runEnd == .preempted ? "requeued by preemption" : "requeued"))
             return
         }
         finishLocked(id, state: end.state, exitCode: end.exitCode, reason: end.reason, now: end.time, changed: &changed,

@@ -930,6 +930,19 @@ final class Controller: @unchecked Sendable {
             guard records.read(start.job, { $0.job.state.isWaiting && !$0.job.hold }) == true else { continue }
             applyStartLocked(start, now: now, changed: &changed, events: &events)
         }
+        // Jobs suspended for a preemptor whose cores are free again: running again, their
+        // processes continued through their agent.
+        for id in decisions.resumes {
+            guard var r = records[id], r.job.state == .suspended, r.job.suspendedByPreemption else { continue }
+            r.job.state = .running
+            r.job.suspendedByPreemption = false
+            records[id] = r
+            changed.append(r)
+            events.append((id, .running, "resumed after preemption"))
+            if let first = r.job.allocation?.nodes.first?.node {
+                pendingSignals.append((id, first, "resume", r.requeueCount, nil))
+            }
+        }
         for p in decisions.preemptions where records[p.victim]?.job.state == .running {
             records[p.victim]!.job.preemptionPending = true
             records[p.preemptor]?.job.awaitingVictims.append(p.victim)
@@ -1044,11 +1057,18 @@ final class Controller: @unchecked Sendable {
             case .requeue where r.requeue == false:
                 finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted (--no-requeue)", now: now, changed: &changed, events: &events)
             case .requeue:
+                // Its processes are stopped first: back in the queue, and its cores free for the
+                // preemptor, once its agent reports them gone (the preemption mail goes now).
                 mailEndLocked(r, state: .preempted, requeued: true, now: now)
-                r.returnToQueue(now: now, ended: .preempted)
+                let reason = "requeued by preemption"
+                if beginCompletingLocked(&r, JobRecord.PendingEnd(state: .requeued, exitCode: 0, reason: reason, time: now, runEnd: .preempted)) {
+                    events.append((id, .completing, reason))
+                } else {
+                    r.returnToQueue(now: now, ended: .preempted)
+                    events.append((id, .pending, reason))
+                }
                 records[id] = r
                 changed.append(r)
-                events.append((id, .pending, "requeued by preemption"))
             case .suspend:
                 r.job.state = .suspended
                 r.job.suspendedByPreemption = true
@@ -1056,6 +1076,11 @@ final class Controller: @unchecked Sendable {
                 records[id] = r
                 changed.append(r)
                 events.append((id, .suspended, "suspended by preemption"))
+                // Its processes are stopped where they are (SIGSTOP through its agent) before the
+                // preemptor's launch, which goes out after signals.
+                if let first = r.job.allocation?.nodes.first?.node {
+                    pendingSignals.append((id, first, "suspend", r.requeueCount, nil))
+                }
             }
         }
     }
