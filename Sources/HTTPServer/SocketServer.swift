@@ -143,8 +143,9 @@ public final class SocketServer: Sendable {
     /// Connections open now (for tests and metrics).
     public var openConnections: Int { open.withLock { $0.total } }
 
-    /// Connection handlers of every server of this process still in memory: closed ones must go.
-    static var connectionsInMemory: Int { Connection.alive.load(ordering: .relaxed) }
+    /// This server's connection handlers still in memory: closed ones must go.
+    var connectionsInMemory: Int { handlers.value.load(ordering: .relaxed) }
+    fileprivate let handlers = HandlerCount()
 
     /// Counts a new connection in, or refuses it past a bound.
     fileprivate func admit(_ channel: any Channel, peer: Peer) -> EventLoopFuture<Void> {
@@ -170,7 +171,7 @@ public final class SocketServer: Sendable {
             }
         }
         channel.closeFuture.whenComplete { [self] _ in release(key) }
-        let connection = Connection(peer: peer, handler: handler, limits: limits, security: security)
+        let connection = Connection(peer: peer, handler: handler, limits: limits, security: security, count: handlers)
         return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connection) }
     }
 
@@ -288,18 +289,20 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
     private var timerDeadline: NIODeadline?
     private var context: ChannelHandlerContext!
 
-    /// Connection handlers in memory (a test's check that closed connections are freed).
-    static let alive = Atomic<Int>(0)
+    /// Its server's count of connection handlers in memory (a test's check that closed
+    /// connections are freed).
+    private let count: HandlerCount
 
-    init(peer: Peer, handler: any HTTPHandler, limits: SocketServer.Limits, security: ConnectionSecurityFactory?) {
+    init(peer: Peer, handler: any HTTPHandler, limits: SocketServer.Limits, security: ConnectionSecurityFactory?, count: HandlerCount) {
         self.peer = peer
         self.handler = handler
         self.limits = limits
         self.securityFactory = security
-        Self.alive.add(1, ordering: .relaxed)
+        self.count = count
+        count.value.add(1, ordering: .relaxed)
     }
 
-    deinit { Self.alive.subtract(1, ordering: .relaxed) }
+    deinit { count.value.subtract(1, ordering: .relaxed) }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -592,4 +595,9 @@ final class Connection: ChannelInboundHandler, RemovableChannelHandler {
         }
         armTimer()
     }
+}
+
+/// Connection handlers alive, per server.
+final class HandlerCount: Sendable {
+    let value = Atomic<Int>(0)
 }
