@@ -309,11 +309,10 @@ extension Controller {
         do {
             try store.writeAndWait { [changed] db in
                 if let usage { try UsageTable.save(usage.micro, asOf: usage.asOf, in: db) }
-                for r in changed { try JobTable.save(r, in: db) }
+                for r in changed { try self.saveJob(r, in: db) }
                 for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
                 for (name, s) in nodeWrites {
-                    try NodeTable.save(name, s, in: db)
-                    try MarketTable.recordAvailability(name, s, at: now, in: db)
+                    try self.saveNode(name, s, at: now, in: db)
                 }
             }
         } catch {

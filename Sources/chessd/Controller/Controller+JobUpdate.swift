@@ -28,7 +28,7 @@ extension Controller {
         lock.unlock()
         store.write({ db in
             for (record, change) in updated {
-                try JobTable.save(record, in: db)
+                try self.saveJob(record, in: db)
                 try JobTable.event(record.id, time: now, state: record.job.state, reason: "\(change) by \(identity.user)", in: db)
             }
         }, completion: { [self] error in

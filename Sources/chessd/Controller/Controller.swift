@@ -96,13 +96,18 @@ final class Controller: @unchecked Sendable {
     var stopping = false
     var loopStopped = false
 
+    /// What rides along in the controller's write transactions (the market's settlements and
+    /// outage records): see `saveJob` and `saveNode`.
+    let writeObservers: [any WriteObserver]
+
     /// The only clock the controller's decisions read (time limits, heartbeats, grace times,
     /// fair-share decay, settlements): the system's in chessd, one the tests move by hand.
     let clock: any ControllerClock
 
     init(configuration: ControllerConfiguration, configPath: String? = nil, store: Store, logger: Logger,
-         clock: any ControllerClock = SystemClock()) throws {
+         clock: any ControllerClock = SystemClock(), writeObservers: [any WriteObserver] = [MarketWrites()]) throws {
         self.clock = clock
+        self.writeObservers = writeObservers
         fileConfiguration = Mutex(configuration)
         self.configPath = configPath
         effective = configuration
@@ -161,6 +166,22 @@ final class Controller: @unchecked Sendable {
                                                   "next_job_id": "\(nextID)"])
     }
 
+    // MARK: Writes
+
+    /// Writes a job's row, and, once it has ended, what observes ended jobs (the market's
+    /// settlement), in the same transaction.
+    func saveJob(_ record: JobRecord, in db: Database) throws {
+        try JobTable.save(record, in: db)
+        if record.job.state.isFinished { for o in writeObservers { try o.jobEnded(record, in: db) } }
+    }
+
+    /// Writes a node's state, and what observes node states (the market's outage record), in the
+    /// same transaction.
+    func saveNode(_ name: String, _ status: NodeStatus, at time: Int, in db: Database) throws {
+        try NodeTable.save(name, status, in: db)
+        for o in writeObservers { try o.nodeStored(name, status, at: time, in: db) }
+    }
+
     // MARK: Submit
 
     /// Validates and stores a job; `completion` gets its id once the job is durable.
@@ -193,7 +214,7 @@ final class Controller: @unchecked Sendable {
         let script = submission.script ?? ""
         store.write({ [environment] db in
             if let m = record.market { try MarketTable.claim(escrow: m.terms.escrow.escrowID, job: id, in: db) }
-            try JobTable.save(record, in: db)
+            try self.saveJob(record, in: db)
             try JobTable.saveScript(script, environment: environment, job: id, in: db)
             try JobTable.event(id, time: now, state: .pending, reason: "submitted by \(identity.user)", in: db)
         }, completion: { [self] error in
@@ -472,7 +493,7 @@ final class Controller: @unchecked Sendable {
         guard case .success = result, !changed.isEmpty || !events.isEmpty else { return completion(result) }
         signSettlements(&changed)
         store.write({ [changed, events] db in
-            for r in changed { try JobTable.save(r, in: db) }
+            for r in changed { try self.saveJob(r, in: db) }
             for (id, state, reason) in events { try JobTable.event(id, time: now, state: state, reason: reason, in: db) }
         }, completion: { [self] error in
             if let error {
@@ -807,8 +828,7 @@ final class Controller: @unchecked Sendable {
         let now = clock.now()
         do {
             try store.writeAndWait { db in
-                try NodeTable.save(name, saved, in: db)
-                try MarketTable.recordAvailability(name, saved, at: now, in: db)
+                try self.saveNode(name, saved, at: now, in: db)
             }
         } catch {
             throw .unavailable("the node state could not be stored: \(error)")

@@ -20,10 +20,6 @@ enum JobTable {
                 record = excluded.record
             """).execute(arguments: [j.id, j.user, j.account, j.partition, j.state.rawValue, isFinished(record) ? 1 : 0,
                              j.submitTime, j.startTime, j.endTime, record.exitCode, json])
-        // A marketplace job's settlement goes in with its final state, never apart from it.
-        if j.state.isFinished, let market = record.market, let settlement = market.settlement {
-            try MarketTable.insert(settlement, token: market.funding.token, in: db)
-        }
     }
 
     /// An array record whose tasks have all started stays in the store as the array's own row
