@@ -230,24 +230,6 @@ struct AgentProtocolTests {
         }
     }
 
-    @Test func aSilentAgentsNodesGoDownAndTheirJobsAreRequeued() throws {
-        let cluster = try TestCluster(withAgents: true)
-        try cluster.start()
-        let agent = ProtocolAgent(name: "host1", cluster: cluster)
-        _ = try agent.register(cpuNodes)
-        #expect(try cluster.ctl(["submit", "--wrap", "sleep 600"]).status == 0)
-        #expect(try agent.nextCommands().first?.kind == "launch")
-        // No more heartbeats: after the 3 s timeout the nodes are DOWN and the job waits again.
-        try waitFor("the nodes to go down") {
-            let r = try cluster.ctl(["nodes", "-R"])
-            return r.stdout.contains("Not responding: no heartbeat")
-        }
-        try waitFor("the job to be requeued") { try job(cluster, "1")["state"] as? String == "PENDING" }
-        // The agent comes back: the job starts again.
-        _ = try agent.register(cpuNodes)
-        #expect(try agent.nextCommands().first?.launch?.job == 1)
-    }
-
     /// Two agents, each assigned two nodes: neither can claim the other's nodes, end or account
     /// the other's jobs, or choose who a step's tasks run as on the other's nodes.
     @Test func anAgentSpeaksForItsOwnNodesAndJobsOnly() throws {

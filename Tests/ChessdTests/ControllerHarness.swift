@@ -50,19 +50,31 @@ final class ControllerHarness {
 
     let directory: String
     let clock: ManualClock
-    let store: Store
-    let controller: Controller
+    let configuration: ControllerConfiguration
+    private(set) var store: Store
+    private(set) var controller: Controller
+    private let logger: Logger
     /// The test process's own user: the submitter of every job here.
     let user = Identity.local(uid: getuid(), gid: getgid(), operators: [])
 
     init(config: String = ControllerHarness.config, clock: ManualClock = ManualClock()) throws {
         directory = NSTemporaryDirectory() + "chess-vc-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let configuration = try ConfigurationFile.parse(config, directory: directory)
+        configuration = try ConfigurationFile.parse(config, directory: directory)
         self.clock = clock
         store = try Store(directory: configuration.stateDirectory)
         var logger = Logger(label: "chessd-test")
         logger.logLevel = .critical
+        self.logger = logger
+        controller = try Controller(configuration: configuration, store: store, logger: logger, clock: clock)
+    }
+
+    /// chessd killed and started again at the clock's time: what it knows now is what the store
+    /// held (agents register again).
+    func restart() throws {
+        controller.agentLinks.releaseAll()
+        store.close()
+        store = try Store(directory: configuration.stateDirectory)
         controller = try Controller(configuration: configuration, store: store, logger: logger, clock: clock)
     }
 

@@ -1,4 +1,5 @@
 import ChessAPI
+import Glibc
 @testable import chessd
 import SchedulerCore
 import Testing
@@ -101,6 +102,7 @@ import Testing
         _ = try h.heartbeat("host2")
         h.pass()
         #expect(try node(h, "n1").state == "down")
+        #expect(try node(h, "n1").reason == "Not responding: no heartbeat for more than 90s")
         #expect(try node(h, "n2").state == "down")
         #expect(try node(h, "n3").state != "down")
         #expect(try h.events(id).contains { $0.contains("node n1 not responding") })
@@ -117,6 +119,50 @@ import Testing
         #expect(try h.state(id) == "RUNNING")
         _ = try h.heartbeat("host2", completions: [h.completion(id, run: 1)])
         #expect(try h.state(id) == "COMPLETED")
+    }
+
+    /// After chessd restarts, each node gets one heartbeat timeout to be registered again: an
+    /// agent that comes back keeps its job running (no second launch); the job of one that does
+    /// not is given up at the timeout and runs again elsewhere.
+    @Test func afterARestartNodesHaveOneTimeoutToComeBack() throws {
+        let h = try ControllerHarness()
+        h.register("host1", ["n1", "n2"])
+        h.register("host2", ["n3"])
+        let kept = try h.submit { $0.ntasks = 8 }
+        let lost = try h.submit { $0.ntasks = 8 }
+        let orphan = try h.submit { $0.ntasks = 8 }
+        h.pass()
+        #expect(try [kept, lost, orphan].map { try h.job($0).nodeList } == ["n1", "n2", "n3"])
+        _ = try commands(h, "host1")
+        _ = try commands(h, "host2")
+
+        h.advance(10)
+        try h.restart()
+        #expect(try [kept, lost, orphan].map { try h.state($0) } == ["RUNNING", "RUNNING", "RUNNING"])
+        h.advance(60)
+        h.pass()
+        #expect(try h.state(orphan) == "RUNNING")
+        // host1 is back with `kept` running; `lost` it does not know: its launch was lost.
+        let back = h.register("host1", ["n1", "n2"], running: [kept])
+        #expect(back.terminate.isEmpty)
+        #expect(try h.state(kept) == "RUNNING")
+        #expect(try h.state(lost) == "PENDING")
+        #expect(try h.events(lost).contains { $0.contains("launch lost") })
+        h.pass()
+        #expect(try h.state(lost) == "RUNNING")
+        #expect((try commands(h, "host1")["launch"] ?? []).map(\.job) == [lost])
+
+        // host2 does not come back: at the timeout its node's job is given up.
+        h.advance(20)
+        _ = try h.heartbeat("host1")
+        h.pass()
+        #expect(try h.state(orphan) == "RUNNING")
+        h.advance(11)
+        _ = try h.heartbeat("host1")
+        h.pass()
+        #expect(try h.state(orphan) == "PENDING")
+        #expect(try h.events(orphan).contains { $0.contains("node n3 not responding") })
+        #expect(try h.state(kept) == "RUNNING")
     }
 
     @Test func aRequeuedJobWaitsForItsAgentThenRunsAgain() throws {
@@ -253,5 +299,55 @@ import Testing
         h.pass()
         #expect(try h.state(victim) == "RUNNING")
         #expect(try commands(h)["resume"]?.first?.job == victim)
+    }
+}
+
+/// An advance reservation: its nodes are kept free for it before it starts, and its jobs run
+/// from its start, not before.
+@Suite("reservations on a virtual clock") struct ReservationClockTests {
+    @Test func aReservationsJobsWaitForItsStartAndOthersKeepOffItsNodes() throws {
+        let start = 1_790_000_000
+        let user = Identity.local(uid: getuid(), gid: getgid(), operators: []).user
+        let config = ControllerHarness.config + """
+
+            [[reservations]]
+            name = "maint"
+            nodes = "n1"
+            start = \(start + 100)
+            end = \(start + 400)
+            users = ["\(user)"]
+            """
+        let h = try ControllerHarness(config: config, clock: ManualClock(start))
+        h.register("host1", ["n1", "n2"])
+        h.register("host2", ["n3"])
+        let reserved = try h.submit { $0.reservation = "maint"; $0.timeLimit = 60; $0.ntasks = 8 }
+        // An hour long: it would still run at the reservation's start, so not on n1.
+        let long = try h.submit { $0.timeLimit = 3_600; $0.ntasks = 8 }
+        // Done before the reservation starts: n1 is free until then.
+        let short = try h.submit { $0.timeLimit = 90; $0.ntasks = 8 }
+        h.pass()
+        let waiting = try h.job(reserved)
+        #expect(waiting.state == "PENDING")
+        #expect(waiting.reason == "Reservation")
+        #expect(try h.job(long).nodeList != nil && h.job(long).nodeList != "n1")
+        #expect(try h.job(short).nodeList == "n1")
+
+        h.advance(60)
+        _ = try h.heartbeat("host1")
+        _ = try h.heartbeat("host2")
+        h.pass()
+        #expect(try h.state(reserved) == "PENDING")
+        _ = try h.heartbeat("host1", completions: [h.completion(short)])
+        h.advance(39)
+        h.pass()
+        #expect(try h.state(reserved) == "PENDING")
+        h.advance(1)
+        _ = try h.heartbeat("host1")
+        _ = try h.heartbeat("host2")
+        h.pass()
+        let running = try h.job(reserved)
+        #expect(running.state == "RUNNING")
+        #expect(running.nodeList == "n1")
+        #expect(running.startTime == start + 100)
     }
 }
