@@ -53,6 +53,10 @@ let package = Package(
         .target(name: "ChessAPI", dependencies: ["SchedulerCore", "Billing", "CZlib",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
 
+        // chessd's configuration: the TOML file's meaning (ControllerConfiguration, its checks,
+        // runtime changes replayed over it). Not a wire format: chessctl does not link it.
+        .target(name: "ChessConfig", dependencies: ["ChessAPI", "SchedulerCore", "Billing"]),
+
         .executableTarget(
             name: "chessctl",
             dependencies: [
@@ -82,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "chessd",
             dependencies: [
-                "ChessAPI", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
+                "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -118,7 +122,7 @@ let package = Package(
 
         // Every parser of outside bytes behind one entry per kind of input: the fuzzers' and the
         // regression corpus's (scripts/fuzz.sh, docs/security.md).
-        .target(name: "InputFuzzing", dependencies: ["ChessAPI", "Billing", "HTTPServer"]),
+        .target(name: "InputFuzzing", dependencies: ["ChessAPI", "ChessConfig", "Billing", "HTTPServer"]),
         .executableTarget(name: "chess-fuzz", dependencies: ["InputFuzzing"]),
 
         .executableTarget(
@@ -131,10 +135,10 @@ let package = Package(
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
         .testTarget(name: "SpawningTests", dependencies: ["Spawning"]),
         .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI", "Spawning"], exclude: ["Interop"]),
-        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "InputFuzzing", "Spawning"], exclude: ["Fixtures"]),
+        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "ChessConfig", "InputFuzzing", "Spawning"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor", "Spawning", "TransportSecurity"], exclude: ["Fixtures"]),
-        .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "SchedulerCore", "Billing", "MarketBridge",
+        .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge",
                                                       .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI",
                                                           .product(name: "Logging", package: "swift-log")], exclude: ["Fixtures"]),

@@ -1,5 +1,6 @@
 import Billing
 import ChessAPI
+import ChessConfig
 import Foundation
 import HTTPServer
 

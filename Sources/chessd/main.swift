@@ -1,4 +1,5 @@
 import ChessAPI
+import ChessConfig
 import HTTPServer
 import Foundation
 import Glibc

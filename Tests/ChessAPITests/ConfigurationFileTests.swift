@@ -1,6 +1,7 @@
 import XCTest
 import SchedulerCore
 @testable import ChessAPI
+@testable import ChessConfig
 
 final class ConfigurationFileTests: XCTestCase {
     static var repositoryRoot: URL {

@@ -1,5 +1,6 @@
 @testable import chessd
 import ChessAPI
+import ChessConfig
 import Foundation
 import HTTPServer
 import Logging

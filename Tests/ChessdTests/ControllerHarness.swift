@@ -1,4 +1,5 @@
 import ChessAPI
+import ChessConfig
 @testable import chessd
 import Foundation
 import Logging

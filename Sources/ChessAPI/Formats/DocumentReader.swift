@@ -42,36 +42,38 @@ public enum DocumentNode: Codable, Sendable, Equatable {
 }
 
 /// A JSON value with the path it was found at.
-struct DocumentValue {
-    let raw: DocumentNode
-    let location: String
+package struct DocumentValue {
+    package let raw: DocumentNode
+    package let location: String
 
-    init(_ raw: DocumentNode, at location: String) {
+    package init(_ raw: DocumentNode, at location: String) {
         self.raw = raw
         self.location = location
     }
 }
 
-struct DocumentReader {
-    struct Failure: Swift.Error {
-        let location: String
-        let reason: String
+/// Typed reading of a document (TOML or JSON) with errors that name the value's place: shared by
+/// the scenario files here and chessd's configuration (`ChessConfig`).
+package struct DocumentReader {
+    package struct Failure: Swift.Error {
+        package let location: String
+        package let reason: String
     }
 
-    let path: String
+    package let path: String
     /// The line each value starts on, by location, where the format says (TOML here; the JSON
     /// decoder does not).
-    var lines: [String: Int] = [:]
+    package var lines: [String: Int] = [:]
 
-    init(path: String, lines: [String: Int] = [:]) {
+    package init(path: String, lines: [String: Int] = [:]) {
         self.path = path
         self.lines = lines
     }
 
-    func fail(_ v: DocumentValue, _ reason: String) -> Failure { failure(at: v.location, reason) }
+    package func fail(_ v: DocumentValue, _ reason: String) -> Failure { failure(at: v.location, reason) }
 
     /// A failure at `location`, prefixed with the line of the value or of its nearest enclosing one.
-    func failure(at location: String, _ reason: String) -> Failure {
+    package func failure(at location: String, _ reason: String) -> Failure {
         var l = Substring(location)
         while true {
             if let n = lines[String(l)] { return Failure(location: location.isEmpty ? "line \(n)" : "line \(n): \(location)", reason: reason) }
@@ -82,7 +84,7 @@ struct DocumentReader {
 
     // MARK: Typed access
 
-    func object(_ v: DocumentValue, keys allowed: Set<String>, required: Set<String> = []) throws -> [String: DocumentValue] {
+    package func object(_ v: DocumentValue, keys allowed: Set<String>, required: Set<String> = []) throws -> [String: DocumentValue] {
         guard case .object(let dict) = v.raw else { throw fail(v, "expected an object") }
         var out: [String: DocumentValue] = [:]
         for (k, value) in dict.sorted(by: { $0.key < $1.key }) {
@@ -99,32 +101,32 @@ struct DocumentReader {
         return out
     }
 
-    func array(_ v: DocumentValue) throws -> [DocumentValue] {
+    package func array(_ v: DocumentValue) throws -> [DocumentValue] {
         guard case .array(let list) = v.raw else { throw fail(v, "expected a list") }
         return list.enumerated().map { DocumentValue($1, at: "\(v.location)[\($0)]") }
     }
 
-    func int(_ v: DocumentValue, min: Int? = nil) throws -> Int {
+    package func int(_ v: DocumentValue, min: Int? = nil) throws -> Int {
         guard case .int(let i) = v.raw else { throw fail(v, "expected a whole number") }
         if let min, i < min { throw fail(v, "must be at least \(min), got \(i)") }
         return i
     }
 
-    func string(_ v: DocumentValue) throws -> String {
+    package func string(_ v: DocumentValue) throws -> String {
         guard case .string(let s) = v.raw else { throw fail(v, "expected a string") }
         return s
     }
 
-    func bool(_ v: DocumentValue) throws -> Bool {
+    package func bool(_ v: DocumentValue) throws -> Bool {
         guard case .bool(let b) = v.raw else { throw fail(v, "expected true or false") }
         return b
     }
 
-    func strings(_ v: DocumentValue) throws -> [String] { try array(v).map(string) }
+    package func strings(_ v: DocumentValue) throws -> [String] { try array(v).map(string) }
 
     /// A duration: whole seconds, or a string in Slurm's time syntax (`"90"` is 90 minutes as in
     /// Slurm, `"1:30:00"`, `"2-00:00:00"`).
-    func duration(_ v: DocumentValue, min: Int = 0) throws -> Int {
+    package func duration(_ v: DocumentValue, min: Int = 0) throws -> Int {
         if case .string(let text) = v.raw {
             let seconds: Int?
             do { seconds = try JobSpecSyntax.timeLimit(text) } catch let e as JobSpecSyntax.Error { throw fail(v, e.description) }
@@ -136,18 +138,18 @@ struct DocumentReader {
         return try int(v, min: min)
     }
 
-    func hosts(_ v: DocumentValue) throws -> [String] {
+    package func hosts(_ v: DocumentValue) throws -> [String] {
         do { return try HostList.expand(try string(v)) } catch let e as HostList.Error { throw fail(v, e.description) }
     }
 
-    func syntax<T>(_ v: DocumentValue, _ parse: (String) throws -> T) throws -> T {
+    package func syntax<T>(_ v: DocumentValue, _ parse: (String) throws -> T) throws -> T {
         let text = try string(v)
         do { return try parse(text) } catch let e as JobSpecSyntax.Error { throw fail(v, e.description) }
     }
 
     // MARK: Cluster model (shared by scenario files and the controller configuration)
 
-    func nodeGroup(_ v: DocumentValue) throws -> [Node] {
+    package func nodeGroup(_ v: DocumentValue) throws -> [Node] {
         let o = try object(v, keys: ["names", "sockets", "cores_per_socket", "memory_mb", "gpus", "gpu_type", "features",
                                      "switch", "state", "reason", "weight", "agent"],
                            required: ["names", "cores_per_socket", "memory_mb"])
@@ -177,7 +179,7 @@ struct DocumentReader {
         }
     }
 
-    func partition(_ v: DocumentValue, known: Set<String>) throws -> Partition {
+    package func partition(_ v: DocumentValue, known: Set<String>) throws -> Partition {
         let o = try object(v, keys: ["name", "nodes", "priority_tier", "priority_job_factor", "default_time", "max_time",
                                      "allowed_qos", "allowed_accounts", "exclusive", "prices", "state", "max_nodes", "def_mem_per_cpu",
                                      "def_mem_per_node", "max_mem_per_cpu", "max_mem_per_node"], required: ["name", "nodes"])
@@ -208,20 +210,20 @@ struct DocumentReader {
     }
 
     /// MiB: a whole number, or a size with a unit as sbatch's `--mem` takes it (`"4G"`).
-    func memoryMB(_ v: DocumentValue) throws -> Int {
+    package func memoryMB(_ v: DocumentValue) throws -> Int {
         if case .string(let text) = v.raw {
             do { return try JobSpecSyntax.memoryMB(text) } catch let e as JobSpecSyntax.Error { throw fail(v, e.description) }
         }
         return try int(v, min: 0)
     }
 
-    func tresLimit(_ v: DocumentValue) throws -> TRESLimit {
+    package func tresLimit(_ v: DocumentValue) throws -> TRESLimit {
         let o = try object(v, keys: ["cpus", "memory_mb", "gpus", "nodes"])
         return TRESLimit(cpus: try o["cpus"].map { try int($0, min: 0) }, memoryMB: try o["memory_mb"].map { try int($0, min: 0) },
                          gpus: try o["gpus"].map { try int($0, min: 0) }, nodes: try o["nodes"].map { try int($0, min: 0) })
     }
 
-    func qosEntry(_ v: DocumentValue) throws -> QoS {
+    package func qosEntry(_ v: DocumentValue) throws -> QoS {
         let o = try object(v, keys: ["name", "priority", "preempt", "preempt_mode", "grace_time", "usage_factor", "usage_factor_permille",
                                      "max_wall", "max_jobs_per_user", "max_submit_jobs_per_user", "max_tres_per_job",
                                      "max_tres_per_user", "grp_tres"], required: ["name"])
@@ -245,7 +247,7 @@ struct DocumentReader {
     }
 
     /// `usage_factor = 0.4` (Slurm's UsageFactor) or `usage_factor_permille = 400`.
-    func usageFactor(_ o: [String: DocumentValue]) throws -> Int {
+    package func usageFactor(_ o: [String: DocumentValue]) throws -> Int {
         if let f = o["usage_factor"] {
             if o["usage_factor_permille"] != nil { throw fail(f, "give usage_factor or usage_factor_permille, not both") }
             switch f.raw {
@@ -257,7 +259,7 @@ struct DocumentReader {
         return try o["usage_factor_permille"].map { try int($0, min: 0) } ?? 1000
     }
 
-    func account(_ v: DocumentValue) throws -> Account {
+    package func account(_ v: DocumentValue) throws -> Account {
         let o = try object(v, keys: ["name", "parent", "shares", "users", "grp_tres", "grp_jobs"], required: ["name"])
         return Account(name: try string(o["name"]!), parent: try o["parent"].map(string),
                        shares: try o["shares"].map { try int($0, min: 0) } ?? 1,
@@ -265,7 +267,7 @@ struct DocumentReader {
                        grpTRES: try o["grp_tres"].map(tresLimit) ?? TRESLimit(), grpJobs: try o["grp_jobs"].map { try int($0, min: 0) })
     }
 
-    func reservation(_ v: DocumentValue, known: Set<String>) throws -> Reservation {
+    package func reservation(_ v: DocumentValue, known: Set<String>) throws -> Reservation {
         let o = try object(v, keys: ["name", "nodes", "start", "end", "users", "accounts"], required: ["name", "nodes", "start", "end"])
         let nodes = try hosts(o["nodes"]!)
         if let unknown = nodes.first(where: { !known.contains($0) }) {
@@ -278,7 +280,7 @@ struct DocumentReader {
                            users: Set(try o["users"].map(strings) ?? []), accounts: Set(try o["accounts"].map(strings) ?? []))
     }
 
-    func weights(_ v: DocumentValue) throws -> PriorityWeights {
+    package func weights(_ v: DocumentValue) throws -> PriorityWeights {
         let o = try object(v, keys: ["age", "fair_share", "job_size", "partition", "qos", "max_age"])
         var w = PriorityWeights()
         if let x = o["age"] { w.age = try int(x, min: 0) }
@@ -295,7 +297,7 @@ struct DocumentReader {
 extension DocumentNode {
     /// A TOML table as a document tree, with the line of every value by its location
     /// (`partitions[1].max_time`), so that errors in a TOML file can name the line.
-    static func fromTOML(_ table: TOMLTable) -> (node: DocumentNode, lines: [String: Int]) {
+    package static func fromTOML(_ table: TOMLTable) -> (node: DocumentNode, lines: [String: Int]) {
         var lines: [String: Int] = [:]
         func convert(_ value: TOMLValue, at location: String, line: Int) -> DocumentNode {
             lines[location] = line

@@ -1,4 +1,5 @@
 import ChessAPI
+import ChessConfig
 import Foundation
 import SchedulerCore
 

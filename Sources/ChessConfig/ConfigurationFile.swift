@@ -1,4 +1,5 @@
 import Billing
+import ChessAPI
 import Foundation
 import SchedulerCore
 
@@ -306,65 +307,6 @@ extension DocumentReader {
         for (i, n) in names.enumerated() where !seen.insert(n).inserted {
             throw failure(at: "\(v?.location ?? "")[\(i)].name", "\(what) '\(n)' is defined twice")
         }
-    }
-}
-
-/// `HOST:PORT` (IPv4 or a name; `[v6]:PORT` for IPv6).
-public struct HostPort: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: UInt16
-
-    /// An address of this host alone (127.0.0.0/8, ::1, localhost).
-    public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
-
-    public init?(_ text: String) {
-        var hostPart: Substring
-        var portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-        }
-        guard !hostPart.isEmpty, let port = UInt16(portPart) else { return nil }
-        host = String(hostPart)
-        self.port = port
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
-/// The kinds of configuration objects `chessctl` can create, update and delete at run time.
-public enum ConfigObjectKind: String, CaseIterable, Sendable, Codable {
-    case partitions, qos, accounts, reservations
-
-    /// `partition`, `qos`, … as the CLI and messages say it.
-    public var singular: String {
-        switch self {
-        case .partitions: return "partition"
-        case .qos: return "qos"
-        case .accounts: return "account"
-        case .reservations: return "reservation"
-        }
-    }
-}
-
-/// One runtime change: an object's full fields (created or updated), or its deletion.
-public struct ConfigOverride: Sendable, Codable, Equatable {
-    public var kind: ConfigObjectKind
-    public var name: String
-    /// nil: deleted.
-    public var fields: [String: DocumentNode]?
-
-    public init(kind: ConfigObjectKind, name: String, fields: [String: DocumentNode]?) {
-        self.kind = kind
-        self.name = name
-        self.fields = fields
     }
 }
 

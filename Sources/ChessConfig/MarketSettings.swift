@@ -1,4 +1,5 @@
 import Billing
+import ChessAPI
 
 /// `[market]`: how this cluster sells capacity on the marketplace — the EIP-712 signing domain of
 /// the escrow contract, the provider's key, the oracle sources, the API's rate limit and the
