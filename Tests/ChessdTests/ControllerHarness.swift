@@ -58,9 +58,17 @@ final class ControllerHarness {
     /// The test process's own user: the submitter of every job here.
     let user = Identity.local(uid: getuid(), gid: getgid(), operators: [])
 
-    init(config: String = ControllerHarness.config, clock: ManualClock = ManualClock()) throws {
+    /// `files` are written into the harness's directory (mode 0600) before the configuration
+    /// is read: key files it names.
+    init(config: String = ControllerHarness.config, clock: ManualClock = ManualClock(), files: [String: String] = [:]) throws {
         directory = NSTemporaryDirectory() + "chess-vc-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (name, text) in files {
+            let path = directory + "/" + name
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+        }
         configuration = try ConfigurationFile.parse(config, directory: directory)
         self.clock = clock
         store = try Store(directory: configuration.stateDirectory)
