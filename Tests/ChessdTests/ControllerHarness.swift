@@ -116,6 +116,25 @@ final class ControllerHarness {
         return try answer { respond in controller.submit(s, identity: user, completion: respond) }.get()
     }
 
+    /// Submits `count` one-line jobs at once (their writes share group commits); their ids.
+    func submitMany(_ count: Int, _ configure: @escaping @Sendable (Int, inout JobSubmission) -> Void = { _, _ in }) throws -> [Int] {
+        let group = DispatchGroup()
+        let ids = Mutex([Result<Int, APIError>?](repeating: nil, count: count))
+        for i in 0..<count {
+            var submission = JobSubmission()
+            submission.script = "#!/bin/sh\ntrue\n"
+            submission.workdir = directory
+            configure(i, &submission)
+            group.enter()
+            controller.submit(submission, identity: user) { result in
+                ids.withLock { $0[i] = result }
+                group.leave()
+            }
+        }
+        guard group.wait(timeout: .now() + 120) == .success else { fatalError("the controller did not answer in 120 s") }
+        return try ids.withLock { try $0.map { try $0!.get() } }
+    }
+
     func perform(_ action: Controller.Action, _ id: Int, as identity: Identity? = nil) throws -> JobActionResponse {
         let who = identity ?? user
         return try answer { respond in controller.perform(action, on: JobReference(id: id, task: nil), identity: who, completion: respond) }.get()

@@ -1,5 +1,6 @@
 import ChessAPI
 @testable import chessd
+import Foundation
 import SchedulerCore
 import Testing
 
@@ -86,5 +87,32 @@ import Testing
         #expect(rows[11] == "11\tCG\t00:00:20\t01:00:00\t1\tn4\n")
         #expect(rows[12] == "12\tPD\t00:00:00\t01:00:00\t1\t(Dependency)\n")
         #expect(rows[13] == "13\tPD\t00:00:00\tUNLIMITED\t3\t(None)\n")
+    }
+
+    /// A listing long enough to be rendered in parts on several cores comes out whole and in
+    /// order: as the JSON listing renders it, row by row.
+    @Test func aLongListingRenderedInPartsIsTheWholeQueueInOrder() throws {
+        let h = try ControllerHarness()
+        h.register("host1", ["n1", "n2"])
+        h.register("host2", ["n3"])
+        let ids = try h.submitMany(2_500) { i, s in
+            s.name = "job\(i)"
+            s.hold = i % 7 == 0
+            s.timeLimit = 60 * (1 + i % 50)
+        }
+        h.pass()  // 24 start (3 nodes of 8 cores), the others wait with their reasons
+        h.advance(30)
+        let columns = QueueColumns.Column.allCases.filter(QueueRows.written.contains)
+        let rows = QueueRows(columns)
+        let now = h.clock.now()
+        let parallel = h.controller.renderQueued(.init()) { r, unavailable, index, out in
+            rows.append(r, unavailableNodes: unavailable, index: index, now: now, to: &out)
+        }
+        var serial: [UInt8] = []
+        h.controller.forEachQueued(.init()) { QueueColumns.appendRow(columns, $0, now: now, to: &serial) }
+        let lines = parallel.split(separator: 0x0A)
+        #expect(lines.count == ids.count)
+        #expect(lines.filter { String(decoding: $0, as: UTF8.self).contains("\tR\t") }.count == 24)
+        #expect(String(decoding: parallel, as: UTF8.self) == String(decoding: serial, as: UTF8.self))
     }
 }

@@ -312,9 +312,7 @@ struct Router: HTTPHandler {
             }
             let now = controller.clock.now()
             let rows = QueueRows(columns)
-            var out: [UInt8] = []
-            out.reserveCapacity(controller.liveJobCount * 64)  // about a default row
-            controller.forEachQueuedRecord(filter) { r, unavailable, index in
+            let out = controller.renderQueued(filter) { r, unavailable, index, out in
                 rows.append(r, unavailableNodes: unavailable, index: index, now: now, to: &out)
             }
             return c.respond(HTTPResponse(status: 200, contentType: "text/tab-separated-values; charset=utf-8", body: out))

@@ -268,9 +268,6 @@ final class Controller: @unchecked Sendable {
         var ids: Set<JobID>?
     }
 
-    /// Live job records (an array's waiting tasks are one), as a size hint.
-    var liveJobCount: Int { lock.withLock { records.count } }
-
     /// Live jobs (waiting and active), oldest first.
     func queue(_ filter: QueueFilter) -> [JobInfo] {
         var out: [JobInfo] = []
@@ -300,21 +297,65 @@ final class Controller: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let index = self.index  // once: read per job, the class property is copied per job
-        var unavailable: [String: String?] = [:]  // by partition, computed once per listing
-        records.forEachByID { record in
-            if record.pointee.job.array?.pending.isEmpty == true { return }
-            if let u = filter.users, !u.contains(record.pointee.job.user) { return }
-            if let s = filter.states, !s.contains(record.pointee.job.state) { return }
-            if let p = filter.partitions, !p.contains(record.pointee.job.partition) { return }
-            if let ids = filter.ids, !ids.contains(record.pointee.job.id) && !(record.pointee.job.arrayJobID.map(ids.contains) ?? false) { return }
-            guard record.pointee.job.reason == .reqNodeNotAvail else { return body(record, nil, index) }
-            if record.pointee.job.request.requiredNodes != nil || record.pointee.job.request.excludedNodes != nil {
-                return body(record, unavailableNodesLocked(for: record.pointee.job), index)
-            }
-            let partition = record.pointee.job.partition
-            if unavailable[partition] == nil { unavailable[partition] = unavailableNodesLocked(for: record.pointee.job) }
-            body(record, unavailable[partition]!, index)
+        for q in queuedLocked(filter) { records.withRecord(slot: Int(q.slot)) { body($0, q.unavailableNodes, index) } }
+    }
+
+    /// The queue's rows as `render` writes them, oldest job first. A long listing is rendered
+    /// in parts on several cores at once (the records are only read, under the lock), so that
+    /// `chessctl queue` over ten thousand jobs keeps the lock, and its caller, half as long.
+    func renderQueued(_ filter: QueueFilter,
+                      _ render: @escaping @Sendable (UnsafePointer<JobRecord>, _ unavailableNodes: String?, ClusterIndex, inout [UInt8]) -> Void)
+        -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        let index = self.index
+        let queued = queuedLocked(filter)
+        let parts = queued.count >= 2_000 ? min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4) : 1
+        let records = self.records  // shares the pages: a read-only view for the parts
+        @Sendable func renderPart(_ part: Int) -> [UInt8] {
+            let range = part * queued.count / parts..<(part + 1) * queued.count / parts
+            var out: [UInt8] = []
+            out.reserveCapacity(range.count * 64)  // about a default row
+            for i in range { records.withRecord(slot: Int(queued[i].slot)) { render($0, queued[i].unavailableNodes, index, &out) } }
+            return out
         }
+        guard parts > 1 else { return renderPart(0) }
+        let rendered = Mutex([[UInt8]](repeating: [], count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let out = renderPart(part)
+            rendered.withLock { $0[part] = out }
+        }
+        return rendered.withLock { parts in
+            var all: [UInt8] = []
+            all.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+            for p in parts { all += p }
+            return all
+        }
+    }
+
+    /// The slots of the live jobs `filter` lets through, oldest first, with the nodes that keep
+    /// each ReqNodeNotAvail job waiting (worked out once per partition for most).
+    private func queuedLocked(_ filter: QueueFilter) -> [(slot: Int32, unavailableNodes: String?)] {
+        var out: [(slot: Int32, unavailableNodes: String?)] = []
+        out.reserveCapacity(records.count)
+        var unavailable: [String: String?] = [:]  // by partition, computed once per listing
+        for slot in records.slotsByID() {
+            records.withRecord(slot: Int(slot)) { record in
+                if record.pointee.job.array?.pending.isEmpty == true { return }
+                if let u = filter.users, !u.contains(record.pointee.job.user) { return }
+                if let s = filter.states, !s.contains(record.pointee.job.state) { return }
+                if let p = filter.partitions, !p.contains(record.pointee.job.partition) { return }
+                if let ids = filter.ids, !ids.contains(record.pointee.job.id) && !(record.pointee.job.arrayJobID.map(ids.contains) ?? false) { return }
+                guard record.pointee.job.reason == .reqNodeNotAvail else { return out.append((slot, nil)) }
+                if record.pointee.job.request.requiredNodes != nil || record.pointee.job.request.excludedNodes != nil {
+                    return out.append((slot, unavailableNodesLocked(for: record.pointee.job)))
+                }
+                let partition = record.pointee.job.partition
+                if unavailable[partition] == nil { unavailable[partition] = unavailableNodesLocked(for: record.pointee.job) }
+                out.append((slot, unavailable[partition]!))
+            }
+        }
+        return out
     }
 
     /// The nodes a job may use that are drained or down (by an administrator, a silent agent, or

@@ -55,23 +55,26 @@ struct LiveJobs {
     /// of each of its strings and arrays: over ten thousand records, a quarter of a listing.)
     /// The pointer is valid only during `body`, which must not change the records.
     func forEachByID(_ body: (UnsafePointer<JobRecord>) -> Void) {
-        // Id and slot in one word when the ids fit (they count up from 1): a sort of plain
-        // integers costs a third of one of pairs.
-        if slotOf.keys.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }) {
-            var packed: [UInt64] = []
-            packed.reserveCapacity(slotOf.count)
-            for (id, slot) in slotOf { packed.append(UInt64(id) << 32 | UInt64(UInt32(bitPattern: slot))) }
-            packed.sort()
-            for p in packed { withRecord(slot: Int(UInt32(truncatingIfNeeded: p)), body) }
-            return
-        }
-        for (_, slot) in slotOf.sorted(by: { $0.key < $1.key }) { withRecord(slot: Int(slot), body) }
+        for slot in slotsByID() { withRecord(slot: Int(slot), body) }
     }
 
-    /// The record in `slot` (one `slotOf` holds: never empty). An `Optional` of a struct keeps
-    /// its payload at the start of its storage, so the record is read there.
+    /// The slots of every record, by increasing id (for `withRecord`).
+    func slotsByID() -> [Int32] {
+        // Id and slot in one word when the ids fit (they count up from 1): a sort of plain
+        // integers costs a third of one of pairs.
+        guard slotOf.keys.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }) else { return slotOf.sorted { $0.key < $1.key }.map(\.value) }
+        var packed: [UInt64] = []
+        packed.reserveCapacity(slotOf.count)
+        for (id, slot) in slotOf { packed.append(UInt64(id) << 32 | UInt64(UInt32(bitPattern: slot))) }
+        packed.sort()
+        return packed.map { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+    }
+
+    /// The record in `slot` (one `slotOf` holds, from `slotsByID`: never empty), lent to `body`
+    /// where it lies. An `Optional` of a struct keeps its payload at the start of its storage,
+    /// so the record is read there.
     @inline(__always)
-    private func withRecord(slot: Int, _ body: (UnsafePointer<JobRecord>) -> Void) {
+    func withRecord(slot: Int, _ body: (UnsafePointer<JobRecord>) -> Void) {
         pages[slot >> Self.pageShift].withUnsafeBufferPointer { page in
             body(UnsafeRawPointer(page.baseAddress! + (slot & Self.pageMask)).assumingMemoryBound(to: JobRecord.self))
         }
