@@ -11,8 +11,19 @@ final class HandlerPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var work: [() -> Void] = []
     private var head = 0
+    private var running = 0
+    let threads: Int
+
+    /// Threads running a handler now, and handlers waiting for a thread (for `/metrics`: a
+    /// pool that stays busy with work waiting is one whose handlers block too long).
+    var load: (busy: Int, waiting: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (running, work.count - head)
+    }
 
     init(threads: Int) {
+        self.threads = threads
         for i in 0..<threads {
             let thread = Thread { [self] in run() }
             thread.name = "handler \(i)"
@@ -38,8 +49,12 @@ final class HandlerPool: @unchecked Sendable {
                 work.removeFirst(head)
                 head = 0
             }
+            running += 1
             condition.unlock()
             item()
+            condition.lock()
+            running -= 1
+            condition.unlock()
         }
     }
 

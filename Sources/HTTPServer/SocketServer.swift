@@ -140,6 +140,13 @@ public final class SocketServer: Sendable {
         if case .unix(let path) = endpoint { unlink(path) }
     }
 
+    /// The handler threads every server of this process shares: how many, how many run a
+    /// handler now, how many handlers wait for one.
+    public static var handlerLoad: (threads: Int, busy: Int, waiting: Int) {
+        let load = HandlerPool.shared.load
+        return (HandlerPool.shared.threads, load.busy, load.waiting)
+    }
+
     /// Connections open now (for tests and metrics).
     public var openConnections: Int { open.withLock { $0.total } }
 

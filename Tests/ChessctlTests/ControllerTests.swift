@@ -88,6 +88,13 @@ struct ControllerTests {
         #expect(metrics.contains("chess_jobs_submitted_total 2"))
         #expect(metrics.contains("chess_scheduler_pass_seconds_bucket{policy=\"easy\",le=\"+Inf\"}"))
         #expect(metrics.contains("chess_nodes{state=\"down\"} 5"))
+        // The handler pool: this request runs on it (a pool of at least 8 threads), nothing waits.
+        func gauge(_ name: String) -> Int? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+        }
+        #expect((gauge("chess_api_handler_threads") ?? 0) >= 8, "\(metrics)")
+        #expect((gauge("chess_api_handlers_busy") ?? 0) >= 1)
+        #expect(gauge("chess_api_requests_waiting") == 0)
 
         let missing = try cluster.ctl(["show", "job", "99"])
         #expect(missing.status != 0)

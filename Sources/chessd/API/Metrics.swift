@@ -37,6 +37,13 @@ enum Metrics {
         let stats = controller.statistics
         out += "# HELP chess_scheduler_passes_total Scheduling passes run.\n# TYPE chess_scheduler_passes_total counter\n"
         out += "chess_scheduler_passes_total \(stats.passes)\n"
+        let handlers = SocketServer.handlerLoad
+        out += "# HELP chess_api_handler_threads Threads that run API requests' handlers.\n# TYPE chess_api_handler_threads gauge\n"
+        out += "chess_api_handler_threads \(handlers.threads)\n"
+        out += "# HELP chess_api_handlers_busy Handler threads running a request now.\n# TYPE chess_api_handlers_busy gauge\n"
+        out += "chess_api_handlers_busy \(handlers.busy)\n"
+        out += "# HELP chess_api_requests_waiting Requests waiting for a handler thread.\n# TYPE chess_api_requests_waiting gauge\n"
+        out += "chess_api_requests_waiting \(handlers.waiting)\n"
         return .text(out, contentType: "text/plain; version=0.0.4")
     }
 }
