@@ -38,7 +38,8 @@ struct ChessCtl: ParsableCommand {
                 Foundation.exit(1)
             }
         }
-        if let first = arguments.first, let command = fastCommands[first], !arguments.contains(where: needsWholeTree) {
+        if let first = arguments.first, let command = fastCommands[first], !arguments.contains(where: needsWholeTree),
+           command.configuration.subcommands.isEmpty || arguments.count > 1 {
             runAlone(command, Array(arguments.dropFirst()), otherwise: arguments)
         }
         main(arguments)
@@ -53,7 +54,8 @@ struct ChessCtl: ParsableCommand {
         "ping": Ping.self, "stat": Stat.self, "priority": Priority.self, "share": Share.self, "update": Update.self,
     ]
 
-    /// Help, version and shell completion are the whole tree's to answer.
+    /// Help, version and shell completion are the whole tree's to answer (and a group named
+    /// without its subcommand, which answers with its help).
     static func needsWholeTree(_ argument: String) -> Bool {
         argument == "--help" || argument == "--version" || argument == "help" || argument.hasPrefix("--generate-completion-script")
             || argument.hasPrefix("---completion")

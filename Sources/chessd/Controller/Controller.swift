@@ -311,12 +311,13 @@ final class Controller: @unchecked Sendable {
         let index = self.index
         let queued = queuedLocked(filter)
         let parts = queued.count >= 2_000 ? min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4) : 1
-        let records = self.records  // shares the pages: a read-only view for the parts
+        // The parts read `records` in place (no copy of it: one still alive once the lock is
+        // released would make the next change copy every page).
         @Sendable func renderPart(_ part: Int) -> [UInt8] {
             let range = part * queued.count / parts..<(part + 1) * queued.count / parts
             var out: [UInt8] = []
             out.reserveCapacity(range.count * 64)  // about a default row
-            for i in range { records.withRecord(slot: Int(queued[i].slot)) { render($0, queued[i].unavailableNodes, index, &out) } }
+            for i in range { self.records.withRecord(slot: Int(queued[i].slot)) { render($0, queued[i].unavailableNodes, index, &out) } }
             return out
         }
         guard parts > 1 else { return renderPart(0) }
