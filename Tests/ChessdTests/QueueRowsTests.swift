@@ -1,6 +1,9 @@
 import ChessAPI
 @testable import chessd
 import Foundation
+import Glibc
+@testable import HTTPServer
+import Synchronization
 import SchedulerCore
 import Testing
 
@@ -114,5 +117,27 @@ import Testing
         #expect(lines.count == ids.count)
         #expect(lines.filter { String(decoding: $0, as: UTF8.self).contains("\tR\t") }.count == 24)
         #expect(String(decoding: parallel, as: UTF8.self) == String(decoding: serial, as: UTF8.self))
+    }
+
+    /// A listing names its columns in the query; twenty thousand of them (a 64 KB query) over a
+    /// long queue would be gigabytes from one request: refused.
+    @Test func aListingOfThousandsOfColumnsIsRefused() throws {
+        let h = try ControllerHarness()
+        _ = try h.submitMany(10)
+        let router = Router(controller: h.controller, version: "test", agents: AgentAuthenticator(keyFile: nil))
+        func get(_ target: String) throws -> HTTPResponse {
+            var parser = HTTPRequestParser()
+            Array("GET \(target) HTTP/1.1\r\nHost: t\r\n\r\n".utf8).withUnsafeBytes { parser.append($0) }
+            let request = try #require(try parser.next())
+            let answer = Mutex<HTTPResponse?>(nil)
+            router.handle(request, peer: .local(uid: getuid(), gid: getgid(), pid: 1)) { r in answer.withLock { $0 = r } }
+            return try #require(answer.withLock { $0 })
+        }
+        let many = try get("/v1/jobs?columns=" + Array(repeating: "id", count: 20_000).joined(separator: ","))
+        #expect(many.status == 400)
+        #expect(String(decoding: many.body, as: UTF8.self).contains("20000 columns; at most 64"))
+        let fine = try get("/v1/jobs?columns=" + Array(repeating: "id", count: 64).joined(separator: ","))
+        #expect(fine.status == 200)
+        #expect(String(decoding: fine.body, as: UTF8.self).split(separator: "\n").count == 10)
     }
 }

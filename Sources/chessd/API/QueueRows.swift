@@ -11,6 +11,9 @@ import SchedulerCore
 /// place; a listing that asks for any other column is rendered through `JobInfo`, row by row. `QueueRowsTests` checks that every column comes out byte for byte as
 /// `QueueColumns.appendRow` writes it.
 struct QueueRows {
+    /// The most columns one listing may ask for (squeue's formats use a dozen at most).
+    static let maxColumns = 64
+
     let columns: [QueueColumns.Column]
     /// Whether every column is one written here; if not, whole rows go through `JobInfo`.
     private let direct: Bool

@@ -304,7 +304,13 @@ struct Router: HTTPHandler {
         if let ids = list(q["id"]) { filter.ids = Set(try ids.map(jobID)) }
         if let raw = q["columns"], !raw.isEmpty {
             // Rows rendered here, tab-separated (what chessctl's table asks for).
-            let columns = try raw.split(separator: ",").map { name -> QueueColumns.Column in
+            // Bounded: each column is written for every job, and a query of 64 KB names some
+            // 20,000 of them — gigabytes over a long queue from one request.
+            let names = raw.split(separator: ",")
+            guard names.count <= QueueRows.maxColumns else {
+                throw APIError.badRequest("\(names.count) columns; at most \(QueueRows.maxColumns)")
+            }
+            let columns = try names.map { name -> QueueColumns.Column in
                 guard let c = QueueColumns.Column(rawValue: String(name)) else {
                     throw APIError.badRequest("unknown column '\(name)'; columns: \(QueueColumns.headers.keys.sorted().joined(separator: ","))")
                 }
