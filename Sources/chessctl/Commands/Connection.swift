@@ -87,45 +87,29 @@ enum Table {
     /// straight from the bytes: `queue` prints tens of thousands of rows, and a String per cell
     /// cost more than the request. Widths count Unicode scalars (UTF-8 lead bytes): as good as
     /// characters for table cells, without grapheme breaking. Two passes over raw bytes (widths,
-    /// then the aligned copy into one buffer written at once): over 10,000 rows, slices and
-    /// closures over the width table made this half of `chessctl queue`'s time.
+    /// then the aligned copy through a fixed buffer): over 10,000 rows, slices and closures over
+    /// the width table made this half of `chessctl queue`'s time. The buffer does not grow with
+    /// what chessd sent, however wide one cell and however many short lines.
     static func print<Bytes: ContiguousBytes>(_ headers: [String], tabSeparated rows: Bytes, header: Bool = true) {
         let head = Array(headers.joined(separator: "\t").utf8) + [0x0A]
         var widths = [Int](repeating: 0, count: headers.count)
-        var lines = 0, tabs = 0
         widths.withUnsafeMutableBufferPointer { widths in
-            head.withUnsafeBytes { measure($0, &widths, lines: &lines, tabs: &tabs) }
-            rows.withUnsafeBytes { measure($0, &widths, lines: &lines, tabs: &tabs) }
+            head.withUnsafeBytes { measure($0, &widths) }
+            rows.withUnsafeBytes { measure($0, &widths) }
         }
-        // A cell is padded to at most its column's width plus two, and a line may lack its
-        // line break: a bound on the output, whatever chessd sent.
-        let bound = head.count + rows.withUnsafeBytes { $0.count } + lines * (widths.reduce(0, +) + 1) + 2 * tabs
-        let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            var at = buffer.baseAddress!
-            if header { head.withUnsafeBytes { at = emit($0, widths, to: at) } }
-            rows.withUnsafeBytes { at = emit($0, widths, to: at) }
-            count = at - buffer.baseAddress!
-        }
-        out.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(1, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        var out = StandardOutput()
+        if header { head.withUnsafeBytes { emit($0, widths, to: &out) } }
+        rows.withUnsafeBytes { emit($0, widths, to: &out) }
+        out.flush()
     }
 
-    /// Widens `widths` to the cells of `raw` (tab-separated lines) and counts its lines and tabs.
-    private static func measure(_ raw: UnsafeRawBufferPointer, _ widths: inout UnsafeMutableBufferPointer<Int>,
-                                lines: inout Int, tabs: inout Int) {
+    /// Widens `widths` to the cells of `raw` (tab-separated lines).
+    private static func measure(_ raw: UnsafeRawBufferPointer, _ widths: inout UnsafeMutableBufferPointer<Int>) {
         var column = 0, width = 0
         for b in raw {
             switch b {
             case 0x09, 0x0A:
                 if column < widths.count && width > widths[column] { widths[column] = width }
-                if b == 0x0A { lines += 1 } else { tabs += 1 }
                 column = b == 0x09 ? column + 1 : 0
                 width = 0
             default:
@@ -133,28 +117,22 @@ enum Table {
             }
         }
         if column < widths.count && width > widths[column] { widths[column] = width }
-        if width > 0 || column > 0 { lines += 1 }
     }
 
-    /// Copies the lines of `raw` to `at`, each cell but a line's last padded with spaces to its
-    /// column's width and two more; returns where the copy ended.
-    private static func emit(_ raw: UnsafeRawBufferPointer, _ widths: [Int], to at: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return at }
-        var at = at
+    /// Writes the lines of `raw`, each cell but a line's last padded with spaces to its
+    /// column's width and two more.
+    private static func emit(_ raw: UnsafeRawBufferPointer, _ widths: [Int], to out: inout StandardOutput) {
+        guard let base = raw.baseAddress else { return }
         var cellStart = 0, column = 0, width = 0
         for i in 0..<raw.count {
-            let b = base[i]
+            let b = raw[i]
             if b == 0x09 || b == 0x0A {
-                at.update(from: base + cellStart, count: i - cellStart)
-                at += i - cellStart
+                out.write(base + cellStart, i - cellStart)
                 if b == 0x09 {
-                    let pad = (column < widths.count ? widths[column] : width) - width + 2
-                    at.update(repeating: UInt8(ascii: " "), count: pad)
-                    at += pad
+                    out.spaces((column < widths.count ? widths[column] : width) - width + 2)
                     column += 1
                 } else {
-                    at.pointee = 0x0A
-                    at += 1
+                    out.newline()
                     column = 0
                 }
                 cellStart = i + 1
@@ -164,12 +142,56 @@ enum Table {
             }
         }
         if cellStart < raw.count {  // a last line without its line break
-            at.update(from: base + cellStart, count: raw.count - cellStart)
-            at += raw.count - cellStart
-            at.pointee = 0x0A
-            at += 1
+            out.write(base + cellStart, raw.count - cellStart)
+            out.newline()
         }
-        return at
+    }
+}
+
+/// Standard output through a fixed 64 KiB buffer, written with write(2) as it fills.
+struct StandardOutput: ~Copyable {
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+    private var used = 0
+
+    deinit { buffer.deallocate() }
+
+    mutating func write(_ bytes: UnsafeRawPointer, _ count: Int) {
+        if used + count > buffer.count { flush() }
+        guard count <= buffer.count else { return Self.writeAll(bytes, count) }
+        (buffer.baseAddress! + used).copyMemory(from: bytes, byteCount: count)
+        used += count
+    }
+
+    mutating func spaces(_ count: Int) {
+        var left = count
+        while left > 0 {
+            if used == buffer.count { flush() }
+            let n = min(left, buffer.count - used)
+            (buffer.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: UInt8(ascii: " "), count: n)
+            used += n
+            left -= n
+        }
+    }
+
+    mutating func newline() {
+        if used == buffer.count { flush() }
+        buffer[used] = 0x0A
+        used += 1
+    }
+
+    mutating func flush() {
+        Self.writeAll(buffer.baseAddress!, used)
+        used = 0
+    }
+
+    private static func writeAll(_ bytes: UnsafeRawPointer, _ count: Int) {
+        var offset = 0
+        while offset < count {
+            let n = Glibc.write(1, bytes + offset, count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
     }
 }
 
