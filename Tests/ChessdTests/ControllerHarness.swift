@@ -22,11 +22,16 @@ final class ManualClock: ControllerClock {
 /// agent protocol played by hand (registration, heartbeats with completions, the commands they
 /// collect). No daemon, no socket, no sleep: time moves when the test says.
 final class ControllerHarness {
-    static let config = """
+    /// Where the state goes, and the 90 s heartbeat timeout every case counts with.
+    static let header = """
         cluster_name = "virtual"
         state_dir = "state"
         socket = "chessd.sock"
         heartbeat_timeout = 90
+
+        """
+
+    static let config = header + """
         [scheduler]
         policy = "easy"
         [[nodes]]
@@ -106,13 +111,18 @@ final class ControllerHarness {
         return result.withLock { $0! }
     }
 
-    /// Submits a one-line job; its id.
-    func submit(_ configure: (inout JobSubmission) -> Void = { _ in }) throws -> Int {
+    /// A one-line job in the harness's directory.
+    func submission(_ configure: (inout JobSubmission) -> Void) -> JobSubmission {
         var submission = JobSubmission()
         submission.script = "#!/bin/sh\ntrue\n"
         submission.workdir = directory
         configure(&submission)
-        let s = submission
+        return submission
+    }
+
+    /// Submits a one-line job; its id.
+    func submit(_ configure: (inout JobSubmission) -> Void = { _ in }) throws -> Int {
+        let s = submission(configure)
         return try answer { respond in controller.submit(s, identity: user, completion: respond) }.get()
     }
 
@@ -121,10 +131,7 @@ final class ControllerHarness {
         let group = DispatchGroup()
         let ids = Mutex([Result<Int, APIError>?](repeating: nil, count: count))
         for i in 0..<count {
-            var submission = JobSubmission()
-            submission.script = "#!/bin/sh\ntrue\n"
-            submission.workdir = directory
-            configure(i, &submission)
+            let submission = submission { configure(i, &$0) }
             group.enter()
             controller.submit(submission, identity: user) { result in
                 ids.withLock { $0[i] = result }

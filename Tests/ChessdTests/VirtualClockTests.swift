@@ -192,11 +192,7 @@ import Testing
 /// when the preemptor gets the node.
 @Suite("preemption on a virtual clock") struct PreemptionClockTests {
     static func config(mode: String) -> String {
-        """
-        cluster_name = "virtual"
-        state_dir = "state"
-        socket = "chessd.sock"
-        heartbeat_timeout = 90
+        ControllerHarness.header + """
         [scheduler]
         policy = "easy"
         preemption = true

@@ -4,10 +4,8 @@ import SchedulerCore
 struct ClusterIndex: Sendable {
     let cluster: Cluster
     let nodeByName: [String: Int]
-    /// Cores of the smallest and largest node of each partition, to size pending jobs.
-    let smallestCores: [String: Int]
-    let largestCores: [String: Int]
-    /// What sizing a pending job takes from its partition, in one lookup.
+    /// What sizing a pending job takes from its partition, in one lookup: the cores of its
+    /// smallest and largest node, and whether its jobs are exclusive by default.
     let sizing: [String: (smallestCores: Int, largestCores: Int, exclusiveByDefault: Bool)]
     let partitionsOfNode: [String: [String]]
     /// Each partition's nodes grouped by what a submit checks (capacity, features, GPU types):
@@ -24,8 +22,7 @@ struct ClusterIndex: Sendable {
     init(_ cluster: Cluster) {
         self.cluster = cluster
         nodeByName = Dictionary(cluster.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var smallest: [String: Int] = [:]
-        var largest: [String: Int] = [:]
+        var sizes: [String: (smallestCores: Int, largestCores: Int, exclusiveByDefault: Bool)] = [:]
         var partitionsOf: [String: [String]] = [:]
         for p in cluster.partitions {
             var m = Int.max
@@ -37,13 +34,9 @@ struct ClusterIndex: Sendable {
                     x = max(x, cluster.nodes[i].topology.coreCount)
                 }
             }
-            smallest[p.name] = m == Int.max ? 1 : m
-            largest[p.name] = x
+            sizes[p.name] = (m == Int.max ? 1 : m, x, p.exclusiveByDefault)
         }
-        smallestCores = smallest
-        largestCores = largest
-        sizing = Dictionary(cluster.partitions.map { ($0.name, (smallest[$0.name]!, largest[$0.name]!, $0.exclusiveByDefault)) },
-                            uniquingKeysWith: { a, _ in a })
+        sizing = sizes
         partitionsOfNode = partitionsOf
         var classes: [String: [NodeClass]] = [:]
         for p in cluster.partitions {
@@ -75,11 +68,13 @@ struct ClusterIndex: Sendable {
     /// What a pending job of `partition` asking for `request` will hold, as far as can be known
     /// before it is placed.
     func tres(partition: String, request: JobRequest) -> TRES {
-        guard let p = sizing[partition],
-              let shape = request.shape(smallestCores: p.smallestCores, largestCores: p.largestCores,
-                                        exclusiveByDefault: p.exclusiveByDefault) else {
-            return TRES(cpus: request.cpusPerTask * (request.tasks ?? 1), nodes: request.nodes ?? 1)
-        }
-        return shape.tres
+        shape(partition: partition, request: request)?.tres
+            ?? TRES(cpus: request.cpusPerTask * (request.tasks ?? 1), nodes: request.nodes ?? 1)
+    }
+
+    /// The shape `request` takes on `partition`'s nodes; nil if it fits none (or no such partition).
+    func shape(partition: String, request: JobRequest) -> JobShape? {
+        guard let p = sizing[partition] else { return nil }
+        return request.shape(smallestCores: p.smallestCores, largestCores: p.largestCores, exclusiveByDefault: p.exclusiveByDefault)
     }
 }

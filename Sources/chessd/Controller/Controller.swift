@@ -569,8 +569,7 @@ final class Controller: @unchecked Sendable {
             throw .conflict("job \(ref) is \(first.job.state.rawValue); a signal reaches only running jobs")
         }
         for r in running {
-            guard let node = r.job.allocation?.nodes.first?.node else { continue }
-            pendingSignals.append((r.id, node, "signal", r.requeueCount, signal.name))
+            guard queueSignalLocked(r, "signal", signal: signal.name) else { continue }
             events.append((r.id, r.job.state, "\(signal) sent by \(identity.user)"))
         }
         return JobActionResponse(id: ref.id, state: running[0].job.state.rawValue)
@@ -674,9 +673,7 @@ final class Controller: @unchecked Sendable {
                 records[id] = r
                 changed.append(r)
                 events.append((id, r.job.state, "\(action.rawValue)d by \(identity.user)"))
-                if let first = r.job.allocation?.nodes.first?.node {
-                    pendingSignals.append((id, first, action.rawValue, r.requeueCount, nil))
-                }
+                queueSignalLocked(r, action.rawValue)
                 lastState = r.job.state
             }
         }
@@ -689,6 +686,15 @@ final class Controller: @unchecked Sendable {
     /// Asks the agent on a running job's first node to stop it; the job is COMPLETING, to end
     /// as `end` says when the agent reports its processes gone. False (and nothing changed)
     /// when no registered agent runs it.
+    /// Queues a suspend, resume or signal (`kind`; `signal`: the signal's name) for the agents
+    /// of a job's nodes, sent once the change is committed; false if the job has no nodes.
+    @discardableResult
+    func queueSignalLocked(_ r: JobRecord, _ kind: String, signal: String? = nil) -> Bool {
+        guard let first = r.job.allocation?.nodes.first?.node else { return false }
+        pendingSignals.append((r.id, first, kind, r.requeueCount, signal))
+        return true
+    }
+
     func beginCompletingLocked(_ r: inout JobRecord, _ end: JobRecord.PendingEnd) -> Bool {
         guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.registered == true else { return false }
         pendingTerminations.append((r.id, first, end.reason, r.requeueCount))
@@ -1002,9 +1008,7 @@ final class Controller: @unchecked Sendable {
             records[id] = r
             changed.append(r)
             events.append((id, .running, "resumed after preemption"))
-            if let first = r.job.allocation?.nodes.first?.node {
-                pendingSignals.append((id, first, "resume", r.requeueCount, nil))
-            }
+            queueSignalLocked(r, "resume")
         }
         for p in decisions.preemptions where records[p.victim]?.job.state == .running {
             records[p.victim]!.job.preemptionPending = true
@@ -1141,9 +1145,7 @@ final class Controller: @unchecked Sendable {
                 events.append((id, .suspended, "suspended by preemption"))
                 // Its processes are stopped where they are (SIGSTOP through its agent) before the
                 // preemptor's launch, which goes out after signals.
-                if let first = r.job.allocation?.nodes.first?.node {
-                    pendingSignals.append((id, first, "suspend", r.requeueCount, nil))
-                }
+                queueSignalLocked(r, "suspend")
             }
         }
     }

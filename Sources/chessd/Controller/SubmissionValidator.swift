@@ -295,9 +295,7 @@ struct SubmissionValidator {
             throw .invalid("--nodes=\(n) is fewer than the \(required.count) nodes of --nodelist")
         }
         if request.nodes == nil {
-            let implied = request.shape(smallestCores: index.smallestCores[partition.name] ?? 1,
-                                        largestCores: index.largestCores[partition.name] ?? 1,
-                                        exclusiveByDefault: partition.exclusiveByDefault)?.nodeCount ?? 1
+            let implied = index.shape(partition: partition.name, request: request)?.nodeCount ?? 1
             request.nodes = max(implied, required.count)
         }
     }
