@@ -83,10 +83,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // The controller's state and its rules, pure like SchedulerCore: no I/O, no locks, no
+        // clock reads (docs/architecture.md). chessd is the shell around it.
+        .target(name: "ControllerCore", dependencies: ["SchedulerCore", "Billing", "MarketBridge", "ChessAPI"]),
         .executableTarget(
             name: "chessd",
             dependencies: [
-                "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
+                "ControllerCore", "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -138,7 +141,8 @@ let package = Package(
         .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "ChessConfig", "InputFuzzing", "Spawning"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor", "Spawning", "TransportSecurity"], exclude: ["Fixtures"]),
-        .testTarget(name: "ChessdTests", dependencies: ["chessd", "HTTPServer", "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge",
+        .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore", "SchedulerCore", "ChessAPI", "MarketBridge"]),
+        .testTarget(name: "ChessdTests", dependencies: ["chessd", "ControllerCore", "HTTPServer", "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge",
                                                       .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI",
                                                           .product(name: "Logging", package: "swift-log")], exclude: ["Fixtures"]),

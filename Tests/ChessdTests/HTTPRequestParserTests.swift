@@ -1,3 +1,4 @@
+import ControllerCore
 import XCTest
 @testable import chessd
 @testable import HTTPServer

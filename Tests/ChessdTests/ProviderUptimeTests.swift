@@ -1,4 +1,5 @@
 @testable import chessd
+import ControllerCore
 import Foundation
 import SchedulerCore
 import Testing

@@ -1,3 +1,4 @@
+import ControllerCore
 import ChessAPI
 @testable import chessd
 import Foundation

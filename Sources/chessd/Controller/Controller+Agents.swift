@@ -1,3 +1,4 @@
+import ControllerCore
 import ChessAPI
 import MarketBridge
 import Foundation
@@ -425,13 +426,6 @@ extension Controller {
         launch.appendOutput = r.appendOutput ?? (r.requeueCount > 0)
         return launch
     }
-}
-
-/// What the agent measured for a job.
-struct JobUsage: Codable, Sendable, Hashable {
-    var cpuSeconds: Int
-    var maxRSSMB: Int
-    var gpuSeconds: Int
 }
 
 /// Compares a probed topology with the configured one.

@@ -1,3 +1,4 @@
+import ControllerCore
 import ChessAPI
 import Foundation
 import SchedulerCore
@@ -144,13 +145,13 @@ extension Controller {
             let current = r.job.request.timeLimit ?? partition?.defaultTime ?? partition?.maxTime
             let longer = current.map { limit > $0 } ?? true
             if longer && !identity.admin {
-                throw .forbidden("only an administrator may lengthen a job's time limit (job \(ref)'s is \(current.map(Duration.slurm) ?? "UNLIMITED"); it can be shortened)")
+                throw .forbidden("only an administrator may lengthen a job's time limit (job \(ref)'s is \(SlurmTime.duration(current)); it can be shortened)")
             }
             if longer && r.market != nil {
                 throw .conflict("job \(ref) is a marketplace job: its escrow covers its time limit, which can only be shortened")
             }
             r.job.request.timeLimit = limit
-            changes.append("time limit \(Duration.slurm(limit))")
+            changes.append("time limit \(SlurmTime.duration(limit))")
         }
         if let name = u.name {
             let trimmed = name.trimmingCharacters(in: .whitespaces)

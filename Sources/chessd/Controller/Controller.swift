@@ -1,3 +1,4 @@
+import ControllerCore
 import ChessAPI
 import ChessConfig
 import Foundation
@@ -1110,7 +1111,7 @@ final class Controller: @unchecked Sendable {
                 }
             }
             if now >= start + limit {
-                finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(Duration.slurm(limit))) reached",
+                finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(SlurmTime.duration(limit))) reached",
                              now: now, changed: &changed, events: &events)
             }
         }
@@ -1155,66 +1156,6 @@ final class Controller: @unchecked Sendable {
         defer { lock.unlock() }
         return (records.count, passCount)
     }
-}
-
-/// A node's runtime state beyond its configuration.
-extension NodeStatus {
-    /// A configured node before its agent registers: down (not responding), or as the file set it.
-    init(unregistered node: Node) {
-        self.init(adminState: node.adminState == .up ? .down : node.adminState,
-                  reason: node.adminState == .up ? Self.notRegistered : node.reason, registered: false)
-    }
-}
-
-struct NodeStatus: Codable, Sendable {
-    static let notRegistered = "Not responding: no agent has registered this node"
-    static let silentPrefix = "Not responding: no heartbeat"
-
-    var adminState: NodeAdminState
-    var reason: String?
-    var registered: Bool
-    var lastHeartbeat: Int?
-    /// Set by an admin (drain/down): kept across restarts and registrations.
-    var adminSet = false
-    /// The agent that registered the node (launches for it go there).
-    var agent: String?
-    var hcas: [String] = []
-    /// Drained because its probed hardware falls short of the configuration.
-    var drainedByRegistration = false
-    /// Drained by a failed health check, which a passing one undoes (nil: no).
-    var drainedByHealthCheck: Bool?
-    static let healthCheckPrefix = "health check: "
-    var metrics: NodeMetrics?
-
-    /// Out of service, for the provider's uptime: its agent went silent, or an admin set it down
-    /// (a failed node). A drained node still runs its jobs, and one whose agent has not
-    /// registered since chessd started is not known to be out.
-    var isOut: Bool {
-        (!registered && reason?.hasPrefix(Self.silentPrefix) == true) || (adminSet && adminState == .down)
-    }
-}
-
-/// `1234` or `1234_7`.
-struct JobReference: Sendable, Hashable, CustomStringConvertible {
-    var id: JobID
-    var task: Int?
-
-    init(id: JobID, task: Int?) {
-        self.id = id
-        self.task = task
-    }
-
-    init?(_ text: String) {
-        let parts = text.split(separator: "_", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let id = Int(parts[0]), id > 0 else { return nil }
-        self.id = id
-        if parts.count == 2 {
-            guard let t = Int(parts[1]), t >= 0 else { return nil }
-            task = t
-        }
-    }
-
-    var description: String { task.map { "\(id)_\($0)" } ?? "\(id)" }
 }
 
 /// glibc's `malloc_trim`, looked up at run time (its header is not in Swift's Glibc module).

@@ -1,3 +1,4 @@
+import ControllerCore
 import ChessAPI
 import SchedulerCore
 
@@ -218,10 +219,10 @@ struct SubmissionValidator {
     /// partition's node and memory maxima and the account's GrpTRES.
     func checkFits(_ request: JobRequest, partition: Partition, qos: QoS, account: String) throws(APIError) {
         if let t = request.timeLimit, let max = partition.maxTime, t > max {
-            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds partition '\(partition.name)' MaxTime \(Duration.slurm(max))")
+            throw .invalid("requested time limit \(SlurmTime.duration(t)) exceeds partition '\(partition.name)' MaxTime \(SlurmTime.duration(max))")
         }
         if let t = request.timeLimit, let max = qos.limits.maxWall, t > max {
-            throw .invalid("requested time limit \(Duration.slurm(t)) exceeds QoS '\(qos.name)' MaxWall \(Duration.slurm(max))")
+            throw .invalid("requested time limit \(SlurmTime.duration(t)) exceeds QoS '\(qos.name)' MaxWall \(SlurmTime.duration(max))")
         }
 
         // The shape must fit somewhere in the partition, now or later.
@@ -393,14 +394,5 @@ struct SubmissionValidator {
     func defaultQoS(for partition: Partition) -> String {
         if let allowed = partition.allowedQoS, !allowed.contains("normal"), let first = allowed.sorted().first { return first }
         return cluster.qos(named: "normal") != nil ? "normal" : cluster.qos.first?.name ?? "normal"
-    }
-}
-
-/// Durations in Slurm's `[D-]HH:MM:SS` form, for messages and tables.
-enum Duration {
-    static func slurm(_ seconds: Int) -> String {
-        let d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60
-        let hms = "\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m):\(s < 10 ? "0" : "")\(s)"
-        return d > 0 ? "\(d)-\(hms)" : hms
     }
 }

@@ -1,3 +1,4 @@
+import ControllerCore
 import CChessSystem
 import Glibc
 import Foundation

@@ -1,3 +1,4 @@
+import ControllerCore
 import GRDB
 
 /// The marketplace's share of the controller's writes: a marketplace job's settlement with its

@@ -1,3 +1,4 @@
+import ControllerCore
 import GRDB
 
 /// What else a controller's write puts in the same transaction, known to neither the store nor

@@ -1,4 +1,4 @@
-@testable import chessd
+import ControllerCore
 import SchedulerCore
 import Testing
 

@@ -5,58 +5,66 @@ import SchedulerCore
 /// A job as the controller keeps it: the scheduler's view (`job`) plus what only the
 /// controller needs (where output goes, how it ended). Stored as JSON in the `jobs` table; the
 /// script lives in `job_scripts` so that memory holds no scripts.
-struct JobRecord: Codable, Sendable {
-    var job: Job
-    var uid: UInt32?
-    var gid: UInt32?
-    var workdir: String?
-    var output: String?
-    var error: String?
+package struct JobRecord: Codable, Sendable {
+    package var job: Job
+    package var uid: UInt32?
+    package var gid: UInt32?
+    package var workdir: String?
+    package var output: String?
+    package var error: String?
     /// Dependencies as the user wrote them, for display.
-    var dependencyText: String?
-    var exitCode: Int?
+    package var dependencyText: String?
+    package var exitCode: Int?
     /// Why a finished job ended ("cancelled by alice", "time limit").
-    var endReason: String?
+    package var endReason: String?
     /// When the job last became eligible to run (all its conditions met).
-    var eligibleTime: Int?
-    var plannedStart: Int?
-    var priority: Int?
+    package var eligibleTime: Int?
+    package var plannedStart: Int?
+    package var priority: Int?
     /// sbatch's `--signal`, for the supervisor.
-    var warningSignal: WarningSignal?
+    package var warningSignal: WarningSignal?
     /// sbatch's `--open-mode` (true: append); nil: truncate on the first run, append after.
-    var appendOutput: Bool?
+    package var appendOutput: Bool?
     /// sbatch's `--no-requeue` (false): a node failure ends the job (NODE_FAIL), a requeueing
     /// preemption cancels it, `requeue` is refused. Nil or true: it may go back to the queue.
-    var requeue: Bool?
+    package var requeue: Bool?
     /// Array records: the expression the tasks came from, for display.
-    var arrayExpression: String?
+    package var arrayExpression: String?
     /// As the agent measured it, once the job has ended.
-    var usage: JobUsage?
+    package var usage: JobUsage?
     /// Its steps (srun) as the agent reported them with its end.
-    var steps: [StepRecord]?
+    package var steps: [StepRecord]?
     /// Times the job went back to the queue after a node failure or lost launch.
-    var requeueCount = 0
+    package var requeueCount = 0
     /// While COMPLETING: how the controller ended the job (cancel, time limit, preemption),
     /// applied when the agent reports its processes gone.
-    var pendingEnd: PendingEnd?
+    package var pendingEnd: PendingEnd?
     /// `--mail-type`/`--mail-user`, when the job asked for mail.
-    var mail: MailRequest?
+    package var mail: MailRequest?
 
-    struct PendingEnd: Codable, Sendable {
-        var state: JobState
-        var exitCode: Int
-        var reason: String
-        var time: Int
-        var runEnd: RunEnd?
+    package struct PendingEnd: Codable, Sendable {
+        package var state: JobState
+        package var exitCode: Int
+        package var reason: String
+        package var time: Int
+        package var runEnd: RunEnd?
+
+        package init(state: JobState, exitCode: Int, reason: String, time: Int, runEnd: RunEnd? = nil) {
+            self.state = state
+            self.exitCode = exitCode
+            self.reason = reason
+            self.time = time
+            self.runEnd = runEnd
+        }
     }
 
-    init(job: Job) { self.job = job }
+    package init(job: Job) { self.job = job }
 
-    var id: JobID { job.id }
+    package var id: JobID { job.id }
 
     /// Set for jobs the marketplace submitted and funded. Kept out of line: inline, this rarely
     /// set value would double the size of every record the controller holds.
-    var market: MarketJob? {
+    package var market: MarketJob? {
         get { marketStorage?.value }
         set { marketStorage = newValue.map(MarketJobStorage.init) }
     }
@@ -71,7 +79,7 @@ struct JobRecord: Codable, Sendable {
     /// Back to the queue from a run (requeue, node failure, lost launch, preemption): what the
     /// run held and the marks of the preemption go; the count of restarts grows. A marketplace
     /// job keeps the run for its bill.
-    mutating func returnToQueue(now: Int, ended: RunEnd) {
+    package mutating func returnToQueue(now: Int, ended: RunEnd) {
         if let start = job.startTime { market?.requeued(run: JobRun(start: start, end: max(now, start), ended: ended)) }
         job.state = .pending
         job.allocation = nil
@@ -85,20 +93,20 @@ struct JobRecord: Codable, Sendable {
 
     /// `1234`, `1234_7` (a task), `1234_[8-40%8]` (an array's tasks not yet started; an array
     /// with none is `1234`).
-    var displayID: String {
+    package var displayID: String {
         var out: [UInt8] = []
         appendDisplayID(to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// `displayID`, written into a byte buffer.
-    func appendDisplayID(to out: inout [UInt8]) {
+    package func appendDisplayID(to out: inout [UInt8]) {
         Self.appendDisplayID(id: job.id, arrayJobID: job.arrayJobID, arrayTaskIndex: job.arrayTaskIndex, array: job.array, to: &out)
     }
 
     /// `displayID` from the fields it is made of (the queue's rows read them where the record
     /// lies, field by field: see `QueueRows`).
-    static func appendDisplayID(id: JobID, arrayJobID: JobID?, arrayTaskIndex: Int?, array: ArrayTasks?, to out: inout [UInt8]) {
+    package static func appendDisplayID(id: JobID, arrayJobID: JobID?, arrayTaskIndex: Int?, array: ArrayTasks?, to out: inout [UInt8]) {
         if let arrayJobID, let arrayTaskIndex {
             SlurmTime.appendDecimal(arrayJobID, to: &out)
             out.append(UInt8(ascii: "_"))
@@ -119,22 +127,22 @@ struct JobRecord: Codable, Sendable {
 
     /// Why the job waits (`JobHeldUser` when held) or, once it runs or has ended, how it ended
     /// or is ending: squeue's REASON.
-    var displayReason: String? {
+    package var displayReason: String? {
         Self.displayReason(state: job.state, hold: job.hold, reason: job.reason, endReason: endReason, pendingEnd: pendingEnd)
     }
 
-    static func displayReason(state: JobState, hold: Bool, reason: PendingReason?, endReason: String?, pendingEnd: PendingEnd?) -> String? {
+    package static func displayReason(state: JobState, hold: Bool, reason: PendingReason?, endReason: String?, pendingEnd: PendingEnd?) -> String? {
         state.isWaiting ? (hold ? PendingReason.jobHeld.rawValue : reason?.rawValue) : endReason ?? pendingEnd?.reason
     }
 
     /// The nodes the job runs on, as a host list (`n[1-4]`); nil until it has an allocation.
-    var nodeList: String? { Self.nodeList(job.allocation) }
+    package var nodeList: String? { Self.nodeList(job.allocation) }
 
-    static func nodeList(_ allocation: Allocation?) -> String? { allocation.map { HostList.compress($0.nodeNames) } }
+    package static func nodeList(_ allocation: Allocation?) -> String? { allocation.map { HostList.compress($0.nodeNames) } }
 
-    static func rangeExpression(_ indexes: [Int]) -> String { HostList.ranges(indexes) }
+    package static func rangeExpression(_ indexes: [Int]) -> String { HostList.ranges(indexes) }
 
-    func info(_ index: ClusterIndex) -> JobInfo {
+    package func info(_ index: ClusterIndex) -> JobInfo {
         let tres = index.tres(of: job)
         var info = JobInfo(id: job.id, displayID: displayID, name: job.name, user: job.user, account: job.account,
                            partition: job.partition, qos: job.qos, state: job.state.rawValue, submitTime: job.submitTime,
@@ -166,9 +174,9 @@ struct JobRecord: Codable, Sendable {
 }
 
 /// A `MarketJob` on the heap, immutable (a change stores a new one), encoded as the job itself.
-final class MarketJobStorage: Codable, Sendable {
-    let value: MarketJob
-    init(_ value: MarketJob) { self.value = value }
-    init(from decoder: Decoder) throws { value = try MarketJob(from: decoder) }
-    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+package final class MarketJobStorage: Codable, Sendable {
+    package let value: MarketJob
+    package init(_ value: MarketJob) { self.value = value }
+    package init(from decoder: Decoder) throws { value = try MarketJob(from: decoder) }
+    package func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
 }

@@ -7,7 +7,7 @@ import SchedulerCore
 /// job cost up to twice its size in empty buckets (the budget is 2 KiB per pending
 /// job). Here memory grows one page at a time, the index from id to slot costs a dozen bytes a
 /// job, and the slots of ended jobs are used again.
-struct LiveJobs {
+package struct LiveJobs {
     private static let pageShift = 8
     private static let pageMask = (1 << pageShift) - 1
 
@@ -15,17 +15,19 @@ struct LiveJobs {
     private var pages: [ContiguousArray<JobRecord?>] = []
     private var freeSlots: [Int32] = []
 
-    var count: Int { slotOf.count }
+    package init() {}
+
+    package var count: Int { slotOf.count }
 
     /// The ids, in no particular order.
-    var keys: Dictionary<JobID, Int32>.Keys { slotOf.keys }
+    package var keys: Dictionary<JobID, Int32>.Keys { slotOf.keys }
 
     /// The records, in no particular order.
-    var values: some Sequence<JobRecord> { pages.joined().lazy.compactMap { $0 } }
+    package var values: some Sequence<JobRecord> { pages.joined().lazy.compactMap { $0 } }
 
     /// A record by id; setting nil removes it. Changes through it (`records[id]!.job.reason =`)
     /// are made in place.
-    subscript(id: JobID) -> JobRecord? {
+    package subscript(id: JobID) -> JobRecord? {
         get { slotOf[id].flatMap { pages[Int($0) >> Self.pageShift][Int($0) & Self.pageMask] } }
         _modify {
             let existing = slotOf[id].map(Int.init)
@@ -44,7 +46,7 @@ struct LiveJobs {
     /// `records[id]?.job.state` copies the whole record first (some 660 bytes, a retain and a
     /// release of each of its strings): for the reads a pass makes of every job, use this.
     @inline(__always)
-    func read<T>(_ id: JobID, _ body: (JobRecord) -> T) -> T? {
+    package func read<T>(_ id: JobID, _ body: (JobRecord) -> T) -> T? {
         guard let slot = slotOf[id].map(Int.init) else { return nil }
         return pages[slot >> Self.pageShift][slot & Self.pageMask].map(body)
     }
@@ -54,12 +56,12 @@ struct LiveJobs {
     /// as a value from storage the callee might change is copied first, a retain and a release
     /// of each of its strings and arrays: over ten thousand records, a quarter of a listing.)
     /// The pointer is valid only during `body`, which must not change the records.
-    func forEachByID(_ body: (UnsafePointer<JobRecord>) -> Void) {
+    package func forEachByID(_ body: (UnsafePointer<JobRecord>) -> Void) {
         for slot in slotsByID() { withRecord(slot: Int(slot), body) }
     }
 
     /// The slots of every record, by increasing id (for `withRecord`).
-    func slotsByID() -> [Int32] {
+    package func slotsByID() -> [Int32] {
         // Id and slot in one word when the ids fit (they count up from 1): a sort of plain
         // integers costs a third of one of pairs.
         guard slotOf.keys.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }) else { return slotOf.sorted { $0.key < $1.key }.map(\.value) }
@@ -74,14 +76,14 @@ struct LiveJobs {
     /// where it lies. An `Optional` of a struct keeps its payload at the start of its storage,
     /// so the record is read there.
     @inline(__always)
-    func withRecord(slot: Int, _ body: (UnsafePointer<JobRecord>) -> Void) {
+    package func withRecord(slot: Int, _ body: (UnsafePointer<JobRecord>) -> Void) {
         pages[slot >> Self.pageShift].withUnsafeBufferPointer { page in
             body(UnsafeRawPointer(page.baseAddress! + (slot & Self.pageMask)).assumingMemoryBound(to: JobRecord.self))
         }
     }
 
     @discardableResult
-    mutating func removeValue(forKey id: JobID) -> JobRecord? {
+    package mutating func removeValue(forKey id: JobID) -> JobRecord? {
         guard let slot = slotOf.removeValue(forKey: id).map(Int.init) else { return nil }
         freeSlots.append(Int32(slot))
         defer { pages[slot >> Self.pageShift][slot & Self.pageMask] = nil }

@@ -4,55 +4,59 @@ import SchedulerCore
 /// What a job asked to be told: `--mail-type` and `--mail-user`, kept in its record, and the
 /// once-only mails already sent (the time-limit warnings, an invalid dependency, an array's
 /// first start), so that a restart does not send them again.
-struct MailRequest: Codable, Sendable, Equatable {
-    var types: UInt16
-    var recipient: String
-    var sent: UInt16 = 0
+package struct MailRequest: Codable, Sendable, Equatable {
+    package var types: UInt16
+    package var recipient: String
+    package var sent: UInt16 = 0
 
-    init(types: MailType, recipient: String) {
+    package init(types: MailType, recipient: String) {
         self.types = types.rawValue
         self.recipient = recipient
     }
 
-    var mailTypes: MailType { MailType(rawValue: types) }
-    func wants(_ type: MailType) -> Bool { mailTypes.contains(type) }
-    func hasSent(_ type: MailType) -> Bool { MailType(rawValue: sent).contains(type) }
-    mutating func markSent(_ type: MailType) { sent |= type.rawValue }
+    package var mailTypes: MailType { MailType(rawValue: types) }
+    package func wants(_ type: MailType) -> Bool { mailTypes.contains(type) }
+    package func hasSent(_ type: MailType) -> Bool { MailType(rawValue: sent).contains(type) }
+    package mutating func markSent(_ type: MailType) { sent |= type.rawValue }
 }
 
 /// One mail about one job event, composed as Slurm 22.05's slurmctld composes it
 /// (`mail_job_info`): MailProg runs as `PROGRAM -s SUBJECT RECIPIENT` with the `SLURM_JOB_*`
 /// variables site mail scripts read.
-struct JobMail: Sendable, Equatable {
-    var recipient: String
-    var subject: String
-    var environment: [String: String]
+package struct JobMail: Sendable, Equatable {
+    package var recipient: String
+    package var subject: String
+    package var environment: [String: String]
 }
 
 /// Builds mails from job records. Pure: the controller calls it under its lock and hands the
 /// result to `JobMailer` after the transaction commits.
-enum JobMailComposer {
+package enum JobMailComposer {
     /// The subject's summary of an array's tasks' exit codes (`ExitCode [0-3]`).
-    struct ExitRange: Sendable, Equatable {
-        var min: Int
-        var max: Int
+    package struct ExitRange: Sendable, Equatable {
+        package var min: Int
+        package var max: Int
+        package init(min: Int, max: Int) {
+            self.min = min
+            self.max = max
+        }
     }
 
     /// A mail about one job or array task. `now` is when a time-limit warning is sent.
-    static func compose(_ type: MailType, _ r: JobRecord, mail: MailRequest, cluster: String, now: Int) -> JobMail {
+    package static func compose(_ type: MailType, _ r: JobRecord, mail: MailRequest, cluster: String, now: Int) -> JobMail {
         let j = r.job
         var env = environment(r, type: type, cluster: cluster)
         var time = ""
         if type == .begin, let start = j.startTime {
-            let queued = Duration.slurm(max(start - j.submitTime, 0))
+            let queued = SlurmTime.duration(max(start - j.submitTime, 0))
             time = ", Queued time \(queued)"
             env["SLURM_JOB_QUEUED_TIME"] = queued
         } else if [.end, .fail, .requeue].contains(type), let start = j.startTime {
-            let run = Duration.slurm(max((j.endTime ?? now) - start, 0))
+            let run = SlurmTime.duration(max((j.endTime ?? now) - start, 0))
             time = ", Run time \(run)"
             env["SLURM_JOB_RUN_TIME"] = run
         } else if [.timeLimit, .timeLimit90, .timeLimit80, .timeLimit50].contains(type), let start = j.startTime {
-            let run = Duration.slurm(max(now - start, 0))
+            let run = SlurmTime.duration(max(now - start, 0))
             time = ", Run time \(run)"
             env["SLURM_JOB_RUN_TIME"] = run
         }
@@ -74,7 +78,7 @@ enum JobMailComposer {
 
     /// A mail about a whole array (tasks not mailed one by one: no ARRAY_TASKS): its first start
     /// (`Began`), or its end once every task has ended, with the tasks' exit codes.
-    static func composeArray(_ type: MailType, _ array: JobRecord, mail: MailRequest, exits: ExitRange?, cluster: String) -> JobMail {
+    package static func composeArray(_ type: MailType, _ array: JobRecord, mail: MailRequest, exits: ExitRange?, cluster: String) -> JobMail {
         let j = array.job
         var env = environment(array, type: type, cluster: cluster)
         var term = ""
@@ -91,7 +95,7 @@ enum JobMailComposer {
     }
 
     /// The variables Slurm gives MailProg (`job_common_env_vars` and the mail's own).
-    static func environment(_ r: JobRecord, type: MailType, cluster: String) -> [String: String] {
+    package static func environment(_ r: JobRecord, type: MailType, cluster: String) -> [String: String] {
         let j = r.job
         var env: [String: String] = [
             "SLURM_JOB_ID": "\(j.id)", "SLURM_JOBID": "\(j.id)", "SLURM_JOB_NAME": j.name, "SLURM_JOB_USER": j.user,
@@ -114,7 +118,7 @@ enum JobMailComposer {
     /// Which mails a job's end sends, as Slurm's `job_completion_logger`: FAIL for a failed,
     /// timed-out, node-failed, out-of-memory or preempted (and not requeued) job; END for one that
     /// completed or was cancelled; REQUEUE when it goes back to the queue.
-    static func endTypes(state: JobState, requeued: Bool, wanted mail: MailRequest) -> [MailType] {
+    package static func endTypes(state: JobState, requeued: Bool, wanted mail: MailRequest) -> [MailType] {
         var out: [MailType] = []
         let failed: Set<JobState> = [.failed, .timeout, .nodeFail, .preempted, .bootFail, .deadline, .outOfMemory]
         if mail.wants(.fail), failed.contains(state), state != .preempted || !requeued { out.append(.fail) }
@@ -125,7 +129,7 @@ enum JobMailComposer {
 
     /// The time-limit warnings due for a running job (each once): TIME_LIMIT_50, _80, _90 at
     /// that share of the limit, TIME_LIMIT at the limit.
-    static func timeLimitTypesDue(mail: MailRequest, start: Int, limit: Int, now: Int) -> [MailType] {
+    package static func timeLimitTypesDue(mail: MailRequest, start: Int, limit: Int, now: Int) -> [MailType] {
         let elapsed = now - start
         return [(MailType.timeLimit50, 50), (.timeLimit80, 80), (.timeLimit90, 90), (.timeLimit, 100)].compactMap { type, percent in
             guard mail.wants(type), !mail.hasSent(type) else { return nil }
@@ -136,7 +140,7 @@ enum JobMailComposer {
 
     /// A job name in a subject: control characters (a newline would start a mail header) become
     /// spaces.
-    static func subjectSafe(_ text: String) -> String {
+    package static func subjectSafe(_ text: String) -> String {
         String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
     }
 }

@@ -6,41 +6,41 @@ import SchedulerCore
 /// What the controller keeps with a marketplace job: the terms it was funded on, where its
 /// escrow stands, its runs (what it is billed for), and at its end the settlement's id. It lives
 /// in the job's record, so it is written in the same transactions as the job's state.
-struct MarketJob: Codable, Sendable {
+package struct MarketJob: Codable, Sendable {
     /// Fixed when the job is funded, and stored with every save of the record: encoded once.
-    let funding: MarketFunding
-    var escrowState: EscrowState
-    var firstStart: Int?
-    var runs: [JobRun] = []
+    package let funding: MarketFunding
+    package var escrowState: EscrowState
+    package var firstStart: Int?
+    package var runs: [JobRun] = []
     /// Set when the job ends. The settlement itself is stored only in the `settlements` table.
-    var settlementID: String?
+    package var settlementID: String?
     /// The settlement made at the job's end, on its way to the `settlements` table in the
     /// transaction of the job's final state (`JobTable.save`); not part of the record's JSON.
-    var settlement: Settlement? {
+    package var settlement: Settlement? {
         didSet { settlementID = settlement?.id ?? settlementID }
     }
 
-    init(funding: MarketFunding, escrowState: EscrowState) {
+    package init(funding: MarketFunding, escrowState: EscrowState) {
         self.funding = funding
         self.escrowState = escrowState
     }
 
-    var terms: SettlementCalculator.Terms { funding.terms }
-    var quote: QuoteResponse { funding.quote }
+    package var terms: SettlementCalculator.Terms { funding.terms }
+    package var quote: QuoteResponse { funding.quote }
 
     /// The escrow follows the job (its state machine refuses what the life cycle does not allow;
     /// such a refusal would be a controller bug, so it is logged by the caller, not fatal).
-    mutating func started(at now: Int) {
+    package mutating func started(at now: Int) {
         firstStart = firstStart ?? now
         escrowState = (try? escrowState.applying(.start)) ?? escrowState
     }
 
-    mutating func requeued(run: JobRun) {
+    package mutating func requeued(run: JobRun) {
         runs.append(run)
         escrowState = (try? escrowState.applying(.requeue)) ?? escrowState
     }
 
-    var startLatency: Int? { firstStart.map { $0 - funding.fundedAt } }
+    package var startLatency: Int? { firstStart.map { $0 - funding.fundedAt } }
 
     enum CodingKeys: String, CodingKey {
         case funding, escrowState, firstStart, runs, settlementID
@@ -49,7 +49,7 @@ struct MarketJob: Codable, Sendable {
         case terms, token, fundedAt, quote, settlement
     }
 
-    init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if c.contains(.funding) {
             funding = try c.decode(MarketFunding.self, forKey: .funding)
@@ -66,7 +66,7 @@ struct MarketJob: Codable, Sendable {
 
     private struct SettlementReference: Decodable { var id: String }
 
-    func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         // Written by hand into the store's encoder: the same JSON as below (a test holds them
         // together), without the generic machinery, in each save of a marketplace job's record.
         if let sink = encoder as? PreEncodedJSONSink {
@@ -93,16 +93,16 @@ struct MarketJob: Codable, Sendable {
 /// accepted against. Immutable, so its JSON is made once and copied into each save of the
 /// record (the generic encoding of these nested values was most of what a marketplace job's
 /// saves cost).
-final class MarketFunding: Codable, Sendable {
-    let terms: SettlementCalculator.Terms
+package final class MarketFunding: Codable, Sendable {
+    package let terms: SettlementCalculator.Terms
     /// The marketplace token the job was submitted with.
-    let token: String
-    let fundedAt: Int
-    let quote: QuoteResponse
+    package let token: String
+    package let fundedAt: Int
+    package let quote: QuoteResponse
     /// The JSON of the four, made once.
-    let json: [UInt8]
+    package let json: [UInt8]
 
-    init(terms: SettlementCalculator.Terms, token: String, fundedAt: Int, quote: QuoteResponse) throws {
+    package init(terms: SettlementCalculator.Terms, token: String, fundedAt: Int, quote: QuoteResponse) throws {
         self.terms = terms
         self.token = token
         self.fundedAt = fundedAt
@@ -110,12 +110,12 @@ final class MarketFunding: Codable, Sendable {
         json = try StreamingJSONEncoder().encode(Fields(terms: terms, token: token, fundedAt: fundedAt, quote: quote))
     }
 
-    convenience init(from decoder: Decoder) throws {
+    package convenience init(from decoder: Decoder) throws {
         let f = try Fields(from: decoder)
         try self.init(terms: f.terms, token: f.token, fundedAt: f.fundedAt, quote: f.quote)
     }
 
-    func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         if let sink = encoder as? PreEncodedJSONSink { return sink.appendPreEncoded(json) }
         try Fields(terms: terms, token: token, fundedAt: fundedAt, quote: quote).encode(to: encoder)
     }
@@ -131,7 +131,7 @@ final class MarketFunding: Codable, Sendable {
 extension JSONWriter {
     /// Runs as their `Codable` form writes them (the hand-written stored forms of a marketplace
     /// job and of a settlement share it).
-    mutating func field(_ k: String, _ runs: [JobRun]) {
+    package mutating func field(_ k: String, _ runs: [JobRun]) {
         beginArrayField(k)
         for run in runs {
             beginObject()
@@ -146,7 +146,7 @@ extension JSONWriter {
 
 extension RunEnd {
     /// How a job's final state counts for its bill when nothing more specific is known.
-    init(_ state: JobState, exitCode: Int) {
+    package init(_ state: JobState, exitCode: Int) {
         switch state {
         case .completed: self = exitCode == 0 ? .completed : .failed
         case .outOfMemory: self = .outOfMemory
@@ -161,7 +161,7 @@ extension RunEnd {
 
 extension BillableResources {
     /// What a job holds (or asks for): its TRES, GPUs under their requested type.
-    init(job: Job, tres: TRES, exclusive: Bool) {
+    package init(job: Job, tres: TRES, exclusive: Bool) {
         self.init(nodes: tres.nodes, cores: tres.cpus, memoryMB: tres.memoryMB,
                   gpus: [job.request.gpus?.type ?? "": tres.gpus], exclusive: exclusive)
     }

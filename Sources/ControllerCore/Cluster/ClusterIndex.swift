@@ -1,25 +1,25 @@
 import SchedulerCore
 
 /// Lookups over the configured cluster that reads need often: rebuilt when the cluster changes.
-struct ClusterIndex: Sendable {
-    let cluster: Cluster
-    let nodeByName: [String: Int]
+package struct ClusterIndex: Sendable {
+    package let cluster: Cluster
+    package let nodeByName: [String: Int]
     /// What sizing a pending job takes from its partition, in one lookup: the cores of its
     /// smallest and largest node, and whether its jobs are exclusive by default.
-    let sizing: [String: (smallestCores: Int, largestCores: Int, exclusiveByDefault: Bool)]
-    let partitionsOfNode: [String: [String]]
+    package let sizing: [String: (smallestCores: Int, largestCores: Int, exclusiveByDefault: Bool)]
+    package let partitionsOfNode: [String: [String]]
     /// Each partition's nodes grouped by what a submit checks (capacity, features, GPU types):
     /// a thousand identical nodes are one class, so checking a submit does not walk them.
-    let nodeClasses: [String: [NodeClass]]
+    package let nodeClasses: [String: [NodeClass]]
 
-    struct NodeClass: Sendable {
-        var capacity: NodeCapacity
-        var features: Set<String>
-        var gpuTypes: Set<String>
-        var count: Int
+    package struct NodeClass: Sendable {
+        package var capacity: NodeCapacity
+        package var features: Set<String>
+        package var gpuTypes: Set<String>
+        package var count: Int
     }
 
-    init(_ cluster: Cluster) {
+    package init(_ cluster: Cluster) {
         self.cluster = cluster
         nodeByName = Dictionary(cluster.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         var sizes: [String: (smallestCores: Int, largestCores: Int, exclusiveByDefault: Bool)] = [:]
@@ -57,23 +57,23 @@ struct ClusterIndex: Sendable {
         nodeClasses = classes
     }
 
-    func node(_ name: String) -> Node? { nodeByName[name].map { cluster.nodes[$0] } }
+    package func node(_ name: String) -> Node? { nodeByName[name].map { cluster.nodes[$0] } }
 
     /// What a job holds, or will hold once placed as far as can be known before.
-    func tres(of job: Job) -> TRES {
+    package func tres(of job: Job) -> TRES {
         if let a = job.allocation { return a.tres }
         return tres(partition: job.partition, request: job.request)
     }
 
     /// What a pending job of `partition` asking for `request` will hold, as far as can be known
     /// before it is placed.
-    func tres(partition: String, request: JobRequest) -> TRES {
+    package func tres(partition: String, request: JobRequest) -> TRES {
         shape(partition: partition, request: request)?.tres
             ?? TRES(cpus: request.cpusPerTask * (request.tasks ?? 1), nodes: request.nodes ?? 1)
     }
 
     /// The shape `request` takes on `partition`'s nodes; nil if it fits none (or no such partition).
-    func shape(partition: String, request: JobRequest) -> JobShape? {
+    package func shape(partition: String, request: JobRequest) -> JobShape? {
         guard let p = sizing[partition] else { return nil }
         return request.shape(smallestCores: p.smallestCores, largestCores: p.largestCores, exclusiveByDefault: p.exclusiveByDefault)
     }
