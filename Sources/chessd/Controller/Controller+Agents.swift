@@ -190,87 +190,29 @@ extension Controller {
         return completions.map(\.job)
     }
 
-    /// A COMPLETING job's processes are gone (its agent said so, or its node is lost): it ends
-    /// as the controller ended it, at the time it did, or goes back to the queue if requeued.
-    func completeLocked(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        guard var r = records[id], let end = r.pendingEnd else { return }
-        if end.state == .requeued {
-            // A preemption mailed when it stopped the job.
-            if end.runEnd != .preempted { mailEndLocked(r, state: .requeued, requeued: true, now: end.time) }
-            r.returnToQueue(now: end.time, ended: end.runEnd ?? .cancelledByProvider)
-            records[id] = r
-            changed.append(r)
-            events.append((id, .pending, end.runEnd == .preempted ? "requeued by preemption" : "requeued"))
-            return
-        }
-        finishLocked(id, state: end.state, exitCode: end.exitCode, reason: end.reason, now: end.time, changed: &changed,
-                     events: &events, notifyAgent: false, runEnd: end.runEnd)
+    /// See `ControllerState.complete`.
+    func completeLocked(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
+        applyLocked(&changed, &events) { $0.complete(id, changes: &$1) }
     }
 
-    /// An active job its node no longer runs: a COMPLETING one is over as the controller ended
-    /// it; any other goes back to the queue.
-    func giveUpLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        if records[id]?.job.state == .completing {
-            completeLocked(id, now: now, changed: &changed, events: &events)
-        } else {
-            requeueLocked(id, reason: reason, now: now, changed: &changed, events: &events)
-        }
+    /// See `ControllerState.giveUp`.
+    func giveUpLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
+        applyLocked(&changed, &events) { $0.giveUp(id, reason: reason, now: now, changes: &$1) }
     }
 
-    /// Puts an active job back in the queue (node failure, lost launch): Slurm's requeue. A job
-    /// submitted with `--no-requeue` ends NODE_FAIL instead (its processes are gone already).
-    func requeueLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        guard var r = records[id] else { return }
-        let ended: RunEnd = reason.contains("launch") ? .launchFailure : .nodeFailure
-        if r.requeue == false {
-            return finishLocked(id, state: .nodeFail, exitCode: 0, reason: reason, now: now, changed: &changed, events: &events,
-                                notifyAgent: false, runEnd: ended)
-        }
-        events.append((id, .nodeFail, reason))
-        mailEndLocked(r, state: .nodeFail, requeued: true, now: now)
-        r.returnToQueue(now: now, ended: ended)
-        records[id] = r
-        preemptionDeadlines[id] = nil
-        changed.append(r)
-        events.append((id, .pending, "requeued"))
+    /// See `ControllerState.requeue`.
+    func requeueLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
+        applyLocked(&changed, &events) { $0.requeue(id, reason: reason, now: now, changes: &$1) }
     }
 
-    /// Nodes whose agent has been silent past the timeout go DOWN; their jobs are requeued.
-    func checkHeartbeatsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)],
+    /// Nodes whose agent has been silent past the timeout go DOWN; their jobs are requeued
+    /// (`ControllerState.checkHeartbeats`).
+    func checkHeartbeatsLocked(now: Int, changed: inout [JobRecord], events: inout [JobEvent],
                                nodeWrites: inout [(String, NodeStatus)]) {
         let timeout = configuration.heartbeatTimeout
-        var lost = Set<String>()
-        var busy: Set<String>?
-        for (name, s) in nodes {
-            // After a restart, nodes get one timeout to register again before their jobs are given up.
-            let last = s.lastHeartbeat ?? (s.registered ? nil : startedAt)
-            guard let last, now - last > timeout else { continue }
-            if !s.registered && busy == nil {
-                // Nodes holding active jobs, computed once (not once per silent node).
-                busy = Set(records.values.lazy.filter { $0.job.state.isActive }.flatMap { $0.job.allocation?.nodeNames ?? [] })
-            }
-            if s.registered || busy?.contains(name) == true { lost.insert(name) }
-        }
-        guard !lost.isEmpty else { return }
-        for name in lost.sorted() {
-            var s = nodes[name]!
-            if s.registered {
-                s.registered = false
-                if !s.adminSet {
-                    s.adminState = .down
-                    s.reason = "\(NodeStatus.silentPrefix) for more than \(timeout)s"
-                }
-                nodes[name] = s
-                nodeWrites.append((name, s))
-                logger.warning("node not responding", metadata: ["node": "\(name)"])
-            }
-        }
-        let active = records.values.filter { $0.job.state.isActive }
-        for r in active {
-            let id = r.id
-            guard let names = r.job.allocation?.nodeNames, let down = names.first(where: lost.contains) else { continue }
-            giveUpLocked(id, reason: "node \(down) not responding", now: now, changed: &changed, events: &events)
-        }
+        let changes = applyLocked(&changed, &events) { $0.checkHeartbeats(now: now, timeout: timeout, changes: &$1) }
+        for (name, status) in changes.nodes { nodeWrites.append((name, status)) }
+        for name in changes.silentNodes { logger.warning("node not responding", metadata: ["node": "\(name)"]) }
     }
 
     /// A node's probed topology against its configured one: drained with the reason when it falls

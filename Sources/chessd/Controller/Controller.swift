@@ -28,41 +28,10 @@ final class Controller: @unchecked Sendable {
     let planner = Planner()
 
     let lock = NSLock()
-    var index: ClusterIndex { didSet { plannerCluster = nil } }
-    /// Live jobs: waiting, active, and array records whose tasks have not all ended.
-    var records = LiveJobs()
-    var finished: [JobID: FinishedJob] = [:]
-    var nextID = 1
-    var nodes: [String: NodeStatus] = [:] { didSet { plannerCluster = nil } }
-    /// The nodes each agent last registered: where its heartbeats look first, so that a
-    /// heartbeat costs its own nodes, not a walk of every node (5,000 agents made that the
-    /// heaviest part of a heartbeat). A hint only: `nodes` decides, every time.
-    var nodesOfAgent: [String: [String]] = [:]
-    /// The cluster as the planner sees it, rebuilt after node or configuration changes.
-    var plannerCluster: Cluster?
-    var ledger: FairShareLedger
-    /// Accounts charged since their usage was last stored (the next `persist` stores them).
-    var chargedAccounts = Set<String>()
-    /// Per array job: tasks started and not yet ended, and whether all that ended completed.
-    var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] = [:]
-    /// Per array job whose tasks have been launched: how many tasks it has and its lowest and
-    /// highest index (`SLURM_ARRAY_TASK_COUNT`, `_MIN`, `_MAX`), worked out once per array.
-    var arrayBounds: [JobID: (count: Int, min: Int, max: Int)] = [:]
-    /// Jobs asked to stop for a preemption, and when their grace time runs out.
-    var preemptionDeadlines: [JobID: Int] = [:]
-    var passCount = 0
-    /// Jobs accepted since start (the submit rate, for `/metrics`).
-    var submittedCount = 0
-    /// Jobs (and array tasks) started, and ended by final state, since start: `diag`, `/metrics`.
-    var startedCount = 0
-    var endedCounts: [JobState: Int] = [:]
-    /// Running jobs' use as their agents last measured it (`chessctl stat`); dropped at the end.
-    var liveUsage: [JobID: JobLiveUsage] = [:]
-    /// Running steps (srun) of running jobs, as their agents reported them, with the run they
-    /// belong to (a requeued job's earlier run's steps are not its current run's).
-    var liveSteps: [JobID: (run: Int, steps: [Int: StepRecord])] = [:]
+    /// Jobs, nodes and what agents are owed (ControllerCore); the lock guards it.
+    var state: ControllerState
     /// The configuration with the runtime changes applied (partitions, QoS, accounts, reservations).
-    var effective: ControllerConfiguration
+    var effective: ControllerConfiguration { didSet { state.clusterName = effective.clusterName } }
     let configChangeLock = NSLock()
     /// Pass durations, for `/metrics`.
     let passDurations = DurationHistogram()
@@ -71,18 +40,6 @@ final class Controller: @unchecked Sendable {
     /// What each registered node's agent probed, to check it again when the configuration changes.
     var reportedTopology: [String: AgentTopology] = [:]
     let agentLinks = AgentLinks()
-    /// Started jobs whose launch is to be sent once their start is committed.
-    var pendingLaunches: [JobID] = []
-    /// Jobs the controller ended while they ran (cancel, time limit): their agents must stop them.
-    var pendingTerminations: [(job: JobID, node: String, reason: String, run: Int)] = []
-    /// Suspend, resume and `scancel --signal` commands for agents (`signal`: the signal's name).
-    var pendingSignals: [(job: JobID, node: String, kind: String, run: Int, signal: String?)] = []
-    /// New time limits of running jobs, for the agents that supervise them.
-    var pendingTimeLimits: [(job: JobID, node: String, seconds: Int, run: Int)] = []
-    /// Job mail composed under the lock, sent once its transaction has committed.
-    var pendingMail: [JobMail] = []
-    /// The lowest and highest exit code of each array's ended tasks, for its summary mail.
-    var arrayExits: [JobID: JobMailComposer.ExitRange] = [:]
     /// Runs `mail_program`; replaced when `reconfigure` changes it.
     let mailer = Mutex<JobMailer?>(nil)
 
@@ -90,8 +47,6 @@ final class Controller: @unchecked Sendable {
     var market: MarketRuntime?
     /// Latest CPT/USD price of each configured source.
     var oracleReadings: [String: OracleReading] = [:]
-    /// Escrows funding live jobs (and submissions being stored): one escrow funds one job.
-    var liveEscrows = Set<String>()
 
     private let passSignal = NSCondition()
     var passRequested = false
@@ -116,12 +71,10 @@ final class Controller: @unchecked Sendable {
         self.store = store
         self.logger = logger
         startedAt = clock.now()
-        index = ClusterIndex(configuration.cluster)
+        state = ControllerState(index: ClusterIndex(configuration.cluster),
+                                ledger: FairShareLedger(halfLife: configuration.fairShareHalfLife, now: startedAt),
+                                clusterName: configuration.clusterName, startedAt: startedAt)
         configuredTopology = Dictionary(configuration.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
-        ledger = FairShareLedger(halfLife: configuration.fairShareHalfLife, now: startedAt)
-        for node in configuration.cluster.nodes {
-            nodes[node.name] = NodeStatus(unregistered: node)
-        }
         try recover()
         if configuration.market != nil {
             let (tokens, readings) = try store.read { db in (try MarketTable.tokens(in: db), try MarketTable.readings(in: db)) }
@@ -684,83 +637,24 @@ final class Controller: @unchecked Sendable {
         return JobActionResponse(id: ref.id, state: lastState.rawValue)
     }
 
-    /// Asks the agent on a running job's first node to stop it; the job is COMPLETING, to end
-    /// as `end` says when the agent reports its processes gone. False (and nothing changed)
-    /// when no registered agent runs it.
-    /// Queues a suspend, resume or signal (`kind`; `signal`: the signal's name) for the agents
-    /// of a job's nodes, sent once the change is committed; false if the job has no nodes.
+    /// See `ControllerState.queueSignal`.
     @discardableResult
     func queueSignalLocked(_ r: JobRecord, _ kind: String, signal: String? = nil) -> Bool {
-        guard let first = r.job.allocation?.nodes.first?.node else { return false }
-        pendingSignals.append((r.id, first, kind, r.requeueCount, signal))
-        return true
+        state.queueSignal(r, kind, signal: signal)
     }
 
+    /// See `ControllerState.beginCompleting`.
     func beginCompletingLocked(_ r: inout JobRecord, _ end: JobRecord.PendingEnd) -> Bool {
-        guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.registered == true else { return false }
-        pendingTerminations.append((r.id, first, end.reason, r.requeueCount))
-        r.pendingEnd = end
-        r.job.state = .completing
-        return true
+        state.beginCompleting(&r, end)
     }
 
-    /// Ends a live job: frees what it holds, charges fair share, settles array bookkeeping.
-    ///
-    /// A marketplace job is settled here, so that its settlement is written in the same
-    /// transaction as its final state (see `JobTable.save`).
-    func finishLocked(_ id: JobID, state: JobState, exitCode: Int, reason: String, now: Int,
-                      changed: inout [JobRecord], events: inout [(JobID, JobState, String)], notifyAgent: Bool = true,
+    /// Ends a live job (`ControllerState.finish`); a marketplace job is settled here, so that
+    /// its settlement is written in the same transaction as its final state.
+    func finishLocked(_ id: JobID, state end: JobState, exitCode: Int, reason: String, now: Int,
+                      changed: inout [JobRecord], events: inout [JobEvent], notifyAgent: Bool = true,
                       runEnd: RunEnd? = nil) {
-        // Ended by the controller while it runs on a live agent: COMPLETING until the agent
-        // reports its processes gone. Its cores stay taken meanwhile (as in Slurm), so that no
-        // job is placed on them while the kill grace time runs.
-        if notifyAgent, var r = records[id], r.job.state.isActive, r.job.state != .completing,
-           beginCompletingLocked(&r, JobRecord.PendingEnd(state: state, exitCode: exitCode, reason: reason, time: now, runEnd: runEnd)) {
-            records[id] = r
-            preemptionDeadlines[id] = nil
-            changed.append(r)
-            events.append((id, .completing, reason))
-            return
-        }
-        guard var r = records.removeValue(forKey: id) else { return }
-        if let m = r.market {
-            liveEscrows.remove(m.terms.escrow.escrowID)
-            if let start = r.job.startTime, r.job.state.isActive {
-                r.market!.runs.append(JobRun(start: start, end: max(now, start), ended: runEnd ?? RunEnd(state, exitCode: exitCode)))
-            }
-            settleLocked(&r, now: now, reason: reason)
-        }
-        if notifyAgent, r.job.state.isActive, let first = r.job.allocation?.nodes.first?.node {
-            pendingTerminations.append((id, first, reason, r.requeueCount))
-        }
-        if let start = r.job.startTime, let a = r.job.allocation, r.job.state == .running || r.job.state == .completing {
-            let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
-            ledger.decay(to: now)
-            ledger.charge(r.job.account, a.tres.cpus * max(now - start, 0) * factor / 1000)
-            chargedAccounts.insert(r.job.account)
-        }
-        r.job.state = state
-        r.job.endTime = now
-        endedCounts[state, default: 0] += 1
-        liveUsage[id] = nil
-        liveSteps[id] = nil
-        r.exitCode = exitCode
-        r.endReason = reason
-        r.job.reason = nil
-        r.pendingEnd = nil
-        preemptionDeadlines[id] = nil
-        finished[id] = FinishedJob(state: state, exitCode: exitCode)
-        changed.append(r)
-        events.append((id, state, reason))
-        mailEndLocked(r, state: state, requeued: false, now: now)
-        if let parent = r.job.arrayJobID {
-            let range = arrayExits[parent]
-            arrayExits[parent] = .init(min: min(range?.min ?? exitCode, exitCode), max: max(range?.max ?? exitCode, exitCode))
-            var p = arrayProgress[parent] ?? (1, true)
-            p.open -= 1
-            p.allCompleted = p.allCompleted && state == .completed && exitCode == 0
-            arrayProgress[parent] = p
-            finishArrayIfDone(parent, now: now, changed: &changed, events: &events)
+        applyLocked(&changed, &events) {
+            $0.finish(id, state: end, exitCode: exitCode, reason: reason, now: now, changes: &$1, notifyAgent: notifyAgent, runEnd: runEnd)
         }
     }
 
@@ -797,42 +691,13 @@ final class Controller: @unchecked Sendable {
         return answer
     }
 
-    /// An array record ends when no task is pending and none is running.
-    private func finishArrayIfDone(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        guard var r = records[id], let array = r.job.array, array.pending.isEmpty,
-              (arrayProgress[id]?.open ?? 0) <= 0 else { return }
-        let ok = arrayProgress[id]?.allCompleted ?? false
-        let state: JobState = ok ? .completed : (arrayProgress[id] == nil ? .cancelled : .failed)
-        records[id] = nil
-        arrayProgress[id] = nil
-        arrayBounds[id] = nil
-        r.job.state = state
-        r.job.endTime = now
-        r.exitCode = ok ? 0 : 1
-        r.endReason = "all tasks ended"
-        finished[id] = FinishedJob(state: state, exitCode: r.exitCode!)
-        changed.append(r)
-        events.append((id, state, "all tasks ended"))
-        let exits = arrayExits.removeValue(forKey: id)
-        if let m = r.mail, !m.wants(.arrayTasks) {
-            // Slurm's summary: FAIL when a task failed (and FAIL was asked for), else END.
-            let taskFailed = (exits?.max ?? 0) != 0 || state == .failed
-            let type: MailType? = taskFailed && m.wants(.fail) ? .fail : (m.wants(.end) ? .end : nil)
-            if let type { pendingMail.append(JobMailComposer.composeArray(type, r, mail: m, exits: exits, cluster: effective.clusterName)) }
-        }
+    private func finishArrayIfDone(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
+        applyLocked(&changed, &events) { $0.finishArrayIfDone(id, now: now, changes: &$1) }
     }
 
-    /// The mails a job's end (or its return to the queue) sends; array tasks only with
-    /// ARRAY_TASKS (otherwise the array's summary speaks for them).
-    func mailEndLocked(_ r: JobRecord, state: JobState, requeued: Bool, now: Int) {
-        guard let m = r.mail, r.job.arrayJobID == nil || m.wants(.arrayTasks) else { return }
-        // The agent ends a job at its limit, often before a pass sees it there: TIME_LIMIT then.
-        if state == .timeout, m.wants(.timeLimit), !m.hasSent(.timeLimit) {
-            pendingMail.append(JobMailComposer.compose(.timeLimit, r, mail: m, cluster: effective.clusterName, now: now))
-        }
-        for type in JobMailComposer.endTypes(state: state, requeued: requeued, wanted: m) {
-            pendingMail.append(JobMailComposer.compose(type, r, mail: m, cluster: effective.clusterName, now: now))
-        }
+    /// See `ControllerState.mailEnd`.
+    func mailEndLocked(_ r: JobRecord, state end: JobState, requeued: Bool, now: Int) {
+        state.mailEnd(r, state: end, requeued: requeued, now: now)
     }
 
     // MARK: Nodes
@@ -951,28 +816,11 @@ final class Controller: @unchecked Sendable {
         passSignal.unlock()
     }
 
-    /// The cluster as the planner should see it: node states from registration and admins.
-    func effectiveClusterLocked() -> Cluster {
-        if let c = plannerCluster { return c }
-        var cluster = index.cluster
-        for i in cluster.nodes.indices {
-            let s = nodes[cluster.nodes[i].name]!
-            cluster.nodes[i].adminState = s.adminState
-            cluster.nodes[i].reason = s.reason
-        }
-        plannerCluster = cluster
-        return cluster
-    }
+    /// See `ControllerState.effectiveCluster`.
+    func effectiveClusterLocked() -> Cluster { state.effectiveCluster() }
 
-    /// What a pass plans with: the waiting and active jobs by id (an array's record while some of
-    /// its tasks wait).
-    func plannedJobsLocked() -> [Job] {
-        records.keys.sorted().compactMap { id -> Job? in
-            guard let j = records.read(id, { $0.job }) else { return nil }
-            if let a = j.array, a.pending.isEmpty { return nil }
-            return j.state.isWaiting || j.state.isActive ? j : nil
-        }
-    }
+    /// See `ControllerState.plannedJobs`.
+    func plannedJobsLocked() -> [Job] { state.plannedJobs() }
 
     /// One pass: end jobs past their time limit, plan, commit the decisions, carry them out.
     /// Returns whether any job was waiting when it planned.
@@ -984,7 +832,7 @@ final class Controller: @unchecked Sendable {
         var nodeWrites: [(String, NodeStatus)] = []
         lock.lock()
         checkHeartbeatsLocked(now: now, changed: &changed, events: &events, nodeWrites: &nodeWrites)
-        enforceTimeLimitsLocked(now: now, changed: &changed, events: &events)
+        applyLocked(&changed, &events) { $0.enforceTimeLimits(now: now, changes: &$1) }
         ledger.decay(to: now)
         let snapshot = SchedulingSnapshot(now: now, cluster: effectiveClusterLocked(), jobs: plannedJobsLocked(), finished: finished,
                                           usage: ledger.usage, configuration: configuration.planner)
@@ -994,48 +842,7 @@ final class Controller: @unchecked Sendable {
         let hadWaiting = snapshot.jobs.contains { $0.state.isWaiting }
 
         lock.lock()
-        passCount += 1
-        for start in decisions.starts {
-            // Apply only to jobs nobody changed while the pass planned.
-            guard records.read(start.job, { $0.job.state.isWaiting && !$0.job.hold }) == true else { continue }
-            applyStartLocked(start, now: now, changed: &changed, events: &events)
-        }
-        // Jobs suspended for a preemptor whose cores are free again: running again, their
-        // processes continued through their agent.
-        for id in decisions.resumes {
-            guard var r = records[id], r.job.state == .suspended, r.job.suspendedByPreemption else { continue }
-            r.job.state = .running
-            r.job.suspendedByPreemption = false
-            records[id] = r
-            changed.append(r)
-            events.append((id, .running, "resumed after preemption"))
-            queueSignalLocked(r, "resume")
-        }
-        for p in decisions.preemptions where records[p.victim]?.job.state == .running {
-            records[p.victim]!.job.preemptionPending = true
-            records[p.preemptor]?.job.awaitingVictims.append(p.victim)
-            preemptionDeadlines[p.victim] = now + p.graceTime
-            events.append((p.victim, .running, "preemption requested for job \(p.preemptor) (\(p.mode.rawValue), grace \(p.graceTime)s)"))
-            changed.append(records[p.victim]!)
-        }
-        // Written only where they changed: most of a long queue keeps its reason from pass to pass.
-        for (id, reason) in decisions.reasons {
-            guard let (was, wasPriority, wasPlanned) = records.read(id, { ($0.job.reason, $0.priority, $0.plannedStart) }) else { continue }
-            let priority = decisions.priorities[id]
-            let planned = decisions.plannedStarts[id]
-            if was != reason || wasPriority != priority || wasPlanned != planned {
-                records[id]!.job.reason = reason
-                records[id]!.priority = priority
-                records[id]!.plannedStart = planned
-            }
-            if reason == .dependencyNeverSatisfied, was != reason, var m = records[id]!.mail, m.wants(.invalidDepend),
-               !m.hasSent(.invalidDepend) {
-                m.markSent(.invalidDepend)
-                records[id]!.mail = m
-                changed.append(records[id]!)
-                pendingMail.append(JobMailComposer.compose(.invalidDepend, records[id]!, mail: m, cluster: effective.clusterName, now: now))
-            }
-        }
+        applyLocked(&changed, &events) { $0.apply(decisions, now: now, changes: &$1) }
         lock.unlock()
 
         persist(changed: changed, events: events, nodes: nodeWrites, now: now)
@@ -1044,111 +851,6 @@ final class Controller: @unchecked Sendable {
             logger.info("pass", metadata: ["starts": "\(decisions.starts.count)", "pending": "\(decisions.reasons.count)"])
         }
         return hadWaiting
-    }
-
-    private func applyStartLocked(_ start: SchedulingDecisions.Start, now: Int, changed: inout [JobRecord],
-                                  events: inout [(JobID, JobState, String)]) {
-        guard var record = records[start.job] else { return }
-        var arrayBegan: JobRecord?
-        if let task = start.arrayTaskIndex {
-            // The task becomes a job of its own; the array record keeps the rest.
-            record.job.array?.pending.removeAll { $0 == task }
-            if var m = record.mail, m.wants(.begin), !m.wants(.arrayTasks), !m.hasSent(.begin) {
-                // Without ARRAY_TASKS, one BEGIN for the whole array: at its first task's start.
-                m.markSent(.begin)
-                record.mail = m
-                arrayBegan = record
-            }
-            records[record.id] = record
-            changed.append(record)
-            var taskRecord = record
-            taskRecord.job.id = nextID
-            nextID += 1
-            taskRecord.job.array = nil
-            taskRecord.job.arrayJobID = record.id
-            taskRecord.job.arrayTaskIndex = task
-            taskRecord.arrayExpression = nil
-            arrayProgress[record.id, default: (0, true)].open += 1
-            record = taskRecord
-        }
-        record.job.state = .running
-        record.job.startTime = now
-        record.job.allocation = start.allocation
-        record.market?.started(at: now)
-        record.job.reason = nil
-        record.job.awaitingVictims = []
-        record.plannedStart = nil
-        if record.eligibleTime == nil { record.eligibleTime = now }
-        records[record.id] = record
-        changed.append(record)
-        startedCount += 1
-        pendingLaunches.append(record.id)
-        events.append((record.id, .running, "started on \(HostList.compress(start.allocation.nodeNames))"))
-        if let array = arrayBegan, let m = array.mail {
-            pendingMail.append(JobMailComposer.composeArray(.begin, array, mail: m, exits: nil, cluster: effective.clusterName))
-        } else if let m = record.mail, m.wants(.begin), record.job.arrayJobID == nil || m.wants(.arrayTasks) {
-            pendingMail.append(JobMailComposer.compose(.begin, record, mail: m, cluster: effective.clusterName, now: now))
-        }
-    }
-
-    private func enforceTimeLimitsLocked(now: Int, changed: inout [JobRecord], events: inout [(JobID, JobState, String)]) {
-        // Each pass reads every record's state: in place (copying every record to look at its
-        // state cost a retain and release of each of its strings, per pass).
-        let running = records.keys.filter { records.read($0, { $0.job.state }) == .running }
-        for id in running {
-            guard let (limit, start, wantsMail) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime, $0.mail != nil) }),
-                  let limit, let start else { continue }
-            // The mail request is copied only for jobs that have one (most do not).
-            if wantsMail, var m = records.read(id, { $0.mail }) ?? nil {
-                let due = JobMailComposer.timeLimitTypesDue(mail: m, start: start, limit: limit, now: now)
-                if !due.isEmpty, let r = records[id], r.job.arrayJobID == nil || m.wants(.arrayTasks) {
-                    for type in due {
-                        m.markSent(type)
-                        pendingMail.append(JobMailComposer.compose(type, r, mail: m, cluster: effective.clusterName, now: now))
-                    }
-                    records[id]!.mail = m
-                    changed.append(records[id]!)
-                }
-            }
-            if now >= start + limit {
-                finishLocked(id, state: .timeout, exitCode: 0, reason: "time limit (\(SlurmTime.duration(limit))) reached",
-                             now: now, changed: &changed, events: &events)
-            }
-        }
-        for (id, deadline) in preemptionDeadlines where now >= deadline {
-            preemptionDeadlines[id] = nil
-            guard var r = records[id], r.job.state == .running, r.job.preemptionPending else { continue }
-            let mode = index.cluster.qos(named: r.job.qos)?.preemptMode ?? .cancel
-            switch mode {
-            case .off, .cancel:
-                finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted", now: now, changed: &changed, events: &events)
-            case .requeue where r.requeue == false:
-                finishLocked(id, state: .preempted, exitCode: 0, reason: "preempted (--no-requeue)", now: now, changed: &changed, events: &events)
-            case .requeue:
-                // Its processes are stopped first: back in the queue, and its cores free for the
-                // preemptor, once its agent reports them gone (the preemption mail goes now).
-                mailEndLocked(r, state: .preempted, requeued: true, now: now)
-                let reason = "requeued by preemption"
-                if beginCompletingLocked(&r, JobRecord.PendingEnd(state: .requeued, exitCode: 0, reason: reason, time: now, runEnd: .preempted)) {
-                    events.append((id, .completing, reason))
-                } else {
-                    r.returnToQueue(now: now, ended: .preempted)
-                    events.append((id, .pending, reason))
-                }
-                records[id] = r
-                changed.append(r)
-            case .suspend:
-                r.job.state = .suspended
-                r.job.suspendedByPreemption = true
-                r.job.preemptionPending = false
-                records[id] = r
-                changed.append(r)
-                events.append((id, .suspended, "suspended by preemption"))
-                // Its processes are stopped where they are (SIGSTOP through its agent) before the
-                // preemptor's launch, which goes out after signals.
-                queueSignalLocked(r, "suspend")
-            }
-        }
     }
 
     var statistics: (live: Int, passes: Int) {

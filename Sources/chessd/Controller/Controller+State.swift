@@ -1,0 +1,130 @@
+import ChessAPI
+import ControllerCore
+import SchedulerCore
+
+/// The state's parts under the names the controller's code has always used: each reads and
+/// changes `state` in place (no copy of a table).
+extension Controller {
+    var index: ClusterIndex {
+        get { state.index }
+        _modify { yield &state.index }
+    }
+    var records: LiveJobs {
+        get { state.records }
+        _modify { yield &state.records }
+    }
+    var finished: [JobID: FinishedJob] {
+        get { state.finished }
+        _modify { yield &state.finished }
+    }
+    var nextID: Int {
+        get { state.nextID }
+        _modify { yield &state.nextID }
+    }
+    var nodes: [String: NodeStatus] {
+        get { state.nodes }
+        _modify { yield &state.nodes }
+    }
+    var nodesOfAgent: [String: [String]] {
+        get { state.nodesOfAgent }
+        _modify { yield &state.nodesOfAgent }
+    }
+    var plannerCluster: Cluster? {
+        get { state.plannerCluster }
+        _modify { yield &state.plannerCluster }
+    }
+    var ledger: FairShareLedger {
+        get { state.ledger }
+        _modify { yield &state.ledger }
+    }
+    var chargedAccounts: Set<String> {
+        get { state.chargedAccounts }
+        _modify { yield &state.chargedAccounts }
+    }
+    var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] {
+        get { state.arrayProgress }
+        _modify { yield &state.arrayProgress }
+    }
+    var arrayBounds: [JobID: (count: Int, min: Int, max: Int)] {
+        get { state.arrayBounds }
+        _modify { yield &state.arrayBounds }
+    }
+    var arrayExits: [JobID: JobMailComposer.ExitRange] {
+        get { state.arrayExits }
+        _modify { yield &state.arrayExits }
+    }
+    var preemptionDeadlines: [JobID: Int] {
+        get { state.preemptionDeadlines }
+        _modify { yield &state.preemptionDeadlines }
+    }
+    var liveEscrows: Set<String> {
+        get { state.liveEscrows }
+        _modify { yield &state.liveEscrows }
+    }
+    var liveUsage: [JobID: JobLiveUsage] {
+        get { state.liveUsage }
+        _modify { yield &state.liveUsage }
+    }
+    var liveSteps: [JobID: (run: Int, steps: [Int: StepRecord])] {
+        get { state.liveSteps }
+        _modify { yield &state.liveSteps }
+    }
+    var passCount: Int {
+        get { state.passCount }
+        _modify { yield &state.passCount }
+    }
+    var submittedCount: Int {
+        get { state.submittedCount }
+        _modify { yield &state.submittedCount }
+    }
+    var startedCount: Int {
+        get { state.startedCount }
+        _modify { yield &state.startedCount }
+    }
+    var endedCounts: [JobState: Int] {
+        get { state.endedCounts }
+        _modify { yield &state.endedCounts }
+    }
+    var pendingLaunches: [JobID] {
+        get { state.pendingLaunches }
+        _modify { yield &state.pendingLaunches }
+    }
+    var pendingTerminations: [(job: JobID, node: String, reason: String, run: Int)] {
+        get { state.pendingTerminations }
+        _modify { yield &state.pendingTerminations }
+    }
+    var pendingSignals: [(job: JobID, node: String, kind: String, run: Int, signal: String?)] {
+        get { state.pendingSignals }
+        _modify { yield &state.pendingSignals }
+    }
+    var pendingTimeLimits: [(job: JobID, node: String, seconds: Int, run: Int)] {
+        get { state.pendingTimeLimits }
+        _modify { yield &state.pendingTimeLimits }
+    }
+    var pendingMail: [JobMail] {
+        get { state.pendingMail }
+        _modify { yield &state.pendingMail }
+    }
+}
+
+extension Controller {
+    /// Runs one of the state's rules on the caller's lists of changed rows and events, then
+    /// has the market settle the marketplace jobs the rule ended, so that each settlement is
+    /// written in its job's end transaction. Under the lock. Returns the rule's other changes
+    /// (node rows, silent nodes); its rows and events are in `changed` and `events`.
+    @discardableResult
+    func applyLocked(_ changed: inout [JobRecord], _ events: inout [JobEvent],
+                     _ rule: (inout ControllerState, inout StateChanges) -> Void) -> StateChanges {
+        var changes = StateChanges()
+        swap(&changes.jobs, &changed)
+        swap(&changes.events, &events)
+        rule(&state, &changes)
+        for i in changes.ended where changes.jobs[i].market != nil {
+            let (end, reason) = (changes.jobs[i].job.endTime ?? clock.now(), changes.jobs[i].endReason ?? "")
+            settleLocked(&changes.jobs[i], now: end, reason: reason)
+        }
+        swap(&changes.jobs, &changed)
+        swap(&changes.events, &events)
+        return changes
+    }
+}
