@@ -1,4 +1,5 @@
 @testable import chessd
+import ControllerCore
 import ChessAPI
 import ChessConfig
 import Foundation

@@ -1,3 +1,4 @@
+import ControllerCore
 import Billing
 import ChessAPI
 @testable import chessd

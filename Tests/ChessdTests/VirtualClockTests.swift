@@ -1,3 +1,4 @@
+import ControllerCore
 import ChessAPI
 import Glibc
 @testable import chessd

@@ -1,3 +1,4 @@
+import ControllerCore
 import ChessAPI
 import Foundation
 

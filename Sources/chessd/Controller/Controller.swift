@@ -369,21 +369,11 @@ final class Controller: @unchecked Sendable {
 
     /// Task `task` of array `arrayID` once it has started (until then it lives in the array's
     /// record, as an index of its `pending`).
-    func startedTaskLocked(_ arrayID: JobID, _ task: Int) -> JobRecord? {
-        records.values.first { $0.job.arrayJobID == arrayID && $0.job.arrayTaskIndex == task }
-    }
+    func startedTaskLocked(_ arrayID: JobID, _ task: Int) -> JobRecord? { state.startedTask(arrayID, task) }
 
-    /// The live records `ref` names: a job (an array's record with its started tasks), or a
-    /// started task (`1234_7`; none while the task waits in its array's record).
-    func liveRecordsLocked(_ ref: JobReference) -> [JobRecord] {
-        if let task = ref.task { return startedTaskLocked(ref.id, task).map { [$0] } ?? [] }
-        return (records[ref.id].map { [$0] } ?? []) + startedTasksLocked(of: ref.id)
-    }
+    func liveRecordsLocked(_ ref: JobReference) -> [JobRecord] { state.liveRecords(ref) }
 
-    /// The live records of an array's started tasks, by id.
-    func startedTasksLocked(of arrayID: JobID) -> [JobRecord] {
-        records.values.filter { $0.job.arrayJobID == arrayID }.sorted { $0.id < $1.id }
-    }
+    func startedTasksLocked(of arrayID: JobID) -> [JobRecord] { state.startedTasks(of: arrayID) }
 
     func lookup(_ ref: JobReference) throws -> JobRecord? {
         lock.lock()
@@ -464,9 +454,7 @@ final class Controller: @unchecked Sendable {
 
     // MARK: Job actions
 
-    enum Action: String, Sendable {
-        case cancel, hold, release, requeue, suspend, resume
-    }
+    typealias Action = JobAction
 
     /// Carries out `action` on a job (all tasks of an array for `1234`, one for `1234_7`); a
     /// cancel with a signal sends it to the job's processes instead (`scancel --signal`).
@@ -475,19 +463,22 @@ final class Controller: @unchecked Sendable {
         let now = clock.now()
         lock.lock()
         var changed: [JobRecord] = []
-        var events: [(JobID, JobState, String)] = []
-        let result: Result<JobActionResponse, APIError>
-        do {
-            if let signal {
-                result = .success(try signalLocked(signal, ref, identity, &events))
-            } else {
-                result = .success(try performLocked(action, ref, identity, now, &changed, &events, holdRequeued: holdRequeued))
+        var events: [JobEvent] = []
+        var result: Result<JobActionResponse, APIError> = .failure(.internal("no answer"))
+        applyLocked(&changed, &events) { state, changes in
+            do throws(APIError) {
+                if let signal {
+                    result = .success(try state.signal(signal, ref, identity, changes: &changes))
+                } else {
+                    result = .success(try state.perform(action, ref, identity, now: now, holdRequeued: holdRequeued, changes: &changes))
+                }
+            } catch {
+                result = .failure(error)
             }
-        } catch {
-            result = .failure(error)
         }
         lock.unlock()
-        guard case .success = result, !changed.isEmpty || !events.isEmpty else { return completion(result) }
+        let answer = result
+        guard case .success = answer, !changed.isEmpty || !events.isEmpty else { return completion(answer) }
         signSettlements(&changed)
         store.write({ [changed, events] db in
             for r in changed { try self.saveJob(r, in: db) }
@@ -498,143 +489,9 @@ final class Controller: @unchecked Sendable {
             } else {
                 dispatchCommands()
                 requestPass()
-                completion(result)
+                completion(answer)
             }
         })
-    }
-
-    /// Sends `signal` to the running (or suspended) jobs `ref` names, through their first node's
-    /// agent, which signals the job's process group: the batch script and what it started.
-    private func signalLocked(_ signal: SignalName, _ ref: JobReference, _ identity: Identity,
-                              _ events: inout [(JobID, JobState, String)]) throws(APIError) -> JobActionResponse {
-        let named = liveRecordsLocked(ref)
-        guard let first = named.first else {
-            if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
-            if let task = ref.task, records[ref.id]?.job.array?.pending.contains(task) == true {
-                throw .conflict("job \(ref) is PENDING; a signal reaches only running jobs")
-            }
-            throw .notFound("job \(ref) does not exist or has ended")
-        }
-        guard identity.owns(first) else {
-            throw .forbidden("job \(ref) belongs to \(first.job.user); only its owner or an administrator may signal it")
-        }
-        let running = named.filter { $0.job.state == .running || $0.job.state == .suspended }
-        guard !running.isEmpty else {
-            throw .conflict("job \(ref) is \(first.job.state.rawValue); a signal reaches only running jobs")
-        }
-        for r in running {
-            guard queueSignalLocked(r, "signal", signal: signal.name) else { continue }
-            events.append((r.id, r.job.state, "\(signal) sent by \(identity.user)"))
-        }
-        return JobActionResponse(id: ref.id, state: running[0].job.state.rawValue)
-    }
-
-    private func performLocked(_ action: Action, _ ref: JobReference, _ identity: Identity, _ now: Int,
-                               _ changed: inout [JobRecord], _ events: inout [(JobID, JobState, String)],
-                               holdRequeued: Bool = false) throws(APIError) -> JobActionResponse {
-        // The records the reference names: a job, an array (record and started tasks), or one task.
-        var targets: [JobID] = []
-        var pendingTask: (array: JobID, index: Int)?
-        if let task = ref.task {
-            if let live = startedTaskLocked(ref.id, task) {
-                targets = [live.id]
-            } else if records[ref.id]?.job.array?.pending.contains(task) == true {
-                pendingTask = (ref.id, task)
-            }
-        } else if records[ref.id] != nil {
-            targets = [ref.id] + startedTasksLocked(of: ref.id).map(\.id)
-        }
-        guard !targets.isEmpty || pendingTask != nil else {
-            if finished[ref.id] != nil { throw .conflict("job \(ref) has already ended") }
-            throw .notFound("job \(ref) does not exist or has ended")
-        }
-        let owner = records[pendingTask?.array ?? targets[0]]!
-        if (action == .suspend || action == .resume) && !identity.admin {
-            throw .forbidden("only root or an operator may \(action.rawValue) jobs (as in Slurm)")
-        }
-        guard identity.owns(owner) else {
-            throw .forbidden("job \(ref) belongs to \(owner.job.user); only its owner or an administrator may \(action.rawValue) it")
-        }
-
-        if let (arrayID, task) = pendingTask {
-            // One task not yet started: act on the array record for that index.
-            switch action {
-            case .cancel:
-                var array = records[arrayID]!
-                array.job.array!.cancel([task])
-                records[arrayID] = array
-                changed.append(array)
-                events.append((arrayID, .pending, "task \(task) cancelled by \(identity.user)"))
-                finishArrayIfDone(arrayID, now: now, changed: &changed, events: &events)
-                return JobActionResponse(id: arrayID, state: JobState.cancelled.rawValue)
-            default:
-                throw .conflict("\(action.rawValue) applies to the whole array \(arrayID) until task \(task) starts")
-            }
-        }
-
-        var lastState = JobState.pending
-        for id in targets {
-            guard var r = records[id] else { continue }
-            switch action {
-            case .cancel where r.job.state == .completing:
-                lastState = .completing
-            case .cancel:
-                if let tasks = r.job.array?.pending {
-                    r.job.array!.cancel(tasks)
-                    records[id] = r
-                    changed.append(r)
-                    continue
-                }
-                let reason = "cancelled by \(identity.user)"
-                finishLocked(id, state: .cancelled, exitCode: 0, reason: reason, now: now, changed: &changed, events: &events,
-                             runEnd: identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider)
-                lastState = records[id]?.job.state ?? .cancelled
-            case .hold, .release:
-                guard r.job.state.isWaiting else {
-                    throw .conflict("job \(ref) is \(r.job.state.rawValue); only pending jobs can be held or released")
-                }
-                r.job.hold = action == .hold
-                records[id] = r
-                changed.append(r)
-                events.append((id, r.job.state, action == .hold ? "held by \(identity.user)" : "released by \(identity.user)"))
-                lastState = r.job.state
-            case .requeue:
-                if r.job.array != nil && targets.count > 1 { continue }
-                guard r.job.state.isActive, r.job.state != .completing else {
-                    throw .conflict("job \(ref) is \(r.job.state.rawValue); only running or suspended jobs can be requeued")
-                }
-                guard r.requeue != false else { throw .conflict("job \(ref) was submitted with --no-requeue") }
-                let reason = "requeued\(holdRequeued ? " and held" : "") by \(identity.user)"
-                // scontrol requeuehold: back in the queue held, until `release`.
-                if holdRequeued { r.job.hold = true }
-                let ended: RunEnd = identity.user == r.job.user ? .cancelledByUser : .cancelledByProvider
-                events.append((id, .requeued, reason))
-                // Back in the queue once the agent reports this run's processes gone.
-                if !beginCompletingLocked(&r, JobRecord.PendingEnd(state: .requeued, exitCode: 0, reason: reason, time: now, runEnd: ended)) {
-                    r.returnToQueue(now: now, ended: ended)
-                }
-                records[id] = r
-                changed.append(r)
-                lastState = r.job.state
-            case .suspend, .resume:
-                if r.job.array != nil && targets.count > 1 { continue }
-                let from: JobState = action == .suspend ? .running : .suspended
-                guard r.job.state == from else {
-                    throw .conflict("job \(ref) is \(r.job.state.rawValue); only \(from.rawValue) jobs can be \(action == .suspend ? "suspended" : "resumed")")
-                }
-                r.job.state = action == .suspend ? .suspended : .running
-                r.job.suspendedByPreemption = false
-                records[id] = r
-                changed.append(r)
-                events.append((id, r.job.state, "\(action.rawValue)d by \(identity.user)"))
-                queueSignalLocked(r, action.rawValue)
-                lastState = r.job.state
-            }
-        }
-        if action == .cancel, ref.task == nil, let r = records[ref.id], r.job.array != nil {
-            finishArrayIfDone(ref.id, now: now, changed: &changed, events: &events)
-        }
-        return JobActionResponse(id: ref.id, state: lastState.rawValue)
     }
 
     /// See `ControllerState.queueSignal`.

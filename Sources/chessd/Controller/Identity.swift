@@ -2,14 +2,9 @@ import ControllerCore
 import Foundation
 import Glibc
 
-/// Who a request acts for.
-struct Identity: Sendable, Hashable {
-    var user: String
-    var uid: UInt32?
-    var gid: UInt32?
-    /// Root and configured operators.
-    var admin: Bool
-
+/// Who a request acts for, as the system's password database says (see `Identity` in
+/// ControllerCore).
+extension Identity {
     /// The identity of a Unix-socket peer: its uid, as the kernel reported it.
     static func local(uid: UInt32, gid: UInt32, operators: Set<String>) -> Identity {
         let name = userName(uid: uid) ?? "\(uid)"
@@ -52,9 +47,6 @@ struct Identity: Sendable, Hashable {
         guard getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
         return String(cString: pwd.pw_name)
     }
-
-    /// May this identity change that job?
-    func owns(_ record: JobRecord) -> Bool { admin || record.job.user == user }
 }
 
 /// Password-database answers kept for a minute, so that renamed or changed accounts are seen.

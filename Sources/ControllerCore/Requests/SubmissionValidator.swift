@@ -1,24 +1,34 @@
-import ControllerCore
 import ChessAPI
 import SchedulerCore
 
 /// Turns a submission into a job, or says precisely why it cannot be accepted, as `sbatch`
 /// would refuse it (partition, QoS, account, sizes, time limits, dependencies).
-struct SubmissionValidator {
-    let index: ClusterIndex
-    let defaultPartition: String
-    let identity: Identity
-    let now: Int
+package struct SubmissionValidator {
+    package let index: ClusterIndex
+    package let defaultPartition: String
+    package let identity: Identity
+    package let now: Int
     /// Whether a job id exists (live or finished), for dependencies.
-    let jobExists: (JobID) -> Bool
+    package let jobExists: (JobID) -> Bool
     /// Live (pending or running) jobs of this user in a QoS, counting array tasks.
-    let liveJobsOfUser: (String) -> Int
+    package let liveJobsOfUser: (String) -> Int
     /// `mail_domain`: added to mail recipients without an `@`.
-    var mailDomain: String? = nil
+    package var mailDomain: String? = nil
 
-    var cluster: Cluster { index.cluster }
+    package init(index: ClusterIndex, defaultPartition: String, identity: Identity, now: Int,
+                 jobExists: @escaping (JobID) -> Bool, liveJobsOfUser: @escaping (String) -> Int, mailDomain: String? = nil) {
+        self.index = index
+        self.defaultPartition = defaultPartition
+        self.identity = identity
+        self.now = now
+        self.jobExists = jobExists
+        self.liveJobsOfUser = liveJobsOfUser
+        self.mailDomain = mailDomain
+    }
 
-    func validate(_ s: JobSubmission, id: JobID) throws(APIError) -> JobRecord {
+    package var cluster: Cluster { index.cluster }
+
+    package func validate(_ s: JobSubmission, id: JobID) throws(APIError) -> JobRecord {
         guard let script = s.script, !script.isEmpty else {
             throw .invalid("the job has no script: give a batch script file or --wrap COMMAND")
         }
@@ -180,7 +190,7 @@ struct SubmissionValidator {
     /// user with this as one argument, never through a shell: what is refused is what could read
     /// as an option (a leading `-`), blanks and control characters (a newline would start a mail
     /// header), and anything beyond printable ASCII.
-    static func mailRecipient(_ text: String) throws(APIError) -> String {
+    package static func mailRecipient(_ text: String) throws(APIError) -> String {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         guard !text.isEmpty, text.utf8.count <= 1024, parts.count <= 16,
               parts.allSatisfy({ !$0.isEmpty && $0.first != "-" && $0.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) } }) else {
@@ -191,7 +201,7 @@ struct SubmissionValidator {
 
     /// Every number of a submission within `InputLimits`, before any arithmetic is done with it
     /// (the lower bounds and the rules between fields are checked where each is used).
-    static func checkBounds(_ s: JobSubmission) throws(APIError) {
+    package static func checkBounds(_ s: JobSubmission) throws(APIError) {
         typealias L = InputLimits
         do {
             try L.check(s.nodes, Int.min...L.nodes, "--nodes")
@@ -217,7 +227,7 @@ struct SubmissionValidator {
     /// A request within a partition's MaxTime and a QoS's MaxWall, in a shape that some of the
     /// partition's nodes can hold (now or later), within the QoS's MaxTRESPerJob, the
     /// partition's node and memory maxima and the account's GrpTRES.
-    func checkFits(_ request: JobRequest, partition: Partition, qos: QoS, account: String) throws(APIError) {
+    package func checkFits(_ request: JobRequest, partition: Partition, qos: QoS, account: String) throws(APIError) {
         if let t = request.timeLimit, let max = partition.maxTime, t > max {
             throw .invalid("requested time limit \(SlurmTime.duration(t)) exceeds partition '\(partition.name)' MaxTime \(SlurmTime.duration(max))")
         }
@@ -261,7 +271,7 @@ struct SubmissionValidator {
 
     /// The nodes of `--nodelist` are in the partition and each can hold the job; those left by
     /// `--exclude` are enough for it.
-    func checkNodeLists(_ request: JobRequest, shape: JobShape, partition: Partition) throws(APIError) {
+    package func checkNodeLists(_ request: JobRequest, shape: JobShape, partition: Partition) throws(APIError) {
         let excluded = Set(request.excludedNodes ?? [])
         func holds(_ node: Node) -> Bool {
             (request.constraint?.matches(node.features) ?? true) && (request.gpus?.type.map { node.topology.gpuTypes.contains($0) } ?? true)
@@ -287,7 +297,7 @@ struct SubmissionValidator {
     /// Sets `--nodelist` and `--exclude` (host lists; nil leaves one as it is, empty removes it).
     /// As in Slurm, the named nodes are a minimum node count: a request without `--nodes` asks
     /// for at least as many nodes as it names.
-    func applyNodeLists(nodelist: String?, exclude: String?, to request: inout JobRequest, partition: Partition) throws(APIError) {
+    package func applyNodeLists(nodelist: String?, exclude: String?, to request: inout JobRequest, partition: Partition) throws(APIError) {
         if let exclude { request.excludedNodes = try nodeNames(exclude, "--exclude") }
         guard let nodelist else { return }
         request.requiredNodes = try nodeNames(nodelist, "--nodelist")
@@ -303,7 +313,7 @@ struct SubmissionValidator {
 
     /// A `--nice` value within Slurm's range; a negative one (a higher priority) is an
     /// administrator's. 0 is stored as none.
-    func checkNice(_ nice: Int?) throws(APIError) -> Int? {
+    package func checkNice(_ nice: Int?) throws(APIError) -> Int? {
         guard let nice else { return nil }
         guard nice >= -Self.maxNice && nice <= Self.maxNice else { throw .invalid("--nice must be between -\(Self.maxNice) and \(Self.maxNice), got \(nice)") }
         guard nice >= 0 || identity.admin else { throw .forbidden("only an administrator may set a negative nice (a higher priority)") }
@@ -311,10 +321,10 @@ struct SubmissionValidator {
     }
 
     /// Slurm's bound (NICE_OFFSET − 3).
-    static let maxNice = 2_147_483_645
+    package static let maxNice = 2_147_483_645
 
     /// The names of a `--nodelist` or `--exclude` host list, each a node of the cluster.
-    func nodeNames(_ text: String?, _ option: String) throws(APIError) -> [String]? {
+    package func nodeNames(_ text: String?, _ option: String) throws(APIError) -> [String]? {
         guard let text, !text.isEmpty else { return nil }
         let names: [String]
         do { names = try HostList.expand(text) } catch { throw .invalid("\(option): \(error)") }
@@ -327,7 +337,7 @@ struct SubmissionValidator {
 
     /// The partition, QoS and account a job names (each defaulted when not named), checked
     /// against each other: each exists, the partition allows the QoS and the account.
-    func placement(partition p: String?, qos q: String?, account a: String?) throws(APIError) -> (Partition, QoS, String) {
+    package func placement(partition p: String?, qos q: String?, account a: String?) throws(APIError) -> (Partition, QoS, String) {
         let partitionName = p ?? defaultPartition
         guard let partition = cluster.partition(named: partitionName) else {
             throw .invalid("invalid partition '\(partitionName)'; partitions: \(cluster.partitions.map(\.name).joined(separator: ", "))")
@@ -356,7 +366,7 @@ struct SubmissionValidator {
     }
 
     /// A drained or inactive partition takes no new jobs (its queued ones stay).
-    func checkTakesJobs(_ partition: Partition) throws(APIError) {
+    package func checkTakesJobs(_ partition: Partition) throws(APIError) {
         guard partition.state.takesJobs else {
             throw .invalid("partition '\(partition.name)' is \(partition.state.rawValue.uppercased()): it takes no new jobs")
         }
@@ -364,7 +374,7 @@ struct SubmissionValidator {
 
     /// The reservation a request names exists and admits the user (or is used by an administrator)
     /// with `account`.
-    func checkReservation(_ request: JobRequest, account: String) throws(APIError) {
+    package func checkReservation(_ request: JobRequest, account: String) throws(APIError) {
         guard let r = request.reservation else { return }
         guard let res = cluster.reservations.first(where: { $0.name == r }) else { throw .invalid("reservation '\(r)' does not exist") }
         guard identity.admin || res.admits(user: identity.user, account: account) else {
@@ -373,7 +383,7 @@ struct SubmissionValidator {
     }
 
     /// MaxSubmitJobsPerUser of `qos` with `taskCount` more jobs of the user in it.
-    func checkSubmitLimit(_ qos: QoS, adding taskCount: Int) throws(APIError) {
+    package func checkSubmitLimit(_ qos: QoS, adding taskCount: Int) throws(APIError) {
         if let max = qos.limits.maxSubmitJobsPerUser, liveJobsOfUser(qos.name) + taskCount > max {
             throw APIError(status: 422, code: "limit_exceeded",
                            message: "QoS '\(qos.name)' allows \(max) submitted jobs per user (MaxSubmitJobsPerUser); \(identity.user) has \(liveJobsOfUser(qos.name))")
@@ -382,7 +392,7 @@ struct SubmissionValidator {
 
     /// The account of a job that names none (Slurm's DefaultAccount): the first that lists the
     /// user among its users, else `default` or the first account open to every user.
-    func defaultAccount() -> String {
+    package func defaultAccount() -> String {
         let accounts = cluster.accounts
         if let member = accounts.first(where: { $0.users?.contains(identity.user) == true }) { return member.name }
         if let open = accounts.first(where: { $0.name == "default" && $0.users == nil }) ?? accounts.first(where: { $0.users == nil }) {
@@ -391,7 +401,7 @@ struct SubmissionValidator {
         return accounts.contains { $0.name == "default" } ? "default" : accounts.first?.name ?? "default"
     }
 
-    func defaultQoS(for partition: Partition) -> String {
+    package func defaultQoS(for partition: Partition) -> String {
         if let allowed = partition.allowedQoS, !allowed.contains("normal"), let first = allowed.sorted().first { return first }
         return cluster.qos(named: "normal") != nil ? "normal" : cluster.qos.first?.name ?? "normal"
     }
