@@ -54,10 +54,10 @@ import Testing
 
         var past = StateChanges()
         state.checkHeartbeats(now: 131, timeout: 30, changes: &past)
-        #expect(past.silentNodes == ["n01"])
+        #expect(past.notices == [.warning("node not responding", ["node": "n01"])])
         #expect(state.nodes["n01"]?.adminState == .down)
         #expect(state.nodes["n01"]?.reason == "Not responding: no heartbeat for more than 30s")
-        #expect(past.nodes.map(\.name) == ["n01"])
+        #expect(past.nodes.map(\.0) == ["n01"])
         let r = state.records[id]
         #expect(r?.job.state == .pending)
         #expect(r?.job.allocation == nil)

@@ -94,7 +94,7 @@ extension ControllerState {
                 }
                 nodes[name] = s
                 changes.nodes.append((name, s))
-                changes.silentNodes.append(name)
+                changes.notices.append(.warning("node not responding", ["node": name]))
             }
         }
         let active = records.values.filter { $0.job.state.isActive }

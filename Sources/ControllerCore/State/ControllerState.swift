@@ -61,6 +61,14 @@ package struct ControllerState: Sendable {
     /// Job mail composed with the change, sent once it has committed.
     package var pendingMail: [JobMail] = []
 
+    // What the configuration file says of nodes (chessd sets these at start and `reconfigure`).
+    /// The agent that serves each node, where it is not the node itself (`agent(of:)`).
+    package var nodeAgents: [String: String] = [:]
+    /// Node topologies as configured: what registrations are checked against.
+    package var configuredTopology: [String: NodeTopology] = [:]
+    /// What each registered node's agent probed, to check it again when the configuration changes.
+    package var reportedTopology: [String: AgentTopology] = [:]
+
     /// The cluster's name as mail and job environments give it.
     package var clusterName: String
     /// When this controller started: nodes that have not registered since get one heartbeat
@@ -85,12 +93,24 @@ package typealias JobEvent = (JobID, JobState, String)
 package struct StateChanges {
     package var jobs: [JobRecord] = []
     package var events: [JobEvent] = []
-    package var nodes: [(name: String, status: NodeStatus)] = []
+    package var nodes: [(String, NodeStatus)] = []
     package var ended: [Int] = []
-    /// Nodes found silent past the heartbeat timeout, for the log.
-    package var silentNodes: [String] = []
+    /// What the change has to say to the log (chessd's logger writes them).
+    package var notices: [Notice] = []
 
     package init() {}
 
     package var isEmpty: Bool { jobs.isEmpty && events.isEmpty && nodes.isEmpty }
+}
+
+/// A line for the log, said by a rule (the core has no logger).
+package struct Notice: Sendable, Equatable {
+    package enum Level: Sendable { case info, warning, error }
+    package var level: Level
+    package var message: String
+    package var metadata: [String: String]
+
+    package static func warning(_ message: String, _ metadata: [String: String]) -> Notice {
+        Notice(level: .warning, message: message, metadata: metadata)
+    }
 }

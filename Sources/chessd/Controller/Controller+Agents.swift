@@ -7,187 +7,56 @@ import SchedulerCore
 /// The controller's side of the agent protocol: registration, heartbeats, completions, and the
 /// commands that carry out decisions (launch, terminate).
 extension Controller {
-    /// Registers an agent's nodes: their probed topology becomes the controller's view of them,
-    /// unless it falls short of the configuration, which drains the node with the reason.
+    /// Registers an agent's nodes (`ControllerState.register`), writes what changed, and sends
+    /// what the registration calls for (launches lost, time limits).
     func register(_ registration: AgentRegistration) -> AgentRegistrationResponse {
         let now = clock.now()
         var changed: [JobRecord] = []
-        var events: [(JobID, JobState, String)] = []
-        var results: [NodeRegistrationResult] = []
-        var nodeWrites: [(String, NodeStatus)] = []
+        var events: [JobEvent] = []
+        var outcome = ControllerState.RegistrationOutcome()
         lock.lock()
-        var cluster = index.cluster
-        for report in registration.nodes {
-            guard let i = index.nodeByName[report.name] else {
-                results.append(NodeRegistrationResult(name: report.name, state: "unknown",
-                                                      reason: "not in the controller's configuration; add it under [[nodes]]"))
-                continue
-            }
-            // An agent speaks for the nodes the configuration assigns it, and no other.
-            let assigned = configuration.agent(of: report.name)
-            guard assigned == registration.agent else {
-                results.append(NodeRegistrationResult(name: report.name, state: "refused",
-                                                      reason: "node \(report.name) is served by agent \(assigned), not \(registration.agent) (agent in its [[nodes]])"))
-                logger.warning("registration refused", metadata: ["agent": "\(registration.agent)", "node": "\(report.name)",
-                                                                  "assigned": "\(assigned)"])
-                continue
-            }
-            var status = nodes[report.name]!
-            status.registered = true
-            status.lastHeartbeat = now
-            status.agent = registration.agent
-            status.hcas = report.topology.hcas
-            reportedTopology[report.name] = report.topology
-            checkTopologyLocked(report.topology, node: i, in: &cluster, status: &status)
-            nodes[report.name] = status
-            nodeWrites.append((report.name, status))
-            results.append(NodeRegistrationResult(name: report.name, state: status.adminState.rawValue, reason: status.reason))
-        }
-        if cluster != index.cluster { index = ClusterIndex(cluster) }
-        nodesOfAgent[registration.agent] = registration.nodes.map(\.name).filter { nodes[$0]?.agent == registration.agent }
-
-        let acknowledged = applyCompletionsLocked(registration.completions, from: registration.agent, now: now, changed: &changed,
-                                                  events: &events, nodeWrites: &nodeWrites)
-        // Jobs this agent should be running but does not know: their launch was lost.
-        let known = Set(registration.running).union(registration.completions.map(\.job))
-        let active = records.values.filter { $0.job.state.isActive && !known.contains($0.id) }
-        for r in active {
-            let id = r.id
-            guard let first = r.job.allocation?.nodes.first?.node, nodes[first]?.agent == registration.agent else { continue }
-            giveUpLocked(id, reason: "launch lost: the agent on \(first) does not run it", now: now, changed: &changed, events: &events)
-        }
-        // What the agent runs that should not run, and COMPLETING jobs again (the first
-        // terminate may have been lost with a controller restart).
-        let terminate = registration.running.filter { id in
-            !(records[id]?.job.state.isActive ?? false) || records[id]?.job.state == .completing
-        }
-        // The time limits of the jobs it runs, as they are now: a `chessctl update` sent while
-        // the agent was away would be lost, and its supervisor would end the job at the old one.
-        for id in registration.running {
-            guard let (state, limit, node, run) = records.read(id, { ($0.job.state, $0.job.request.timeLimit,
-                                                                       $0.job.allocation?.nodes.first?.node, $0.requeueCount) }),
-                  state == .running || state == .suspended, let limit, let node else { continue }
-            pendingTimeLimits.append((id, node, limit, run))
-        }
+        let changes = applyLocked(&changed, &events) { outcome = $0.register(registration, now: now, changes: &$1) }
         lock.unlock()
-        persist(changed: changed, events: events, nodes: nodeWrites, now: now)
+        persist(changed: changed, events: events, nodes: changes.nodes, now: now)
         dispatchCommands()
         logger.info("agent registered", metadata: ["agent": "\(registration.agent)",
                                                    "nodes": "\(HostList.compress(registration.nodes.map(\.name)))"])
         requestPass()
-        return AgentRegistrationResponse(heartbeatInterval: max(configuration.heartbeatTimeout / 3, 1), nodes: results,
-                                         acknowledged: acknowledged, terminate: terminate, healthCheck: configuration.healthCheck)
+        let configuration = self.configuration
+        return AgentRegistrationResponse(heartbeatInterval: max(configuration.heartbeatTimeout / 3, 1), nodes: outcome.nodes,
+                                         acknowledged: outcome.acknowledged, terminate: outcome.terminate, healthCheck: configuration.healthCheck)
     }
 
-    /// A heartbeat: the agent's nodes are alive; completions are recorded, then acknowledged.
+    /// A heartbeat (`ControllerState.heartbeat`): what changed is written, then the agent's
+    /// commands are collected (a long poll when it has nothing to report).
     func heartbeat(_ beat: AgentHeartbeat, respond: @escaping @Sendable (Result<HeartbeatResponse, APIError>) -> Void) {
         let now = clock.now()
-        var changed: [JobRecord] = []
-        var events: [(JobID, JobState, String)] = []
-        lock.lock()
-        func serves(_ name: String) -> Bool { nodes[name].map { $0.agent == beat.agent && $0.registered } ?? false }
-        var owned = (nodesOfAgent[beat.agent] ?? []).filter(serves)
-        if owned.isEmpty {
-            // Registered before this process knew it (its state came from the store): a walk, once.
-            owned = nodes.filter { $0.value.agent == beat.agent && $0.value.registered }.map(\.key)
-            if !owned.isEmpty { nodesOfAgent[beat.agent] = owned }
-        }
-        guard !owned.isEmpty else {
-            lock.unlock()
-            return respond(.failure(APIError(status: 409, code: "not_registered",
-                                             message: "agent \(beat.agent) has no registered nodes: register first")))
-        }
-        for u in beat.usage ?? [] where records.read(u.job, { $0.job.state.isActive && $0.requeueCount == u.run
-                                                               && runsBatch($0, on: beat.agent) }) == true {
-            liveUsage[u.job] = u
-        }
         let healthCheck = configuration.healthCheck
-        var nodeWrites: [(String, NodeStatus)] = []
-        for name in owned {
-            nodes[name]!.lastHeartbeat = now
-            if let m = beat.metrics { nodes[name]!.metrics = m }
-            // Most heartbeats carry no health report and the node was not drained by one: no copy.
-            if beat.health != nil || nodes[name]!.drainedByHealthCheck == true, var s = nodes[name],
-               applyHealth(beat.health, configured: healthCheck != nil, to: &s) {
-                nodes[name] = s
-                nodeWrites.append((name, s))
-                logger.warning("node health", metadata: ["node": "\(name)", "state": "\(s.adminState.rawValue)", "reason": "\(s.reason ?? "")"])
+        var changed: [JobRecord] = []
+        var events: [JobEvent] = []
+        var answer: Result<[Int], APIError> = .success([])
+        lock.lock()
+        let changes = applyLocked(&changed, &events) { state, changes in
+            do throws(APIError) {
+                answer = .success(try state.heartbeat(beat, now: now, healthCheckConfigured: healthCheck != nil, changes: &changes))
+            } catch {
+                answer = .failure(error)
             }
         }
-        let acknowledged = applyCompletionsLocked(beat.completions, from: beat.agent, now: now, changed: &changed, events: &events,
-                                                  nodeWrites: &nodeWrites)
         lock.unlock()
-        if !changed.isEmpty || !events.isEmpty || !nodeWrites.isEmpty {
-            persist(changed: changed, events: events, nodes: nodeWrites, now: now)
+        let acknowledged: [Int]
+        switch answer {
+        case .success(let ids): acknowledged = ids
+        case .failure(let error): return respond(.failure(error))
+        }
+        if !changed.isEmpty || !events.isEmpty || !changes.nodes.isEmpty {
+            persist(changed: changed, events: events, nodes: changes.nodes, now: now)
             requestPass()
         }
         let wait = min(max(beat.wait ?? 0, 0), 60)
         agentLinks.collect(for: beat.agent, wait: beat.completions.isEmpty ? wait : 0) { commands in
             respond(.success(HeartbeatResponse(acknowledged: acknowledged, commands: commands, healthCheck: healthCheck)))
         }
-    }
-
-    /// A failed health check drains a node (with the program's first line as the reason) unless
-    /// an administrator or the hardware check set its state; a passing one, or a health check
-    /// no longer configured, resumes a node only it drained. True when the state changed.
-    func applyHealth(_ report: HealthReport?, configured: Bool, to s: inout NodeStatus) -> Bool {
-        let ours = s.drainedByHealthCheck == true
-        if let report, configured, !report.ok {
-            guard !s.adminSet, !s.drainedByRegistration, s.registered else { return false }
-            let reason = "\(NodeStatus.healthCheckPrefix)\(report.message ?? "failed")"
-            guard s.adminState != .drain || s.reason != reason else { return false }
-            (s.adminState, s.reason, s.drainedByHealthCheck) = (.drain, reason, true)
-            return true
-        }
-        guard ours, report?.ok == true || !configured else { return false }
-        (s.adminState, s.reason, s.drainedByHealthCheck) = (.up, nil, nil)
-        return true
-    }
-
-    /// Whether `agent` is the one that runs `r`'s batch script (the agent its configuration
-    /// assigns the job's first node): the only one whose word on the job's end and usage counts.
-    func runsBatch(_ r: JobRecord, on agent: String) -> Bool {
-        guard let first = r.job.allocation?.nodes.first?.node else { return false }
-        return configuration.agent(of: first) == agent
-    }
-
-    /// Records completions of live jobs run by `agent`; returns the ids the agent may forget
-    /// (all of them: a completion for a job that already ended, or that another agent runs, is
-    /// acknowledged and ignored).
-    func applyCompletionsLocked(_ completions: [JobCompletion], from agent: String, now: Int, changed: inout [JobRecord],
-                                events: inout [(JobID, JobState, String)], nodeWrites: inout [(String, NodeStatus)]) -> [Int] {
-        for c in completions {
-            // A completion of an earlier run (the job was requeued since) is acknowledged and dropped.
-            guard let r = records[c.job], r.job.state.isActive, (c.run ?? r.requeueCount) == r.requeueCount else { continue }
-            guard runsBatch(r, on: agent) else {
-                logger.warning("completion refused: the job runs on another agent's node",
-                               metadata: ["agent": "\(agent)", "job": "\(c.job)"])
-                continue
-            }
-            // A failed prolog or epilog: the node takes no more jobs until an administrator resumes it.
-            if let reason = c.drainReason, let node = r.job.allocation?.nodes.first?.node, var s = nodes[node],
-               !(s.adminSet && s.adminState == .down) {
-                (s.adminState, s.reason, s.adminSet, s.drainedByHealthCheck) = (.drain, reason, true, nil)
-                nodes[node] = s
-                nodeWrites.append((node, s))
-                logger.warning("node drained", metadata: ["node": "\(node)", "job": "\(c.job)", "reason": "\(reason)"])
-            }
-            let state = JobState(rawValue: c.state) ?? (c.exitCode == 0 ? .completed : .failed)
-            records[c.job]!.usage = JobUsage(cpuSeconds: c.cpuSeconds, maxRSSMB: c.maxRSSMB, gpuSeconds: c.gpuSeconds)
-            if let steps = c.steps { records[c.job]!.steps = steps }
-            if r.job.state == .completing {
-                completeLocked(c.job, now: now, changed: &changed, events: &events)
-                continue
-            }
-            if state == .nodeFail {
-                requeueLocked(c.job, reason: c.reason ?? "launch failed", now: now, changed: &changed, events: &events)
-                continue
-            }
-            let reason = c.reason ?? (state == .completed ? "exited with 0" : "exit code \(c.exitCode)" + (c.signal.map { ", signal \($0)" } ?? ""))
-            finishLocked(c.job, state: state, exitCode: c.exitCode, reason: reason, now: c.endTime, changed: &changed,
-                         events: &events, notifyAgent: false)
-        }
-        return completions.map(\.job)
     }
 
     /// See `ControllerState.complete`.
@@ -212,29 +81,11 @@ extension Controller {
         let timeout = configuration.heartbeatTimeout
         let changes = applyLocked(&changed, &events) { $0.checkHeartbeats(now: now, timeout: timeout, changes: &$1) }
         for (name, status) in changes.nodes { nodeWrites.append((name, status)) }
-        for name in changes.silentNodes { logger.warning("node not responding", metadata: ["node": "\(name)"]) }
     }
 
-    /// A node's probed topology against its configured one: drained with the reason when it falls
-    /// short, else scheduled as the probe's layout with the configured amounts, and up unless an
-    /// administrator set its state. At registration, and for registered nodes at `reconfigure`.
+    /// See `ControllerState.checkTopology`.
     func checkTopologyLocked(_ reported: AgentTopology, node i: Int, in cluster: inout Cluster, status: inout NodeStatus) {
-        let configured = configuredTopology[cluster.nodes[i].name] ?? cluster.nodes[i].topology
-        if let mismatch = NodeTopologyCheck.mismatch(reported: reported, configured: configured) {
-            status.adminState = .drain
-            status.reason = mismatch
-            status.adminSet = false
-            status.drainedByRegistration = true
-            status.drainedByHealthCheck = nil
-        } else {
-            cluster.nodes[i].topology = NodeTopologyCheck.merge(reported: reported, configured: configured)
-            if !status.adminSet {
-                status.adminState = .up
-                status.reason = nil
-                status.drainedByRegistration = false
-                status.drainedByHealthCheck = nil
-            }
-        }
+        state.checkTopology(reported, node: i, in: &cluster, status: &status)
     }
 
     /// Writes changed jobs, events and node states in one transaction and waits for it.
@@ -367,48 +218,5 @@ extension Controller {
         launch.requestedTasks = r.job.request.tasks ?? r.job.request.tasksPerNode.map { $0 * a.nodes.count }
         launch.appendOutput = r.appendOutput ?? (r.requeueCount > 0)
         return launch
-    }
-}
-
-/// Compares a probed topology with the configured one.
-enum NodeTopologyCheck {
-    /// Why the node falls short of its configuration, or nil when it does not.
-    static func mismatch(reported: AgentTopology, configured: NodeTopology) -> String? {
-        let cores = reported.numa.reduce(0) { $0 + $1.cores.count }
-        let memory = reported.numa.reduce(0) { $0 + $1.memoryMB }
-        if cores < configured.coreCount { return "Low core count (\(cores) < \(configured.coreCount) configured)" }
-        if memory < configured.memoryMB { return "Low RealMemory (\(memory) < \(configured.memoryMB) MiB configured)" }
-        if reported.gpus.count < configured.gpus.count {
-            return "GPU count mismatch (\(reported.gpus.count) < \(configured.gpus.count) configured)"
-        }
-        let configuredTypes = configured.gpuTypes
-        if !configuredTypes.isEmpty, let other = reported.gpus.first(where: { !configuredTypes.contains($0.type) }) {
-            return "GPU type mismatch (\(other.type), configured \(configuredTypes.sorted().joined(separator: ",")))"
-        }
-        return nil
-    }
-
-    /// The probed layout (which cores and GPUs sit in which NUMA domain), with the configured
-    /// amounts: extra cores, memory and GPUs beyond the configuration are not scheduled, as in
-    /// Slurm, so that a site can keep some for the system.
-    static func merge(reported: AgentTopology, configured: NodeTopology) -> NodeTopology {
-        var remainingCores = configured.coreCount
-        let totalMemory = max(reported.numa.reduce(0) { $0 + $1.memoryMB }, 1)
-        var domains: [NUMADomain] = []
-        var memoryLeft = configured.memoryMB
-        for (i, d) in reported.numa.enumerated() {
-            let cores = Array(d.cores.prefix(remainingCores))
-            remainingCores -= cores.count
-            let memory = i == reported.numa.count - 1 ? memoryLeft : configured.memoryMB * d.memoryMB / totalMemory
-            memoryLeft -= memory
-            domains.append(NUMADomain(id: d.id, cores: cores, memoryMB: memory))
-        }
-        let gpus = reported.gpus.prefix(configured.gpus.count).map { GPUDevice(index: $0.index, type: $0.type, numaDomain: $0.numa) }
-        var topology = NodeTopology(sockets: reported.sockets, numaDomains: domains, gpus: Array(gpus),
-                                    threadsPerCore: reported.threadsPerCore, leafSwitch: configured.leafSwitch)
-        // The real thread count holds when every probed core is scheduled; otherwise cores × threads.
-        let reportedCores = reported.numa.reduce(0) { $0 + $1.cores.count }
-        if let cpus = reported.cpus, configured.coreCount >= reportedCores { topology.cpus = cpus }
-        return topology
     }
 }

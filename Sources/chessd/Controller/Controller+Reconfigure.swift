@@ -92,6 +92,7 @@ extension Controller {
         let removed = nodes.keys.filter { !names.contains($0) }.sorted()
         fileConfiguration.withLock { $0 = next }
         configuredTopology = Dictionary(next.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
+        state.nodeAgents = next.nodeAgents
         ledger.halfLife = next.fairShareHalfLife
         for name in removed {
             nodes[name] = nil

@@ -1,5 +1,6 @@
 import ChessAPI
 import ControllerCore
+import Logging
 import SchedulerCore
 
 /// The state's parts under the names the controller's code has always used: each reads and
@@ -101,6 +102,14 @@ extension Controller {
         get { state.pendingTimeLimits }
         _modify { yield &state.pendingTimeLimits }
     }
+    var configuredTopology: [String: NodeTopology] {
+        get { state.configuredTopology }
+        _modify { yield &state.configuredTopology }
+    }
+    var reportedTopology: [String: AgentTopology] {
+        get { state.reportedTopology }
+        _modify { yield &state.reportedTopology }
+    }
     var pendingMail: [JobMail] {
         get { state.pendingMail }
         _modify { yield &state.pendingMail }
@@ -119,6 +128,14 @@ extension Controller {
         swap(&changes.jobs, &changed)
         swap(&changes.events, &events)
         rule(&state, &changes)
+        for n in changes.notices {
+            let metadata = n.metadata.mapValues { Logger.MetadataValue.string($0) }
+            switch n.level {
+            case .info: logger.info("\(n.message)", metadata: metadata)
+            case .warning: logger.warning("\(n.message)", metadata: metadata)
+            case .error: logger.error("\(n.message)", metadata: metadata)
+            }
+        }
         for i in changes.ended where changes.jobs[i].market != nil {
             let (end, reason) = (changes.jobs[i].job.endTime ?? clock.now(), changes.jobs[i].endReason ?? "")
             settleLocked(&changes.jobs[i], now: end, reason: reason)

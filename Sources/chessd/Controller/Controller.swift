@@ -35,10 +35,6 @@ final class Controller: @unchecked Sendable {
     let configChangeLock = NSLock()
     /// Pass durations, for `/metrics`.
     let passDurations = DurationHistogram()
-    /// Node topologies as configured: what registrations are checked against.
-    var configuredTopology: [String: NodeTopology]
-    /// What each registered node's agent probed, to check it again when the configuration changes.
-    var reportedTopology: [String: AgentTopology] = [:]
     let agentLinks = AgentLinks()
     /// Runs `mail_program`; replaced when `reconfigure` changes it.
     let mailer = Mutex<JobMailer?>(nil)
@@ -74,7 +70,8 @@ final class Controller: @unchecked Sendable {
         state = ControllerState(index: ClusterIndex(configuration.cluster),
                                 ledger: FairShareLedger(halfLife: configuration.fairShareHalfLife, now: startedAt),
                                 clusterName: configuration.clusterName, startedAt: startedAt)
-        configuredTopology = Dictionary(configuration.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
+        state.configuredTopology = Dictionary(configuration.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
+        state.nodeAgents = configuration.nodeAgents
         try recover()
         if configuration.market != nil {
             let (tokens, readings) = try store.read { db in (try MarketTable.tokens(in: db), try MarketTable.readings(in: db)) }
