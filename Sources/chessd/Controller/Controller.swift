@@ -150,10 +150,9 @@ final class Controller: @unchecked Sendable {
         let now = clock.now()
         lock.lock()
         let id = nextID
-        let validator = validatorLocked(identity: identity, now: now)
         let record: JobRecord
         do {
-            var validated = try validator.validate(submission, id: id)
+            var validated = try validatorLocked(identity: identity, now: now).validate(submission, id: id)
             try prepare?(&validated, index)
             record = validated
         } catch {
@@ -187,27 +186,18 @@ final class Controller: @unchecked Sendable {
                 return
             }
             lock.lock()
-            records[id] = record
-            submittedCount += 1
+            state.accept(record)
             lock.unlock()
             requestPass()
             completion(.success(id))
         })
     }
 
-    /// A validator to use under the lock, as its name says: its closures read the live tables.
-    /// (Capturing the tables by value instead made the next change to them copy every record,
-    /// whenever a submit's validator was still alive on another thread.)
+    /// A validator to use under the lock and drop there (`ControllerState.validator`): it holds
+    /// the live tables, so one still alive when they next change would make that change copy
+    /// them. Use it within one statement.
     func validatorLocked(identity: Identity, now: Int) -> SubmissionValidator {
-        SubmissionValidator(
-            index: index, defaultPartition: configuration.defaultPartition, identity: identity, now: now,
-            jobExists: { [unowned self] in records[$0] != nil || finished[$0] != nil },
-            liveJobsOfUser: { [unowned self] qos in
-                records.values.reduce(0) { n, r in
-                    guard r.job.user == identity.user, r.job.qos == qos else { return n }
-                    return n + (r.job.array.map { $0.pending.count } ?? 1)
-                }
-            }, mailDomain: effective.mailDomain)
+        state.validator(identity: identity, now: now, defaultPartition: configuration.defaultPartition, mailDomain: effective.mailDomain)
     }
 
     // MARK: Reads
