@@ -104,3 +104,25 @@ import Testing
         #expect(state.nodes["n01"]?.adminState == .drain)
     }
 }
+
+/// An administrator's word on nodes, on the state alone.
+@Suite("Node administration on the state") struct NodeAdminTests {
+    static let alice = Identity(user: "alice", uid: 1000, gid: 1000, admin: false)
+    static let root = Identity(user: "root", uid: 0, gid: 0, admin: true)
+
+    @Test func drainNeedsAReasonAndResumeGoesBackToWhatTheAgentSays() throws {
+        var state = makeState()
+        #expect(throws: APIError.self) { try state.changeNode("n01", NodeStateChange(action: "drain", reason: "disk"), identity: Self.alice) }
+        #expect(throws: APIError.self) { try state.changeNode("n01", NodeStateChange(action: "drain", reason: nil), identity: Self.root) }
+        #expect(throws: APIError.self) { try state.changeNode("n09", NodeStateChange(action: "down", reason: nil), identity: Self.root) }
+        let drained = try state.changeNode("n01", NodeStateChange(action: "drain", reason: "disk"), identity: Self.root)
+        #expect(drained.adminState == .drain)
+        #expect(state.effectiveCluster().nodes.first { $0.name == "n01" }?.adminState == .drain)
+        _ = try state.changeNode("n01", NodeStateChange(action: "resume", reason: nil), identity: Self.root)
+        #expect(state.nodes["n01"]?.adminState == .up)
+        state.nodes["n02"]!.registered = false
+        let resumed = try state.changeNode("n02", NodeStateChange(action: "resume", reason: nil), identity: Self.root)
+        #expect(resumed.adminState == .down)
+        #expect(resumed.reason == NodeStatus.notRegistered)
+    }
+}

@@ -7,111 +7,111 @@ import SchedulerCore
 /// changes `state` in place (no copy of a table).
 extension Controller {
     var index: ClusterIndex {
-        get { state.index }
+        _read { yield state.index }
         _modify { yield &state.index }
     }
     var records: LiveJobs {
-        get { state.records }
+        _read { yield state.records }
         _modify { yield &state.records }
     }
     var finished: [JobID: FinishedJob] {
-        get { state.finished }
+        _read { yield state.finished }
         _modify { yield &state.finished }
     }
     var nextID: Int {
-        get { state.nextID }
+        _read { yield state.nextID }
         _modify { yield &state.nextID }
     }
     var nodes: [String: NodeStatus] {
-        get { state.nodes }
+        _read { yield state.nodes }
         _modify { yield &state.nodes }
     }
     var nodesOfAgent: [String: [String]] {
-        get { state.nodesOfAgent }
+        _read { yield state.nodesOfAgent }
         _modify { yield &state.nodesOfAgent }
     }
     var plannerCluster: Cluster? {
-        get { state.plannerCluster }
+        _read { yield state.plannerCluster }
         _modify { yield &state.plannerCluster }
     }
     var ledger: FairShareLedger {
-        get { state.ledger }
+        _read { yield state.ledger }
         _modify { yield &state.ledger }
     }
     var chargedAccounts: Set<String> {
-        get { state.chargedAccounts }
+        _read { yield state.chargedAccounts }
         _modify { yield &state.chargedAccounts }
     }
     var arrayProgress: [JobID: (open: Int, allCompleted: Bool)] {
-        get { state.arrayProgress }
+        _read { yield state.arrayProgress }
         _modify { yield &state.arrayProgress }
     }
     var arrayBounds: [JobID: (count: Int, min: Int, max: Int)] {
-        get { state.arrayBounds }
+        _read { yield state.arrayBounds }
         _modify { yield &state.arrayBounds }
     }
     var arrayExits: [JobID: JobMailComposer.ExitRange] {
-        get { state.arrayExits }
+        _read { yield state.arrayExits }
         _modify { yield &state.arrayExits }
     }
     var preemptionDeadlines: [JobID: Int] {
-        get { state.preemptionDeadlines }
+        _read { yield state.preemptionDeadlines }
         _modify { yield &state.preemptionDeadlines }
     }
     var liveEscrows: Set<String> {
-        get { state.liveEscrows }
+        _read { yield state.liveEscrows }
         _modify { yield &state.liveEscrows }
     }
     var liveUsage: [JobID: JobLiveUsage] {
-        get { state.liveUsage }
+        _read { yield state.liveUsage }
         _modify { yield &state.liveUsage }
     }
     var liveSteps: [JobID: (run: Int, steps: [Int: StepRecord])] {
-        get { state.liveSteps }
+        _read { yield state.liveSteps }
         _modify { yield &state.liveSteps }
     }
     var passCount: Int {
-        get { state.passCount }
+        _read { yield state.passCount }
         _modify { yield &state.passCount }
     }
     var submittedCount: Int {
-        get { state.submittedCount }
+        _read { yield state.submittedCount }
         _modify { yield &state.submittedCount }
     }
     var startedCount: Int {
-        get { state.startedCount }
+        _read { yield state.startedCount }
         _modify { yield &state.startedCount }
     }
     var endedCounts: [JobState: Int] {
-        get { state.endedCounts }
+        _read { yield state.endedCounts }
         _modify { yield &state.endedCounts }
     }
     var pendingLaunches: [JobID] {
-        get { state.pendingLaunches }
+        _read { yield state.pendingLaunches }
         _modify { yield &state.pendingLaunches }
     }
     var pendingTerminations: [(job: JobID, node: String, reason: String, run: Int)] {
-        get { state.pendingTerminations }
+        _read { yield state.pendingTerminations }
         _modify { yield &state.pendingTerminations }
     }
     var pendingSignals: [(job: JobID, node: String, kind: String, run: Int, signal: String?)] {
-        get { state.pendingSignals }
+        _read { yield state.pendingSignals }
         _modify { yield &state.pendingSignals }
     }
     var pendingTimeLimits: [(job: JobID, node: String, seconds: Int, run: Int)] {
-        get { state.pendingTimeLimits }
+        _read { yield state.pendingTimeLimits }
         _modify { yield &state.pendingTimeLimits }
     }
     var configuredTopology: [String: NodeTopology] {
-        get { state.configuredTopology }
+        _read { yield state.configuredTopology }
         _modify { yield &state.configuredTopology }
     }
     var reportedTopology: [String: AgentTopology] {
-        get { state.reportedTopology }
+        _read { yield state.reportedTopology }
         _modify { yield &state.reportedTopology }
     }
     var pendingMail: [JobMail] {
-        get { state.pendingMail }
+        _read { yield state.pendingMail }
         _modify { yield &state.pendingMail }
     }
 }

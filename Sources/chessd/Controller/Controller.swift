@@ -547,41 +547,14 @@ final class Controller: @unchecked Sendable {
     // MARK: Nodes
 
     func changeNode(_ name: String, _ change: NodeStateChange, identity: Identity) throws(APIError) -> NodeInfo {
-        guard identity.admin else { throw .forbidden("only root or an operator may change node states") }
         lock.lock()
-        guard var status = nodes[name] else {
+        let status: NodeStatus
+        do {
+            status = try state.changeNode(name, change, identity: identity)
+        } catch {
             lock.unlock()
-            throw .notFound("node \(name) is not configured")
+            throw error
         }
-        switch change.action {
-        case "drain":
-            guard let reason = change.reason, !reason.isEmpty else {
-                lock.unlock()
-                throw .badRequest("draining a node needs a reason (--reason \"...\")")
-            }
-            status.adminState = .drain
-            status.reason = reason
-            status.adminSet = true
-        case "down":
-            status.adminState = .down
-            status.reason = change.reason ?? "set down by \(identity.user)"
-            status.adminSet = true
-        case "resume":
-            status.adminSet = false
-            if status.registered {
-                status.adminState = .up
-                status.reason = nil
-            } else {
-                status.adminState = .down
-                status.reason = NodeStatus.notRegistered
-            }
-        default:
-            lock.unlock()
-            throw .badRequest("unknown node action '\(change.action)'; use drain, resume or down")
-        }
-        // An administrator's word replaces the health check's (a failing check drains it again).
-        status.drainedByHealthCheck = nil
-        nodes[name] = status
         lock.unlock()
         let saved = status
         let now = clock.now()
