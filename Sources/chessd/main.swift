@@ -1,9 +1,9 @@
-import ControllerCore
 import ChessAPI
 import ChessConfig
-import HTTPServer
+import ControllerCore
 import Foundation
 import Glibc
+import HTTPServer
 import Logging
 import TransportSecurity
 

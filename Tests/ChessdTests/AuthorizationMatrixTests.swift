@@ -1,7 +1,7 @@
-@testable import chessd
-import ControllerCore
 import ChessAPI
 import ChessConfig
+@testable import chessd
+import ControllerCore
 import Foundation
 import HTTPServer
 import Logging

@@ -1,7 +1,7 @@
-import ControllerCore
 import ChessAPI
 import ChessConfig
 @testable import chessd
+import ControllerCore
 import Foundation
 import Logging
 import SchedulerCore

@@ -1,7 +1,7 @@
-import ControllerCore
-import XCTest
 @testable import chessd
+import ControllerCore
 @testable import HTTPServer
+import XCTest
 
 final class HTTPRequestParserTests: XCTestCase {
     func feed(_ text: String, into parser: inout HTTPRequestParser) {

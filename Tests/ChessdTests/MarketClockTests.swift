@@ -1,7 +1,7 @@
-import ControllerCore
 import Billing
 import ChessAPI
 @testable import chessd
+import ControllerCore
 import Foundation
 import Glibc
 import MarketBridge

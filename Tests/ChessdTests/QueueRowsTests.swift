@@ -1,11 +1,11 @@
-import ControllerCore
 import ChessAPI
 @testable import chessd
+import ControllerCore
 import Foundation
 import Glibc
 @testable import HTTPServer
-import Synchronization
 import SchedulerCore
+import Synchronization
 import Testing
 
 /// chessd writes `chessctl queue`'s rows straight from its records (`QueueRows`); chessctl's

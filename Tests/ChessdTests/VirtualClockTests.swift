@@ -1,7 +1,7 @@
-import ControllerCore
 import ChessAPI
-import Glibc
 @testable import chessd
+import ControllerCore
+import Glibc
 import SchedulerCore
 import Testing
 

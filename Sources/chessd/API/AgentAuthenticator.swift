@@ -1,7 +1,7 @@
-import ControllerCore
 import ChessAPI
-import HTTPServer
+import ControllerCore
 import Foundation
+import HTTPServer
 
 /// Checks agents' signed requests (`RequestSigning`): the HMAC with the cluster key, a
 /// timestamp within the window, and a nonce not seen within it.

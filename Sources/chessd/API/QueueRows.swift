@@ -1,5 +1,5 @@
-import ControllerCore
 import ChessAPI
+import ControllerCore
 import SchedulerCore
 
 /// `chessctl queue`'s tab-separated rows (`GET /v1/jobs?columns=…`), written straight from the

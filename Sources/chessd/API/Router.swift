@@ -1,7 +1,7 @@
-import ControllerCore
 import ChessAPI
-import HTTPServer
+import ControllerCore
 import Foundation
+import HTTPServer
 import SchedulerCore
 
 /// The routes of the API. Every route is an entry of `routes`, which is also what the test

@@ -1,7 +1,7 @@
-import ControllerCore
 import ChessAPI
-import MarketBridge
+import ControllerCore
 import Foundation
+import MarketBridge
 import SchedulerCore
 
 /// The controller's side of the agent protocol: registration, heartbeats, completions, and the

@@ -1,5 +1,5 @@
-import ControllerCore
 import ChessAPI
+import ControllerCore
 import Foundation
 import SchedulerCore
 

@@ -1,5 +1,5 @@
-import ControllerCore
 import ChessAPI
+import ControllerCore
 import SchedulerCore
 
 /// `private_data` (Slurm's PrivateData=): what a user who is not an administrator may see of

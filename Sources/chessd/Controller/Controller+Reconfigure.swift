@@ -1,6 +1,6 @@
-import ControllerCore
 import ChessAPI
 import ChessConfig
+import ControllerCore
 import Foundation
 import SchedulerCore
 

@@ -1,5 +1,5 @@
-import ControllerCore
 import ChessAPI
+import ControllerCore
 import SchedulerCore
 
 /// `chessctl report` (sreport): the cluster's use over a period, from the jobs the store holds

@@ -1,5 +1,5 @@
-import ControllerCore
 import ChessAPI
+import ControllerCore
 import SchedulerCore
 
 /// `chessctl stat` (sstat): what running jobs use, as their agents measured it at their last

@@ -1,7 +1,7 @@
-import ControllerCore
 import CChessSystem
-import Glibc
+import ControllerCore
 import Foundation
+import Glibc
 import Logging
 
 /// Sends job mail through the configured `mail_program` (Slurm's MailProg), one program at a

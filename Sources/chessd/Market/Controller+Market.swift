@@ -1,6 +1,6 @@
-import ControllerCore
 import Billing
 import ChessAPI
+import ControllerCore
 import Foundation
 import GRDB
 import HTTPServer
