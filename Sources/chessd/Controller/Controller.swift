@@ -465,7 +465,10 @@ final class Controller: @unchecked Sendable {
         }
         lock.unlock()
         let answer = result
-        guard case .success = answer, !changed.isEmpty || !events.isEmpty else { return completion(answer) }
+        // A refusal may come after some records took the action (an array's held record, then a
+        // running task that cannot be held, as in Slurm): what changed is stored all the same, so
+        // that the store says what memory says; the caller gets the refusal.
+        guard !changed.isEmpty || !events.isEmpty else { return completion(answer) }
         signSettlements(&changed)
         store.write({ [changed, events] db in
             for r in changed { try self.saveJob(r, in: db) }
