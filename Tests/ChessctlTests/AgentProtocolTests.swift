@@ -177,11 +177,12 @@ struct AgentProtocolTests {
         #expect(try agent.nextCommands().first?.kind == "launch")
         #expect(try cluster.ctl(["suspend", "1"]).stdout == "Job 1 suspended\n")
         #expect(try job(cluster, "1")["state"] as? String == "SUSPENDED")
-        #expect(try agent.nextCommands().map(\.kind) == ["suspend"])
+        // Suspended time does not count against the limit: the supervisor is told so.
+        #expect(try agent.nextCommands().map(\.kind) == ["suspend", "time-limit"])
         let again = try cluster.ctl(["suspend", "1"])
         #expect(again.stderr.contains("only RUNNING jobs can be suspended"))
         #expect(try cluster.ctl(["resume", "1"]).status == 0)
-        #expect(try agent.nextCommands().map(\.kind) == ["resume"])
+        #expect(try agent.nextCommands().map(\.kind) == ["resume", "time-limit"])
         #expect(try cluster.ctl(["requeue", "1"]).status == 0)
         // The agent is told to stop it; the job keeps its cores (COMPLETING) until the agent
         // reports that run over, then (the nodes being free) it is launched again, as run 1.

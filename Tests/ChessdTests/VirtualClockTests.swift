@@ -287,15 +287,22 @@ import Testing
         // that order (one heartbeat's commands).
         #expect(try h.state(victim) == "SUSPENDED")
         #expect(try h.state(preemptor) == "RUNNING")
-        let sent = try h.heartbeat("host1").commands.map { "\($0.kind) \($0.job)" }
-        #expect(sent == ["suspend \(victim)", "launch \(preemptor)"])
+        let commands = try h.heartbeat("host1").commands
+        #expect(commands.map { "\($0.kind) \($0.job)" } == ["suspend \(victim)", "time-limit \(victim)", "launch \(preemptor)"])
+        // Suspended time does not count against its limit: its supervisor's deadline goes as far
+        // as it can until the job is resumed.
+        #expect(commands.first { $0.kind == "time-limit" }?.timeLimit == JobRecord.farthestTimeLimit)
 
         h.advance(30)
         _ = try h.heartbeat("host1", completions: [h.completion(preemptor)])
         #expect(try h.state(preemptor) == "COMPLETED")
         h.pass()
         #expect(try h.state(victim) == "RUNNING")
-        #expect(try commands(h)["resume"]?.first?.job == victim)
+        let resumed = try self.commands(h)
+        #expect(resumed["resume"]?.first?.job == victim)
+        // Its limit, plus the 30 s it was suspended.
+        let limit = try #require(try h.job(victim).timeLimit)
+        #expect(resumed["time-limit"]?.first?.timeLimit == limit + 30)
     }
 }
 

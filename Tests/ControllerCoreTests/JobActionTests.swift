@@ -73,3 +73,41 @@ import Testing
         #expect(state.pendingSignals.first?.signal == "USR1")
     }
 }
+
+/// Time suspended does not count against a job's time limit (as in Slurm), in the controller's
+/// enforcement and in what its supervisor is told.
+@Suite("Suspended time") struct SuspendedTimeTests {
+    static let root = Identity(user: "root", uid: 0, gid: 0, admin: true)
+
+    @Test func aJobSuspendedForAHundredSecondsRunsAHundredSecondsLonger() throws {
+        var state = makeState()
+        let id = submit(&state, limit: 60)
+        pass(&state, now: 0)
+        var changes = StateChanges()
+        _ = try state.perform(.suspend, JobReference(id: id, task: nil), Self.root, now: 30, changes: &changes)
+        // While suspended the supervisor's deadline is as far as it goes; on resume, the limit
+        // plus the time suspended.
+        #expect(state.pendingTimeLimits.map(\.seconds) == [JobRecord.farthestTimeLimit])
+        state.enforceTimeLimits(now: 120, changes: &changes)
+        #expect(state.records[id]?.job.state == .suspended)
+        _ = try state.perform(.resume, JobReference(id: id, task: nil), Self.root, now: 130, changes: &changes)
+        #expect(state.pendingTimeLimits.map(\.seconds) == [JobRecord.farthestTimeLimit, 160])
+        state.enforceTimeLimits(now: 159, changes: &changes)
+        #expect(state.records[id]?.job.state == .running)
+        state.enforceTimeLimits(now: 160, changes: &changes)
+        #expect(state.records[id]?.job.state == .completing)
+    }
+
+    @Test func aRequeuedRunStartsWithNoSuspendedTime() throws {
+        var state = makeState(nodes: 1)
+        let id = submit(&state, limit: 60)
+        pass(&state, now: 0)
+        var changes = StateChanges()
+        _ = try state.perform(.suspend, JobReference(id: id, task: nil), Self.root, now: 10, changes: &changes)
+        _ = try state.perform(.resume, JobReference(id: id, task: nil), Self.root, now: 50, changes: &changes)
+        #expect(state.records[id]?.suspension == JobRecord.Suspension(seconds: 40, since: nil))
+        state.checkHeartbeats(now: 100, timeout: 30, changes: &changes)
+        #expect(state.records[id]?.job.state == .pending)
+        #expect(state.records[id]?.suspension == nil)
+    }
+}

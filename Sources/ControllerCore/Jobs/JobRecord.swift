@@ -41,6 +41,24 @@ package struct JobRecord: Codable, Sendable {
     package var pendingEnd: PendingEnd?
     /// `--mail-type`/`--mail-user`, when the job asked for mail.
     package var mail: MailRequest?
+    /// Time this run has spent suspended (by an administrator or a preemption): it does not
+    /// count against the time limit, as in Slurm.
+    package var suspension: Suspension?
+
+    /// Seconds suspended in this run's earlier suspensions, and when the current one began.
+    package struct Suspension: Codable, Sendable, Equatable {
+        package var seconds: Int
+        package var since: Int?
+
+        package init(seconds: Int, since: Int?) {
+            self.seconds = seconds
+            self.since = since
+        }
+    }
+
+    /// How far a supervisor's deadline goes (it refuses more): where it is set while the job is
+    /// suspended, for nobody knows how long the suspension lasts.
+    package static let farthestTimeLimit = 366 * 86_400
 
     package struct PendingEnd: Codable, Sendable {
         package var state: JobState
@@ -60,6 +78,25 @@ package struct JobRecord: Codable, Sendable {
 
     package init(job: Job) { self.job = job }
 
+    /// The run is suspended from `now`.
+    package mutating func suspend(at now: Int) {
+        suspension = Suspension(seconds: suspension?.seconds ?? 0, since: now)
+    }
+
+    /// The run goes on at `now`: the time it was suspended is added to what does not count.
+    package mutating func resume(at now: Int) {
+        guard let s = suspension, let since = s.since else { return }
+        suspension = Suspension(seconds: s.seconds + max(now - since, 0), since: nil)
+    }
+
+    /// The time limit as the agent's supervisor enforces it, from the job's start: the limit plus
+    /// the time suspended, or as far as a supervisor goes while the job is suspended.
+    package var supervisorTimeLimit: Int? {
+        guard let limit = job.request.timeLimit else { return nil }
+        if suspension?.since != nil { return Self.farthestTimeLimit }
+        return limit + (suspension?.seconds ?? 0)
+    }
+
     package var id: JobID { job.id }
 
     /// Set for jobs the marketplace submitted and funded. Kept out of line: inline, this rarely
@@ -72,7 +109,7 @@ package struct JobRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case job, uid, gid, workdir, output, error, dependencyText, exitCode, endReason, eligibleTime, plannedStart, priority
-        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput, requeue, steps, mail
+        case arrayExpression, usage, requeueCount, pendingEnd, warningSignal, appendOutput, requeue, steps, mail, suspension
         case marketStorage = "market"
     }
 
@@ -88,6 +125,7 @@ package struct JobRecord: Codable, Sendable {
         job.suspendedByPreemption = false
         pendingEnd = nil
         steps = nil
+        suspension = nil
         requeueCount += 1
     }
 

@@ -67,7 +67,7 @@ extension ControllerState {
         // The time limits of the jobs it runs, as they are now: a `chessctl update` sent while
         // the agent was away would be lost, and its supervisor would end the job at the old one.
         for id in registration.running {
-            guard let (state, limit, node, run) = records.read(id, { ($0.job.state, $0.job.request.timeLimit,
+            guard let (state, limit, node, run) = records.read(id, { ($0.job.state, $0.supervisorTimeLimit,
                                                                        $0.job.allocation?.nodes.first?.node, $0.requeueCount) }),
                   state == .running || state == .suspended, let limit, let node else { continue }
             pendingTimeLimits.append((id, node, limit, run))

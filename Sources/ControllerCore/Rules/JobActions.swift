@@ -134,10 +134,12 @@ extension ControllerState {
                 }
                 r.job.state = action == .suspend ? .suspended : .running
                 r.job.suspendedByPreemption = false
+                if action == .suspend { r.suspend(at: now) } else { r.resume(at: now) }
                 records[id] = r
                 changes.jobs.append(r)
                 changes.events.append((id, r.job.state, "\(action == .suspend ? "suspended" : "resumed") by \(identity.user)"))
                 queueSignal(r, action.rawValue)
+                queueTimeLimit(r)
                 lastState = r.job.state
             }
         }

@@ -14,6 +14,13 @@ extension ControllerState {
         return true
     }
 
+    /// Queues a running (or suspended) job's time limit for the supervisor on its first node,
+    /// as it stands now (`JobRecord.supervisorTimeLimit`).
+    package mutating func queueTimeLimit(_ r: JobRecord) {
+        guard let seconds = r.supervisorTimeLimit, let node = r.job.allocation?.nodes.first?.node else { return }
+        pendingTimeLimits.append((r.id, node, seconds, r.requeueCount))
+    }
+
     /// Asks the agent on a running job's first node to stop it; the job is COMPLETING, to end
     /// as `end` says when the agent reports its processes gone. False (and nothing changed)
     /// when no registered agent runs it.

@@ -64,10 +64,7 @@ extension ControllerState {
         }
         for (r, _) in updated {
             records[r.id] = r
-            if u.timeLimit != nil, r.job.state == .running || r.job.state == .suspended, let node = r.job.allocation?.nodes.first?.node,
-               let limit = r.job.request.timeLimit {
-                pendingTimeLimits.append((r.id, node, limit, r.requeueCount))
-            }
+            if u.timeLimit != nil, r.job.state == .running || r.job.state == .suspended { queueTimeLimit(r) }
         }
         return updated
     }

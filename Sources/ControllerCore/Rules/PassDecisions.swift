@@ -43,10 +43,12 @@ extension ControllerState {
             guard var r = records[id], r.job.state == .suspended, r.job.suspendedByPreemption else { continue }
             r.job.state = .running
             r.job.suspendedByPreemption = false
+            r.resume(at: now)
             records[id] = r
             changes.jobs.append(r)
             changes.events.append((id, .running, "resumed after preemption"))
             queueSignal(r, "resume")
+            queueTimeLimit(r)
         }
         for p in decisions.preemptions where records[p.victim]?.job.state == .running {
             records[p.victim]!.job.preemptionPending = true

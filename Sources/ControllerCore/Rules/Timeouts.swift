@@ -12,8 +12,11 @@ extension ControllerState {
         // state cost a retain and release of each of its strings, per pass).
         let running = records.keys.filter { records.read($0, { $0.job.state }) == .running }
         for id in running {
-            guard let (limit, start, wantsMail) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime, $0.mail != nil) }),
-                  let limit, let start else { continue }
+            // Time suspended does not count: the run's clock starts that much later.
+            guard let (limit, started, wantsMail, suspended) = records.read(id, { ($0.job.request.timeLimit, $0.job.startTime, $0.mail != nil,
+                                                                                   $0.suspension?.seconds ?? 0) }),
+                  let limit, let started else { continue }
+            let start = started + suspended
             // The mail request is copied only for jobs that have one (most do not).
             if wantsMail, var m = records.read(id, { $0.mail }) ?? nil {
                 let due = JobMailComposer.timeLimitTypesDue(mail: m, start: start, limit: limit, now: now)
@@ -57,12 +60,14 @@ extension ControllerState {
                 r.job.state = .suspended
                 r.job.suspendedByPreemption = true
                 r.job.preemptionPending = false
+                r.suspend(at: now)
                 records[id] = r
                 changes.jobs.append(r)
                 changes.events.append((id, .suspended, "suspended by preemption"))
                 // Its processes are stopped where they are (SIGSTOP through its agent) before the
                 // preemptor's launch, which goes out after signals.
                 queueSignal(r, "suspend")
+                queueTimeLimit(r)
             }
         }
     }
