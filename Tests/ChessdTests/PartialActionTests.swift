@@ -22,3 +22,27 @@ import Testing
         #expect(try h.job(array).reason == "JobHeldUser")
     }
 }
+
+/// An array's outcome is its tasks' (FAILED when one failed, with their exit codes' range in its
+/// summary mail), whether or not chessd restarted between them.
+@Suite("array outcomes across a restart") struct ArrayRestartTests {
+    @Test func aTaskThatFailedBeforeARestartStillFailsTheArray() throws {
+        let h = try ControllerHarness()
+        h.register("host1", ["n1"])
+        // Two whole-node tasks on one node: the first runs, the second waits for it.
+        let array = try h.submit { $0.array = "0-1"; $0.cpusPerTask = 8 }
+        h.pass()
+        let first = try #require(h.controller.queue(.init(ids: [array])).first { $0.state == "RUNNING" }?.id)
+        h.advance(5)
+        _ = try h.heartbeat("host1", completions: [h.completion(first, state: "FAILED", exitCode: 3)])
+        #expect(try h.state(first) == "FAILED")
+
+        try h.restart()
+        h.register("host1", ["n1"])
+        h.pass()
+        let second = try #require(h.controller.queue(.init(ids: [array])).first { $0.state == "RUNNING" }?.id)
+        h.advance(5)
+        _ = try h.heartbeat("host1", completions: [h.completion(second)])
+        #expect(try h.state(array) == "FAILED")
+    }
+}

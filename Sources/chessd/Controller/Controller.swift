@@ -106,6 +106,14 @@ final class Controller: @unchecked Sendable {
                 arrayProgress[parent, default: (0, true)].open += 1
             }
         }
+        // Arrays with tasks still to end: what their ended tasks came to (a failure before the
+        // restart still fails the array, and its summary mail gives every task's exit code).
+        for record in live where record.job.array != nil && record.job.arrayJobID == nil {
+            let ended = try store.read { db in try JobTable.endedTasks(of: record.id, in: db) }
+            guard ended.count > 0 else { continue }
+            arrayProgress[record.id, default: (0, true)].allCompleted = ended.allCompleted
+            arrayExits[record.id] = .init(min: ended.minExit, max: ended.maxExit)
+        }
         for (name, saved) in nodeRows where nodes[name] != nil {
             // Admin states survive restarts; registration does not (agents register again).
             if saved.adminState != .up {

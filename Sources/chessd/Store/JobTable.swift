@@ -69,6 +69,20 @@ enum JobTable {
         return out
     }
 
+    /// What an array's ended tasks came to: how many, whether all completed with 0, and the
+    /// range of their exit codes (for the array's own outcome and its summary mail once its
+    /// last task ends, which may be after a restart).
+    static func endedTasks(of arrayJob: JobID, in db: Database) throws -> (count: Int, allCompleted: Bool, minExit: Int, maxExit: Int) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS n, MIN(IFNULL(exit_code, 0)) AS lo, MAX(IFNULL(exit_code, 0)) AS hi,
+                   SUM(CASE WHEN state = 'COMPLETED' AND IFNULL(exit_code, 0) = 0 THEN 0 ELSE 1 END) AS bad
+            FROM jobs WHERE finished = 1 AND id > ? AND json_extract(record, '$.job.arrayJobID') = ?
+            """, arguments: [arrayJob, arrayJob])
+        let count: Int = row?["n"] ?? 0
+        let bad: Int = row?["bad"] ?? 0
+        return (count, bad == 0, row?["lo"] ?? 0, row?["hi"] ?? 0)
+    }
+
     static func maxID(in db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT MAX(id) FROM jobs") ?? 0
     }
