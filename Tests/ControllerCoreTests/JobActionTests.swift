@@ -88,10 +88,20 @@ import Testing
         // While suspended the supervisor's deadline is as far as it goes; on resume, the limit
         // plus the time suspended.
         #expect(state.pendingTimeLimits.map(\.seconds) == [JobRecord.farthestTimeLimit])
+        // While suspended its run time stands still.
+        let suspended = try #require(state.records[id]).info(state.index)
+        #expect(QueueColumns.cell(.time, suspended, now: 100) == "00:00:30")
         state.enforceTimeLimits(now: 120, changes: &changes)
         #expect(state.records[id]?.job.state == .suspended)
         _ = try state.perform(.resume, JobReference(id: id, task: nil), Self.root, now: 130, changes: &changes)
         #expect(state.pendingTimeLimits.map(\.seconds) == [JobRecord.farthestTimeLimit, 160])
+        // What squeue shows: 50 s run at 150 s (100 s suspended), 10 s left, ending at 160.
+        let record = try #require(state.records[id])
+        #expect(record.runSeconds(at: 150) == 50)
+        let info = record.info(state.index)
+        #expect(QueueColumns.cell(.time, info, now: 150) == "00:00:50")
+        #expect(QueueColumns.cell(.timeLeft, info, now: 150) == "00:00:10")
+        #expect(QueueColumns.cell(.end, info, now: 150) == SlurmTime.timestamp(160))
         state.enforceTimeLimits(now: 159, changes: &changes)
         #expect(state.records[id]?.job.state == .running)
         state.enforceTimeLimits(now: 160, changes: &changes)

@@ -59,7 +59,7 @@ public enum QueueColumns {
         case .user: return job.user
         case .state: return shortStates[job.state] ?? job.state
         case .statelong: return job.state
-        case .time: return SlurmTime.duration(job.startTime.map { (job.endTime ?? now) - $0 } ?? 0)
+        case .time: return SlurmTime.duration(job.runSeconds(now: now))
         case .timeLimit: return SlurmTime.duration(job.timeLimit)
         case .nodes: return "\(job.nodes)"
         case .cpus: return "\(job.cpus)"
@@ -75,12 +75,12 @@ public enum QueueColumns {
         // squeue's %L: what is left of the time limit (the whole limit while pending).
         case .timeLeft:
             guard let limit = job.timeLimit else { return "UNLIMITED" }
-            return SlurmTime.duration(max(limit - (job.startTime.map { (job.endTime ?? now) - $0 } ?? 0), 0))
+            return SlurmTime.duration(max(limit - job.runSeconds(now: now), 0))
         // squeue's %e: when the job ended, or will at its limit.
         case .end:
             if let end = job.endTime { return SlurmTime.timestamp(end) }
             guard let limit = job.timeLimit, let start = job.startTime ?? job.plannedStart else { return "N/A" }
-            return SlurmTime.timestamp(start + limit)
+            return SlurmTime.timestamp(start + limit + job.suspendedUpTo(now: now))
         case .nice: return "\(job.nice ?? 0)"
         case .workdir: return job.workdir ?? ""
         case .licenses: return job.licenses ?? "(null)"
@@ -95,7 +95,7 @@ public enum QueueColumns {
         for (i, c) in columns.enumerated() {
             if i > 0 { out.append(0x09) }
             switch c {
-            case .time: SlurmTime.appendDuration(job.startTime.map { (job.endTime ?? now) - $0 } ?? 0, to: &out)
+            case .time: SlurmTime.appendDuration(job.runSeconds(now: now), to: &out)
             case .timeLimit: SlurmTime.appendDuration(job.timeLimit, to: &out)
             case .nodes: SlurmTime.appendDecimal(job.nodes, to: &out)
             case .cpus: SlurmTime.appendDecimal(job.cpus, to: &out)

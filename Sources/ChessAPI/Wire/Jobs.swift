@@ -143,6 +143,10 @@ public struct JobInfo: Codable, Sendable, Equatable {
     /// `--mail-type` as Slurm prints it (`END,FAIL`), and the recipient; nil without mail.
     public var mailType: String?
     public var mailUser: String?
+    /// Seconds this run spent in earlier suspensions, and when its current one began: time
+    /// suspended counts neither as run time nor against the time limit (as in Slurm).
+    public var suspendedSeconds: Int?
+    public var suspendedSince: Int?
 
     public init(id: Int, displayID: String, name: String, user: String, account: String, partition: String, qos: String,
                 state: String, submitTime: Int, nodes: Int, cpus: Int, memoryMB: Int, gpus: Int) {
@@ -181,6 +185,27 @@ public struct JobInfo: Codable, Sendable, Equatable {
         case excludedNodes = "excluded_nodes"
         case mailType = "mail_type"
         case mailUser = "mail_user"
+        case suspendedSeconds = "suspended_seconds"
+        case suspendedSince = "suspended_since"
+    }
+
+    /// Seconds the job has run (squeue's TIME): from its start to its end or `now`, less the
+    /// time suspended.
+    public func runSeconds(now: Int) -> Int {
+        Self.runSeconds(start: startTime, end: endTime, suspendedSeconds: suspendedSeconds, suspendedSince: suspendedSince, now: now)
+    }
+
+    /// Seconds suspended up to the job's end or `now`.
+    public func suspendedUpTo(now: Int) -> Int {
+        (suspendedSeconds ?? 0) + (suspendedSince.map { max((endTime ?? now) - $0, 0) } ?? 0)
+    }
+
+    /// `runSeconds` from its parts (the controller's records hold the same).
+    public static func runSeconds(start: Int?, end: Int?, suspendedSeconds: Int?, suspendedSince: Int?, now: Int) -> Int {
+        guard let start else { return 0 }
+        let end = end ?? now
+        let suspended = (suspendedSeconds ?? 0) + (suspendedSince.map { max(end - $0, 0) } ?? 0)
+        return max(end - start - suspended, 0)
     }
 
     /// The reason as Slurm words it: `ReqNodeNotAvail, UnavailableNodes:n[01-02]` with the

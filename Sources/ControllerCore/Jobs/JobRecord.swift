@@ -89,6 +89,12 @@ package struct JobRecord: Codable, Sendable {
         suspension = Suspension(seconds: s.seconds + max(now - since, 0), since: nil)
     }
 
+    /// Seconds this run has run: from its start to its end or `now`, less the time suspended.
+    package func runSeconds(at now: Int) -> Int {
+        JobInfo.runSeconds(start: job.startTime, end: job.endTime, suspendedSeconds: suspension?.seconds,
+                           suspendedSince: suspension?.since, now: now)
+    }
+
     /// The time limit as the agent's supervisor enforces it, from the job's start: the limit plus
     /// the time suspended, or as far as a supervisor goes while the job is suspended.
     package var supervisorTimeLimit: Int? {
@@ -207,6 +213,8 @@ package struct JobRecord: Codable, Sendable {
         info.error = error
         info.mailType = mail.map { $0.mailTypes.description }
         info.mailUser = mail?.recipient
+        info.suspendedSeconds = suspension?.seconds
+        info.suspendedSince = suspension?.since
         return info
     }
 }

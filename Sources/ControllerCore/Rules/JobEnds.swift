@@ -58,10 +58,11 @@ extension ControllerState {
         if notifyAgent, r.job.state.isActive, let first = r.job.allocation?.nodes.first?.node {
             pendingTerminations.append((id, first, reason, r.requeueCount))
         }
-        if let start = r.job.startTime, let a = r.job.allocation, r.job.state == .running || r.job.state == .completing {
+        if r.job.startTime != nil, let a = r.job.allocation, r.job.state.isActive {
+            // Charged for the time it ran, not the time it was suspended.
             let factor = index.cluster.qos(named: r.job.qos)?.usageFactorPermille ?? 1000
             ledger.decay(to: now)
-            ledger.charge(r.job.account, a.tres.cpus * max(now - start, 0) * factor / 1000)
+            ledger.charge(r.job.account, a.tres.cpus * r.runSeconds(at: now) * factor / 1000)
             chargedAccounts.insert(r.job.account)
         }
         r.job.state = state

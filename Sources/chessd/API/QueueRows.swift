@@ -50,7 +50,7 @@ struct QueueRows {
             case .state: out.append(contentsOf: QueueColumns.shortState(r.pointee.job.state).utf8)
             case .statelong: out.append(contentsOf: r.pointee.job.state.rawValue.utf8)
             case .time:
-                SlurmTime.appendDuration(r.pointee.job.startTime.map { (r.pointee.job.endTime ?? now) - $0 } ?? 0, to: &out)
+                SlurmTime.appendDuration(r.pointee.runSeconds(at: now), to: &out)
             case .timeLimit: SlurmTime.appendDuration(r.pointee.job.request.timeLimit, to: &out)
             case .nodes:
                 let nodes = r.pointee.job.allocation?.nodes.count

@@ -60,7 +60,7 @@ extension Controller {
         var rec = AccountingRecord(
             id: j.id, jobID: r.displayID, name: j.name, user: j.user, account: j.account, partition: j.partition,
             qos: j.qos, state: j.state.rawValue, submitTime: j.submitTime,
-            elapsed: j.startTime.map { (j.endTime ?? now) - $0 } ?? 0, allocCPUs: j.allocation == nil ? 0 : tres.cpus,
+            elapsed: r.runSeconds(at: now), allocCPUs: j.allocation == nil ? 0 : tres.cpus,
             allocMemoryMB: j.allocation == nil ? 0 : tres.memoryMB, allocGPUs: j.allocation == nil ? 0 : tres.gpus,
             allocNodes: j.allocation == nil ? 0 : tres.nodes, requeues: r.requeueCount)
         rec.arrayJobID = j.arrayJobID
