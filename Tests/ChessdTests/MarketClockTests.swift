@@ -91,6 +91,24 @@ import Testing
         #expect(s.cost.units + s.userRefund.units == s.escrow.units)
     }
 
+    /// Time suspended is not delivered: a job run for 600 s with 100 s of it suspended by an
+    /// administrator is charged for 500.
+    @Test func suspendedTimeIsNotCharged() throws {
+        let h = try harness()
+        let id = try submit(h, escrow: 9)
+        h.pass()
+        try run(h, for: 200)
+        #expect(try h.perform(.suspend, id, as: Self.admin).state == "SUSPENDED")
+        try run(h, for: 100)
+        #expect(try h.perform(.resume, id, as: Self.admin).state == "RUNNING")
+        try run(h, for: 300)
+        _ = try h.heartbeat("host1", completions: [h.completion(id)])
+        let s = try settlement(h, id)
+        #expect(s.billedSeconds == 500)
+        #expect(s.cost.units == 50_000)
+        #expect(s.cost.units + s.userRefund.units == s.escrow.units)
+    }
+
     /// A provider-side end (an administrator's cancel) within five minutes of the start refunds
     /// the escrow in full; a second later, the seconds delivered are charged.
     @Test(arguments: [(299, 0), (300, 30_000), (301, 30_100)])

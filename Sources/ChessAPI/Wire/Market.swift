@@ -115,10 +115,13 @@ public struct RunInfo: Codable, Sendable, Equatable {
     public var start: Int
     public var end: Int
     public var ended: String
-    public init(start: Int, end: Int, ended: String) {
+    /// Seconds of the run spent suspended, not charged; absent when none.
+    public var suspended: Int?
+    public init(start: Int, end: Int, ended: String, suspended: Int? = nil) {
         self.start = start
         self.end = end
         self.ended = ended
+        self.suspended = suspended
     }
 }
 

@@ -89,6 +89,11 @@ package struct JobRecord: Codable, Sendable {
         suspension = Suspension(seconds: s.seconds + max(now - since, 0), since: nil)
     }
 
+    /// Seconds this run has spent suspended up to `now` (nil: never suspended).
+    package func suspendedSeconds(at now: Int) -> Int? {
+        suspension.map { $0.seconds + ($0.since.map { max(now - $0, 0) } ?? 0) }
+    }
+
     /// Seconds this run has run: from its start to its end or `now`, less the time suspended.
     package func runSeconds(at now: Int) -> Int {
         JobInfo.runSeconds(start: job.startTime, end: job.endTime, suspendedSeconds: suspension?.seconds,
@@ -123,7 +128,10 @@ package struct JobRecord: Codable, Sendable {
     /// run held and the marks of the preemption go; the count of restarts grows. A marketplace
     /// job keeps the run for its bill.
     package mutating func returnToQueue(now: Int, ended: RunEnd) {
-        if let start = job.startTime { market?.requeued(run: JobRun(start: start, end: max(now, start), ended: ended)) }
+        if let start = job.startTime {
+            let run = JobRun(start: start, end: max(now, start), ended: ended, suspended: suspendedSeconds(at: now))
+            market?.requeued(run: run)
+        }
         job.state = .pending
         job.allocation = nil
         job.startTime = nil

@@ -138,6 +138,7 @@ extension JSONWriter {
             field("start", run.start)
             field("end", run.end)
             field("ended", run.ended.rawValue)
+            if let suspended = run.suspended { field("suspended", suspended) }
             endObject()
         }
         endArrayField()

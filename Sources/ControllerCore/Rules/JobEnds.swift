@@ -52,7 +52,8 @@ extension ControllerState {
         if let m = r.market {
             liveEscrows.remove(m.terms.escrow.escrowID)
             if let start = r.job.startTime, r.job.state.isActive {
-                r.market!.runs.append(JobRun(start: start, end: max(now, start), ended: runEnd ?? RunEnd(state, exitCode: exitCode)))
+                r.market!.runs.append(JobRun(start: start, end: max(now, start), ended: runEnd ?? RunEnd(state, exitCode: exitCode),
+                                             suspended: r.suspendedSeconds(at: now)))
             }
         }
         if notifyAgent, r.job.state.isActive, let first = r.job.allocation?.nodes.first?.node {

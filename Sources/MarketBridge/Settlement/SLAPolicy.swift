@@ -21,14 +21,19 @@ public struct JobRun: Sendable, Hashable, Codable {
     public var start: Int
     public var end: Int
     public var ended: RunEnd
+    /// Seconds of the run its job spent suspended (by an administrator or a preemption): not
+    /// delivered, so not charged. Nil: none.
+    public var suspended: Int?
 
-    public init(start: Int, end: Int, ended: RunEnd) {
+    public init(start: Int, end: Int, ended: RunEnd, suspended: Int? = nil) {
         self.start = start
         self.end = end
         self.ended = ended
+        self.suspended = suspended
     }
 
-    public var seconds: Int64 { Int64(max(end - start, 0)) }
+    /// The seconds the run delivered: its span less the time suspended.
+    public var seconds: Int64 { Int64(max(end - start - (suspended ?? 0), 0)) }
 }
 
 /// The service-level rules that turn a job's runs into seconds to charge.

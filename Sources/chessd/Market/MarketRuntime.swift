@@ -46,7 +46,7 @@ struct MarketRuntime: Sendable {
         var i = SettlementInfo(id: s.id, jobID: s.jobID, escrowID: s.escrowID, payer: s.payer.checksummed,
                                provider: s.provider.checksummed, outcome: s.outcome.rawValue, billedSeconds: s.billedSeconds,
                                split: s.split, endTime: s.endTime, reason: s.reason,
-                               runs: s.runs.map { RunInfo(start: $0.start, end: $0.end, ended: $0.ended.rawValue) })
+                               runs: s.runs.map { RunInfo(start: $0.start, end: $0.end, ended: $0.ended.rawValue, suspended: $0.suspended) })
         i.sequence = s.sequence == 0 ? nil : s.sequence
         i.userReward = s.userReward
         i.providerReward = s.providerReward
