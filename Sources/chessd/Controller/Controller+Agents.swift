@@ -59,21 +59,6 @@ extension Controller {
         }
     }
 
-    /// See `ControllerState.complete`.
-    func completeLocked(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
-        applyLocked(&changed, &events) { $0.complete(id, changes: &$1) }
-    }
-
-    /// See `ControllerState.giveUp`.
-    func giveUpLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
-        applyLocked(&changed, &events) { $0.giveUp(id, reason: reason, now: now, changes: &$1) }
-    }
-
-    /// See `ControllerState.requeue`.
-    func requeueLocked(_ id: JobID, reason: String, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
-        applyLocked(&changed, &events) { $0.requeue(id, reason: reason, now: now, changes: &$1) }
-    }
-
     /// Nodes whose agent has been silent past the timeout go DOWN; their jobs are requeued
     /// (`ControllerState.checkHeartbeats`).
     func checkHeartbeatsLocked(now: Int, changed: inout [JobRecord], events: inout [JobEvent],

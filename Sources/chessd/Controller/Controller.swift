@@ -368,8 +368,6 @@ final class Controller: @unchecked Sendable {
 
     func liveRecordsLocked(_ ref: JobReference) -> [JobRecord] { state.liveRecords(ref) }
 
-    func startedTasksLocked(of arrayID: JobID) -> [JobRecord] { state.startedTasks(of: arrayID) }
-
     func lookup(_ ref: JobReference) throws -> JobRecord? {
         lock.lock()
         if let task = ref.task {
@@ -492,27 +490,6 @@ final class Controller: @unchecked Sendable {
         })
     }
 
-    /// See `ControllerState.queueSignal`.
-    @discardableResult
-    func queueSignalLocked(_ r: JobRecord, _ kind: String, signal: String? = nil) -> Bool {
-        state.queueSignal(r, kind, signal: signal)
-    }
-
-    /// See `ControllerState.beginCompleting`.
-    func beginCompletingLocked(_ r: inout JobRecord, _ end: JobRecord.PendingEnd) -> Bool {
-        state.beginCompleting(&r, end)
-    }
-
-    /// Ends a live job (`ControllerState.finish`); a marketplace job is settled here, so that
-    /// its settlement is written in the same transaction as its final state.
-    func finishLocked(_ id: JobID, state end: JobState, exitCode: Int, reason: String, now: Int,
-                      changed: inout [JobRecord], events: inout [JobEvent], notifyAgent: Bool = true,
-                      runEnd: RunEnd? = nil) {
-        applyLocked(&changed, &events) {
-            $0.finish(id, state: end, exitCode: exitCode, reason: reason, now: now, changes: &$1, notifyAgent: notifyAgent, runEnd: runEnd)
-        }
-    }
-
     /// sbatch's `--test-only`: the submission checked as `submit` checks it, and planned with the
     /// queue as it is — every waiting job holding its place, as conservative backfill plans —
     /// to say when and where it would start. Nothing is stored and no id is used.
@@ -544,15 +521,6 @@ final class Controller: @unchecked Sendable {
             answer.reason = d.reasons[probe]?.rawValue
         }
         return answer
-    }
-
-    private func finishArrayIfDone(_ id: JobID, now: Int, changed: inout [JobRecord], events: inout [JobEvent]) {
-        applyLocked(&changed, &events) { $0.finishArrayIfDone(id, now: now, changes: &$1) }
-    }
-
-    /// See `ControllerState.mailEnd`.
-    func mailEndLocked(_ r: JobRecord, state end: JobState, requeued: Bool, now: Int) {
-        state.mailEnd(r, state: end, requeued: requeued, now: now)
     }
 
     // MARK: Nodes
