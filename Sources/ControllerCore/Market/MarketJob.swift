@@ -15,7 +15,7 @@ package struct MarketJob: Codable, Sendable {
     /// Set when the job ends. The settlement itself is stored only in the `settlements` table.
     package var settlementID: String?
     /// The settlement made at the job's end, on its way to the `settlements` table in the
-    /// transaction of the job's final state (`JobTable.save`); not part of the record's JSON.
+    /// transaction of the job's final state (`MarketWrites`); not part of the record's JSON.
     package var settlement: Settlement? {
         didSet { settlementID = settlement?.id ?? settlementID }
     }

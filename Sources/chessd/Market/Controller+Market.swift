@@ -138,7 +138,7 @@ extension Controller {
     // MARK: Settlement
 
     /// Prices a marketplace job that has just ended and, with a good oracle price, adds its
-    /// rewards. Called under the lock from `finishLocked`; the signature is made by
+    /// rewards. Called under the lock by `applyLocked` for each job a rule ended; the signature is made by
     /// `signSettlements` after the lock is released, before the transaction that stores the
     /// job's end.
     func settleLocked(_ r: inout JobRecord, now: Int, reason: String) {
