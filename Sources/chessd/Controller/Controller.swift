@@ -9,11 +9,12 @@ import MarketBridge
 import SchedulerCore
 import Synchronization
 
-/// The controller's state and every change to it.
+/// The shell around the controller's state (`ControllerState`, ControllerCore): the lock, the
+/// clock, the store, the scheduling thread, the dispatch of agent commands and mail, the market.
 ///
-/// One lock guards the in-memory state; reads (queue, show) answer from memory. A change is
-/// applied in memory and written to the store through the group-committing writer; the caller
-/// is answered once the write is durable. Scheduling passes plan outside the lock on a snapshot
+/// One lock guards the state, so its rules run one at a time; reads (queue, show) answer from
+/// memory. A change is applied in memory by a rule (`applyLocked`) and written to the store
+/// through the group-committing writer; the caller is answered once the write is durable. Scheduling passes plan outside the lock on a snapshot
 /// and apply their decisions only to jobs that have not changed meanwhile.
 final class Controller: @unchecked Sendable {
     /// The configuration file as last read (at start, or by `reconfigure`), with the
