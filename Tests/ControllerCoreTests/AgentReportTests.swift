@@ -126,3 +126,23 @@ import Testing
         #expect(resumed.reason == NodeStatus.notRegistered)
     }
 }
+
+/// Times an agent reports are its word, not the controller's clock: bounded by the job's start
+/// and the controller's now before any arithmetic (a far-future end once trapped the fair-share
+/// charge: cores × seconds × usage factor past `Int`).
+@Suite("Agent times on the state") struct AgentTimeTests {
+    @Test(arguments: [InputLimits.jsonInteger, -InputLimits.jsonInteger, 0])
+    func aCompletionsEndTimeIsKeptBetweenTheStartAndNow(_ reported: Int) throws {
+        var state = makeState(nodes: 1)
+        let id = submit(&state, cores: 16)
+        pass(&state, now: 100)
+        state.nodes["n01"]!.agent = "n01"
+        var changes = StateChanges()
+        _ = try state.heartbeat(AgentHeartbeat(agent: "n01", completions: [
+            JobCompletion(job: id, state: "COMPLETED", exitCode: 0, endTime: reported),
+        ]), now: 160, healthCheckConfigured: false, changes: &changes)
+        let end = try #require(changes.jobs.last?.job.endTime)
+        #expect(end == (reported > 160 ? 160 : 100))
+        #expect(state.ledger.usage["default", default: 0] >= 0)
+    }
+}

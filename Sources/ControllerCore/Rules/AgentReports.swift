@@ -164,7 +164,11 @@ extension ControllerState {
                 continue
             }
             let reason = c.reason ?? (state == .completed ? "exited with 0" : "exit code \(c.exitCode)" + (c.signal.map { ", signal \($0)" } ?? ""))
-            finish(c.job, state: state, exitCode: c.exitCode, reason: reason, now: c.endTime, changes: &changes, notifyAgent: false)
+            // The agent's clock, not ours: a job cannot end before it started or after now (a
+            // far-future end would make its run seconds, and the fair-share charge of cores ×
+            // seconds, overflow).
+            let end = min(max(c.endTime, r.job.startTime ?? now), now)
+            finish(c.job, state: state, exitCode: c.exitCode, reason: reason, now: end, changes: &changes, notifyAgent: false)
         }
         return completions.map(\.job)
     }
