@@ -146,3 +146,36 @@ import Testing
         #expect(state.ledger.usage["default", default: 0] >= 0)
     }
 }
+
+/// What an agent says of its hardware is bounded before the controller computes with it.
+@Suite("Agent topology bounds") struct AgentTopologyBoundsTests {
+    static func registration(_ domains: [AgentTopology.Domain], gpus: [AgentTopology.GPU] = []) -> AgentRegistration {
+        AgentRegistration(agent: "n01", version: "1", nodes: [
+            AgentNodeReport(name: "n01", topology: AgentTopology(sockets: 2, threadsPerCore: 1, numa: domains, gpus: gpus)),
+        ])
+    }
+
+    @Test func hugeOrNegativeMemoryAndEndlessDomainsAreRefusedNotTrapped() {
+        let huge = InputLimits.jsonInteger
+        for domains in [
+            [AgentTopology.Domain(id: 0, cores: Array(0..<16), memoryMB: huge)],
+            [AgentTopology.Domain(id: 0, cores: Array(0..<8), memoryMB: huge), .init(id: 1, cores: Array(8..<16), memoryMB: huge)],
+            [AgentTopology.Domain(id: 0, cores: Array(0..<16), memoryMB: 64_000), .init(id: 1, cores: [], memoryMB: -huge)],
+            (0..<2_000).map { AgentTopology.Domain(id: $0, cores: $0 < 16 ? [$0] : [], memoryMB: huge / 1_000) },
+        ] {
+            var state = makeState(nodes: 1)
+            var changes = StateChanges()
+            let outcome = state.register(Self.registration(domains), now: 1, changes: &changes)
+            #expect(outcome.nodes.first?.state == "drain")
+            #expect(outcome.nodes.first?.reason?.hasPrefix("Implausible topology") == true)
+        }
+    }
+
+    @Test func aPlausibleProbeStillRegisters() {
+        var state = makeState(nodes: 1)
+        var changes = StateChanges()
+        let outcome = state.register(Self.registration([.init(id: 0, cores: Array(0..<8), memoryMB: 32_000),
+                                                        .init(id: 1, cores: Array(8..<16), memoryMB: 32_000)]), now: 1, changes: &changes)
+        #expect(outcome.nodes.first?.state == "up")
+    }
+}

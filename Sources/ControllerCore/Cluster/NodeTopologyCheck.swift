@@ -5,6 +5,7 @@ import SchedulerCore
 package enum NodeTopologyCheck {
     /// Why the node falls short of its configuration, or nil when it does not.
     package static func mismatch(reported: AgentTopology, configured: NodeTopology) -> String? {
+        if let why = implausible(reported) { return "Implausible topology (\(why))" }
         let cores = reported.numa.reduce(0) { $0 + $1.cores.count }
         let memory = reported.numa.reduce(0) { $0 + $1.memoryMB }
         if cores < configured.coreCount { return "Low core count (\(cores) < \(configured.coreCount) configured)" }
@@ -16,6 +17,29 @@ package enum NodeTopologyCheck {
         if !configuredTypes.isEmpty, let other = reported.gpus.first(where: { !configuredTypes.contains($0.type) }) {
             return "GPU type mismatch (\(other.type), configured \(configuredTypes.sorted().joined(separator: ",")))"
         }
+        return nil
+    }
+
+    /// Most NUMA domains one node reports (real machines have at most a few hundred).
+    static let maxDomains = 4_096
+
+    /// Why a probe cannot be a real machine's, or nil: what an agent says is bounded before the
+    /// controller sums or scales it (a domain's memory times the configured memory, summed over
+    /// thousands of domains, would overflow).
+    static func implausible(_ t: AgentTopology) -> String? {
+        guard t.numa.count <= maxDomains else { return "\(t.numa.count) NUMA domains, at most \(maxDomains)" }
+        guard (1...InputLimits.cpusPerTask).contains(t.sockets), (1...64).contains(t.threadsPerCore) else {
+            return "\(t.sockets) sockets, \(t.threadsPerCore) threads per core"
+        }
+        var cores = 0
+        for d in t.numa {
+            guard (0...InputLimits.memoryMB).contains(d.memoryMB) else { return "domain \(d.id) has \(d.memoryMB) MiB" }
+            guard d.cores.allSatisfy({ (0..<InputLimits.cpusPerTask * 64).contains($0) }) else { return "domain \(d.id) has a core id out of range" }
+            cores += d.cores.count
+            guard cores <= InputLimits.cpusPerTask * 64 else { return "more than \(InputLimits.cpusPerTask * 64) cores" }
+        }
+        guard t.gpus.count <= InputLimits.gpus else { return "\(t.gpus.count) GPUs, at most \(InputLimits.gpus)" }
+        if let cpus = t.cpus, !(0...InputLimits.cpusPerTask * 64 * 64).contains(cpus) { return "\(cpus) CPUs" }
         return nil
     }
 
