@@ -197,15 +197,20 @@ public struct JobInfo: Codable, Sendable, Equatable {
 
     /// Seconds suspended up to the job's end or `now`.
     public func suspendedUpTo(now: Int) -> Int {
-        (suspendedSeconds ?? 0) + (suspendedSince.map { max((endTime ?? now) - $0, 0) } ?? 0)
+        Self.suspended(seconds: suspendedSeconds, since: suspendedSince, until: endTime ?? now)
     }
 
-    /// `runSeconds` from its parts (the controller's records hold the same).
+    /// Seconds suspended up to `until`: the earlier suspensions' and the current one's so far
+    /// (the controller's records hold the same parts).
+    public static func suspended(seconds: Int?, since: Int?, until: Int) -> Int {
+        (seconds ?? 0) + (since.map { max(until - $0, 0) } ?? 0)
+    }
+
+    /// `runSeconds` from its parts.
     public static func runSeconds(start: Int?, end: Int?, suspendedSeconds: Int?, suspendedSince: Int?, now: Int) -> Int {
         guard let start else { return 0 }
         let end = end ?? now
-        let suspended = (suspendedSeconds ?? 0) + (suspendedSince.map { max(end - $0, 0) } ?? 0)
-        return max(end - start - suspended, 0)
+        return max(end - start - suspended(seconds: suspendedSeconds, since: suspendedSince, until: end), 0)
     }
 
     /// The reason as Slurm words it: `ReqNodeNotAvail, UnavailableNodes:n[01-02]` with the

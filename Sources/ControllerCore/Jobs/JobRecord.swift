@@ -91,7 +91,7 @@ package struct JobRecord: Codable, Sendable {
 
     /// Seconds this run has spent suspended up to `now` (nil: never suspended).
     package func suspendedSeconds(at now: Int) -> Int? {
-        suspension.map { $0.seconds + ($0.since.map { max(now - $0, 0) } ?? 0) }
+        suspension.map { JobInfo.suspended(seconds: $0.seconds, since: $0.since, until: now) }
     }
 
     /// Seconds this run has run: from its start to its end or `now`, less the time suspended.

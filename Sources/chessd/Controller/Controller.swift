@@ -109,11 +109,14 @@ final class Controller: @unchecked Sendable {
         }
         // Arrays with tasks still to end: what their ended tasks came to (a failure before the
         // restart still fails the array, and its summary mail gives every task's exit code).
-        for record in live where record.job.array != nil && record.job.arrayJobID == nil {
-            let ended = try store.read { db in try JobTable.endedTasks(of: record.id, in: db) }
-            guard ended.count > 0 else { continue }
-            arrayProgress[record.id, default: (0, true)].allCompleted = ended.allCompleted
-            arrayExits[record.id] = .init(min: ended.minExit, max: ended.maxExit)
+        let arrays = live.filter { $0.job.array != nil && $0.job.arrayJobID == nil }.map(\.id)
+        if let first = arrays.min() {
+            let ended = try store.read { db in try JobTable.endedTasksByArray(after: first, in: db) }
+            for id in arrays {
+                guard let e = ended[id] else { continue }
+                arrayProgress[id, default: (0, true)].allCompleted = e.allCompleted
+                arrayExits[id] = .init(min: e.minExit, max: e.maxExit)
+            }
         }
         for (name, saved) in nodeRows where nodes[name] != nil {
             // Admin states survive restarts; registration does not (agents register again).

@@ -69,18 +69,23 @@ enum JobTable {
         return out
     }
 
-    /// What an array's ended tasks came to: how many, whether all completed with 0, and the
-    /// range of their exit codes (for the array's own outcome and its summary mail once its
-    /// last task ends, which may be after a restart).
-    static func endedTasks(of arrayJob: JobID, in db: Database) throws -> (count: Int, allCompleted: Bool, minExit: Int, maxExit: Int) {
-        let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS n, MIN(IFNULL(exit_code, 0)) AS lo, MAX(IFNULL(exit_code, 0)) AS hi,
+    /// What the ended tasks of each array came to: whether all completed with 0, and the range
+    /// of their exit codes (for the array's own outcome and its summary mail once its last task
+    /// ends, which may be after a restart). One scan of the jobs after `firstArray` (tasks come
+    /// after their array), reading the JSON only of rows that name an array.
+    static func endedTasksByArray(after firstArray: JobID, in db: Database) throws -> [JobID: (allCompleted: Bool, minExit: Int, maxExit: Int)] {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT json_extract(record, '$.job.arrayJobID') AS array, MIN(IFNULL(exit_code, 0)) AS lo,
+                   MAX(IFNULL(exit_code, 0)) AS hi,
                    SUM(CASE WHEN state = 'COMPLETED' AND IFNULL(exit_code, 0) = 0 THEN 0 ELSE 1 END) AS bad
-            FROM jobs WHERE finished = 1 AND id > ? AND json_extract(record, '$.job.arrayJobID') = ?
-            """, arguments: [arrayJob, arrayJob])
-        let count: Int = row?["n"] ?? 0
-        let bad: Int = row?["bad"] ?? 0
-        return (count, bad == 0, row?["lo"] ?? 0, row?["hi"] ?? 0)
+            FROM jobs WHERE finished = 1 AND id > ? AND instr(record, '"arrayJobID"') > 0 GROUP BY array
+            """, arguments: [firstArray])
+        var out: [JobID: (allCompleted: Bool, minExit: Int, maxExit: Int)] = [:]
+        while let row = try rows.next() {
+            guard let array: Int = row["array"] else { continue }
+            out[array] = ((row["bad"] as Int? ?? 0) == 0, row["lo"] ?? 0, row["hi"] ?? 0)
+        }
+        return out
     }
 
     static func maxID(in db: Database) throws -> Int {
