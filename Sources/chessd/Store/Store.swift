@@ -18,8 +18,6 @@ final class Store: Sendable {
         chmod(directory, 0o700)
         var config = Configuration()
         config.prepareDatabase { db in
-            // FULL: a commit is on disk when it returns, which is what acknowledging a submit promises.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Each item of a group commit runs in a savepoint, and a savepoint keeps the pages it
             // changes in a sub-journal: a temporary file by default, made and unlinked in
             // /var/tmp for every commit (on an ext4 without a journal, creating an inode reads
@@ -31,6 +29,17 @@ final class Store: Sendable {
         // So is the database (its journals take its mode): every user's scripts and environments.
         for file in ["chess.sqlite", "chess.sqlite-wal", "chess.sqlite-shm"] {
             chmod((directory as NSString).appendingPathComponent(file), 0o600)
+        }
+        // FULL: a commit is on disk (the WAL fsynced) when it returns, which is what acknowledging
+        // a submit, an end or a settlement promises. It is set here, on the pool's one writer
+        // connection, and read back: GRDB's pool sets NORMAL when it turns WAL on, after
+        // `prepareDatabase` has run, so a FULL set there never took effect (no commit was synced
+        // before this was found: a power loss could lose acknowledged jobs).
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == Store.fullSynchronous else {
+                throw DatabaseError(message: "SQLite refused synchronous = FULL: commits would not be durable")
+            }
         }
         try Store.migrator.migrate(pool)
         batcher = WriteBatcher(pool: pool)
@@ -58,6 +67,14 @@ final class Store: Sendable {
 
     func read<T>(_ work: (Database) throws -> T) throws -> T {
         try pool.read(work)
+    }
+
+    /// `PRAGMA synchronous`'s value for FULL.
+    static let fullSynchronous = 2
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL), for the test that holds it.
+    func writerSynchronous() throws -> Int? {
+        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
     }
 
     /// Transactions committed since start, and the writes they carried (group commit).
