@@ -17,13 +17,13 @@ func makeState(nodes count: Int = 2, qos: [QoS] = [QoS(name: "normal")]) -> Cont
     return state
 }
 
-/// A pending job of `cores` cores and `limit` seconds, as a submit stores it.
-func submit(_ state: inout ControllerState, cores: Int = 4, limit: Int = 600, requeue: Bool? = nil,
+/// A pending job of `cores` cores (on each of `nodes` nodes) and `limit` seconds, as a submit stores it.
+func submit(_ state: inout ControllerState, cores: Int = 4, nodes: Int? = nil, limit: Int = 600, requeue: Bool? = nil,
             array: [Int]? = nil, mail: MailRequest? = nil, now: Int = 0) -> JobID {
     let id = state.nextID
     state.nextID += 1
     var r = JobRecord(job: Job(id: id, user: "alice", partition: "batch",
-                               request: JobRequest(tasks: 1, cpusPerTask: cores, timeLimit: limit), submitTime: now,
+                               request: JobRequest(nodes: nodes, tasks: nodes ?? 1, cpusPerTask: cores, timeLimit: limit), submitTime: now,
                                array: array.map { ArrayTasks(pending: $0) }))
     r.requeue = requeue
     r.mail = mail

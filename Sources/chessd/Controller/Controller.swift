@@ -214,12 +214,7 @@ final class Controller: @unchecked Sendable {
 
     // MARK: Reads
 
-    struct QueueFilter {
-        var users: Set<String>?
-        var states: Set<JobState>?
-        var partitions: Set<String>?
-        var ids: Set<JobID>?
-    }
+    typealias QueueFilter = ControllerCore.QueueFilter
 
     /// Live jobs (waiting and active), oldest first.
     func queue(_ filter: QueueFilter) -> [JobInfo] {
@@ -287,43 +282,8 @@ final class Controller: @unchecked Sendable {
         }
     }
 
-    /// The slots of the live jobs `filter` lets through, oldest first, with the nodes that keep
-    /// each ReqNodeNotAvail job waiting (worked out once per partition for most).
-    private func queuedLocked(_ filter: QueueFilter) -> [(slot: Int32, unavailableNodes: String?)] {
-        var out: [(slot: Int32, unavailableNodes: String?)] = []
-        out.reserveCapacity(records.count)
-        var unavailable: [String: String?] = [:]  // by partition, computed once per listing
-        for slot in records.slotsByID() {
-            records.withRecord(slot: Int(slot)) { record in
-                if record.pointee.job.array?.pending.isEmpty == true { return }
-                if let u = filter.users, !u.contains(record.pointee.job.user) { return }
-                if let s = filter.states, !s.contains(record.pointee.job.state) { return }
-                if let p = filter.partitions, !p.contains(record.pointee.job.partition) { return }
-                if let ids = filter.ids, !ids.contains(record.pointee.job.id) && !(record.pointee.job.arrayJobID.map(ids.contains) ?? false) { return }
-                guard record.pointee.job.reason == .reqNodeNotAvail else { return out.append((slot, nil)) }
-                if record.pointee.job.request.requiredNodes != nil || record.pointee.job.request.excludedNodes != nil {
-                    return out.append((slot, unavailableNodesLocked(for: record.pointee.job)))
-                }
-                let partition = record.pointee.job.partition
-                if unavailable[partition] == nil { unavailable[partition] = unavailableNodesLocked(for: record.pointee.job) }
-                out.append((slot, unavailable[partition]!))
-            }
-        }
-        return out
-    }
-
-    /// The nodes a job may use that are drained or down (by an administrator, a silent agent, or
-    /// one not registered yet), as a host list: what keeps a ReqNodeNotAvail job waiting. Those of
-    /// its `--nodelist` if any is out, else those of its partition less its `--exclude`.
-    func unavailableNodesLocked(for job: Job) -> String? {
-        func out(_ names: [String]) -> [String] { names.filter { (nodes[$0]?.adminState ?? .down) != .up } }
-        var found = out(job.request.requiredNodes ?? [])
-        if found.isEmpty {
-            let excluded = Set(job.request.excludedNodes ?? [])
-            found = out((index.cluster.partition(named: job.partition)?.nodes ?? []).filter { !excluded.contains($0) })
-        }
-        return found.isEmpty ? nil : HostList.compress(found)
-    }
+    /// The slots of the live jobs `filter` lets through (`ControllerState.queued`).
+    private func queuedLocked(_ filter: QueueFilter) -> [(slot: Int32, unavailableNodes: String?)] { state.queued(filter) }
 
     /// A job by `1234` or `1234_7`, live or from the store.
     func job(_ ref: JobReference) throws(APIError) -> JobInfo {
@@ -332,9 +292,7 @@ final class Controller: @unchecked Sendable {
         guard let found else { throw .notFound("job \(ref) does not exist") }
         lock.lock()
         defer { lock.unlock() }
-        var info = found.info(index)
-        if found.job.reason == .reqNodeNotAvail { info.unavailableNodes = unavailableNodesLocked(for: found.job) }
-        return info
+        return state.info(of: found)
     }
 
     /// A job's history: its state changes with their reasons (submitted, started, requeued, …).
@@ -366,32 +324,15 @@ final class Controller: @unchecked Sendable {
         return JobScript(id: found.id, script: stored.script)
     }
 
-    /// Task `task` of array `arrayID` once it has started (until then it lives in the array's
-    /// record, as an index of its `pending`).
-    func startedTaskLocked(_ arrayID: JobID, _ task: Int) -> JobRecord? { state.startedTask(arrayID, task) }
-
     func liveRecordsLocked(_ ref: JobReference) -> [JobRecord] { state.liveRecords(ref) }
 
+    /// A job by `1234` or `1234_7`: live (`ControllerState.liveRecord`), else from the store.
     func lookup(_ ref: JobReference) throws -> JobRecord? {
         lock.lock()
-        if let task = ref.task {
-            if let live = startedTaskLocked(ref.id, task) {
-                lock.unlock()
-                return live
-            }
-            if var array = records[ref.id], array.job.array?.pending.contains(task) == true {
-                lock.unlock()
-                array.job.array = ArrayTasks(pending: [task], maxRunning: nil)
-                return array
-            }
-            lock.unlock()
-            return try store.read { try JobTable.task(of: ref.id, index: task, in: $0) }
-        }
-        if let live = records[ref.id] {
-            lock.unlock()
-            return live
-        }
+        let live = state.liveRecord(ref)
         lock.unlock()
+        if let live { return live }
+        if let task = ref.task { return try store.read { try JobTable.task(of: ref.id, index: task, in: $0) } }
         return try store.read { try JobTable.record(ref.id, in: $0) }
     }
 
@@ -400,53 +341,13 @@ final class Controller: @unchecked Sendable {
         let defaultPartition = configuration.defaultPartition
         lock.lock()
         defer { lock.unlock() }
-        return index.cluster.partitions.map {
-            PartitionSummary(name: $0.name, isDefault: $0.name == defaultPartition, maxTime: $0.maxTime, state: $0.state.rawValue)
-        }
+        return state.partitionSummaries(defaultPartition: defaultPartition)
     }
 
     func nodeInfos() -> [NodeInfo] {
         lock.lock()
         defer { lock.unlock() }
-        var usage: [String: (cores: Int, memory: Int, gpus: Int, jobs: [Int])] = [:]
-        for r in records.values where r.job.state.isActive {
-            for a in r.job.allocation?.nodes ?? [] {
-                var u = usage[a.node] ?? (0, 0, 0, [])
-                u.cores += a.cores.count
-                u.memory += a.memoryMB
-                u.gpus += a.gpus.count
-                u.jobs.append(r.id)
-                usage[a.node] = u
-            }
-        }
-        return index.cluster.nodes.map { node in
-            let status = nodes[node.name]!
-            let u = usage[node.name] ?? (0, 0, 0, [])
-            let t = node.topology
-            var info = NodeInfo(name: node.name,
-                                state: NodeState.of(status.adminState, usedCores: u.cores, totalCores: t.coreCount).rawValue,
-                                partitions: index.partitionsOfNode[node.name] ?? [], sockets: t.sockets, cores: t.coreCount,
-                                cpus: t.cpuCount, memoryMB: t.memoryMB)
-            info.reason = status.reason
-            info.gpus = t.gpus.map { .init(index: $0.index, type: $0.type, numa: $0.numaDomain) }
-            let probed = reportedTopology[node.name]?.numa
-            info.numa = t.numaDomains.map { d in
-                var numa = NodeInfo.NUMAInfo(id: d.id, cores: d.cores, memoryMB: d.memoryMB,
-                                             gpus: t.gpus.filter { $0.numaDomain == d.id }.map(\.index))
-                numa.memoryNodes = probed?.first { $0.id == d.id }?.memoryNodes
-                return numa
-            }
-            info.features = node.features.sorted()
-            info.allocatedCores = u.cores
-            info.allocatedMemoryMB = u.memory
-            info.allocatedGPUs = u.gpus
-            info.jobs = u.jobs.sorted()
-            info.lastHeartbeat = status.lastHeartbeat
-            info.hcas = status.hcas
-            info.metrics = status.metrics
-            info.leafSwitch = t.leafSwitch
-            return info
-        }
+        return state.nodeInfos()
     }
 
     // MARK: Job actions
