@@ -41,14 +41,7 @@ extension Controller {
         lock.lock()
         let current = effective
         let existing = current.object(kind, named: name)
-        let liveUse = records.values.contains { r in
-            switch kind {
-            case .partitions: return r.job.partition == name
-            case .qos: return r.job.qos == name
-            case .accounts: return r.job.account == name
-            case .reservations: return r.job.request.reservation == name
-            }
-        }
+        let liveUse = state.liveJobsUse(kind, named: name)
         lock.unlock()
 
         var fields: [String: DocumentNode]?
@@ -94,11 +87,7 @@ extension Controller {
 
     /// Makes `next` the running configuration, keeping what agents reported about nodes.
     func adopt(_ next: ControllerConfiguration) {
-        var cluster = next.cluster
-        for i in cluster.nodes.indices {
-            if let n = index.node(cluster.nodes[i].name) { cluster.nodes[i].topology = n.topology }
-        }
         effective = next
-        index = ClusterIndex(cluster)
+        state.adoptRuntimeChange(next.cluster)
     }
 }

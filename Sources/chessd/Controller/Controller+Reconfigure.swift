@@ -81,41 +81,20 @@ extension Controller {
         do { overrides = try store.read { try ConfigTable.all(in: $0) } } catch { throw .internal("store: \(error)") }
         let (effectiveNext, skipped) = next.replaying(overrides)
 
-        let names = Set(next.cluster.nodes.map(\.name))
         lock.lock()
-        let stranded = records.values.filter { $0.job.state.isActive }.flatMap { $0.job.allocation?.nodeNames ?? [] }.filter { !names.contains($0) }
-        guard stranded.isEmpty else {
+        var changes = StateChanges()
+        let outcome: ControllerState.NodesReconfigured
+        do {
+            outcome = try state.reconfigureNodes(file: next.cluster, effective: effectiveNext.cluster, nodeAgents: next.nodeAgents,
+                                                 fairShareHalfLife: next.fairShareHalfLife, source: path, changes: &changes)
+        } catch {
             lock.unlock()
-            throw .conflict("\(HostList.compress(Array(Set(stranded)).sorted())) run jobs and are not in \(path) any more: drain them and let their jobs end first; nothing changed")
+            throw error
         }
-        let added = next.cluster.nodes.map(\.name).filter { nodes[$0] == nil }
-        let removed = nodes.keys.filter { !names.contains($0) }.sorted()
         fileConfiguration.withLock { $0 = next }
-        configuredTopology = Dictionary(next.cluster.nodes.map { ($0.name, $0.topology) }, uniquingKeysWith: { a, _ in a })
-        state.nodeAgents = next.nodeAgents
-        ledger.halfLife = next.fairShareHalfLife
-        for name in removed {
-            nodes[name] = nil
-            reportedTopology[name] = nil
-        }
-        // The scheduled topology of each registered node is its probe checked against the new
-        // configuration, as at a registration; the others are as configured until they register.
         effective = effectiveNext
-        var cluster = effectiveNext.cluster
-        var nodeWrites: [(String, NodeStatus)] = []
-        for (i, node) in cluster.nodes.enumerated() {
-            guard var status = nodes[node.name] else {
-                nodes[node.name] = NodeStatus(unregistered: node)
-                continue
-            }
-            guard status.registered, let reported = reportedTopology[node.name] else { continue }
-            let before = (status.adminState, status.reason)
-            checkTopologyLocked(reported, node: i, in: &cluster, status: &status)
-            nodes[node.name] = status
-            if before != (status.adminState, status.reason) { nodeWrites.append((node.name, status)) }
-        }
-        index = ClusterIndex(cluster)
         lock.unlock()
+        let (added, removed, nodeWrites) = (outcome.added, outcome.removed, changes.nodes)
         if !nodeWrites.isEmpty { persist(changed: [], events: [], nodes: nodeWrites, now: clock.now()) }
         for s in skipped { logger.error("a stored configuration change no longer fits the file; skipped", metadata: ["change": "\(s)"]) }
         logger.info("configuration file read again", metadata: [
