@@ -104,75 +104,29 @@ extension Controller {
         }
     }
 
-    /// Sends what committed decisions call for: launches of started jobs (with their scripts)
-    /// and terminations of jobs ended by the controller.
+    /// Sends what committed decisions call for (`ControllerState.takeOutgoing`): launches of
+    /// started jobs (with their scripts, read from the store here), terminations, signals and
+    /// time limits, and mail.
     func dispatchCommands() {
         lock.lock()
-        let launches = pendingLaunches
-        let terminations = pendingTerminations
-        let signals = pendingSignals
-        let timeLimits = pendingTimeLimits
-        pendingLaunches.removeAll()
-        pendingTerminations.removeAll()
-        pendingSignals.removeAll()
-        pendingTimeLimits.removeAll()
-        let mail = pendingMail
-        pendingMail.removeAll()
-        var commands: [(String, AgentCommand)] = []
-        var needScripts: [(String, JobRecord)] = []
-        for id in launches {
-            guard let r = records[id], r.job.state.isActive, let a = r.job.allocation,
-                  let agent = nodes[a.nodes[0].node]?.agent else { continue }
-            needScripts.append((agent, r))
-            // A task's array as submitted (its record keeps the expression until the array ends).
-            if let parent = r.job.arrayJobID, arrayBounds[parent] == nil, let text = records[parent]?.arrayExpression,
-               let all = (try? JobSpecSyntax.array(text))?.pending, let first = all.first, let last = all.last {
-                arrayBounds[parent] = (all.count, first, last)
-            }
-        }
-        let bounds = arrayBounds
-        // A job's signals go to every agent of its nodes: the batch node's runs the script, the
-        // others run the tasks of its steps there (srun).
-        func agents(_ job: JobID, _ first: String) -> [String] {
-            var out: [String] = []
-            for name in records[job]?.job.allocation?.nodeNames ?? [first] {
-                if let a = nodes[name]?.agent, !out.contains(a) { out.append(a) }
-            }
-            if out.isEmpty, let a = nodes[first]?.agent { out.append(a) }
-            return out
-        }
-        for t in terminations {
-            for agent in agents(t.job, t.node) {
-                commands.append((agent, AgentCommand(kind: "terminate", job: t.job, signal: "TERM", grace: 30, reason: t.reason, run: t.run)))
-            }
-        }
-        for s in signals {
-            for agent in agents(s.job, s.node) {
-                commands.append((agent, AgentCommand(kind: s.kind, job: s.job, signal: s.signal, run: s.run)))
-            }
-        }
-        for t in timeLimits {
-            guard let agent = nodes[t.node]?.agent else { continue }
-            commands.append((agent, AgentCommand(kind: "time-limit", job: t.job, run: t.run, timeLimit: t.seconds)))
-        }
-        let cluster = index.cluster
+        let out = state.takeOutgoing()
+        let clusterName = index.cluster.name
         let config = configuration  // one copy (each read of `configuration` copies it under its lock)
-        let (prolog, epilog, prologEpilogTimeout) = (config.prolog, config.epilog, config.prologEpilogTimeout)
         lock.unlock()
-        sendMail(mail, program: config.mailProgram)
-        for (agent, r) in needScripts {
+        guard !out.isEmpty else { return }
+        sendMail(out.mail, program: config.mailProgram)
+        var commands = out.commands
+        for l in out.launches {
+            let r = l.record
             let stored = (try? store.read { db in try JobTable.script(r.job.arrayJobID ?? r.id, in: db) }) ?? nil
-            guard let stored else {
+            guard let stored, var launch = r.launch(script: stored.script, environment: stored.environment, clusterName: clusterName) else {
                 logger.error("no script stored for a started job", metadata: ["job": "\(r.id)"])
                 continue
             }
-            var launch = Controller.launch(for: r, script: stored.script, environment: stored.environment, cluster: cluster)
-            (launch.prolog, launch.epilog) = (prolog, epilog)
-            if let b = r.job.arrayJobID.flatMap({ bounds[$0] }) {
-                (launch.arrayTaskCount, launch.arrayTaskMin, launch.arrayTaskMax) = (b.count, b.min, b.max)
-            }
-            if prolog != nil || epilog != nil { launch.prologEpilogTimeout = prologEpilogTimeout }
-            commands.append((agent, AgentCommand(kind: "launch", job: r.id, launch: launch)))
+            (launch.prolog, launch.epilog) = (config.prolog, config.epilog)
+            if let b = l.arrayBounds { (launch.arrayTaskCount, launch.arrayTaskMin, launch.arrayTaskMax) = (b.count, b.min, b.max) }
+            if config.prolog != nil || config.epilog != nil { launch.prologEpilogTimeout = config.prologEpilogTimeout }
+            commands.append((l.agent, AgentCommand(kind: "launch", job: r.id, launch: launch)))
         }
         for (agent, command) in commands { agentLinks.send(command, to: agent) }
     }
@@ -187,21 +141,5 @@ extension Controller {
             return m
         }
         mailer.send(mail)
-    }
-
-    static func launch(for r: JobRecord, script: String, environment: [String: String], cluster: Cluster) -> JobLaunch {
-        let a = r.job.allocation!
-        let parts = a.nodes.map { JobLaunch.NodePart(node: $0.node, cores: $0.cores, memoryMB: $0.memoryMB, numa: $0.numaDomains, gpus: $0.gpus) }
-        let tasksPerNode = max(a.nodes.first.map { $0.cores.count / max(r.job.request.cpusPerTask, 1) } ?? 1, 1)
-        var launch = JobLaunch(job: r.id, arrayJobID: r.job.arrayJobID, arrayTaskID: r.job.arrayTaskIndex, name: r.job.name,
-                               user: r.job.user, uid: r.uid, gid: r.gid, account: r.job.account, partition: r.job.partition,
-                               script: script, workdir: r.workdir, output: r.output, error: r.error, environment: environment,
-                               timeLimit: r.job.request.timeLimit, nodeList: HostList.compress(a.nodeNames), nodes: parts,
-                               tasks: r.job.request.tasks ?? tasksPerNode * a.nodes.count, cpusPerTask: r.job.request.cpusPerTask,
-                               run: r.requeueCount, cluster: cluster.name)
-        launch.warningSignal = r.warningSignal
-        launch.requestedTasks = r.job.request.tasks ?? r.job.request.tasksPerNode.map { $0 * a.nodes.count }
-        launch.appendOutput = r.appendOutput ?? (r.requeueCount > 0)
-        return launch
     }
 }
