@@ -50,7 +50,11 @@ struct QueueRows {
             case .state: out.append(contentsOf: QueueColumns.shortState(r.pointee.job.state).utf8)
             case .statelong: out.append(contentsOf: r.pointee.job.state.rawValue.utf8)
             case .time:
-                SlurmTime.appendDuration(r.pointee.runSeconds(at: now), to: &out)
+                // The fields, not `r.pointee.runSeconds(at:)`: a method of the record from another
+                // module is handed a copy of the whole record (measured: a sixth of a listing).
+                SlurmTime.appendDuration(JobInfo.runSeconds(start: r.pointee.job.startTime, end: r.pointee.job.endTime,
+                                                            suspendedSeconds: r.pointee.suspension?.seconds,
+                                                            suspendedSince: r.pointee.suspension?.since, now: now), to: &out)
             case .timeLimit: SlurmTime.appendDuration(r.pointee.job.request.timeLimit, to: &out)
             case .nodes:
                 let nodes = r.pointee.job.allocation?.nodes.count
