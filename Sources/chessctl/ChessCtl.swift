@@ -38,6 +38,15 @@ struct ChessCtl: ParsableCommand {
                 Foundation.exit(1)
             }
         }
+        // `queue` in the forms scripts write reads its options without ArgumentParser at all.
+        if arguments.first == "queue", let options = QueueOptions.parseFast(Array(arguments.dropFirst())) {
+            do {
+                try options.run()
+                Foundation.exit(0)
+            } catch {
+                Queue.exit(withError: error)
+            }
+        }
         if let first = arguments.first, let command = fastCommands[first], !arguments.contains(where: needsWholeTree),
            command.configuration.subcommands.isEmpty || arguments.count > 1 {
             runAlone(command, Array(arguments.dropFirst()), otherwise: arguments)

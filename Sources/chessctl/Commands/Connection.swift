@@ -16,9 +16,15 @@ struct ConnectionOptions: ParsableArguments {
     /// GETs `path` with the query `parameters`; with `--json`, prints the answer as it came and
     /// returns nil (every read's `--json` is chessd's own JSON).
     func read(_ path: String, _ parameters: [String] = [], json: Bool) throws -> Data? {
+        try Self.read(socket: socket, path, parameters, json: json)
+    }
+
+    /// `read` through the socket `socket` names (nil: the default), for a command whose options
+    /// were read without ArgumentParser.
+    static func read(socket: String?, _ path: String, _ parameters: [String] = [], json: Bool) throws -> Data? {
         let query = parameters.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
         let target = parameters.isEmpty ? path : "\(path)?\(query)"
-        let client = client()
+        let client = ControllerClient(socketPath: ControllerClient.resolveSocket(socket))
         let data = try withController { try client.request("GET", target) }
         guard json else { return data }
         FileHandle.standardOutput.write(data)

@@ -43,6 +43,34 @@ struct Queue: ParsableCommand {
     static let defaultColumns = ["id", "partition", "name", "user", "state", "time", "time_limit", "nodes", "reason_nodelist"]
     static let startColumns = ["id", "partition", "name", "user", "state", "start", "nodes", "reason_nodelist"]
 
+    /// What was asked, as a plain value (`QueueOptions`): the same whether ArgumentParser or
+    /// `QueueOptions.parseFast` read the command line.
+    var options: QueueOptions {
+        QueueOptions(socket: connection.socket, user: user, mine: mine, state: state, partition: partition, jobs: jobs, format: format,
+                     noHeader: noHeader, start: start, steps: steps, json: json)
+    }
+
+    func run() throws { try options.run() }
+}
+
+/// `queue`'s options as values, and what `queue` does with them.
+struct QueueOptions: Equatable {
+    var socket: String?
+    var user: String?
+    var mine = false
+    var state: String?
+    var partition: String?
+    var jobs: String?
+    var format: String?
+    var noHeader = false
+    var start = false
+    var steps = false
+    var json = false
+
+    func read(_ path: String, _ parameters: [String] = [], json: Bool) throws -> Data? {
+        try ConnectionOptions.read(socket: socket, path, parameters, json: json)
+    }
+
     func run() throws {
         if steps { return try listSteps() }
         var query: [String] = []
@@ -56,8 +84,8 @@ struct Queue: ParsableCommand {
             // squeue's %-fields: rendered here from the jobs' JSON.
             let spec: SqueueFormat
             do { spec = try SqueueFormat(format) } catch { throw CLIError(error.description) }
-            if json { _ = try connection.read("/v1/jobs", query, json: true); return }
-            let list = try JobList(scanning: Array(try connection.read("/v1/jobs", query, json: false)!))
+            if json { _ = try read("/v1/jobs", query, json: true); return }
+            let list = try JobList(scanning: Array(try read("/v1/jobs", query, json: false)!))
             let now = Int(Date().timeIntervalSince1970)
             if !noHeader { print(spec.header()) }
             for job in list.jobs { print(spec.row(job, now: now)) }
@@ -66,13 +94,13 @@ struct Queue: ParsableCommand {
         let columns = try ColumnList.parse(format, known: QueueColumns.headers, fallback: start ? Queue.startColumns : Queue.defaultColumns)
         // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
-        guard let data = try connection.read("/v1/jobs", query, json: json) else { return }
+        guard let data = try read("/v1/jobs", query, json: json) else { return }
         Table.print(columns.map { QueueColumns.headers[$0]! }, tabSeparated: data, header: !noHeader)
     }
 
     /// squeue -s: the running steps, with the user, partition and job filters applied.
     func listSteps() throws {
-        guard let data = try connection.read("/v1/steps", json: false) else { return }
+        guard let data = try read("/v1/steps", json: false) else { return }
         var list = try WireJSON.decode(StepList.self, from: data)
         let users = (mine ? Process.userName : user).map { Set($0.split(separator: ",").map(String.init)) }
         let partitions = partition.map { Set($0.split(separator: ",").map(String.init)) }
@@ -88,4 +116,45 @@ struct Queue: ParsableCommand {
                     header: !noHeader)
     }
 
+}
+
+extension QueueOptions {
+    /// `queue`'s command line read without ArgumentParser: building its parser (reflection and
+    /// protocol-conformance lookups across the binary) was two thirds of a `chessctl queue`'s
+    /// CPU over an empty queue, and scripts call squeue in loops. Only the plain forms are taken
+    /// here — each option once, its value as the next word (`-u alice`, `--state PD`), flags
+    /// alone; anything else (`--user=alice`, `-ualice`, `-hs`, a repeated or unknown option,
+    /// `--help`, a value that looks like an option) returns nil, and ArgumentParser reads the
+    /// line and answers as it always did.
+    static func parseFast(_ arguments: [String]) -> QueueOptions? {
+        var o = QueueOptions()
+        var seen = Set<String>()
+        var i = 0
+        while i < arguments.count {
+            let word = arguments[i]
+            func value() -> String? {
+                i += 1
+                guard i < arguments.count, !arguments[i].hasPrefix("-") else { return nil }
+                return arguments[i]
+            }
+            let option: String
+            switch word {
+            case "--socket": option = "socket"; guard let v = value() else { return nil }; o.socket = v
+            case "-u", "--user": option = "user"; guard let v = value() else { return nil }; o.user = v
+            case "--me": option = "me"; o.mine = true
+            case "-t", "--state": option = "state"; guard let v = value() else { return nil }; o.state = v
+            case "-p", "--partition": option = "partition"; guard let v = value() else { return nil }; o.partition = v
+            case "-j", "--jobs": option = "jobs"; guard let v = value() else { return nil }; o.jobs = v
+            case "-o", "--format": option = "format"; guard let v = value() else { return nil }; o.format = v
+            case "-h", "--noheader": option = "noheader"; o.noHeader = true
+            case "--start": option = "start"; o.start = true
+            case "-s", "--steps": option = "steps"; o.steps = true
+            case "--json": option = "json"; o.json = true
+            default: return nil
+            }
+            guard seen.insert(option).inserted else { return nil }
+            i += 1
+        }
+        return o
+    }
 }
