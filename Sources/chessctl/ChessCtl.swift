@@ -38,13 +38,14 @@ struct ChessCtl: ParsableCommand {
                 Foundation.exit(1)
             }
         }
-        // `queue` in the forms scripts write reads its options without ArgumentParser at all.
-        if arguments.first == "queue", let options = QueueOptions.parseFast(Array(arguments.dropFirst())) {
+        // `queue` and `show job` in the forms scripts write read their options without
+        // ArgumentParser at all (`PlainCommandLine`).
+        if let run = plainRun(arguments) {
             do {
-                try options.run()
+                try run()
                 Foundation.exit(0)
             } catch {
-                Queue.exit(withError: error)
+                exit(withError: error)
             }
         }
         if let first = arguments.first, let command = fastCommands[first], !arguments.contains(where: needsWholeTree),
@@ -52,6 +53,15 @@ struct ChessCtl: ParsableCommand {
             runAlone(command, Array(arguments.dropFirst()), otherwise: arguments)
         }
         main(arguments)
+    }
+
+    /// The command `arguments` asks for, when it is one read by `PlainCommandLine`.
+    static func plainRun(_ arguments: [String]) -> (() throws -> Void)? {
+        switch arguments.first {
+        case "queue": return QueueOptions.parseFast(Array(arguments.dropFirst())).map { options in { try options.run() } }
+        case "show" where arguments.count > 1 && arguments[1] == "job": return ShowJob.runFast(Array(arguments.dropFirst(2)))
+        default: return nil
+        }
     }
 
     /// The commands scripts and users call most, parsed by themselves: building the whole

@@ -119,42 +119,21 @@ struct QueueOptions: Equatable {
 }
 
 extension QueueOptions {
-    /// `queue`'s command line read without ArgumentParser: building its parser (reflection and
-    /// protocol-conformance lookups across the binary) was two thirds of a `chessctl queue`'s
-    /// CPU over an empty queue, and scripts call squeue in loops. Only the plain forms are taken
-    /// here — each option once, its value as the next word (`-u alice`, `--state PD`), flags
-    /// alone; anything else (`--user=alice`, `-ualice`, `-hs`, a repeated or unknown option,
-    /// `--help`, a value that looks like an option) returns nil, and ArgumentParser reads the
-    /// line and answers as it always did.
+    /// `queue`'s plain command lines (`PlainCommandLine`); nil: ArgumentParser reads it.
     static func parseFast(_ arguments: [String]) -> QueueOptions? {
-        var o = QueueOptions()
-        var seen = Set<String>()
-        var i = 0
-        while i < arguments.count {
-            let word = arguments[i]
-            func value() -> String? {
-                i += 1
-                guard i < arguments.count, !arguments[i].hasPrefix("-") else { return nil }
-                return arguments[i]
-            }
-            let option: String
-            switch word {
-            case "--socket": option = "socket"; guard let v = value() else { return nil }; o.socket = v
-            case "-u", "--user": option = "user"; guard let v = value() else { return nil }; o.user = v
-            case "--me": option = "me"; o.mine = true
-            case "-t", "--state": option = "state"; guard let v = value() else { return nil }; o.state = v
-            case "-p", "--partition": option = "partition"; guard let v = value() else { return nil }; o.partition = v
-            case "-j", "--jobs": option = "jobs"; guard let v = value() else { return nil }; o.jobs = v
-            case "-o", "--format": option = "format"; guard let v = value() else { return nil }; o.format = v
-            case "-h", "--noheader": option = "noheader"; o.noHeader = true
-            case "--start": option = "start"; o.start = true
-            case "-s", "--steps": option = "steps"; o.steps = true
-            case "--json": option = "json"; o.json = true
-            default: return nil
-            }
-            guard seen.insert(option).inserted else { return nil }
-            i += 1
-        }
-        return o
+        guard let line = PlainCommandLine(arguments, names: names) else { return nil }
+        return QueueOptions(socket: line.values["socket"], user: line.values["user"], mine: line.flags.contains("me"),
+                            state: line.values["state"], partition: line.values["partition"], jobs: line.values["jobs"],
+                            format: line.values["format"], noHeader: line.flags.contains("noheader"), start: line.flags.contains("start"),
+                            steps: line.flags.contains("steps"), json: line.flags.contains("json"))
     }
+
+    /// Every spelling of `Queue`'s options (kept beside them: `QueueFastPathTests` asks each in
+    /// both readings).
+    static let names: [String: (key: String, kind: PlainCommandLine.Kind)] = PlainCommandLine.socket.merging([
+        "-u": ("user", .value), "--user": ("user", .value), "--me": ("me", .flag), "-t": ("state", .value), "--state": ("state", .value),
+        "-p": ("partition", .value), "--partition": ("partition", .value), "-j": ("jobs", .value), "--jobs": ("jobs", .value),
+        "-o": ("format", .value), "--format": ("format", .value), "-h": ("noheader", .flag), "--noheader": ("noheader", .flag),
+        "--start": ("start", .flag), "-s": ("steps", .flag), "--steps": ("steps", .flag), "--json": ("json", .flag),
+    ]) { a, _ in a }
 }

@@ -20,9 +20,20 @@ struct ShowJob: ParsableCommand {
     @Flag(help: "Print the job as JSON.") var json = false
     @Argument(help: "Job id.") var id: String
 
-    func run() throws {
+    func run() throws { try Self.show(id, json: json, socket: connection.socket) }
+
+    /// `show job ID [--json] [--socket PATH]` read without ArgumentParser (`PlainCommandLine`);
+    /// nil: another form, which ArgumentParser reads.
+    static func runFast(_ arguments: [String]) -> (() throws -> Void)? {
+        guard let line = PlainCommandLine(arguments, names: PlainCommandLine.socket.merging(["--json": ("json", .flag)]) { a, _ in a },
+                                          maxOperands: 1),
+              let id = line.operands.first else { return nil }
+        return { try show(id, json: line.flags.contains("json"), socket: line.values["socket"]) }
+    }
+
+    static func show(_ id: String, json: Bool, socket: String?) throws {
         guard id.split(separator: "_").allSatisfy({ Int($0) != nil }) else { throw CLIError("'\(id)' is not a job id (1234 or 1234_7)") }
-        guard let data = try connection.read("/v1/jobs/\(id)", json: json) else { return }
+        guard let data = try ConnectionOptions.read(socket: socket, "/v1/jobs/\(id)", json: json) else { return }
         let j = try WireJSON.decode(JobInfo.self, from: data)
         var rows: [(String, String)] = []
         rows.add("JobId", j.displayID)

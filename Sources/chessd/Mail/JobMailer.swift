@@ -76,7 +76,7 @@ final class JobMailer: @unchecked Sendable {
         // stay open in a child it leaves behind); at most 4 KiB of it is logged.
         var template = Array("/tmp/chess-mail-XXXXXX".utf8CString)
         let out = mkstemp(&template)
-        if out >= 0 { unlink(String(cString: template)) }
+        if out >= 0 { unlink(template) }
         defer { if out >= 0 { close(out) } }
 
         var actions = posix_spawn_file_actions_t()
