@@ -111,9 +111,9 @@ extension Controller {
         lock.lock()
         let out = state.takeOutgoing()
         let clusterName = index.cluster.name
-        let config = configuration  // one copy (each read of `configuration` copies it under its lock)
         lock.unlock()
         guard !out.isEmpty else { return }
+        let config = configuration  // one copy (each read of `configuration` copies it under its lock)
         sendMail(out.mail, program: config.mailProgram)
         var commands = out.commands
         for l in out.launches {

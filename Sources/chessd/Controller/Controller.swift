@@ -324,7 +324,6 @@ final class Controller: @unchecked Sendable {
         return JobScript(id: found.id, script: stored.script)
     }
 
-
     /// A job by `1234` or `1234_7`: live (`ControllerState.liveRecord`), else from the store.
     func lookup(_ ref: JobReference) throws -> JobRecord? {
         lock.lock()
