@@ -10,16 +10,10 @@ import Testing
 /// none of them traps (the two traps found before this test existed, a far-future end time and
 /// a huge NUMA domain, are in the regression corpus). Bounded: 80 sequences of 40 steps.
 @Suite("Hostile agent reports on the state") struct HostileReportTests {
-    /// SplitMix64: the same sequences on every run.
+    /// SchedulerCore's SplitMix64: the same sequences on every run.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random: SplitMix64
+        mutating func next() -> UInt64 { random.next() }
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
 
@@ -32,7 +26,7 @@ import Testing
     }
 
     @Test func noSequenceOfExtremeReportsTrapsTheRulesOrTheReads() throws {
-        var g = Generator(state: 0x00C4_E550_2026_1207)
+        var g = Generator(random: SplitMix64(seed: 0x00C4_E550_2026_1207))
         var steps = 0
         var ended = 0, registrations = 0, drained = 0
         for _ in 0..<80 {
