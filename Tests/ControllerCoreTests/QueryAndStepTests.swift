@@ -56,6 +56,39 @@ import Testing
         #expect(throws: APIError.self) { try state.remoteStepParts(plan, from: "host-a") }
     }
 
+    @Test func aPlanNamingMoreNodesThanTheJobHoldsIsRefusedAndALongRunsOnListIsOnlyALookup() throws {
+        let (state, _, plan) = Self.fourNodeJob()
+        var padded = plan
+        padded.nodes += (0..<1_000).map { StepPlan.Node(name: "x\($0)", cpus: [0], mems: [0], gpus: [], memoryMB: 0, jobCores: [0],
+                                                         numa: [0], firstTask: 0, tasks: 1) }
+        #expect(throws: APIError.self) { try state.remoteStepParts(padded, from: "host-a") }
+        var listed = plan
+        listed.runsOn = (0..<1_000).map { "x\($0)" }
+        #expect(throws: APIError.self) { try state.remoteStepParts(listed, from: "host-a") }
+        // Within the job's node count, the answer is the same as ever.
+        listed.runsOn = ["n01", "n02", "n01"]
+        #expect(try state.remoteStepParts(listed, from: "host-a").keys.sorted() == ["host-b"])
+    }
+
+    @Test func anAgentKeepsAtMostMaxStepCountRunningStepsPerJobWithBoundedNames() {
+        var (state, id, _) = Self.fourNodeJob()
+        func running(_ step: Int, name: String = "s") -> StepReport {
+            StepReport(job: id, run: 0, record: StepRecord(step: step, name: name, nodeList: "n01", nodes: 1, tasks: 1, cpus: 1, startTime: 5))
+        }
+        let limit = ControllerState.maxLiveStepsPerJob
+        state.applyStepReports((0..<(limit + 10)).map { running($0) }, from: "host-a")
+        #expect(state.liveSteps[id]?.steps.count == limit)
+        // An ended step makes room; a known step is still updated at the limit.
+        var ended = running(0)
+        ended.record.state = "COMPLETED"
+        state.applyStepReports([ended, running(limit + 20)], from: "host-a")
+        #expect(state.liveSteps[id]?.steps[limit + 20] != nil)
+        state.applyStepReports([running(1, name: "renamed")], from: "host-a")
+        #expect(state.liveSteps[id]?.steps[1]?.name == "renamed")
+        state.applyStepReports([running(2, name: String(repeating: "n", count: ControllerState.maxStepTextBytes + 1))], from: "host-a")
+        #expect(state.liveSteps[id]?.steps[2]?.name == "s")
+    }
+
     @Test func runningStepsComeFromTheBatchAgentsReportsOfTheCurrentRun() {
         var (state, id, _) = Self.fourNodeJob()
         func record(_ step: Int, _ s: String) -> StepRecord {

@@ -21,9 +21,16 @@ extension ControllerState {
         guard let uid = r.uid, let gid = r.gid else {
             throw .conflict("job \(plan.job) has no recorded user id: its steps cannot run on other nodes")
         }
+        // The plan's lists are the agent's word, up to a 64 MiB body: no longer than the job's
+        // node list, and looked up in a set (a list searched per node was quadratic in what the
+        // agent sent, under the controller's lock).
+        guard plan.nodes.count <= a.nodes.count, (plan.runsOn?.count ?? 0) <= a.nodes.count else {
+            throw .badRequest("a step of job \(plan.job) names more nodes than the job's \(a.nodes.count)")
+        }
         let held = Set(a.nodeNames)
+        let local = Set(plan.runsOn ?? [])
         var byAgent: [String: [String]] = [:]
-        for node in plan.nodes.map(\.name) where !(plan.runsOn ?? []).contains(node) {
+        for node in plan.nodes.map(\.name) where !local.contains(node) {
             guard held.contains(node) else { throw .badRequest("node \(node) is not one of job \(plan.job)'s") }
             guard let owner = nodes[node]?.agent, nodes[node]?.registered == true else {
                 throw .conflict("node \(node) has no agent registered")
@@ -43,12 +50,29 @@ extension ControllerState {
     /// Steps the batch node's agent reports: running ones are kept (in memory: after a restart a
     /// step shows again when the agent next reports, and at the latest in the job's accounting),
     /// ended ones go. Reports of another agent's job or an earlier run are dropped.
+    /// At most this many running steps are kept per job (Slurm's default MaxStepCount), each
+    /// with a name and node list of at most `maxStepTextBytes`: what an agent reports is kept in
+    /// memory until the step ends.
+    package static let maxLiveStepsPerJob = 40_000
+    package static let maxStepTextBytes = 4096
+
     package mutating func applyStepReports(_ reports: [StepReport], from agent: String) {
         for report in reports {
-            guard let r = records[report.job], r.job.state.isActive, r.requeueCount == report.run, let a = r.job.allocation,
-                  nodes[a.nodes[0].node]?.agent == agent else { continue }
+            // Read in place: a report list can be long, and a copy of the record per report is not free.
+            guard records.read(report.job, { r in
+                r.job.state.isActive && r.requeueCount == report.run
+                    && r.job.allocation?.nodes.first.map { nodes[$0.node]?.agent == agent } == true
+            }) == true else { continue }
             if liveSteps[report.job]?.run != report.run { liveSteps[report.job] = (report.run, [:]) }
-            liveSteps[report.job]!.steps[report.record.step] = report.record.state == "RUNNING" ? report.record : nil
+            let step = report.record.step
+            guard report.record.state == "RUNNING" else {
+                liveSteps[report.job]!.steps[step] = nil
+                continue
+            }
+            let count = liveSteps[report.job]!.steps.count
+            guard report.record.name.utf8.count <= Self.maxStepTextBytes, report.record.nodeList.utf8.count <= Self.maxStepTextBytes,
+                  count < Self.maxLiveStepsPerJob || liveSteps[report.job]!.steps[step] != nil else { continue }
+            liveSteps[report.job]!.steps[step] = report.record
         }
     }
 
