@@ -22,6 +22,8 @@ package enum NodeTopologyCheck {
 
     /// Most NUMA domains one node reports (real machines have at most a few hundred).
     static let maxDomains = 4_096
+    /// Most cores (and the highest core id) one node reports.
+    static let maxCores = InputLimits.cpusPerTask * 64
 
     /// Why a probe cannot be a real machine's, or nil: what an agent says is bounded before the
     /// controller sums or scales it (a domain's memory times the configured memory, summed over
@@ -34,12 +36,12 @@ package enum NodeTopologyCheck {
         var cores = 0
         for d in t.numa {
             guard (0...InputLimits.memoryMB).contains(d.memoryMB) else { return "domain \(d.id) has \(d.memoryMB) MiB" }
-            guard d.cores.allSatisfy({ (0..<InputLimits.cpusPerTask * 64).contains($0) }) else { return "domain \(d.id) has a core id out of range" }
+            guard d.cores.allSatisfy({ (0..<maxCores).contains($0) }) else { return "domain \(d.id) has a core id out of range" }
             cores += d.cores.count
-            guard cores <= InputLimits.cpusPerTask * 64 else { return "more than \(InputLimits.cpusPerTask * 64) cores" }
+            guard cores <= maxCores else { return "more than \(maxCores) cores" }
         }
         guard t.gpus.count <= InputLimits.gpus else { return "\(t.gpus.count) GPUs, at most \(InputLimits.gpus)" }
-        if let cpus = t.cpus, !(0...InputLimits.cpusPerTask * 64 * 64).contains(cpus) { return "\(cpus) CPUs" }
+        if let cpus = t.cpus, !(0...maxCores * 64).contains(cpus) { return "\(cpus) CPUs" }
         return nil
     }
 

@@ -9,7 +9,10 @@ struct ConnectionOptions: ParsableArguments {
                                valueName: "path"))
     var socket: String?
 
-    func client() -> ControllerClient {
+    func client() -> ControllerClient { Self.client(socket: socket) }
+
+    /// The client for the socket `socket` names (nil: `$CHESS_SOCKET`, else the default).
+    static func client(socket: String?) -> ControllerClient {
         ControllerClient(socketPath: ControllerClient.resolveSocket(socket))
     }
 
@@ -24,7 +27,7 @@ struct ConnectionOptions: ParsableArguments {
     static func read(socket: String?, _ path: String, _ parameters: [String] = [], json: Bool) throws -> Data? {
         let query = parameters.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
         let target = parameters.isEmpty ? path : "\(path)?\(query)"
-        let client = ControllerClient(socketPath: ControllerClient.resolveSocket(socket))
+        let client = Self.client(socket: socket)
         let data = try withController { try client.request("GET", target) }
         guard json else { return data }
         FileHandle.standardOutput.write(data)

@@ -37,7 +37,7 @@ final class Store: Sendable {
         // before this was found: a power loss could lose acknowledged jobs).
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == Store.fullSynchronous else {
+            guard try Store.synchronous(db) == Store.fullSynchronous else {
                 throw DatabaseError(message: "SQLite refused synchronous = FULL: commits would not be durable")
             }
         }
@@ -72,10 +72,10 @@ final class Store: Sendable {
     /// `PRAGMA synchronous`'s value for FULL.
     static let fullSynchronous = 2
 
+    static func synchronous(_ db: Database) throws -> Int? { try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+
     /// The writer connection's `PRAGMA synchronous` (2 = FULL), for the test that holds it.
-    func writerSynchronous() throws -> Int? {
-        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
-    }
+    func writerSynchronous() throws -> Int? { try pool.writeWithoutTransaction(Store.synchronous) }
 
     /// Transactions committed since start, and the writes they carried (group commit).
     var commitCounts: (commits: Int, items: Int) { batcher.counts }
