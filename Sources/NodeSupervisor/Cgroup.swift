@@ -15,9 +15,14 @@ public struct Cgroup {
     public static let root = "/sys/fs/cgroup"
 
     public static var detectedVersion: Version? {
-        if FileManager.default.fileExists(atPath: "\(root)/cgroup.controllers") { return .v2 }
-        if FileManager.default.fileExists(atPath: "\(root)/cpuset/cpuset.cpus") { return .v1 }
+        if exists("\(root)/cgroup.controllers") { return .v2 }
+        if exists("\(root)/cpuset/cpuset.cpus") { return .v1 }
         return nil
+    }
+
+    private static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -29,7 +34,8 @@ public struct Cgroup {
     /// clusters side by side, say), each with its own job 1: a shared group would let one job's
     /// end kill the other's processes. The node says which emulated node the job runs on.
     public static func name(cluster: String, node: String, job: Int, run: Int) -> String {
-        let base = "\(cluster)_\(node)_job_\(job)".replacingOccurrences(of: "/", with: "_")
+        // A slash would make a path of it (by hand, not Foundation's replacing: once per job in a new process).
+        let base = String(decoding: "\(cluster)_\(node)_job_\(job)".utf8.map { $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
         return run == 0 ? base : "\(base).\(run)"
     }
 
@@ -42,8 +48,8 @@ public struct Cgroup {
     /// making one it would remove).
     static func exists(name: String) -> Bool {
         switch detectedVersion {
-        case .v2: return FileManager.default.fileExists(atPath: "\(root)/chess/\(name)")
-        case .v1: return FileManager.default.fileExists(atPath: "\(root)/cpuset/chess/\(name)")
+        case .v2: return exists("\(root)/chess/\(name)")
+        case .v1: return exists("\(root)/cpuset/chess/\(name)")
         case nil: return false
         }
     }
@@ -152,7 +158,7 @@ public struct Cgroup {
     static func inheritIfEmpty(_ dir: String, _ file: String) throws {
         let current = (try? read("\(dir)/\(file)")) ?? ""
         if current.isEmpty {
-            let parent = (dir as NSString).deletingLastPathComponent
+            let parent = String(dir[..<(dir.lastIndex(of: "/") ?? dir.endIndex)])
             try write(try read("\(parent)/\(file)"), to: "\(dir)/\(file)")
         }
     }
@@ -168,7 +174,7 @@ public struct Cgroup {
     }
 
     static func read(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Failure(description: "\(path): cannot read") }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let bytes = JobSpool.readBytes(path) else { throw Failure(description: "\(path): cannot read") }
+        return JobSpool.trimmed(bytes)
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// What the supervisor of one job needs, written by the agent into the job's spool folder
 /// before the supervisor starts (so that a supervisor restarted or inspected later reads the
 /// same thing).
-public struct LaunchPlan: Codable, Sendable {
+public struct LaunchPlan: Codable, Sendable, Equatable {
     public var launch: JobLaunch
     /// The node this agent runs the batch script on (the allocation's first).
     public var node: String
@@ -40,6 +40,39 @@ public struct LaunchPlan: Codable, Sendable {
     }
 }
 
+extension LaunchPlan {
+    /// Reads `plan.json` without `JSONDecoder` (see `JobLaunch(scanning:)`: a supervisor is a new
+    /// process per job). Throws on anything the Codable form would not read the same way; the
+    /// caller falls back to the Codable form.
+    public init(scanning bytes: [UInt8]) throws {
+        var s = JSONScanner(bytes)
+        var launch: JobLaunch?, node: String?, cpus: [Int]?, mems: [Int]?, memoryBytes: Int?, gpus: [Int]?, killWait: Int?
+        var clusterName: String?, stepSocket: String?, toolsDirectory: String?
+        try s.beginObject()
+        while let key = try s.nextKey() {
+            switch key {
+            case "launch": launch = try JobLaunch(scanning: &s)
+            case "node": node = try s.string()
+            case "cpus": cpus = try s.intArray()
+            case "mems": mems = try s.intArray()
+            case "memoryBytes": memoryBytes = try s.optionalInt()
+            case "gpus": gpus = try s.intArray()
+            case "killWait": killWait = try s.int()
+            case "clusterName": clusterName = try s.string()
+            case "stepSocket": stepSocket = try s.optionalString()
+            case "toolsDirectory": toolsDirectory = try s.optionalString()
+            default: try s.skipValue()
+            }
+        }
+        try s.end()
+        guard let launch, let node, let cpus, let mems, let gpus, let killWait, let clusterName else {
+            throw SpoolError(description: "plan.json: a required key is missing")
+        }
+        self.init(launch: launch, node: node, cpus: cpus, mems: mems, memoryBytes: memoryBytes, gpus: gpus, killWait: killWait,
+                  clusterName: clusterName, stepSocket: stepSocket, toolsDirectory: toolsDirectory)
+    }
+}
+
 /// How a job ended, as the supervisor writes it to `result.json`.
 public typealias JobResult = JobCompletion
 
@@ -65,10 +98,19 @@ public struct JobSpool: Sendable {
 
     /// Writes atomically and durably: a temporary file, fsync, rename, fsync of the folder.
     public func writeDurably(_ name: String, _ data: Data) throws {
+        try data.withUnsafeBytes { try writeDurably(name, $0) }
+    }
+
+    /// The same from bytes (a supervisor's own writes: no `Data` to make in a new process).
+    public func writeDurably(_ name: String, bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try writeDurably(name, $0) }
+    }
+
+    private func writeDurably(_ name: String, _ data: UnsafeRawBufferPointer) throws {
         let tmp = path(".\(name).tmp")
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SpoolError(description: "\(tmp): \(String(cString: strerror(errno)))") }
-        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = Glibc.write(fd, data.baseAddress, data.count)
         fsync(fd)
         close(fd)
         guard written == data.count else { throw SpoolError(description: "\(tmp): short write") }
@@ -80,15 +122,63 @@ public struct JobSpool: Sendable {
         }
     }
 
-    public func read(_ name: String) -> Data? { FileManager.default.contents(atPath: path(name)) }
+    public func read(_ name: String) -> Data? { Self.readBytes(path(name)).map { Data($0) } }
 
-    public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+    /// A file's bytes, through plain system calls (a supervisor reads its spool once per job
+    /// and per wake: FileManager's first use costs more than the read); nil when it cannot be read.
+    static func readBytes(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+    }
 
-    public var plan: LaunchPlan? { read("plan.json").flatMap { try? JSONDecoder().decode(LaunchPlan.self, from: $0) } }
+    /// Writes a whole file (created with `mode`, truncated if there; never through a symlink);
+    /// the reason when it could not.
+    static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+            offset += n
+        }
+        return nil
+    }
+
+    /// A small text file's content without the whitespace around it (ASCII: a number, a word).
+    static func trimmed(_ bytes: some Collection<UInt8>) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+        let text = Array(bytes)
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(decoding: text[first...last], as: UTF8.self)
+    }
+
+    public func exists(_ name: String) -> Bool {
+        var st = stat()
+        return stat(path(name), &st) == 0
+    }
+
+    public var plan: LaunchPlan? {
+        guard let bytes = Self.readBytes(path("plan.json")) else { return nil }
+        if let plan = try? LaunchPlan(scanning: bytes) { return plan }
+        return try? JSONDecoder().decode(LaunchPlan.self, from: Data(bytes))
+    }
     public var result: JobResult? { read("result.json").flatMap { try? JSONDecoder().decode(JobResult.self, from: $0) } }
 
     public func pid(_ name: String) -> Int32? {
-        read(name).flatMap { Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+        Self.readBytes(path(name)).flatMap { Int32(Self.trimmed($0)) }
     }
 
     /// The supervisor is still alive (a process with its pid exists and is ours).

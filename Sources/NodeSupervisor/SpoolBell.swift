@@ -14,13 +14,24 @@ public final class SpoolBell: @unchecked Sendable {
 
     /// The spool a job's or a step's folder belongs to: SPOOL/jobs/ID.RUN/steps/N is four
     /// levels below it; SPOOL/jobs/ID.RUN and a member step's SPOOL/steps/J.R.S two.
+    /// (Path components by hand, not URL: this runs once per job in a new process.)
     public static func spool(ofFolder directory: String) -> String {
-        var url = URL(fileURLWithPath: directory).standardizedFileURL
-        let parent = url.deletingLastPathComponent()
-        let inJobFolder = parent.lastPathComponent == "steps"
-            && parent.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent == "jobs"
-        for _ in 0..<(inJobFolder ? 4 : 2) { url.deleteLastPathComponent() }
-        return url.path
+        var absolute = directory
+        if !absolute.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            absolute = String(cString: cwd) + "/" + directory
+            free(cwd)
+        }
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/") where part != "." {
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+            } else {
+                parts.append(part)
+            }
+        }
+        let inJobFolder = parts.count >= 4 && parts[parts.count - 2] == "steps" && parts[parts.count - 4] == "jobs"
+        parts.removeLast(min(inJobFolder ? 4 : 2, parts.count))
+        return "/" + parts.joined(separator: "/")
     }
 
     let fd: Int32

@@ -26,7 +26,11 @@ public struct Supervisor {
         let supervisor = Supervisor(spool: spool, plan: plan)
         let result = supervisor.run()
         do {
-            try spool.writeDurably("result.json", try JSONEncoder().encode(result))
+            if let bytes = result.jsonBytesWithoutSteps {
+                try spool.writeDurably("result.json", bytes: bytes)
+            } else {
+                try spool.writeDurably("result.json", JSONEncoder().encode(result))
+            }
         } catch {
             supervisor.log("cannot write the result: \(error)")
             return 1
@@ -50,22 +54,20 @@ public struct Supervisor {
 
     func run() -> JobResult {
         let launch = plan.launch
-        let start = Int(Date().timeIntervalSince1970)
+        let start = Int(time(nil))
         func failed(_ reason: String, state: String = "FAILED") -> JobResult {
             log(reason)
             return JobResult(job: launch.job, state: state, exitCode: 1, startTime: start,
-                             endTime: Int(Date().timeIntervalSince1970), reason: reason, run: launch.run)
+                             endTime: Int(time(nil)), reason: reason, run: launch.run)
         }
 
         // The script, readable and executable by the job's user only.
         let scriptPath = spool.path("script")
-        do {
-            try Data(launch.script.utf8).write(to: URL(fileURLWithPath: scriptPath))
-            chmod(scriptPath, 0o700)
-            if getuid() == 0, let uid = launch.uid, let gid = launch.gid { chown(scriptPath, uid, gid) }
-        } catch {
-            return failed("cannot write the script: \(error)", state: "NODE_FAIL")
+        if let failure = JobSpool.writeFile(scriptPath, Array(launch.script.utf8), mode: 0o700) {
+            return failed("cannot write the script: \(failure)", state: "NODE_FAIL")
         }
+        chmod(scriptPath, 0o700)
+        if getuid() == 0, let uid = launch.uid, let gid = launch.gid { chown(scriptPath, uid, gid) }
 
         // The cluster's prolog: a failure keeps the job off this node (it goes back to the queue
         // and the node is drained, as in Slurm).
@@ -155,8 +157,8 @@ public struct Supervisor {
             case .errorFile: return failed("cannot open the error file \(inWorkdir.error ?? "") as \(launch.user): \(why)")
             }
         }
-        try? spool.writeDurably("job.pid", Data("\(pid)".utf8))
-        log("started job \(launch.job) as process group \(pid) on CPUs \(plan.cpus) in \(workdir)")
+        try? spool.writeDurably("job.pid", bytes: Array("\(pid)".utf8))
+        log("started job \(launch.job) as process group \(pid) on CPUs [\(plan.cpus.map(String.init).joined(separator: ", "))] in \(workdir)")
 
         // Wait, enforcing the time limit: asleep until the job ends, the agent changes the
         // spool (a new limit, a cancel) or the next deadline comes (ExitWatch).
@@ -175,12 +177,12 @@ public struct Supervisor {
             let r = wait4(pid, &status, WNOHANG, &usage)
             if r == pid { break }
             if r < 0 && errno != EINTR { break }
-            let now = Int(Date().timeIntervalSince1970)
+            let now = Int(time(nil))
             // A new limit from `chessctl update`, through the agent (it rewrites `time-limit`).
             if termSentAt == nil, let text = spool.read("time-limit"), text != limitText {
                 limitText = text
                 // Bounded (a year) before it is added: no value in the file can trap the sum.
-                if let seconds = Int(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), seconds > 0,
+                if let seconds = Int(JobSpool.trimmed(text)), seconds > 0,
                    case let limit = start + min(seconds, 366 * 86_400), limit != deadline {
                     deadline = limit
                     warned = false
@@ -222,10 +224,10 @@ public struct Supervisor {
         let hasSteps = spool.exists("steps")
         kill(-pid, SIGKILL)
         if hasSteps {
-            try? Data().write(to: URL(fileURLWithPath: spool.path("ending")))
+            _ = JobSpool.writeFile(spool.path("ending"), [], mode: 0o644)
             spool.signalJob(SIGKILL, batch: false)
         }
-        let end = Int(Date().timeIntervalSince1970)
+        let end = Int(time(nil))
         let cpuSeconds = Int(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Int((usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000)
         let peak = max(Int(usage.ru_maxrss) / 1024, (cgroup?.peakMemoryBytes ?? 0) / (1024 * 1024))

@@ -162,6 +162,11 @@ import Testing
         #expect(SpoolBell.spool(ofFolder: "/var/spool/chess/jobs/12.0") == "/var/spool/chess")
         #expect(SpoolBell.spool(ofFolder: "/var/spool/chess/jobs/12.1/steps/3") == "/var/spool/chess")
         #expect(SpoolBell.spool(ofFolder: "/var/spool/chess/steps/12.0.3") == "/var/spool/chess")
+        // Written by hand since session 18 (not through URL): the forms a path can take.
+        #expect(SpoolBell.spool(ofFolder: "/var/spool/chess/jobs/12.0/") == "/var/spool/chess")
+        #expect(SpoolBell.spool(ofFolder: "/var/spool/./chess//jobs/12.0") == "/var/spool/chess")
+        #expect(SpoolBell.spool(ofFolder: "/var/spool/x/../chess/jobs/12.1/steps/3") == "/var/spool/chess")
+        #expect(SpoolBell.spool(ofFolder: "/jobs/1.0") == "/")
         #expect(SpoolBell.path(spool: "/var/spool/chess") == "/var/spool/chess/bell")
     }
 }

@@ -9,6 +9,12 @@ public struct WarningSignal: Sendable, Hashable, Codable, CustomStringConvertibl
     public var secondsBefore: Int
     public var batchOnly: Bool
 
+    init(signal: String, secondsBefore: Int, batchOnly: Bool) {
+        self.signal = signal
+        self.secondsBefore = secondsBefore
+        self.batchOnly = batchOnly
+    }
+
     public init(parsing text: String) throws(JobSpecSyntax.Error) {
         var body = Substring(text)
         var batchOnly = false

@@ -122,6 +122,32 @@ public struct JSONScanner {
         return negative ? -v : v
     }
 
+    /// A number that must fit a `UInt32` (a uid or gid).
+    public mutating func uint32() throws -> UInt32 {
+        guard let v = UInt32(exactly: try int()) else { throw fail("number out of range") }
+        return v
+    }
+
+    public mutating func intArray() throws -> [Int] {
+        var values: [Int] = []
+        try beginArray()
+        while try nextElement() { values.append(try int()) }
+        return values
+    }
+
+    public mutating func stringDictionary() throws -> [String: String] {
+        var values: [String: String] = [:]
+        try beginObject()
+        while let k = try nextKey() { values[k] = try string() }
+        return values
+    }
+
+    /// Throws unless only whitespace is left (a document is one value).
+    public mutating func end() throws {
+        skipWhitespace()
+        guard pos == bytes.count else { throw fail("trailing bytes") }
+    }
+
     public mutating func bool() throws -> Bool {
         skipWhitespace()
         if pos + 4 <= bytes.count, bytes[pos] == UInt8(ascii: "t") { pos += 4; return true }
