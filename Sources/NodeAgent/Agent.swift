@@ -238,7 +238,8 @@ final class Agent: @unchecked Sendable {
         }
         let pid: pid_t
         do {
-            pid = try spawnSupervisor(["supervise", spool.directory], output: spool.path("supervisor.out"))
+            // Its own output (a crash's message) goes to its log: one file fewer per job.
+            pid = try spawnSupervisor(["supervise", spool.directory], output: spool.path("supervisor.log"))
         } catch {
             reportLaunchFailure(l.job, spool, "\(error)")
             return
