@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -38,6 +40,21 @@ void chess_close_from(int lowest, int keep) {
 int chess_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int chess_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0U); }
+
+int chess_child_end_fd(void) {
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &chld, &old) != 0) return -1;
+    int fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0) {
+        int saved = errno;
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
 
 int chess_watch_directory(const char *path) {
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);

@@ -75,6 +75,10 @@ public struct StepSupervisor {
     }
 
     func run() -> StepEnd {
+        // Before the first fork: no task's end may come before its signal is watched.
+        let job = jobSpool
+        let wake = StepWake(job: (job.directory, job.supervisorAlive ? job.pid("supervisor.pid") : nil))
+        defer { wake.close() }
         var tasks = TaskGroup(plan: plan, nodes: localNodes, directory: directory, pipes: plan.label)
         tasks.start(log: log)
         if tasks.leader > 0 { try? JobSpool(directory: directory).writeDurably("tasks.pgid", Data("\(tasks.leader)".utf8)) }
@@ -116,7 +120,9 @@ public struct StepSupervisor {
                 }
             }
         }
-        var turns = 0
+        // The job may have ended before its folder was watched: look once at the start.
+        var jobChanged = true
+        var jobLookedAt = started
         while true {
             let remoteDone = remote.count == remoteTasks.count
             if tasks.done && remoteDone { break }
@@ -125,9 +131,20 @@ public struct StepSupervisor {
                 + members.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
                 + tasks.openPipes.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
                 + tasks.pmiConnections.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&polled, nfds_t(polled.count), 50) > 0 {
+                + wake.descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            // Asleep until something happens or is due: KILL after TERM, the members' deadline,
+            // giving up on stray output.
+            let before = Int(time(nil))
+            var due: [Int] = []
+            if let s = stopping, s.killAt < Int.max / 2 { due.append(s.killAt) }
+            if listening, before <= started + Self.memberTimeout { due.append(started + Self.memberTimeout + 1) }
+            if let t = tasks.givesUpOutputAt { due.append(t) }
+            if jobChanged { due.append(before) }
+            if poll(&polled, nfds_t(polled.count), wake.timeout(until: due.min())) > 0 {
                 for p in polled where p.revents != 0 {
-                    if tasks.pmiConnections.contains(p.fd) {
+                    if wake.owns(p.fd) {
+                        if wake.consume(p.fd) { jobChanged = true }
+                    } else if tasks.pmiConnections.contains(p.fd) {
                         for (task, line) in tasks.readPMI(p.fd) { deliver(pmi.handle(task: task, line: line)) }
                     } else if p.fd == Self.control && controlOpen {
                         if let signals = readControl() {
@@ -200,23 +217,26 @@ public struct StepSupervisor {
                 }
             }
             for failed in tasks.reap() where plan.killOnBadExit { stop("task \(failed) failed (--kill-on-bad-exit)") }
-            turns += 1
-            let now = Int(time(nil))
-            if turns % 20 == 0 {
+            let after = Int(time(nil))
+            if jobChanged || wake.jobCheckDue(now: after, lastChecked: jobLookedAt) {
+                jobChanged = false
+                jobLookedAt = after
                 if stopping == nil, let why = jobEnded() { stop(why) }
+            }
+            if listening {
                 // Members that never came: their tasks are lost.
                 let joined = Set(members.filter(\.hello).flatMap(\.nodes))
                 let absent = remoteNodes.filter { !joined.contains($0.name) }.map(\.name)
-                if listening, !absent.isEmpty, now > started + Self.memberTimeout {
+                if !absent.isEmpty, after > started + Self.memberTimeout {
                     lose(remoteTasks.filter { absent.contains($0.1) }.map(\.0), "the step did not start on \(absent.joined(separator: ","))")
                 }
-                if listening && absent.isEmpty { listening = false }
+                if absent.isEmpty { listening = false }
             }
-            if let s = stopping, now >= s.killAt {
+            if let s = stopping, after >= s.killAt {
                 tasks.signal(SIGKILL)
                 stopping = (s.reason, Int.max / 2)
                 // Members have had their kill wait too: what they have not reported is lost.
-                if now >= s.killAt + 5 { lose(remoteTasks.map(\.0).filter { remote[$0] == nil }, s.reason) }
+                if after >= s.killAt + 5 { lose(remoteTasks.map(\.0).filter { remote[$0] == nil }, s.reason) }
             }
         }
         for m in members { close(m.fd) }
@@ -262,6 +282,8 @@ public struct StepSupervisor {
         defer { close(connection) }
         let hello = StepFrame.Hello(token: plan.token ?? "", nodes: localNodes.map(\.name))
         try? UnixSocket.send(connection, StepFrame.encode(.hello, task: 0, Array((try? JSONEncoder().encode(hello)) ?? Data())))
+        let wake = StepWake(job: nil)  // before the first fork
+        defer { wake.close() }
         var tasks = TaskGroup(plan: plan, nodes: localNodes, directory: directory, pipes: true)
         tasks.start(log: log)
         if tasks.leader > 0 { try? JobSpool(directory: directory).writeDurably("tasks.pgid", Data("\(tasks.leader)".utf8)) }
@@ -280,9 +302,13 @@ public struct StepSupervisor {
             var polled = (hubOpen ? [pollfd(fd: connection, events: Int16(POLLIN), revents: 0)] : [])
                 + tasks.openPipes.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
                 + tasks.pmiConnections.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&polled, nfds_t(polled.count), 50) > 0 {
+                + wake.descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let due = [stopAt.flatMap { $0 < Int.max / 2 ? $0 : nil }, tasks.givesUpOutputAt].compactMap { $0 }.min()
+            if poll(&polled, nfds_t(polled.count), wake.timeout(until: due)) > 0 {
                 for p in polled where p.revents != 0 {
-                    if tasks.pmiConnections.contains(p.fd) {
+                    if wake.owns(p.fd) {
+                        _ = wake.consume(p.fd)
+                    } else if tasks.pmiConnections.contains(p.fd) {
                         for (task, line) in tasks.readPMI(p.fd) where hubOpen {
                             try? UnixSocket.send(connection, StepFrame.encode(.pmi, task: task, Array(line.utf8)))
                         }

@@ -178,6 +178,13 @@ struct TaskGroup {
         return openPipes.isEmpty || (reapedAt.map { Int(time(nil)) > $0 + 1 } ?? false)
     }
 
+    /// When `done` gives up on output still open after the last task ended (its stray
+    /// children's): a moment to wake for. Nil while tasks run or when nothing is open.
+    var givesUpOutputAt: Int? {
+        guard running == 0, !openPipes.isEmpty, let reapedAt else { return nil }
+        return reapedAt + 2
+    }
+
     func signal(_ s: Int32) {
         if leader > 0 { kill(-leader, s) }
     }

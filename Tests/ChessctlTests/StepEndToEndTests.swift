@@ -354,6 +354,21 @@ struct StepEndToEndTests {
         let marker = "\(Int.random(in: 100_000...999_999))"
         let sleeper = try c.submit(["-N", "2", "-n", "2", "-o", "sleep.out", "--wrap", "srun -n 1 true; srun sleep \(marker); echo never"])
         try c.wait("the step's two sleeps") { processes("sleep \(marker)").count >= 3 }  // srun and two tasks
+        // While its tasks run quietly the step's supervisor sleeps: no wake-ups (it polled every
+        // 50 ms before session 18: some forty in two seconds).
+        let stepSupervisor = try #require(processes("/jobs/\(sleeper).0/steps/").first { pid in
+            (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()).split(separator: 0).first.map {
+                String(decoding: $0, as: UTF8.self).hasSuffix("chess-supervisor")
+            } ?? false
+        })
+        func switches() -> Int {
+            let status = String(decoding: FileManager.default.contents(atPath: "/proc/\(stepSupervisor)/status") ?? Data(), as: UTF8.self)
+            return status.split(separator: "\n").filter { $0.contains("ctxt_switches:") }
+                .compactMap { $0.split(separator: "\t").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }.reduce(0, +)
+        }
+        let before = switches()
+        usleep(2_000_000)
+        #expect(switches() - before <= 5, "the step's supervisor woke \(switches() - before) times in two quiet seconds")
         // squeue -s: the running step, not the one that ended.
         try c.wait("the running step in queue -s") { try c.cluster.ctl(["queue", "-s", "-h"]).stdout.contains("\(sleeper).1 ") }
         let listed = try c.cluster.ctl(["queue", "-s", "-h"]).stdout

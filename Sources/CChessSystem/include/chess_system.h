@@ -23,6 +23,13 @@ int chess_pidfd_open(int pid);
 /// agent changed its spool (a new time limit, a cancel). -1 on failure.
 int chess_watch_directory(const char *path);
 
+/// A descriptor (close-on-exec, non-blocking) that polls readable when a child of this process
+/// has ended: SIGCHLD is blocked and read through a signalfd, so that a step's supervisor sleeps
+/// until a task ends instead of polling wait4 (its tasks unblock it before exec: every signal
+/// is unblocked in a job's process). For a single-threaded process. -1 with errno on failure,
+/// SIGCHLD then left as it was.
+int chess_child_end_fd(void);
+
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29+): the child starts in `path`. glibc
 /// declares it only under _GNU_SOURCE, which Swift's Glibc module is not built with.
 int chess_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
