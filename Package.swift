@@ -50,7 +50,11 @@ let package = Package(
         // Escrow life cycle and settlements for the compute marketplace.
         .target(name: "MarketBridge", dependencies: ["Billing", "CSecp256k1"]),
         // Wire and file formats: what crosses a process boundary.
-        .target(name: "ChessAPI", dependencies: ["SchedulerCore", "Billing", "CZlib",
+        // What crosses a process boundary between an agent, a job's supervisor and srun: the
+        // launch and its result, steps, signals, sockets, the small JSON reader and writer. No
+        // Foundation, so that the per-job `chess-supervisor` links neither it nor ChessAPI.
+        .target(name: "ChessWire", dependencies: ["CChessSystem"]),
+        .target(name: "ChessAPI", dependencies: ["ChessWire", "SchedulerCore", "Billing", "CZlib",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
 
         // chessd's configuration: the TOML file's meaning (ControllerConfiguration, its checks,
@@ -99,7 +103,7 @@ let package = Package(
         .target(name: "Spawning", dependencies: ["CChessSystem"]),
         // One job's supervisor (cgroup, binding, fork/exec, limits, usage), shared by the agent and
         // the small `chess-supervisor` binary the agent starts for each job.
-        .target(name: "NodeSupervisor", dependencies: ["ChessAPI", "Spawning", "CNuma", "CChessSystem"]),
+        .target(name: "NodeSupervisor", dependencies: ["ChessWire", "Spawning", "CNuma", "CChessSystem"]),
         .executableTarget(
             name: "NodeAgent",
             dependencies: [

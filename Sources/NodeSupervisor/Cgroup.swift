@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// A job's control group: CPU set, memory limit, and freezing for suspend. Written straight

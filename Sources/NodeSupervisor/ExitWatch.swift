@@ -1,5 +1,5 @@
 import CChessSystem
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// What a supervisor sleeps on while its job runs: the job's process ending (a pidfd), the

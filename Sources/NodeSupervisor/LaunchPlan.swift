@@ -1,5 +1,6 @@
-import ChessAPI
-import Foundation
+import Glibc
+import ChessWire
+import FoundationEssentials
 
 /// What the supervisor of one job needs, written by the agent into the job's spool folder
 /// before the supervisor starts (so that a supervisor restarted or inspected later reads the
@@ -86,8 +87,8 @@ public struct JobSpool: Sendable {
     public init(spool: String, job: Int, run: Int) { directory = "\(spool)/jobs/\(job).\(run)" }
     public init(directory: String) { self.directory = directory }
 
-    public var job: Int? { Int((directory as NSString).lastPathComponent.split(separator: ".").first ?? "") }
-    public var run: Int { Int((directory as NSString).lastPathComponent.split(separator: ".").dropFirst().first ?? "") ?? 0 }
+    public var job: Int? { Int(PathText.lastComponent(directory).split(separator: ".").first ?? "") }
+    public var run: Int { Int(PathText.lastComponent(directory).split(separator: ".").dropFirst().first ?? "") ?? 0 }
 
     public func path(_ name: String) -> String { "\(directory)/\(name)" }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// How a supervisor tells the agent at once that a job or step has ended, so that the agent

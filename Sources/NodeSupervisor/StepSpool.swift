@@ -1,5 +1,5 @@
-import ChessAPI
-import Foundation
+import ChessWire
+import FoundationEssentials
 import Glibc
 
 extension StepPlan {

@@ -1,5 +1,5 @@
-import ChessAPI
-import Foundation
+import ChessWire
+import FoundationEssentials
 import Glibc
 
 /// The tasks a step supervisor runs on its nodes: one process group, each task in its node's

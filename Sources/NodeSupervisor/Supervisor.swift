@@ -1,7 +1,7 @@
 import CNuma
 import CChessSystem
-import ChessAPI
-import Foundation
+import ChessWire
+import FoundationEssentials
 import Glibc
 
 /// One job's supervisor: `chess-supervisor SPOOL/jobs/ID` (a small static binary that starts in
@@ -20,7 +20,7 @@ public struct Supervisor {
     public static func main(directory: String) -> Int32 {
         let spool = JobSpool(directory: directory)
         guard let plan = spool.plan else {
-            FileHandle.standardError.write(Data("chess-nodeagent supervise: \(directory): no readable plan.json\n".utf8))
+            PathText.complain("chess-nodeagent supervise: \(directory): no readable plan.json")
             return 2
         }
         let supervisor = Supervisor(spool: spool, plan: plan)

@@ -1,5 +1,6 @@
 import CChessSystem
-import Foundation
+import FoundationEssentials
+import Synchronization
 import Glibc
 
 /// A program started with `posix_spawn` and reaped with `waitpid` on its own pid.
@@ -44,7 +45,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public let processIdentifier: pid_t
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var rawStatus: Int32?
 
     /// Starts `executable` (a path; no PATH search) with `arguments` (argv[1...]). `environment`
@@ -90,7 +91,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Reaps it if it has ended (never blocks).
     public var isRunning: Bool {
-        lock.withLock {
+        lock.withLock { _ in
             guard rawStatus == nil else { return false }
             var status: Int32 = 0
             let rc = waitpid(processIdentifier, &status, WNOHANG)
@@ -105,7 +106,7 @@ public final class ChildProcess: @unchecked Sendable {
             var status: Int32 = 0
             let rc = waitpid(processIdentifier, &status, 0)
             if rc == processIdentifier {
-                lock.withLock { if rawStatus == nil { rawStatus = status } }
+                lock.withLock { _ in if rawStatus == nil { rawStatus = status } }
                 return
             }
             if rc < 0 && errno != EINTR { usleep(1_000) }  // reaped by a concurrent isRunning
@@ -133,10 +134,10 @@ public final class ChildProcess: @unchecked Sendable {
     /// Its exit code, or 128 + the signal that ended it; -1 while it runs (or if something
     /// else reaped it).
     public var terminationStatus: Int32 {
-        lock.withLock { rawStatus.map(Self.exitCode) ?? -1 }
+        lock.withLock { _ in rawStatus.map(Self.exitCode) ?? -1 }
     }
 
-    public var wasSignalled: Bool { lock.withLock { rawStatus.map { $0 & 0x7f != 0 } ?? false } }
+    public var wasSignalled: Bool { lock.withLock { _ in rawStatus.map { $0 & 0x7f != 0 } ?? false } }
 
     static func exitCode(_ status: Int32) -> Int32 { status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f }
 
@@ -145,12 +146,12 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Sends `signal` unless it has been reaped already (its pid may be someone else's by then).
     public func signal(_ signal: Int32) {
-        lock.withLock { if rawStatus == nil { _ = kill(processIdentifier, signal) } }
+        lock.withLock { _ in if rawStatus == nil { _ = kill(processIdentifier, signal) } }
     }
 
     /// Sends `signal` to its whole process group (started with `newProcessGroup`).
     public func signalGroup(_ signal: Int32) {
-        lock.withLock { if rawStatus == nil { _ = kill(-processIdentifier, signal) } }
+        lock.withLock { _ in if rawStatus == nil { _ = kill(-processIdentifier, signal) } }
     }
 
     /// Runs a program to its end and returns what it printed on stdout and stderr (each kept up

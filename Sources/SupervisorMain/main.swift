@@ -1,4 +1,3 @@
-import Foundation
 import Glibc
 import NodeSupervisor
 
@@ -11,7 +10,8 @@ if arguments.count == 3, arguments[1] == "step" {
     exit(StepSupervisor.main(directory: arguments[2]))
 }
 guard arguments.count == 2, !arguments[1].hasPrefix("-") else {
-    FileHandle.standardError.write(Data("usage: chess-supervisor SPOOL/jobs/ID | step SPOOL/jobs/ID/steps/N (started by chess-nodeagent)\n".utf8))
+    let usage = "usage: chess-supervisor SPOOL/jobs/ID | step SPOOL/jobs/ID/steps/N (started by chess-nodeagent)\n"
+    _ = usage.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
     exit(2)
 }
 exit(Supervisor.main(directory: arguments[1]))

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Glibc
 
 /// Unix stream sockets as the controller's API, the agent's step socket and `srun` use them:

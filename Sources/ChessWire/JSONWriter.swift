@@ -106,7 +106,7 @@ public struct JSONWriter {
 
     /// A JSON string literal: quotes, backslashes and control characters escaped, the rest
     /// copied as UTF-8 (what JSONEncoder writes with `.withoutEscapingSlashes`).
-    static func appendString(_ s: String, to bytes: inout [UInt8]) {
+    public static func appendString(_ s: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them whole.
         let utf8 = s.utf8
@@ -131,55 +131,5 @@ public struct JSONWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-}
-
-extension JobSubmission {
-    /// The same JSON as `WireJSON.encode(self)` (a test holds them together), written directly.
-    public var jsonBytes: [UInt8] {
-        var w = JSONWriter()
-        w.beginObject()
-        w.field("account", account)
-        w.field("array", array)
-        w.field("begin", begin)
-        w.field("constraint", constraint)
-        w.field("cpus_per_gpu", cpusPerGPU)
-        w.field("cpus_per_task", cpusPerTask)
-        w.field("dependency", dependency)
-        w.field("environment", environment)
-        w.field("error", error)
-        w.field("exclude", exclude)
-        w.field("exclusive", exclusive)
-        w.field("export", export)
-        w.field("gpu_type", gpuType)
-        w.field("gpus", gpus)
-        w.field("gpus_per_job", gpusPerJob)
-        w.field("gpus_per_task", gpusPerTask)
-        w.field("hold", hold)
-        w.field("licenses", licenses)
-        w.field("mail_type", mailType)
-        w.field("mail_user", mailUser)
-        w.field("mem_mb", memMB)
-        w.field("mem_per_cpu_mb", memPerCPUMB)
-        w.field("mem_per_gpu_mb", memPerGPUMB)
-        w.field("name", name)
-        w.field("nice", nice)
-        w.field("nodelist", nodelist)
-        w.field("nodes", nodes)
-        w.field("ntasks", ntasks)
-        w.field("ntasks_per_node", ntasksPerNode)
-        w.field("open_mode", openMode)
-        w.field("output", output)
-        w.field("partition", partition)
-        w.field("priority", priority)
-        w.field("qos", qos)
-        w.field("requeue", requeue)
-        w.field("reservation", reservation)
-        w.field("script", script)
-        w.field("signal", signal)
-        w.field("time_limit", timeLimit)
-        w.field("workdir", workdir)
-        w.endObject()
-        return w.bytes
     }
 }
