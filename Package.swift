@@ -53,18 +53,21 @@ let package = Package(
         // What crosses a process boundary between an agent, a job's supervisor and srun: the
         // launch and its result, steps, signals, sockets, the small JSON reader and writer. No
         // Foundation, so that the per-job `chess-supervisor` links neither it nor ChessAPI.
+        // Every target that uses these types through ChessAPI's re-export names ChessWire too:
+        // without the direct dependency an incremental build does not recompile it when a
+        // ChessWire type's layout changes (seen: a stale chessd crashing on a StepPlan copy).
         .target(name: "ChessWire", dependencies: ["CChessSystem"]),
         .target(name: "ChessAPI", dependencies: ["ChessWire", "SchedulerCore", "Billing", "CZlib",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
 
         // chessd's configuration: the TOML file's meaning (ControllerConfiguration, its checks,
         // runtime changes replayed over it). Not a wire format: chessctl does not link it.
-        .target(name: "ChessConfig", dependencies: ["ChessAPI", "SchedulerCore", "Billing"]),
+        .target(name: "ChessConfig", dependencies: ["ChessAPI", "ChessWire", "SchedulerCore", "Billing"]),
 
         .executableTarget(
             name: "chessctl",
             dependencies: [
-                "ChessAPI", "Billing",
+                "ChessAPI", "ChessWire", "Billing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // A fully static binary starts in a third of the time of a dynamically linked one
@@ -76,24 +79,24 @@ let package = Package(
         // TLS for one connection on a socket its owner drives (swift-nio-ssl): chessd's TCP
         // listener, the agent's and the marketplace's connections to it.
         .target(name: "TransportSecurity", dependencies: [
-            "ChessAPI",
+            "ChessAPI", "ChessWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // HTTP/1.1 over Unix sockets and TCP on SwiftNIO's event loops: chessd's API and the agent's /metrics.
         .target(name: "HTTPServer", dependencies: [
-            "ChessAPI",
+            "ChessAPI", "ChessWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // The controller's state and its rules, pure like SchedulerCore: no I/O, no locks, no
         // clock reads (docs/architecture.md). chessd is the shell around it.
-        .target(name: "ControllerCore", dependencies: ["SchedulerCore", "Billing", "MarketBridge", "ChessAPI"]),
+        .target(name: "ControllerCore", dependencies: ["SchedulerCore", "Billing", "MarketBridge", "ChessAPI", "ChessWire"]),
         .executableTarget(
             name: "chessd",
             dependencies: [
-                "ControllerCore", "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
+                "ControllerCore", "ChessAPI", "ChessWire", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "NodeAgent",
             dependencies: [
-                "ChessAPI", "NodeSupervisor", "Spawning", "HTTPServer", "TransportSecurity", "CChessSystem", "CHwloc", "CNuma", "CIbverbs",
+                "ChessAPI", "ChessWire", "NodeSupervisor", "Spawning", "HTTPServer", "TransportSecurity", "CChessSystem", "CHwloc", "CNuma", "CIbverbs",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -122,33 +125,33 @@ let package = Package(
         // Job steps inside a job, through the node agent's step socket: Slurm's srun.
         .executableTarget(
             name: "srun",
-            dependencies: ["ChessAPI"],
+            dependencies: ["ChessAPI", "ChessWire"],
             swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
 
         // Every parser of outside bytes behind one entry per kind of input: the fuzzers' and the
         // regression corpus's (scripts/fuzz.sh, docs/security.md).
-        .target(name: "InputFuzzing", dependencies: ["ChessAPI", "ChessConfig", "Billing", "HTTPServer"]),
+        .target(name: "InputFuzzing", dependencies: ["ChessAPI", "ChessWire", "ChessConfig", "Billing", "HTTPServer"]),
         .executableTarget(name: "chess-fuzz", dependencies: ["InputFuzzing"]),
 
         .executableTarget(
             name: "ChessBench",
-            dependencies: ["SchedulerCore", "ChessAPI", "Billing", "Spawning"],
+            dependencies: ["SchedulerCore", "ChessAPI", "ChessWire", "Billing", "Spawning"],
             path: "Benchmarks/ChessBench"
         ),
 
         .testTarget(name: "SchedulerCoreTests", dependencies: ["SchedulerCore"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing"]),
         .testTarget(name: "SpawningTests", dependencies: ["Spawning"]),
-        .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI", "Spawning"], exclude: ["Interop"]),
-        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "ChessConfig", "InputFuzzing", "Spawning"], exclude: ["Fixtures"]),
+        .testTarget(name: "MarketBridgeTests", dependencies: ["MarketBridge", "Billing", "ChessAPI", "ChessWire", "Spawning"], exclude: ["Interop"]),
+        .testTarget(name: "ChessAPITests", dependencies: ["ChessAPI", "ChessWire", "ChessConfig", "InputFuzzing", "Spawning"], exclude: ["Fixtures"]),
         // Drives the built `chessctl` binary as a user would; needs the product built first.
-        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "MarketBridge", "Billing", "NodeSupervisor", "Spawning", "TransportSecurity"], exclude: ["Fixtures"]),
-        .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore", "SchedulerCore", "ChessAPI", "MarketBridge"]),
-        .testTarget(name: "ChessdTests", dependencies: ["chessd", "ControllerCore", "HTTPServer", "ChessAPI", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge",
+        .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "ChessWire", "MarketBridge", "Billing", "NodeSupervisor", "Spawning", "TransportSecurity"], exclude: ["Fixtures"]),
+        .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore", "SchedulerCore", "ChessAPI", "ChessWire", "MarketBridge"]),
+        .testTarget(name: "ChessdTests", dependencies: ["chessd", "ControllerCore", "HTTPServer", "ChessAPI", "ChessWire", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge",
                                                       .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI",
+        .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI", "ChessWire", "Spawning",
                                                           .product(name: "Logging", package: "swift-log")], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
