@@ -135,6 +135,13 @@ public struct JSONScanner {
         return values
     }
 
+    public mutating func uint32Array() throws -> [UInt32] {
+        var values: [UInt32] = []
+        try beginArray()
+        while try nextElement() { values.append(try uint32()) }
+        return values
+    }
+
     public mutating func stringDictionary() throws -> [String: String] {
         var values: [String: String] = [:]
         try beginObject()

@@ -70,6 +70,9 @@ public struct StepPlan: Codable, Sendable, Equatable {
     public var token: String?
     /// Whether tasks get a PMI-1 connection (nil: yes; srun's `--mpi=none`: no).
     public var pmi: Bool?
+    /// The user's groups as the agent that starts the supervisor resolved them (`LaunchPlan`'s
+    /// `groups`: set in the spool's `step.json`, never by chessd); nil: `initgroups`.
+    public var groups: [UInt32]?
 
     public init(job: Int, run: Int, step: Int, name: String, clusterName: String, user: String, uid: UInt32?, gid: UInt32?,
                 request: StepRequest, killWait: Int, nodes: [Node]) {
@@ -93,7 +96,7 @@ public struct StepPlan: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case job, run, step, name, user, uid, gid, argv, environment, workdir, label, nodes, hub, token, pmi
+        case job, run, step, name, user, uid, gid, argv, environment, workdir, label, nodes, hub, token, pmi, groups
         case clusterName = "cluster_name"
         case killOnBadExit = "kill_on_bad_exit"
         case cpusPerTask = "cpus_per_task"

@@ -228,7 +228,7 @@ final class Agent: @unchecked Sendable {
         let plan = LaunchPlan(launch: l, node: part.node, cpus: cpus, mems: mems,
                               memoryBytes: part.memoryMB > 0 ? part.memoryMB * 1_048_576 : nil, gpus: part.gpus,
                               killWait: killWait, clusterName: l.cluster ?? clusterName, stepSocket: stepSocket,
-                              toolsDirectory: toolsDirectory)
+                              toolsDirectory: toolsDirectory, groups: UserGroups.forJob(user: l.user, uid: l.uid, gid: l.gid))
         do {
             try spool.create()
             try spool.writeDurably("plan.json", JSONEncoder().encode(plan))

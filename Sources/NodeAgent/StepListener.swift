@@ -165,6 +165,7 @@ extension Agent {
             }
         }
         defer { if listener >= 0 { close(listener) } }
+        stepPlan.groups = UserGroups.forJob(user: stepPlan.user, uid: stepPlan.uid, gid: stepPlan.gid)
         do {
             try directory.writeDurably("step.json", JSONEncoder().encode(stepPlan))
         } catch {
@@ -243,6 +244,8 @@ extension Agent {
             if errno != EEXIST { logger.error("cannot make a step's folder", metadata: ["error": "\(String(cString: strerror(errno)))"]) }
             return
         }
+        // Resolved here, whatever the controller's plan held.
+        plan.groups = UserGroups.forJob(user: plan.user, uid: plan.uid, gid: plan.gid)
         do {
             try directory.writeDurably("step.json", JSONEncoder().encode(plan))
             let pid = try spawnSupervisor(["step", directory.directory], output: directory.path("supervisor.out"))

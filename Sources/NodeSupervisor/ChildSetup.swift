@@ -10,8 +10,11 @@ struct ChildSetup {
     let cpus: [Int32]
     let mems: [Int32]
     let dropTo: (uid: uid_t, gid: gid_t, user: UnsafeMutablePointer<CChar>?)?
+    /// The supplementary groups the agent resolved; nil: `initgroups` (NSS) in the child.
+    let groups: [gid_t]?
 
-    init(cgroup: Cgroup?, cpus: [Int], mems: [Int], uid: UInt32?, gid: UInt32?, user: String) {
+    init(cgroup: Cgroup?, cpus: [Int], mems: [Int], uid: UInt32?, gid: UInt32?, user: String, groups: [UInt32]?) {
+        self.groups = groups
         cgroupProcs = cgroup.map { cg in cg.paths.values.map { "\($0)/\(cg.version == .v2 ? "cgroup.procs" : "tasks")" } } ?? []
         self.cpus = cpus.map(Int32.init)
         self.mems = mems.map(Int32.init)
@@ -49,7 +52,9 @@ struct ChildSetup {
             return false
         }
         guard let d = dropTo else { return true }
-        return initgroups(d.user, d.gid) == 0 && setgid(d.gid) == 0 && setuid(d.uid) == 0
+        let grouped = groups.map { list in list.withUnsafeBufferPointer { setgroups($0.count, $0.baseAddress) } == 0 }
+            ?? (initgroups(d.user, d.gid) == 0)
+        return grouped && setgid(d.gid) == 0 && setuid(d.uid) == 0
     }
 
     /// In the child, last before `exec`: closes every descriptor above `highest` (the job's

@@ -25,9 +25,16 @@ public struct LaunchPlan: Codable, Sendable, Equatable {
     /// A folder with CHESS's `srun`, put first in the job's `PATH` (before a Slurm installation
     /// on the same machine): where the agent's binaries are.
     public var toolsDirectory: String?
+    /// The job's user's groups (`getgrouplist`), resolved by the agent: the job's process takes
+    /// them with `setgroups`. Not `initgroups` in the supervisor, a static binary: it would load
+    /// the NSS modules (built against another glibc than the node's, perhaps) and ask the
+    /// directory service (LDAP, SSSD) once per job — Slurm sends the groups for the same reasons
+    /// (`send_gids`). Nil (a plan of an older agent): `initgroups`.
+    public var groups: [UInt32]?
 
     public init(launch: JobLaunch, node: String, cpus: [Int], mems: [Int], memoryBytes: Int?, gpus: [Int], killWait: Int,
-                clusterName: String, stepSocket: String? = nil, toolsDirectory: String? = nil) {
+                clusterName: String, stepSocket: String? = nil, toolsDirectory: String? = nil, groups: [UInt32]? = nil) {
+        self.groups = groups
         self.stepSocket = stepSocket
         self.toolsDirectory = toolsDirectory
         self.launch = launch
@@ -48,7 +55,7 @@ extension LaunchPlan {
     public init(scanning bytes: [UInt8]) throws {
         var s = JSONScanner(bytes)
         var launch: JobLaunch?, node: String?, cpus: [Int]?, mems: [Int]?, memoryBytes: Int?, gpus: [Int]?, killWait: Int?
-        var clusterName: String?, stepSocket: String?, toolsDirectory: String?
+        var clusterName: String?, stepSocket: String?, toolsDirectory: String?, groups: [UInt32]?
         try s.beginObject()
         while let key = try s.nextKey() {
             switch key {
@@ -62,6 +69,7 @@ extension LaunchPlan {
             case "clusterName": clusterName = try s.string()
             case "stepSocket": stepSocket = try s.optionalString()
             case "toolsDirectory": toolsDirectory = try s.optionalString()
+            case "groups": groups = s.null() ? nil : try s.uint32Array()
             default: try s.skipValue()
             }
         }
@@ -70,7 +78,7 @@ extension LaunchPlan {
             throw SpoolError(description: "plan.json: a required key is missing")
         }
         self.init(launch: launch, node: node, cpus: cpus, mems: mems, memoryBytes: memoryBytes, gpus: gpus, killWait: killWait,
-                  clusterName: clusterName, stepSocket: stepSocket, toolsDirectory: toolsDirectory)
+                  clusterName: clusterName, stepSocket: stepSocket, toolsDirectory: toolsDirectory, groups: groups)
     }
 }
 

@@ -62,7 +62,7 @@ struct TaskGroup {
             guard let index = plan.nodes.firstIndex(where: { $0.name == node.name }) else { continue }
             for local in 0..<node.tasks {
                 let setup = ChildSetup(cgroup: groups[node.name], cpus: local < node.taskCPUs.count ? node.taskCPUs[local] : node.cpus,
-                                       mems: node.mems, uid: plan.uid, gid: plan.gid, user: plan.user)
+                                       mems: node.mems, uid: plan.uid, gid: plan.gid, user: plan.user, groups: plan.groups)
                 var task = Task(id: node.firstTask + local, node: node.name)
                 var env = plan.environment(node: index, localID: local)
                 var pmiChild: Int32 = -1

@@ -112,7 +112,8 @@ public struct Supervisor {
         }
         // Truncated as Slurm does, unless the job asked to append or this is a later run.
         let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (launch.appendOutput == false ? O_TRUNC : 0)
-        let setup = ChildSetup(cgroup: cgroup, cpus: plan.cpus, mems: plan.mems, uid: launch.uid, gid: launch.gid, user: launch.user)
+        let setup = ChildSetup(cgroup: cgroup, cpus: plan.cpus, mems: plan.mems, uid: launch.uid, gid: launch.gid, user: launch.user,
+                               groups: plan.groups)
         var report: [Int32] = [-1, -1]
         guard chess_pipe_cloexec(&report) == 0 else { return failed("pipe failed: \(String(cString: strerror(errno)))", state: "NODE_FAIL") }
 

@@ -29,7 +29,7 @@ import Testing
         launch.requestedTasks = 6
         return LaunchPlan(launch: launch, node: "n01", cpus: [0, 1, 8, 9], mems: [0], memoryBytes: 4_294_967_296, gpus: [0, 1],
                           killWait: 30, clusterName: "prod", stepSocket: "/var/spool/chess/srun.sock",
-                          toolsDirectory: "/usr/lib/chess/bin")
+                          toolsDirectory: "/usr/lib/chess/bin", groups: [1002, 27, 4_294_967_294])
     }
 
     static func nilFields(_ value: Any, path: String = "") -> [String] {
@@ -76,6 +76,7 @@ import Testing
             [
                 good.replacingOccurrences(of: #""uid":1001"#, with: #""uid":-1"#),
                 good.replacingOccurrences(of: #""uid":1001"#, with: #""uid":4294967296"#),
+                good.replacingOccurrences(of: #""groups":[1002,"#, with: #""groups":[-1,"#),
                 good.replacingOccurrences(of: #""job":42"#, with: #""job":"42""#),
                 good.replacingOccurrences(of: #""job":42"#, with: #""job":99999999999999999999"#),
                 good.replacingOccurrences(of: #""killWait":30"#, with: #""killWait":null"#),

@@ -156,6 +156,34 @@ import Testing
         #expect(log.contains("after TERM: KILL"), "\(log)")
     }
 
+    /// The job's process takes the groups the agent resolved, as they are (`setgroups`): the
+    /// static supervisor does not look the user up itself (`initgroups` would load NSS modules).
+    @Test func aJobTakesTheGroupsItsPlanNames() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = JobSpool(spool: dir, job: 3, run: 0)
+        try spool.create()
+        let work = dir + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let nobody = JobFilesEndToEndTests.nobody
+        chown(work, nobody.uid, nobody.gid)
+        chmod(dir, 0o755)
+        let launch = JobLaunch(job: 3, arrayJobID: nil, arrayTaskID: nil, name: "groups", user: "nobody", uid: nobody.uid, gid: nobody.gid,
+                               account: "default", partition: "batch", script: "#!/bin/sh\nid -G\nid -g\n", workdir: work,
+                               output: "out", error: nil, environment: [:], timeLimit: 60, nodeList: "host",
+                               nodes: [.init(node: "host", cores: [0], memoryMB: 0, numa: [], gpus: [])], tasks: 1, cpusPerTask: 1)
+        let plan = LaunchPlan(launch: launch, node: "host", cpus: [], mems: [], memoryBytes: nil, gpus: [], killWait: 2,
+                              clusterName: "groups", groups: [nobody.gid, 4242, 4343])
+        try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
+        try ChildProcess(builtBinary("chess-supervisor").path, [spool.directory]).waitUntilExit()
+        #expect(spool.result?.state == "COMPLETED", "\(String(describing: spool.result))")
+        let out = String(decoding: FileManager.default.contents(atPath: work + "/out") ?? Data(), as: UTF8.self)
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(out)")
+        #expect(Set(lines.first?.split(separator: " ").map(String.init) ?? []) == ["\(nobody.gid)", "4242", "4343"], "\(out)")
+        #expect(lines.last == "\(nobody.gid)", "\(out)")
+    }
+
     /// Where a supervisor finds the bell from its folder: a job's run, a step in it, and a
     /// member step's folder on another agent.
     @Test func theBellIsFoundFromEveryKindOfFolder() {

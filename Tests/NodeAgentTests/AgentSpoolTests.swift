@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import NodeSupervisor
+import Spawning
 import Testing
 @testable import NodeAgent
 
@@ -26,5 +27,22 @@ import Testing
         #expect(bell.wait(milliseconds: 0) == false)
         SpoolBell.ring(spool: SpoolBell.spool(ofFolder: spool + "/jobs/7.0"))
         #expect(bell.wait(milliseconds: 1000) == true)
+    }
+}
+
+/// The groups the agent puts in a job's plan: the user database's, as `id -G` lists them.
+@Suite("a job's user's groups") struct UserGroupsTests {
+    @Test func theUserDatabasesGroupsWithThePrimaryOne() throws {
+        for user in ["root", "daemon", "nobody"] {
+            guard let entry = getpwnam(user) else { continue }
+            let gid = entry.pointee.pw_gid
+            let listed = try ChildProcess.run("/usr/bin/id", ["-G", user], timeout: 10).stdoutText
+            let expected = Set(listed.split(whereSeparator: \.isWhitespace).compactMap { UInt32($0) })
+            #expect(Set(UserGroups.of(user: user, gid: gid)) == expected, "\(user): id -G says \(listed)")
+        }
+        #expect(UserGroups.of(user: "no-such-user-\(getpid())", gid: 4242) == [4242])
+        // Root's jobs keep the agent's groups; so do all jobs of an agent that is not root.
+        #expect(UserGroups.forJob(user: "root", uid: 0, gid: 0) == nil)
+        if getuid() == 0 { #expect(UserGroups.forJob(user: "nobody", uid: 65534, gid: nil)?.contains(65534) == true) }
     }
 }
