@@ -175,6 +175,6 @@ public struct Cgroup {
 
     static func read(_ path: String) throws -> String {
         guard let bytes = JobSpool.readBytes(path) else { throw Failure(description: "\(path): cannot read") }
-        return JobSpool.trimmed(bytes)
+        return PlainText.trimmed(bytes)
     }
 }

@@ -95,8 +95,8 @@ public struct JobSpool: Sendable {
     public init(spool: String, job: Int, run: Int) { directory = "\(spool)/jobs/\(job).\(run)" }
     public init(directory: String) { self.directory = directory }
 
-    public var job: Int? { Int(PathText.lastComponent(directory).split(separator: ".").first ?? "") }
-    public var run: Int { Int(PathText.lastComponent(directory).split(separator: ".").dropFirst().first ?? "") ?? 0 }
+    public var job: Int? { Int(PlainText.lastComponent(directory).split(separator: ".").first ?? "") }
+    public var run: Int { Int(PlainText.lastComponent(directory).split(separator: ".").dropFirst().first ?? "") ?? 0 }
 
     public func path(_ name: String) -> String { "\(directory)/\(name)" }
 
@@ -166,14 +166,6 @@ public struct JobSpool: Sendable {
         return nil
     }
 
-    /// A small text file's content without the whitespace around it (ASCII: a number, a word).
-    static func trimmed(_ bytes: some Collection<UInt8>) -> String {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
-        let text = Array(bytes)
-        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(decoding: text[first...last], as: UTF8.self)
-    }
-
     public func exists(_ name: String) -> Bool {
         var st = stat()
         return stat(path(name), &st) == 0
@@ -187,7 +179,7 @@ public struct JobSpool: Sendable {
     public var result: JobResult? { read("result.json").flatMap { try? JSONDecoder().decode(JobResult.self, from: $0) } }
 
     public func pid(_ name: String) -> Int32? {
-        Self.readBytes(path(name)).flatMap { Int32(Self.trimmed($0)) }
+        Self.readBytes(path(name)).flatMap { Int32(PlainText.trimmed($0)) }
     }
 
     /// The supervisor is still alive (a process with its pid exists and is ours).

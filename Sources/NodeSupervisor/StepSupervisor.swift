@@ -25,7 +25,7 @@ public struct StepSupervisor {
     public static func main(directory: String) -> Int32 {
         guard let data = FileManager.default.contents(atPath: "\(directory)/step.json"),
               let plan = try? JSONDecoder().decode(StepPlan.self, from: data) else {
-            PathText.complain("chess-supervisor step: \(directory): no readable step.json")
+            PlainText.complain("chess-supervisor step: \(directory): no readable step.json")
             return 2
         }
         let supervisor = StepSupervisor(directory: directory, plan: plan)
@@ -57,7 +57,7 @@ public struct StepSupervisor {
 
     /// The job's run folder, on the batch node's agent (`steps/S` is in it).
     var jobSpool: JobSpool {
-        JobSpool(directory: PathText.parent(PathText.parent(directory)))
+        JobSpool(directory: PlainText.parent(PlainText.parent(directory)))
     }
 
     /// This supervisor's nodes.

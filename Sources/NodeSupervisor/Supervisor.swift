@@ -20,7 +20,7 @@ public struct Supervisor {
     public static func main(directory: String) -> Int32 {
         let spool = JobSpool(directory: directory)
         guard let plan = spool.plan else {
-            PathText.complain("chess-nodeagent supervise: \(directory): no readable plan.json")
+            PlainText.complain("chess-nodeagent supervise: \(directory): no readable plan.json")
             return 2
         }
         let supervisor = Supervisor(spool: spool, plan: plan)
@@ -186,7 +186,7 @@ public struct Supervisor {
             if termSentAt == nil, let text = spool.read("time-limit"), text != limitText {
                 limitText = text
                 // Bounded (a year) before it is added: no value in the file can trap the sum.
-                if let seconds = Int(JobSpool.trimmed(text)), seconds > 0,
+                if let seconds = Int(PlainText.trimmed(text)), seconds > 0,
                    case let limit = start + min(seconds, 366 * 86_400), limit != deadline {
                     deadline = limit
                     warned = false

@@ -25,7 +25,7 @@ public enum TimedProgram {
         if ran.timedOut { return Outcome(ok: false, message: "\(path) did not finish within \(timeout)s") }
         if !ran.signalled && ran.status == 0 { return Outcome(ok: true, message: nil) }
         let line = ran.stdoutText.split(whereSeparator: \.isNewline)
-            .map { JobSpool.trimmed($0.utf8) }.first { !$0.isEmpty }
+            .map { PlainText.trimmed($0.utf8) }.first { !$0.isEmpty }
         let fallback = ran.signalled ? "\(path) was killed by signal \(ran.status - 128)" : "\(path) exited with \(ran.status)"
         return Outcome(ok: false, message: line.map { String($0.prefix(200)) } ?? fallback)
     }

@@ -1,9 +1,9 @@
 import Glibc
 
-/// Path text as NSString's `lastPathComponent` and `deletingLastPathComponent` give it, without
-/// NSString: the per-job supervisor links FoundationEssentials only (Foundation's start-up alone
-/// cost it most of a millisecond per job).
-enum PathText {
+/// Text the supervisor needs without Foundation (it links FoundationEssentials only: Foundation's
+/// start-up alone cost it most of a millisecond per job): paths as NSString's `lastPathComponent`
+/// and `deletingLastPathComponent` give them, trimmed file contents, a line on standard error.
+enum PlainText {
     /// `path` without trailing slashes ("/" stays "/").
     static func trimmed(_ path: String) -> Substring {
         var p = Substring(path)
@@ -21,6 +21,14 @@ enum PathText {
         let p = trimmed(path)
         guard let slash = p.lastIndex(of: "/") else { return "" }
         return slash == p.startIndex ? "/" : String(p[..<slash])
+    }
+
+    /// A small text's content without the ASCII whitespace around it (a number in a file, a word).
+    static func trimmed(_ bytes: some Collection<UInt8>) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+        let text = Array(bytes)
+        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(decoding: text[first...last], as: UTF8.self)
     }
 
     /// A line on standard error (the supervisor's output file).
