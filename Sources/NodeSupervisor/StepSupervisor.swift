@@ -77,7 +77,7 @@ public struct StepSupervisor {
     func run() -> StepEnd {
         // Before the first fork: no task's end may come before its signal is watched.
         let job = jobSpool
-        let wake = StepWake(job: (job.directory, job.supervisorAlive ? job.pid("supervisor.pid") : nil))
+        var wake = StepWake(job: (job.directory, job.supervisorAlive ? job.pid("supervisor.pid") : nil))
         defer { wake.close() }
         var tasks = TaskGroup(plan: plan, nodes: localNodes, directory: directory, pipes: plan.label)
         tasks.start(log: log)
@@ -282,7 +282,7 @@ public struct StepSupervisor {
         defer { close(connection) }
         let hello = StepFrame.Hello(token: plan.token ?? "", nodes: localNodes.map(\.name))
         try? UnixSocket.send(connection, StepFrame.encode(.hello, task: 0, Array((try? JSONEncoder().encode(hello)) ?? Data())))
-        let wake = StepWake(job: nil)  // before the first fork
+        var wake = StepWake(job: nil)  // before the first fork
         defer { wake.close() }
         var tasks = TaskGroup(plan: plan, nodes: localNodes, directory: directory, pipes: true)
         tasks.start(log: log)

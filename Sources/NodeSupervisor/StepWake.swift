@@ -16,8 +16,8 @@ struct StepWake {
     let childEnded: Int32
     /// inotify on the job's folder; -1 for a member (it has no job folder on its agent).
     private let jobFolder: Int32
-    /// The job's supervisor, as a pidfd; -1 for a member.
-    private let jobSupervisor: Int32
+    /// The job's supervisor, as a pidfd; -1 for a member, and once it has ended.
+    private var jobSupervisor: Int32
     /// Whether the job's end needs looking for (the batch node's hub), and can only be polled.
     private let jobPolled: Bool
 
@@ -39,12 +39,19 @@ struct StepWake {
     func owns(_ fd: Int32) -> Bool { fd >= 0 && (fd == childEnded || fd == jobFolder || fd == jobSupervisor) }
 
     /// Consumes what made `fd` readable; true when it was about the job (look whether it ended).
-    func consume(_ fd: Int32) -> Bool {
+    /// A pidfd stays readable once its process has ended, so it is closed then and no longer
+    /// watched (else every poll would return at once: a busy loop until the step ends).
+    mutating func consume(_ fd: Int32) -> Bool {
+        if fd == jobSupervisor {
+            Glibc.close(fd)
+            jobSupervisor = -1
+            return true
+        }
         if fd == childEnded || fd == jobFolder {
             var scratch = [UInt8](repeating: 0, count: 4096)
             while read(fd, &scratch, scratch.count) > 0 {}
         }
-        return fd == jobFolder || fd == jobSupervisor
+        return fd == jobFolder
     }
 
     /// Whether the job's end must be looked for by time (a watch is missing) at `now`, given
