@@ -308,6 +308,9 @@ struct EndToEndTests {
         #expect(busy.status == 1 && busy.stderr.contains("emu1 run jobs and are not in \(c.cluster.configPath) any more"), "\(busy.stderr)")
         #expect(try c.cluster.ctl(["show", "node", "emu1"]).status == 0)
         #expect(try c.cluster.ctl(["cancel", "\(wide)"]).status == 0)
+        // Until its agents report the end the job is COMPLETING on emu1, and a drain would leave
+        // it "draining" (Slurm's DRNG): what follows is about an idle node.
+        try c.wait("the cancelled job to leave the nodes") { try c.jobs().isEmpty }
 
         try original.replacingOccurrences(of: "memory_mb = 100000", with: "memory_mb = 900000")
             .write(toFile: c.cluster.configPath, atomically: true, encoding: .utf8)
