@@ -42,7 +42,7 @@ import Testing
         #expect(wake.descriptors.count == watched - 1)
         // Nothing else happened: the next wait sleeps (and a change in the folder still wakes it).
         #expect(ready(within: 100).isEmpty)
-        FileManager.default.createFile(atPath: folder + "/cancel", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/cancel", contents: Data("x".utf8))
         var changed: [Int32] = []
         for _ in 0..<50 where changed.isEmpty { changed = ready(within: 100) }
         #expect(changed.count == 1 && wake.consume(changed[0]), "\(changed)")

@@ -93,110 +93,24 @@ enum Table {
     }
 
     /// Prints tab-separated lines (as chessd renders `queue` rows) under headers, aligned,
-    /// straight from the bytes: `queue` prints tens of thousands of rows, and a String per cell
-    /// cost more than the request. Widths count Unicode scalars (UTF-8 lead bytes): as good as
-    /// characters for table cells, without grapheme breaking. Two passes over raw bytes (widths,
-    /// then the aligned copy through a fixed buffer): over 10,000 rows, slices and closures over
-    /// the width table made this half of `chessctl queue`'s time. The buffer does not grow with
-    /// what chessd sent, however wide one cell and however many short lines.
+    /// straight from the bytes (`AlignedTable`).
     static func print<Bytes: ContiguousBytes>(_ headers: [String], tabSeparated rows: Bytes, header: Bool = true) {
         let head = Array(headers.joined(separator: "\t").utf8) + [0x0A]
-        var widths = [Int](repeating: 0, count: headers.count)
-        widths.withUnsafeMutableBufferPointer { widths in
-            head.withUnsafeBytes { measure($0, &widths) }
-            rows.withUnsafeBytes { measure($0, &widths) }
-        }
-        var out = StandardOutput()
-        if header { head.withUnsafeBytes { emit($0, widths, to: &out) } }
-        rows.withUnsafeBytes { emit($0, widths, to: &out) }
-        out.flush()
+        var table = AlignedTable(columns: headers.count)
+        head.withUnsafeBytes { table.measure($0) }
+        rows.withUnsafeBytes { table.measure($0) }
+        var out = ByteOutput { writeAll(1, $0) }
+        if header { head.withUnsafeBytes { table.emit($0, to: &out) } }
+        rows.withUnsafeBytes { table.emit($0, to: &out) }
+        out.finish()
     }
 
-    /// Widens `widths` to the cells of `raw` (tab-separated lines).
-    private static func measure(_ raw: UnsafeRawBufferPointer, _ widths: inout UnsafeMutableBufferPointer<Int>) {
-        var column = 0, width = 0
-        for b in raw {
-            switch b {
-            case 0x09, 0x0A:
-                if column < widths.count && width > widths[column] { widths[column] = width }
-                column = b == 0x09 ? column + 1 : 0
-                width = 0
-            default:
-                if b & 0xC0 != 0x80 { width += 1 }
-            }
-        }
-        if column < widths.count && width > widths[column] { widths[column] = width }
-    }
-
-    /// Writes the lines of `raw`, each cell but a line's last padded with spaces to its
-    /// column's width and two more.
-    private static func emit(_ raw: UnsafeRawBufferPointer, _ widths: [Int], to out: inout StandardOutput) {
-        guard let base = raw.baseAddress else { return }
-        var cellStart = 0, column = 0, width = 0
-        for i in 0..<raw.count {
-            let b = raw[i]
-            if b == 0x09 || b == 0x0A {
-                out.write(base + cellStart, i - cellStart)
-                if b == 0x09 {
-                    out.spaces((column < widths.count ? widths[column] : width) - width + 2)
-                    column += 1
-                } else {
-                    out.newline()
-                    column = 0
-                }
-                cellStart = i + 1
-                width = 0
-            } else if b & 0xC0 != 0x80 {
-                width += 1
-            }
-        }
-        if cellStart < raw.count {  // a last line without its line break
-            out.write(base + cellStart, raw.count - cellStart)
-            out.newline()
-        }
-    }
-}
-
-/// Standard output through a fixed 64 KiB buffer, written with write(2) as it fills.
-struct StandardOutput: ~Copyable {
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
-    private var used = 0
-
-    deinit { buffer.deallocate() }
-
-    mutating func write(_ bytes: UnsafeRawPointer, _ count: Int) {
-        if used + count > buffer.count { flush() }
-        guard count <= buffer.count else { return Self.writeAll(bytes, count) }
-        (buffer.baseAddress! + used).copyMemory(from: bytes, byteCount: count)
-        used += count
-    }
-
-    mutating func spaces(_ count: Int) {
-        var left = count
-        while left > 0 {
-            if used == buffer.count { flush() }
-            let n = min(left, buffer.count - used)
-            (buffer.baseAddress! + used).initializeMemory(as: UInt8.self, repeating: UInt8(ascii: " "), count: n)
-            used += n
-            left -= n
-        }
-    }
-
-    mutating func newline() {
-        if used == buffer.count { flush() }
-        buffer[used] = 0x0A
-        used += 1
-    }
-
-    mutating func flush() {
-        Self.writeAll(buffer.baseAddress!, used)
-        used = 0
-    }
-
-    private static func writeAll(_ bytes: UnsafeRawPointer, _ count: Int) {
+    /// Writes all of `bytes` to `fd` (a closed pipe ends it quietly, as before).
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
-        while offset < count {
-            let n = Glibc.write(1, bytes + offset, count - offset)
+        while offset < bytes.count {
+            let n = Glibc.write(fd, base + offset, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             offset += n
