@@ -118,6 +118,15 @@ import Testing
         #expect(lines.count == ids.count)
         #expect(lines.filter { String(decoding: $0, as: UTF8.self).contains("\tR\t") }.count == 24)
         #expect(String(decoding: parallel, as: UTF8.self) == String(decoding: serial, as: UTF8.self))
+        // Each part selects its own records: with a filter the parts are uneven, still in order.
+        let waiting = Controller.QueueFilter(states: [.pending], ids: Set(ids.filter { $0 % 3 != 0 || $0 < 100 }))
+        let filtered = h.controller.renderQueued(waiting) { r, unavailable, index, out in
+            rows.append(r, unavailableNodes: unavailable, index: index, now: now, to: &out)
+        }
+        var filteredSerial: [UInt8] = []
+        h.controller.forEachQueued(waiting) { QueueColumns.appendRow(columns, $0, now: now, to: &filteredSerial) }
+        #expect(filtered.split(separator: 0x0A).count > 1_000)
+        #expect(String(decoding: filtered, as: UTF8.self) == String(decoding: filteredSerial, as: UTF8.self))
     }
 
     /// A listing names its columns in the query; twenty thousand of them (a 64 KB query) over a

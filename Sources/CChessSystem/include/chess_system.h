@@ -39,4 +39,11 @@ int chess_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 /// without O_CLOEXEC included).
 int chess_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
 
+/// Asks the CPU to bring `bytes` at `address` into its caches ahead of a read (a hint; nothing
+/// is read or faulted). Listings walk records of some 700 bytes whose fields lie on a dozen
+/// cache lines: fetched ahead, a row's reads do not wait on memory one line at a time.
+static inline void chess_prefetch(const void *address, long bytes) {
+    for (long offset = 0; offset < bytes; offset += 64) __builtin_prefetch((const char *)address + offset);
+}
+
 #endif

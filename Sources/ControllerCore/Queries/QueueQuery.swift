@@ -16,29 +16,53 @@ package struct QueueFilter: Sendable {
     }
 }
 
+/// Which records a listing shows, asked record by record where it lies (`admit`), so that a
+/// long listing can select and render in one pass over the records, in parts on several cores
+/// (each part with its own selection): a separate selecting pass over ten thousand records read
+/// each one from memory twice, the first time on one core. Holds what one listing works out
+/// once: the unavailable nodes of each partition.
+package struct QueueSelection {
+    private let filter: QueueFilter
+    private var unavailable: [String: String?] = [:]  // by partition
+    // The last partition's answer, looked at before the table: queues run long in one
+    // partition, and hashing each job's partition name was a tenth of a listing.
+    private var last: (partition: String, nodes: String?)?
+
+    package init(_ filter: QueueFilter) { self.filter = filter }
+
+    /// Nil when the record is not shown; else the nodes that keep it waiting (ReqNodeNotAvail),
+    /// if any, from `unavailableNodes` (`ControllerState.unavailableNodes(for:)`; asked once
+    /// per partition where it can be). An array whose every task has started shows through its
+    /// tasks only.
+    package mutating func admit(_ record: UnsafePointer<JobRecord>, unavailableNodes: (Job) -> String?) -> String?? {
+        if record.pointee.job.array?.pending.isEmpty == true { return nil }
+        if let u = filter.users, !u.contains(record.pointee.job.user) { return nil }
+        if let s = filter.states, !s.contains(record.pointee.job.state) { return nil }
+        if let p = filter.partitions, !p.contains(record.pointee.job.partition) { return nil }
+        if let ids = filter.ids, !ids.contains(record.pointee.job.id) && !(record.pointee.job.arrayJobID.map(ids.contains) ?? false) { return nil }
+        guard record.pointee.job.reason == .reqNodeNotAvail else { return .some(nil) }
+        if record.pointee.job.request.requiredNodes != nil || record.pointee.job.request.excludedNodes != nil {
+            return .some(unavailableNodes(record.pointee.job))
+        }
+        let partition = record.pointee.job.partition
+        if let last, last.partition == partition { return .some(last.nodes) }
+        if unavailable[partition] == nil { unavailable[partition] = unavailableNodes(record.pointee.job) }
+        last = (partition, unavailable[partition]!)
+        return .some(last!.nodes)
+    }
+}
+
 extension ControllerState {
     /// The slots (in `records`) of the live jobs `filter` lets through, oldest first, with the
-    /// nodes that keep each ReqNodeNotAvail job waiting (worked out once per partition for
-    /// most). An array whose every task has started shows through its tasks only. The listing is
+    /// nodes that keep each ReqNodeNotAvail job waiting (`QueueSelection`). The listing is
     /// rendered from the slots where the records lie, without a copy of each.
     package func queued(_ filter: QueueFilter) -> [(slot: Int32, unavailableNodes: String?)] {
         var out: [(slot: Int32, unavailableNodes: String?)] = []
         out.reserveCapacity(records.count)
-        var unavailable: [String: String?] = [:]  // by partition, computed once per listing
+        var selection = QueueSelection(filter)
         for slot in records.slotsByID() {
             records.withRecord(slot: Int(slot)) { record in
-                if record.pointee.job.array?.pending.isEmpty == true { return }
-                if let u = filter.users, !u.contains(record.pointee.job.user) { return }
-                if let s = filter.states, !s.contains(record.pointee.job.state) { return }
-                if let p = filter.partitions, !p.contains(record.pointee.job.partition) { return }
-                if let ids = filter.ids, !ids.contains(record.pointee.job.id) && !(record.pointee.job.arrayJobID.map(ids.contains) ?? false) { return }
-                guard record.pointee.job.reason == .reqNodeNotAvail else { return out.append((slot, nil)) }
-                if record.pointee.job.request.requiredNodes != nil || record.pointee.job.request.excludedNodes != nil {
-                    return out.append((slot, unavailableNodes(for: record.pointee.job)))
-                }
-                let partition = record.pointee.job.partition
-                if unavailable[partition] == nil { unavailable[partition] = unavailableNodes(for: record.pointee.job) }
-                out.append((slot, unavailable[partition]!))
+                if let unavailable = selection.admit(record, unavailableNodes: unavailableNodes(for:)) { out.append((slot, unavailable)) }
             }
         }
         return out
