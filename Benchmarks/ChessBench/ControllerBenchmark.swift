@@ -46,16 +46,21 @@ struct ControllerBenchmark {
 
         print("Controller (chessd + chessctl, release build, 1,000 nodes configured)")
         let sequential = 300
-        let t0 = Date()
-        for _ in 0..<sequential {
-            let r = try runCtl(["submit", "--wrap", "true"])
-            guard r == 0 else { throw BenchError("chessctl submit failed") }
+        func submitOneByOne(_ extra: [String]) throws -> Double {
+            let t0 = Date()
+            for _ in 0..<sequential {
+                let r = try runCtl(["submit"] + extra + ["--wrap", "true"])
+                guard r == 0 else { throw BenchError("chessctl submit failed") }
+            }
+            return Double(sequential) / Date().timeIntervalSince(t0)
         }
-        let seqRate = Double(sequential) / Date().timeIntervalSince(t0)
-        row("sequential chessctl submit processes", String(format: "%.0f jobs/s", seqRate),
+        row("sequential chessctl submit processes", String(format: "%.0f jobs/s", try submitOneByOne([])),
             "target ≥ 440 jobs/s (2 × sbatch's ~220 measured by the issue author)")
+        // What slurm-compare.sh times on Slurm's side: `sbatch -H`, held jobs (no scheduling).
+        row("sequential chessctl submit --hold processes", String(format: "%.0f jobs/s", try submitOneByOne(["--hold"])),
+            "as slurm-compare.sh's sbatch -H")
 
-        let pipelined = 10_000 - sequential
+        let pipelined = 10_000 - 2 * sequential
         let rate = try pipelinedSubmits(pipelined)
         row("durable submits, one pipelined connection", String(format: "%.0f jobs/s", rate), "target ≥ 5,000 jobs/s")
 

@@ -18,6 +18,23 @@ import Testing
         try #require(h.controller.nodeInfos().first { $0.name == name })
     }
 
+    /// A held job cannot start: its submit asks for no scheduling pass (over a long queue a pass
+    /// per `sbatch -H` took half a core), a plain submit and the release do.
+    @Test func aHeldSubmitAsksForNoPassItsReleaseDoes() throws {
+        let h = try ControllerHarness()
+        h.register("host1", ["n1"])
+        h.controller.passRequested = false
+        let held = try h.submit { $0.hold = true }
+        #expect(!h.controller.passRequested)
+        _ = try h.perform(.release, held)
+        #expect(h.controller.passRequested)
+        h.controller.passRequested = false
+        _ = try h.submit()
+        #expect(h.controller.passRequested)
+        h.pass()
+        #expect(try h.state(held) == "RUNNING")
+    }
+
     @Test func aJobIsLaunchedThroughItsAgentAndEndsWithItsReport() throws {
         let h = try ControllerHarness()
         h.register("host1", ["n1", "n2"])
