@@ -29,6 +29,41 @@ public enum SlurmTime {
         two(sec)
     }
 
+    /// squeue's form of a duration (its TIME, TIME_LIMIT and TIME_LEFT): hours and days only
+    /// as needed — `0:00`, `30:00`, `1:30:00`, `2-00:00:00` — where `show job` and sacct print
+    /// `00:30:00` (`duration`); nil is `UNLIMITED`. Scripts read squeue's columns: same text.
+    public static func squeueDuration(_ seconds: Int?) -> String {
+        var out: [UInt8] = []
+        appendSqueueDuration(seconds, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `squeueDuration`, written into a byte buffer.
+    public static func appendSqueueDuration(_ seconds: Int?, to out: inout [UInt8]) {
+        guard let seconds else { return out.append(contentsOf: "UNLIMITED".utf8) }
+        let s = max(seconds, 0)
+        let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
+        func two(_ x: Int) {
+            out.append(UInt8(ascii: "0") + UInt8(x / 10 % 10))
+            out.append(UInt8(ascii: "0") + UInt8(x % 10))
+        }
+        if d > 0 {
+            appendDecimal(d, to: &out)
+            out.append(UInt8(ascii: "-"))
+            two(h)
+            out.append(UInt8(ascii: ":"))
+            two(m)
+        } else if h > 0 {
+            appendDecimal(h, to: &out)
+            out.append(UInt8(ascii: ":"))
+            two(m)
+        } else {
+            appendDecimal(m, to: &out)
+        }
+        out.append(UInt8(ascii: ":"))
+        two(sec)
+    }
+
     /// A whole number's decimal digits (and sign), written into a byte buffer.
     public static func appendDecimal(_ n: Int, to out: inout [UInt8]) {
         if n < 0 { out.append(UInt8(ascii: "-")) }

@@ -122,7 +122,7 @@ final class SqueueFormatTests: XCTestCase {
         var j = JobInfo(id: 42, displayID: "42", name: "a-very-long-name", user: "alice", account: "phys", partition: "batch",
                         qos: "normal", state: "PENDING", submitTime: 0, nodes: 2, cpus: 8, memoryMB: 0, gpus: 0)
         j.reason = "Resources"
-        XCTAssertEqual(f.row(j, now: 100), "                42     batch a-very-l    alice PD   00:00:00      2 (Resources)")
+        XCTAssertEqual(f.row(j, now: 100), "                42     batch a-very-l    alice PD       0:00      2 (Resources)")
         XCTAssertEqual(try SqueueFormat("%i|%j|%-6u|%%").row(j, now: 0), "42|a-very-long-name|alice |%")
         XCTAssertEqual(try SqueueFormat("%5j|").row(j, now: 0), "a-ver|")
         XCTAssertThrowsError(try SqueueFormat("%z")) { e in XCTAssertTrue("\(e)".contains("a field is %[.][width]LETTER"), "\(e)") }

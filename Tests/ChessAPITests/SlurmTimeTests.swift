@@ -15,6 +15,18 @@ import Testing
         #expect(SlurmTime.duration(400 * 86400) == "400-00:00:00")
     }
 
+    /// squeue's columns (TIME, TIME_LIMIT, TIME_LEFT) as Slurm 22.05's squeue printed them on
+    /// this kind of machine for a held job (-t 30) and running ones (-t 90, -t 2-0) four
+    /// seconds in: `0:00 30:00 30:00`, `0:04 1:30:00 1:29:56`, `0:04 2-00:00:00 1-23:59:56`.
+    @Test func squeueDurations() {
+        let slurm: [(Int?, String)] = [
+            (0, "0:00"), (4, "0:04"), (30 * 60, "30:00"), (90 * 60, "1:30:00"), (90 * 60 - 4, "1:29:56"),
+            (2 * 86400, "2-00:00:00"), (2 * 86400 - 4, "1-23:59:56"), (nil, "UNLIMITED"),
+            (59, "0:59"), (3599, "59:59"), (3600, "1:00:00"), (86399, "23:59:59"), (-5, "0:00"), (400 * 86400 + 61, "400-00:01:01"),
+        ]
+        for (seconds, printed) in slurm { #expect(SlurmTime.squeueDuration(seconds) == printed, "\(String(describing: seconds))") }
+    }
+
     @Test func decimals() {
         for n in [0, 7, 10, 64, -1, -1234, Int.max, Int.min] {
             var out: [UInt8] = [UInt8(ascii: "x")]

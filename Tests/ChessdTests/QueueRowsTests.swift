@@ -82,15 +82,15 @@ import Testing
             withUnsafePointer(to: r) { rows.append($0, unavailableNodes: unavailable, index: Self.index, now: now, to: &out) }
             return (r.id, String(decoding: out, as: UTF8.self))
         })
-        #expect(rows[2] == "2\tPD\t00:00:00\t01:00:00\t1\t(JobHeldUser)\n")
-        #expect(rows[4] == "4\tPD\t00:00:00\t01:00:00\t1\t(ReqNodeNotAvail, UnavailableNodes:n2)\n")
-        #expect(rows[5] == "5\tPD\t00:00:00\tUNLIMITED\t1\t(Resources)\n")
-        #expect(rows[6] == "6_[3-5,9%2]\tPD\t00:00:00\t01:00:00\t1\t(None)\n")
-        #expect(rows[8] == "6_1\tR\t00:00:30\t01:00:00\t1\tn1\n")
+        #expect(rows[2] == "2\tPD\t0:00\t1:00:00\t1\t(JobHeldUser)\n")
+        #expect(rows[4] == "4\tPD\t0:00\t1:00:00\t1\t(ReqNodeNotAvail, UnavailableNodes:n2)\n")
+        #expect(rows[5] == "5\tPD\t0:00\tUNLIMITED\t1\t(Resources)\n")
+        #expect(rows[6] == "6_[3-5,9%2]\tPD\t0:00\t1:00:00\t1\t(None)\n")
+        #expect(rows[8] == "6_1\tR\t0:30\t1:00:00\t1\tn1\n")
         #expect(rows[9] == "9\tR\t1-01:00:00\t2-00:00:00\t3\tn[1-2,4]\n")
-        #expect(rows[11] == "11\tCG\t00:00:20\t01:00:00\t1\tn4\n")
-        #expect(rows[12] == "12\tPD\t00:00:00\t01:00:00\t1\t(Dependency)\n")
-        #expect(rows[13] == "13\tPD\t00:00:00\tUNLIMITED\t3\t(None)\n")
+        #expect(rows[11] == "11\tCG\t0:20\t1:00:00\t1\tn4\n")
+        #expect(rows[12] == "12\tPD\t0:00\t1:00:00\t1\t(Dependency)\n")
+        #expect(rows[13] == "13\tPD\t0:00\tUNLIMITED\t3\t(None)\n")
     }
 
     /// A listing long enough to be rendered in parts on several cores comes out whole and in

@@ -59,8 +59,8 @@ public enum QueueColumns {
         case .user: return job.user
         case .state: return shortStates[job.state] ?? job.state
         case .statelong: return job.state
-        case .time: return SlurmTime.duration(job.runSeconds(now: now))
-        case .timeLimit: return SlurmTime.duration(job.timeLimit)
+        case .time: return SlurmTime.squeueDuration(job.runSeconds(now: now))
+        case .timeLimit: return SlurmTime.squeueDuration(job.timeLimit)
         case .nodes: return "\(job.nodes)"
         case .cpus: return "\(job.cpus)"
         case .gpus: return "\(job.gpus)"
@@ -75,7 +75,7 @@ public enum QueueColumns {
         // squeue's %L: what is left of the time limit (the whole limit while pending).
         case .timeLeft:
             guard let limit = job.timeLimit else { return "UNLIMITED" }
-            return SlurmTime.duration(max(limit - job.runSeconds(now: now), 0))
+            return SlurmTime.squeueDuration(max(limit - job.runSeconds(now: now), 0))
         // squeue's %e: when the job ended, or will at its limit.
         case .end:
             if let end = job.endTime { return SlurmTime.timestamp(end) }
@@ -95,8 +95,8 @@ public enum QueueColumns {
         for (i, c) in columns.enumerated() {
             if i > 0 { out.append(0x09) }
             switch c {
-            case .time: SlurmTime.appendDuration(job.runSeconds(now: now), to: &out)
-            case .timeLimit: SlurmTime.appendDuration(job.timeLimit, to: &out)
+            case .time: SlurmTime.appendSqueueDuration(job.runSeconds(now: now), to: &out)
+            case .timeLimit: SlurmTime.appendSqueueDuration(job.timeLimit, to: &out)
             case .nodes: SlurmTime.appendDecimal(job.nodes, to: &out)
             case .cpus: SlurmTime.appendDecimal(job.cpus, to: &out)
             case .gpus: SlurmTime.appendDecimal(job.gpus, to: &out)

@@ -112,7 +112,7 @@ struct QueueOptions: Equatable {
         if json { return print(try JSONOutput.string(list)) }
         let now = Int(Date().timeIntervalSince1970)
         Table.print(["STEPID", "NAME", "PARTITION", "USER", "TIME", "NODELIST"],
-                    list.steps.map { [$0.stepID, $0.name, $0.partition, $0.user, Time.duration(max(now - $0.startTime, 0)), $0.nodeList] },
+                    list.steps.map { [$0.stepID, $0.name, $0.partition, $0.user, Time.squeueDuration(max(now - $0.startTime, 0)), $0.nodeList] },
                     header: !noHeader)
     }
 

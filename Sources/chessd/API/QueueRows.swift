@@ -52,10 +52,10 @@ struct QueueRows {
             case .time:
                 // The fields, not `r.pointee.runSeconds(at:)`: a method of the record from another
                 // module is handed a copy of the whole record (measured: a sixth of a listing).
-                SlurmTime.appendDuration(JobInfo.runSeconds(start: r.pointee.job.startTime, end: r.pointee.job.endTime,
+                SlurmTime.appendSqueueDuration(JobInfo.runSeconds(start: r.pointee.job.startTime, end: r.pointee.job.endTime,
                                                             suspendedSeconds: r.pointee.suspension?.seconds,
                                                             suspendedSince: r.pointee.suspension?.since, now: now), to: &out)
-            case .timeLimit: SlurmTime.appendDuration(r.pointee.job.request.timeLimit, to: &out)
+            case .timeLimit: SlurmTime.appendSqueueDuration(r.pointee.job.request.timeLimit, to: &out)
             case .nodes:
                 let nodes = r.pointee.job.allocation?.nodes.count
                     ?? index.tres(partition: r.pointee.job.partition, request: r.pointee.job.request).nodes
