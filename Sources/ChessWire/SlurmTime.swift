@@ -11,22 +11,7 @@ public enum SlurmTime {
 
     /// `duration`, written into a byte buffer.
     public static func appendDuration(_ seconds: Int?, to out: inout [UInt8]) {
-        guard let seconds else { return out.append(contentsOf: "UNLIMITED".utf8) }
-        let s = max(seconds, 0)
-        let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
-        func two(_ x: Int) {
-            out.append(UInt8(ascii: "0") + UInt8(x / 10 % 10))
-            out.append(UInt8(ascii: "0") + UInt8(x % 10))
-        }
-        if d > 0 {
-            appendDecimal(d, to: &out)
-            out.append(UInt8(ascii: "-"))
-        }
-        two(h)
-        out.append(UInt8(ascii: ":"))
-        two(m)
-        out.append(UInt8(ascii: ":"))
-        two(sec)
+        appendDuration(seconds, squeueForm: false, to: &out)
     }
 
     /// squeue's form of a duration (its TIME, TIME_LIMIT and TIME_LEFT): hours and days only
@@ -40,6 +25,10 @@ public enum SlurmTime {
 
     /// `squeueDuration`, written into a byte buffer.
     public static func appendSqueueDuration(_ seconds: Int?, to out: inout [UInt8]) {
+        appendDuration(seconds, squeueForm: true, to: &out)
+    }
+
+    private static func appendDuration(_ seconds: Int?, squeueForm: Bool, to out: inout [UInt8]) {
         guard let seconds else { return out.append(contentsOf: "UNLIMITED".utf8) }
         let s = max(seconds, 0)
         let d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60
@@ -50,6 +39,10 @@ public enum SlurmTime {
         if d > 0 {
             appendDecimal(d, to: &out)
             out.append(UInt8(ascii: "-"))
+            two(h)
+            out.append(UInt8(ascii: ":"))
+            two(m)
+        } else if !squeueForm {
             two(h)
             out.append(UInt8(ascii: ":"))
             two(m)

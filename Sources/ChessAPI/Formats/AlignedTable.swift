@@ -16,64 +16,57 @@ public struct AlignedTable {
 
     /// Widens the columns to the cells of `raw`'s lines.
     public mutating func measure(_ raw: UnsafeRawBufferPointer) {
-        guard let base = raw.baseAddress else { return }
-        let end = raw.count
         widths.withUnsafeMutableBufferPointer { widths in
-            var i = 0, column = 0, width = 0
-            while i < end {
-                if end - i >= 8 && Self.isPlain(base + i) {
-                    width += 8
-                    i += 8
-                    continue
-                }
-                let b = base.load(fromByteOffset: i, as: UInt8.self)
-                i += 1
-                if b == 0x09 || b == 0x0A {
-                    if column < widths.count && width > widths[column] { widths[column] = width }
-                    column = b == 0x09 ? column + 1 : 0
-                    width = 0
-                } else if b & 0xC0 != 0x80 {
-                    width += 1
-                }
+            var column = 0
+            Self.forEachCell(raw) { _, _, width, ending in
+                if column < widths.count && width > widths[column] { widths[column] = width }
+                column = ending == 0x0A ? 0 : column + 1
             }
-            if column < widths.count && width > widths[column] { widths[column] = width }
         }
     }
 
     /// Writes `raw`'s lines, padded, into `out`; a last line without its line break gets one.
     public func emit(_ raw: UnsafeRawBufferPointer, to out: inout ByteOutput) {
         guard let base = raw.baseAddress else { return }
-        let end = raw.count
         widths.withUnsafeBufferPointer { widths in
-            var i = 0, cellStart = 0, column = 0, width = 0
-            while i < end {
-                if end - i >= 8 && Self.isPlain(base + i) {
-                    width += 8
-                    i += 8
-                    continue
+            var column = 0
+            Self.forEachCell(raw) { start, end, width, ending in
+                out.write(base + start, end - start)
+                if ending == 0x09 {
+                    out.spaces((column < widths.count ? widths[column] : width) - width + 2)
+                    column += 1
+                } else {
+                    out.newline()
+                    column = 0
                 }
-                let b = base.load(fromByteOffset: i, as: UInt8.self)
-                if b == 0x09 || b == 0x0A {
-                    out.write(base + cellStart, i - cellStart)
-                    if b == 0x09 {
-                        out.spaces((column < widths.count ? widths[column] : width) - width + 2)
-                        column += 1
-                    } else {
-                        out.newline()
-                        column = 0
-                    }
-                    cellStart = i + 1
-                    width = 0
-                } else if b & 0xC0 != 0x80 {
-                    width += 1
-                }
-                i += 1
-            }
-            if cellStart < end {
-                out.write(base + cellStart, end - cellStart)
-                out.newline()
             }
         }
+    }
+
+    /// Hands `cell` each cell of `raw`: where its bytes start and end, its width, and what ends
+    /// it (a tab, a line break, or nil: the end of `raw`, for a last line without its break).
+    @inline(__always)
+    private static func forEachCell(_ raw: UnsafeRawBufferPointer, _ cell: (_ start: Int, _ end: Int, _ width: Int, _ ending: UInt8?) -> Void) {
+        guard let base = raw.baseAddress else { return }
+        let end = raw.count
+        var i = 0, cellStart = 0, width = 0
+        while i < end {
+            if end - i >= 8 && isPlain(base + i) {
+                width += 8
+                i += 8
+                continue
+            }
+            let b = base.load(fromByteOffset: i, as: UInt8.self)
+            if b == 0x09 || b == 0x0A {
+                cell(cellStart, i, width, b)
+                cellStart = i + 1
+                width = 0
+            } else if b & 0xC0 != 0x80 {
+                width += 1
+            }
+            i += 1
+        }
+        if cellStart < end { cell(cellStart, end, width, nil) }
     }
 
     /// Whether none of the eight bytes at `p` is a tab, a line break or part of a multi-byte
