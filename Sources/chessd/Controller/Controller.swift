@@ -201,9 +201,9 @@ final class Controller: @unchecked Sendable {
             lock.lock()
             state.accept(record)
             lock.unlock()
-            // A held job cannot start, and waiting changes nobody's plan: no pass for it (over
-            // ten thousand pending jobs, a pass per held submit took half a core; Slurm does
-            // not schedule for `sbatch -H` either). Its release asks for one.
+            // A held job cannot start, and its waiting changes nobody's plan: no pass for it
+            // (over ten thousand pending jobs, a pass per held submit took half a core). Its
+            // release asks for one.
             if !record.job.hold { requestPass() }
             completion(.success(id))
         })
