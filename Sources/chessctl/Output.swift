@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChessAPI
 import Foundation
 
 /// An error the user can act on: printed as `Error: message`, exit status 1.
@@ -25,7 +26,7 @@ enum Format {
     static func printRows(_ rows: [(String, String)]) {
         let width = rows.map(\.0.count).max() ?? 0
         for (key, value) in rows {
-            print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+            print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + TerminalText.neutralized(value))
         }
     }
 }

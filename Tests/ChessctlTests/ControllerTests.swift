@@ -19,6 +19,23 @@ struct ControllerTests {
         return try #require(object["jobs"] as? [[String: Any]])
     }
 
+    /// A job's name is any user's text; on an administrator's terminal its control characters
+    /// are shown, not acted on (an escape sequence cleared root's screen or hid rows).
+    @Test func aJobNamesEscapeSequencesDoNotReachTheTerminal() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let name = "x\u{1B}[2J\u{1B}]0;title\u{07}y"
+        let submit = try cluster.ctl(["submit", "--parsable", "--hold", "-J", name, "--wrap", "true"])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        for args in [["queue"], ["queue", "-o", "%i %j"], ["show", "job", "1"]] {
+            let r = try cluster.ctl(args)
+            #expect(r.status == 0 && r.stdout.contains("x?[2J?]0;title?y"), "\(args): \(r.stdout.debugDescription)")
+            #expect(!r.stdout.utf8.contains(0x1B) && !r.stdout.utf8.contains(0x07), "\(args)")
+        }
+        // The JSON keeps the name as it is (escaped by JSON, read by programs).
+        #expect(try queueJSON(cluster).first?["name"] as? String == name)
+    }
+
     @Test func submitQueueShowAndDirectives() throws {
         let cluster = try TestCluster()
         try cluster.start()

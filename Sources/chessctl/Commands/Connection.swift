@@ -93,9 +93,12 @@ enum Table {
     }
 
     /// Prints tab-separated lines (as chessd renders `queue` rows) under headers, aligned,
-    /// straight from the bytes (`AlignedTable`).
-    static func print<Bytes: ContiguousBytes>(_ headers: [String], tabSeparated rows: Bytes, header: Bool = true) {
+    /// straight from the bytes (`AlignedTable`), with other users' control characters made
+    /// harmless (`TerminalText`).
+    static func print<Bytes: ContiguousBytes>(_ headers: [String], tabSeparated given: Bytes, header: Bool = true) {
         let head = Array(headers.joined(separator: "\t").utf8) + [0x0A]
+        var rows = given.withUnsafeBytes { Array($0) }
+        rows.withUnsafeMutableBytes { TerminalText.neutralize($0) }
         var table = AlignedTable(columns: headers.count)
         head.withUnsafeBytes { table.measure($0) }
         rows.withUnsafeBytes { table.measure($0) }

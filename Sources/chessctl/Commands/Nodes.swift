@@ -62,7 +62,7 @@ struct Nodes: ParsableCommand {
                 for n in nodes where n.partitions.contains(p) { entries.append(.init(node: n, partition: p, summary: summaries[p])) }
             }
             if !noHeader { print(f.header()) }
-            for row in f.rows(entries, perNode: perNode) { print(row) }
+            for row in f.rows(entries, perNode: perNode) { print(TerminalText.neutralized(row)) }
             return
         }
         if reasons {
@@ -151,7 +151,7 @@ struct NodeCommand: ParsableCommand {
             let info = try withController {
                 try client.post("/v1/nodes/\(name)/state", NodeStateChange(action: action, reason: reason), as: NodeInfo.self)
             }
-            print("\(info.name): \(info.state)\(info.reason.map { " (\($0))" } ?? "")")
+            print(TerminalText.neutralized("\(info.name): \(info.state)\(info.reason.map { " (\($0))" } ?? "")"))
         }
     }
 }

@@ -88,7 +88,7 @@ struct QueueOptions: Equatable {
             let list = try JobList(scanning: Array(try read("/v1/jobs", query, json: false)!))
             let now = Int(Date().timeIntervalSince1970)
             if !noHeader { print(spec.header()) }
-            for job in list.jobs { print(spec.row(job, now: now)) }
+            for job in list.jobs { print(TerminalText.neutralized(spec.row(job, now: now))) }
             return
         }
         let columns = try ColumnList.parse(format, known: QueueColumns.headers, fallback: start ? Queue.startColumns : Queue.defaultColumns)
