@@ -16,7 +16,7 @@ public enum TerminalText {
         let end = bytes.count
         var i = 0
         while i < end {
-            if end - i >= 8 && isPrintableASCII(base + i) {
+            if end - i >= 8 && !mayHoldControls(base + i) {
                 i += 8
                 continue
             }
@@ -43,13 +43,19 @@ public enum TerminalText {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Whether the eight bytes at `p` are all printable ASCII (0x20–0x7E): no byte below 0x20
-    /// (`(x - 0x20…) & ~x & 0x80…` finds one), none 0x7F, none with the high bit.
+    /// Whether any of the eight bytes at `p` is a C0 control other than tab and line break,
+    /// DEL, or 0xC2 (the lead byte of U+0080–U+00BF, C1 among them): most of a table is none,
+    /// tabs included, and is passed over a word at a time. Each test is exact per byte (the
+    /// additions stay within seven bits: no carry into the next byte).
     @inline(__always)
-    static func isPrintableASCII(_ p: UnsafeRawPointer) -> Bool {
-        let w = p.loadUnaligned(as: UInt64.self)
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs = ones &* 0x80
-        let dels = w ^ (ones &* 0x7F)
-        return ((w &- ones &* 0x20) & ~w | (dels &- ones) & ~dels | w) & highs == 0
+    static func mayHoldControls(_ p: UnsafeRawPointer) -> Bool {
+        let x = p.loadUnaligned(as: UInt64.self)
+        let ones: UInt64 = 0x0101_0101_0101_0101, low7 = ones &* 0x7F, highs = ones &* 0x80
+        @inline(__always) func equal(_ c: UInt64) -> UInt64 {
+            let y = x ^ (ones &* c)
+            return ~(((y & low7) &+ low7) | y) & highs
+        }
+        let below20 = ~(((x & low7) &+ ones &* 0x60) | x) & highs
+        return (below20 & ~equal(0x09) & ~equal(0x0A)) | equal(0x7F) | equal(0xC2) != 0
     }
 }
