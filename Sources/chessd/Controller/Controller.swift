@@ -298,6 +298,7 @@ final class Controller: @unchecked Sendable {
         }
     }
 
+    /// The slots of the live jobs `filter` lets through (`ControllerState.queued`).
     private func queuedLocked(_ filter: QueueFilter) -> [(slot: Int32, unavailableNodes: String?)] { state.queued(filter) }
 
     /// A job by `1234` or `1234_7`, live or from the store.
