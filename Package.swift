@@ -90,13 +90,15 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // The daemons' log handler: text from the other side shown, not acted on (docs/security.md).
+        .target(name: "DaemonLogging", dependencies: ["ChessWire", .product(name: "Logging", package: "swift-log")]),
         // The controller's state and its rules, pure like SchedulerCore: no I/O, no locks, no
         // clock reads (docs/architecture.md). chessd is the shell around it.
         .target(name: "ControllerCore", dependencies: ["SchedulerCore", "Billing", "MarketBridge", "ChessAPI", "ChessWire"]),
         .executableTarget(
             name: "chessd",
             dependencies: [
-                "ControllerCore", "ChessAPI", "ChessWire", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem",
+                "ControllerCore", "ChessAPI", "ChessWire", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge", "HTTPServer", "TransportSecurity", "CChessSystem", "DaemonLogging",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -110,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "NodeAgent",
             dependencies: [
-                "ChessAPI", "ChessWire", "NodeSupervisor", "Spawning", "HTTPServer", "TransportSecurity", "CChessSystem", "CHwloc", "CNuma", "CIbverbs",
+                "ChessAPI", "ChessWire", "NodeSupervisor", "Spawning", "HTTPServer", "TransportSecurity", "CChessSystem", "CHwloc", "CNuma", "CIbverbs", "DaemonLogging",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -150,7 +152,8 @@ let package = Package(
         .testTarget(name: "ChessctlTests", dependencies: ["ChessAPI", "ChessWire", "MarketBridge", "Billing", "NodeSupervisor", "Spawning", "TransportSecurity"], exclude: ["Fixtures"]),
         .testTarget(name: "ControllerCoreTests", dependencies: ["ControllerCore", "SchedulerCore", "ChessAPI", "ChessWire", "MarketBridge"]),
         .testTarget(name: "ChessdTests", dependencies: ["chessd", "ControllerCore", "HTTPServer", "ChessAPI", "ChessWire", "ChessConfig", "SchedulerCore", "Billing", "MarketBridge",
-                                                      .product(name: "GRDB", package: "GRDB.swift")]),
+                                                      "DaemonLogging", .product(name: "GRDB", package: "GRDB.swift"),
+                                                      .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NodeAgentTests", dependencies: ["NodeAgent", "NodeSupervisor", "ChessAPI", "ChessWire", "Spawning",
                                                           .product(name: "Logging", package: "swift-log")], exclude: ["Fixtures"]),
     ],

@@ -1,5 +1,6 @@
 import ChessAPI
 import NodeSupervisor
+import DaemonLogging
 import Foundation
 import Glibc
 import HTTPServer
@@ -192,7 +193,7 @@ if let tlsCA {
 }
 
 LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
+    var handler = NeutralizingLogHandler(StreamLogHandler.standardError(label: label))
     handler.logLevel = ProcessInfo.processInfo.environment["CHESS_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
     return handler
 }

@@ -1,6 +1,7 @@
 import ChessAPI
 import ChessConfig
 import ControllerCore
+import DaemonLogging
 import Foundation
 import Glibc
 import HTTPServer
@@ -76,7 +77,7 @@ if let agent = agentKeyFor {
 }
 
 LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
+    var handler = NeutralizingLogHandler(StreamLogHandler.standardError(label: label))
     handler.logLevel = environment["CHESS_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
     return handler
 }
