@@ -27,7 +27,7 @@ struct ControllerTests {
         let name = "x\u{1B}[2J\u{1B}]0;title\u{07}y"
         let submit = try cluster.ctl(["submit", "--parsable", "--hold", "-J", name, "--wrap", "true"])
         #expect(submit.status == 0, "\(submit.stderr)")
-        for args in [["queue"], ["queue", "-o", "%i %j"], ["show", "job", "1"]] {
+        for args in [["queue"], ["queue", "-o", "%i %j"], ["show", "job", "1"], ["acct", "-j", "1", "-o", "jobid,jobname"], ["acct", "-p", "-j", "1", "-o", "jobid,jobname"]] {
             let r = try cluster.ctl(args)
             #expect(r.status == 0 && r.stdout.contains("x?[2J?]0;title?y"), "\(args): \(r.stdout.debugDescription)")
             #expect(!r.stdout.utf8.contains(0x1B) && !r.stdout.utf8.contains(0x07), "\(args)")

@@ -70,7 +70,8 @@ struct Acct: ParsableCommand {
             var out = ""
             let tail = parsable ? "|" : ""
             if !noHeader { out += names.map { Acct.columns[$0]! }.joined(separator: "|") + tail + "\n" }
-            for row in rows { out += row.joined(separator: "|") + tail + "\n" }
+            // One record a line, and no user's control characters on the terminal (`TerminalText`).
+            for row in rows { out += row.map(TerminalText.neutralized).joined(separator: "|") + tail + "\n" }
             FileHandle.standardOutput.write(Data(out.utf8))
         } else {
             Table.print(names.map { Acct.columns[$0]! }, rows, header: !noHeader)
