@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz one parser of outside input with libFuzzer (and AddressSanitizer):
 #
-#   scripts/fuzz.sh TARGET [SECONDS]        # TARGET: json-body http hostlist job-options batch-script configuration
+#   scripts/fuzz.sh TARGET [SECONDS]        # TARGET: json-body http hostlist job-options batch-script configuration terminal-text
 #   scripts/fuzz.sh all [SECONDS]           # each target in turn
 #
 # Starts from Tests/Corpus/TARGET (the regression corpus the test suite replays) and adds what
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
-TARGETS="json-body http hostlist job-options batch-script configuration"
+TARGETS="json-body http hostlist job-options batch-script configuration terminal-text"
 target=${1:?usage: scripts/fuzz.sh TARGET|all [SECONDS]  (targets: $TARGETS)}
 seconds=${2:-600}
 swift build -c release --build-path .build-fuzz --product chess-fuzz \

@@ -22,6 +22,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case batchScript = "batch-script"
     /// chessd's TOML configuration.
     case configuration
+    /// Other users' text on its way to a terminal or a log: `TerminalText` must leave no control
+    /// byte but tab and line break, and `AlignedTable` lay out whatever bytes chessd sends.
+    case terminalText = "terminal-text"
 
     /// Feeds `bytes` to the target's parsers; a refusal is a normal outcome.
     public func run(_ bytes: [UInt8]) {
@@ -37,7 +40,26 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? StepOptions.parse(text.split(whereSeparator: \.isWhitespace).map(String.init))
         case .configuration:
             _ = try? ConfigurationFile.parse(String(decoding: bytes, as: UTF8.self))
+        case .terminalText: Self.terminalText(bytes)
         }
+    }
+
+    static func terminalText(_ bytes: [UInt8]) {
+        var shown = bytes
+        shown.withUnsafeMutableBytes { TerminalText.neutralize($0) }
+        precondition(shown.count == bytes.count && !shown.contains { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A) || $0 == 0x7F },
+                     "a control byte reached the terminal")
+        let line = TerminalText.neutralized(String(decoding: bytes, as: UTF8.self))
+        precondition(!line.utf8.contains { $0 < 0x20 || $0 == 0x7F }, "a control byte or a line break stayed in a line")
+        var table = AlignedTable(columns: Int(bytes.first ?? 0) % 8)
+        shown.withUnsafeBytes { table.measure($0) }
+        var written = 0
+        do {
+            var out = ByteOutput(capacity: 1 + Int(bytes.last ?? 0)) { written += $0.count }
+            shown.withUnsafeBytes { table.emit($0, to: &out) }
+        }
+        // Each cell once, padded to at most its column's width and two, plus a line break.
+        precondition(written >= shown.count, "bytes lost laying out the table")
     }
 
     static func jsonBody(_ bytes: [UInt8]) {
