@@ -95,9 +95,11 @@ enum Table {
     /// Prints tab-separated lines (as chessd renders `queue` rows) under headers, aligned,
     /// straight from the bytes (`AlignedTable`), with other users' control characters made
     /// harmless (`TerminalText`).
-    static func print<Bytes: ContiguousBytes>(_ headers: [String], tabSeparated given: Bytes, header: Bool = true) {
+    /// The rows are neutralized where they lie: a caller's last use of its buffer hands it over
+    /// without a copy.
+    static func print(_ headers: [String], tabSeparated rows: consuming [UInt8], header: Bool = true) {
         let head = Array(headers.joined(separator: "\t").utf8) + [0x0A]
-        var rows = given.withUnsafeBytes { Array($0) }
+        var rows = rows
         rows.withUnsafeMutableBytes { TerminalText.neutralize($0) }
         var table = AlignedTable(columns: headers.count)
         head.withUnsafeBytes { table.measure($0) }

@@ -95,7 +95,7 @@ struct QueueOptions: Equatable {
         // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
         guard let data = try read("/v1/jobs", query, json: json) else { return }
-        Table.print(columns.map { QueueColumns.headers[$0]! }, tabSeparated: data, header: !noHeader)
+        Table.print(columns.map { QueueColumns.headers[$0]! }, tabSeparated: [UInt8](data), header: !noHeader)
     }
 
     /// squeue -s: the running steps, with the user, partition and job filters applied.
