@@ -30,10 +30,13 @@ build: deps
 	swift build
 
 # Slurm's command names, links to chessctl (which takes their options): scripts that call them
-# work unchanged, and jobs find them first in their PATH (beside the agent and srun).
-SLURM_NAMES := sbatch squeue scancel sinfo sacct scontrol sprio sshare sstat seff sdiag sreport
+# work unchanged, and jobs find them first in their PATH (beside the agent and srun). `sbatch`
+# and `srun` are binaries of their own (without Foundation, they start faster).
+SLURM_NAMES := squeue scancel sinfo sacct scontrol sprio sshare sstat seff sdiag sreport
 
 release: deps
+	@# An earlier release made sbatch a link to chessctl: the linker must not write through it.
+	@if [ -L .build/release/sbatch ]; then rm .build/release/sbatch; fi
 	swift build -c release
 	@cd .build/release && for n in $(SLURM_NAMES); do ln -sf chessctl $$n; done
 
@@ -65,6 +68,7 @@ test: deps $(INTEROP_VENV)/bin/python
 
 ## Benchmarks: figures printed side by side; not part of the tests.
 bench: deps
+	@if [ -L .build/release/sbatch ]; then rm .build/release/sbatch; fi
 	swift build -c release
 	.build/release/chess-bench
 	.build/release/chess-bench --agents 5000

@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "chess-nodeagent", targets: ["NodeAgent"]),
         .executable(name: "chess-supervisor", targets: ["SupervisorMain"]),
         .executable(name: "srun", targets: ["srun"]),
+        .executable(name: "sbatch", targets: ["sbatch"]),
         .executable(name: "chess-bench", targets: ["ChessBench"]),
         .executable(name: "chess-fuzz", targets: ["chess-fuzz"]),
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
@@ -57,7 +58,11 @@ let package = Package(
         // without the direct dependency an incremental build does not recompile it when a
         // ChessWire type's layout changes (seen: a stale chessd crashing on a StepPlan copy).
         .target(name: "ChessWire", dependencies: ["CChessSystem"]),
-        .target(name: "ChessAPI", dependencies: ["ChessWire", "SchedulerCore", "Billing", "CZlib",
+        // Slurm's job options as sbatch and srun read them (command line, `#SBATCH` directives,
+        // SBATCH_* variables), the JobSubmission they make, and the `submit` command itself. No
+        // Foundation, so that the `sbatch` binary starts as fast as the supervisor does.
+        .target(name: "BatchSubmission", dependencies: ["ChessWire", "SchedulerCore"]),
+        .target(name: "ChessAPI", dependencies: ["ChessWire", "BatchSubmission", "SchedulerCore", "Billing", "CZlib",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
 
         // chessd's configuration: the TOML file's meaning (ControllerConfiguration, its checks,
@@ -120,6 +125,15 @@ let package = Package(
             name: "SupervisorMain",
             dependencies: ["NodeSupervisor"],
             // Started once per job: static, like chessctl, so that it starts in a millisecond.
+            swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
+        ),
+
+        // Slurm's sbatch: `SubmitCommand` alone, static and without Foundation, so that a
+        // pipeline's loop of submits pays a third of chessctl's start-up per job.
+        .executableTarget(
+            name: "sbatch",
+            dependencies: ["BatchSubmission", "ChessWire"],
             swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),

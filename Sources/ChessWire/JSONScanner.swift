@@ -4,6 +4,9 @@
 public struct JSONScanner {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+
+        /// A document without a key its type requires.
+        public static func missing(_ key: String) -> Failure { Failure(description: "invalid JSON: no \"\(key)\"") }
     }
 
     let bytes: [UInt8]

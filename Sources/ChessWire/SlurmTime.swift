@@ -82,6 +82,63 @@ public enum SlurmTime {
         return format(t, utc: false)
     }
 
+    /// sbatch's `--begin` dates, in local time: `YYYY-MM-DD[THH:MM[:SS]]`, or `HH:MM[:SS]` for
+    /// today at that time, tomorrow once it has passed (as Slurm does). nil for any other text
+    /// and for a date that does not exist (February 30th). Through libc's `mktime`, which knows
+    /// the zone's daylight saving: `sbatch` links no Foundation.
+    public static func localTime(_ text: String, now: Int) -> Int? {
+        let halves = text.utf8.split(separator: UInt8(ascii: "T"), omittingEmptySubsequences: false)
+        guard halves.count <= 2 else { return nil }
+        /// Whole numbers between `separator`s, each of `digits` digits.
+        func fields(_ bytes: Substring.UTF8View.SubSequence, _ separator: UInt8, _ digits: [ClosedRange<Int>]) -> [Int32]? {
+            let words = bytes.split(separator: separator, omittingEmptySubsequences: false)
+            guard words.count == digits.count else { return nil }
+            var out: [Int32] = []
+            for (word, allowed) in zip(words, digits) {
+                guard allowed.contains(word.count), word.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+                out.append(word.reduce(0) { $0 * 10 + Int32($1 - UInt8(ascii: "0")) })
+            }
+            return out
+        }
+        func clock(_ bytes: Substring.UTF8View.SubSequence) -> [Int32]? {
+            guard let hms = fields(bytes, UInt8(ascii: ":"), [1...2, 1...2, 1...2]) ?? fields(bytes, UInt8(ascii: ":"), [1...2, 1...2]).map({ $0 + [0] }),
+                  hms[0] < 24, hms[1] < 60, hms[2] < 60 else { return nil }
+            return hms
+        }
+        var parts = tm()
+        let hms: [Int32]
+        if halves[0].contains(UInt8(ascii: "-")) {
+            guard let ymd = fields(halves[0], UInt8(ascii: "-"), [4...4, 1...2, 1...2]), (1...12).contains(ymd[1]), ymd[2] >= 1 else { return nil }
+            if halves.count == 2 {
+                guard let c = clock(halves[1]) else { return nil }
+                hms = c
+            } else {
+                hms = [0, 0, 0]
+            }
+            parts.tm_year = ymd[0] - 1900
+            parts.tm_mon = ymd[1] - 1
+            parts.tm_mday = ymd[2]
+        } else {
+            guard halves.count == 1, let c = clock(halves[0]) else { return nil }
+            hms = c
+            var t = time_t(now)
+            localtime_r(&t, &parts)
+        }
+        parts.tm_hour = hms[0]
+        parts.tm_min = hms[1]
+        parts.tm_sec = hms[2]
+        parts.tm_isdst = -1
+        let (year, month, day) = (parts.tm_year, parts.tm_mon, parts.tm_mday)
+        var copy = parts
+        let t = Int(mktime(&copy))
+        // mktime moves a day past the month's end into the next month: such a date does not exist.
+        guard copy.tm_year == year, copy.tm_mon == month, copy.tm_mday == day else { return nil }
+        guard !halves[0].contains(UInt8(ascii: "-")), t < now else { return t }
+        parts.tm_mday += 1
+        parts.tm_isdst = -1
+        return Int(mktime(&parts))
+    }
+
     /// UTC in ISO 8601 (`2026-11-25T20:13:12Z`), as `ISO8601DateFormatter` writes it, for logs:
     /// creating that formatter (ICU) cost a job's supervisor a tenth of its CPU per log line.
     public static func utcTimestamp(_ t: Int) -> String { format(t, utc: true) + "Z" }

@@ -31,8 +31,7 @@ struct ChessCtl: ParsableCommand {
         // tree, a few milliseconds of every submit (help and completion still go through it).
         if arguments.first == "submit", !arguments.contains("--help"), !arguments.contains("-h") {
             do {
-                try Submit.submit(Array(arguments.dropFirst()))
-                Foundation.exit(0)
+                Foundation.exit(try Submit.submit(Array(arguments.dropFirst())))
             } catch {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 Foundation.exit(1)

@@ -76,6 +76,38 @@ final class BatchOptionsTests: XCTestCase {
         XCTAssertThrowsError(try BatchOptions.beginTime("tomorrowish", now: now))
     }
 
+    /// `--begin`'s dates are read with libc (sbatch links no Foundation): they must mean what
+    /// Foundation's DateFormatter made of them before, in this process's time zone, and dates
+    /// that do not exist must still be refused.
+    func testBeginDatesMeanWhatDateFormatterRead() throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        var rng = SystemRandomNumberGenerator()
+        func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
+        for _ in 0..<300 {
+            let (y, mo, d) = (Int.random(in: 1971...2099, using: &rng), Int.random(in: 1...12, using: &rng), Int.random(in: 1...28, using: &rng))
+            let (h, mi, sec) = (Int.random(in: 0...23, using: &rng), Int.random(in: 0...59, using: &rng), Int.random(in: 0...59, using: &rng))
+            for (text, format) in [("\(y)-\(two(mo))-\(two(d))T\(two(h)):\(two(mi)):\(two(sec))", "yyyy-MM-dd'T'HH:mm:ss"),
+                                   ("\(y)-\(two(mo))-\(two(d))T\(two(h)):\(two(mi))", "yyyy-MM-dd'T'HH:mm"),
+                                   ("\(y)-\(two(mo))-\(two(d))", "yyyy-MM-dd")] {
+                formatter.dateFormat = format
+                let expected = Int(try XCTUnwrap(formatter.date(from: text), text).timeIntervalSince1970)
+                XCTAssertEqual(try BatchOptions.beginTime(text, now: now), expected, text)
+            }
+            // A time of day alone: today at that time, tomorrow once it has passed.
+            let clock = "\(two(h)):\(two(mi))"
+            let t = try BatchOptions.beginTime(clock, now: now)
+            XCTAssertTrue(t >= now && t < now + 86400 + 3600, clock)
+            XCTAssertEqual(SlurmTime.timestamp(t).suffix(8), "\(clock):00", clock)
+        }
+        XCTAssertEqual(try BatchOptions.beginTime("2026-12-01", now: now), try BatchOptions.beginTime("2026-12-01T00:00:00", now: now))
+        for bad in ["2026-02-30", "2026-13-01", "2026-00-10", "2026-12-01T24:00", "2026-12-01T12:60", "12:00:60", "26-12-01",
+                    "2026-12-01T", "T12:00", "12", "12:00:00:00", "2026--01", "2026-12-01T12:00T1"] {
+            XCTAssertThrowsError(try BatchOptions.beginTime(bad, now: now), bad)
+        }
+    }
+
     func testErrorsNameTheLineAndTheOption() {
         let bad: [(String, String)] = [
             ("#!/bin/sh\n#SBATCH --nodes=zero\n", "line 2: --nodes=zero"),

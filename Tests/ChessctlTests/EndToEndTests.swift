@@ -597,7 +597,9 @@ struct EndToEndTests {
     @Test func submitWaitReturnsTheJobsExitCode() throws {
         let c = try Running()
         try c.wait("the nodes to be idle") { try c.cluster.ctl(["nodes"]).stdout.contains("idle") }
-        let failed = try c.cluster.ctl(["submit", "--wait", "-D", c.cluster.directory.path, "--wrap", "sleep 1; exit 3"])
+        // The `sbatch` binary (what `make release` installs as sbatch) and chessctl submit alike.
+        let failed = try runBinary("sbatch", ["--wait", "-D", c.cluster.directory.path, "--wrap", "sleep 1; exit 3"],
+                                   environment: ["CHESS_SOCKET": c.cluster.socket])
         #expect(failed.status == 3 && failed.stdout.hasPrefix("Submitted batch job "), "\(failed.stdout)\(failed.stderr)")
         #expect(try c.jobs().isEmpty, "it returned after the job ended")
         #expect(try c.cluster.ctl(["submit", "-W", "-D", c.cluster.directory.path, "-a", "1-2", "--wrap", "true"]).status == 0)
@@ -609,7 +611,7 @@ struct EndToEndTests {
         let wide = try c.submit(["-N", "2", "--exclusive", "-t", "5:00", "--wrap", "sleep 30"])
         try c.wait("the wide job to run") { try c.jobs().first { $0["id"] as? Int == wide }?["state"] as? String == "RUNNING" }
         let started = try #require(try c.jobs().first { $0["id"] as? Int == wide }?["start_time"] as? Int)
-        let later = try c.cluster.ctl(["submit", "--test-only", "--json", "--wrap", "true"])
+        let later = try runBinary("sbatch", ["--test-only", "--json", "--wrap", "true"], environment: ["CHESS_SOCKET": c.cluster.socket])
         let answer = try JSONSerialization.jsonObject(with: Data(later.stdout.utf8)) as? [String: Any]
         #expect(answer?["start"] as? Int == started + 300 && answer?["node_list"] == nil, "\(later.stdout)\(later.stderr)")
         #expect(try c.cluster.ctl(["cancel", "\(wide)"]).status == 0)

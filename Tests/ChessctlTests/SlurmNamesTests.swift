@@ -7,12 +7,13 @@ import Testing
 /// commands a site's scripts call, against a real chessd.
 @Suite("Slurm's command names", .serialized)
 struct SlurmNamesTests {
-    /// Runs `name ARGS` through a link to the built chessctl.
+    /// Runs `name ARGS` through a link to the built chessctl, or for `sbatch` to the built
+    /// `sbatch` binary (as `make release` installs them).
     func slurm(_ cluster: TestCluster, _ name: String, _ args: [String]) throws -> Run {
         let links = cluster.directory.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
         let link = links.appendingPathComponent(name).path
-        if !FileManager.default.fileExists(atPath: link) { symlink(builtBinary("chessctl").path, link) }
+        if !FileManager.default.fileExists(atPath: link) { symlink(builtBinary(name == "sbatch" ? "sbatch" : "chessctl").path, link) }
         let ran = try ChildProcess.run(link, args, environment: ProcessInfo.processInfo.environment.merging(["CHESS_SOCKET": cluster.socket]) { _, new in new },
                                        timeout: 60)
         return Run(status: ran.status, stdout: ran.stdoutText, stderr: ran.stderrText)
@@ -23,6 +24,17 @@ struct SlurmNamesTests {
         try cluster.start()
         let submitted = try slurm(cluster, "sbatch", ["--parsable", "-t", "5", "-J", "farm", "--wrap", "true"])
         let id = try #require(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(submitted.stderr)")
+        // sbatch's own error form, and its exit status.
+        let refused = try slurm(cluster, "sbatch", ["--frobnicate", "--wrap", "true"])
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("sbatch: error: unrecognized option --frobnicate"), "\(refused.stderr)")
+        // chessctl called as sbatch (a link an earlier release made) is still the same command.
+        let older = cluster.directory.appendingPathComponent("older-bin")
+        try FileManager.default.createDirectory(at: older, withIntermediateDirectories: true)
+        symlink(builtBinary("chessctl").path, older.appendingPathComponent("sbatch").path)
+        let viaLink = try ChildProcess.run(older.appendingPathComponent("sbatch").path, ["--parsable", "-H", "--wrap", "true"],
+                                           environment: ["CHESS_SOCKET": cluster.socket], timeout: 60)
+        #expect(Int(viaLink.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) == id + 1, "\(viaLink.stderrText)")
+        #expect(try slurm(cluster, "scancel", ["\(id + 1)"]).status == 0)
         let queued = try slurm(cluster, "squeue", ["-h", "-j", "\(id)", "-o", "%i %j %t"])
         #expect(queued.stdout == "\(id) farm PD\n", "\(queued.stdout) \(queued.stderr)")
         // scontrol's update forms: a job's fields, a node's state.

@@ -52,7 +52,7 @@ struct Acct: ParsableCommand {
         if let user {
             query.append("user=\(user)")
         } else if !allUsers {
-            query.append("user=\(Process.userName)")
+            query.append("user=\(CallingProcess.userName)")
         }
         if let accounts { query.append("account=\(accounts)") }
         if let partition { query.append("partition=\(partition)") }

@@ -78,7 +78,7 @@ struct Cancel: JobActionCommand {
     /// cancelled one by one, so that the running ones go on.
     func selected() throws -> [String] {
         var query: [String] = []
-        if let users = mine ? Process.userName : user { query.append("user=\(users)") }
+        if let users = mine ? CallingProcess.userName : user { query.append("user=\(users)") }
         if let state { query.append("state=\(state)") }
         if let partition { query.append("partition=\(partition)") }
         var jobs = try JobList(scanning: Array(connection.read("/v1/jobs", query, json: false)!)).jobs

@@ -18,7 +18,7 @@ struct Priority: ParsableCommand {
 
     func run() throws {
         var query: [String] = []
-        if let users = mine ? Process.userName : user { query.append("user=\(users)") }
+        if let users = mine ? CallingProcess.userName : user { query.append("user=\(users)") }
         if let jobs { query.append("id=\(jobs)") }
         guard let data = try connection.read("/v1/priorities", query, json: json) else { return }
         let list = try WireJSON.decode(JobPriorityList.self, from: data)

@@ -75,7 +75,7 @@ struct QueueOptions: Equatable {
         if steps { return try listSteps() }
         var query: [String] = []
         var users = user
-        if mine { users = Process.userName }
+        if mine { users = CallingProcess.userName }
         if let users { query.append("user=\(users)") }
         if let state = state ?? (start ? "PENDING" : nil) { query.append("state=\(state)") }
         if let partition { query.append("partition=\(partition)") }
@@ -102,7 +102,7 @@ struct QueueOptions: Equatable {
     func listSteps() throws {
         guard let data = try read("/v1/steps", json: false) else { return }
         var list = try WireJSON.decode(StepList.self, from: data)
-        let users = (mine ? Process.userName : user).map { Set($0.split(separator: ",").map(String.init)) }
+        let users = (mine ? CallingProcess.userName : user).map { Set($0.split(separator: ",").map(String.init)) }
         let partitions = partition.map { Set($0.split(separator: ",").map(String.init)) }
         let ids = jobs.map { Set($0.split(separator: ",").map(String.init)) }
         list.steps = list.steps.filter { s in

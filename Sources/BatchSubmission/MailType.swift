@@ -1,3 +1,4 @@
+import ChessWire
 /// sbatch's `--mail-type`: the job events that send mail, read as Slurm 22.05 reads it
 /// (`parse_mail_type`): comma-separated, any case; `NONE` clears what came before it and stops;
 /// `ALL` is BEGIN, END, FAIL, REQUEUE, INVALID_DEPEND and STAGE_OUT. A word Slurm does not know

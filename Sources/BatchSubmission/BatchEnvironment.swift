@@ -1,3 +1,4 @@
+import ChessWire
 /// sbatch's input environment variables (`SBATCH_PARTITION`, `SBATCH_TIMELIMIT`, …), read as
 /// Slurm 22.05 reads them (`env_vars` in `src/sbatch/opt.c`): each is its option's value. A flag
 /// is set by an empty value, `yes` or a non-zero number, and not by anything else.

@@ -1,4 +1,4 @@
-import Foundation
+import ChessWire
 import SchedulerCore
 
 /// Slurm's `sbatch` options, understood the same way in `#SBATCH`/`#CHESS` directives and on
@@ -434,29 +434,11 @@ public enum BatchOptions {
             return now + offset
         }
         if let epoch = Int(v), epoch > 100_000_000 { return epoch }
-        // Only digits and the separators reach the date parser (Foundation's traps on some
-        // combining characters).
+        // Only digits and the separators reach the date parser.
         guard v.utf8.count <= 32, v.unicodeScalars.allSatisfy({ $0.isASCII && ("0"..."9" ~= $0 || "-:T".unicodeScalars.contains($0)) }) else {
             throw Error("--begin=\(v): expected now+N, HH:MM[:SS], YYYY-MM-DD[THH:MM[:SS]] or a Unix time")
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone.current
-        for format in ["yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd"] {
-            formatter.dateFormat = format
-            if let d = formatter.date(from: v) { return Int(d.timeIntervalSince1970) }
-        }
-        for format in ["HH:mm:ss", "HH:mm"] {
-            formatter.dateFormat = format
-            if let d = formatter.date(from: v) {
-                // Today at that time, or tomorrow if it has passed (as Slurm does).
-                let c = Calendar.current.dateComponents([.hour, .minute, .second], from: d)
-                let today = Calendar.current.startOfDay(for: Date(timeIntervalSince1970: TimeInterval(now)))
-                var t = Int(today.timeIntervalSince1970) + (c.hour ?? 0) * 3600 + (c.minute ?? 0) * 60 + (c.second ?? 0)
-                if t < now { t += 86400 }
-                return t
-            }
-        }
+        if let t = SlurmTime.localTime(v, now: now) { return t }
         throw Error("--begin=\(v): expected now+N, HH:MM[:SS], YYYY-MM-DD[THH:MM[:SS]] or a Unix time")
     }
 
@@ -464,16 +446,5 @@ public enum BatchOptions {
         let all = SlurmOptions.sbatch.map(\.name) + ["json"]
         let close = all.filter { $0.hasPrefix(String(name.prefix(3))) }.sorted()
         return close.isEmpty ? "" : " (did you mean --\(close[0])?)"
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces and tabs. Plain Swift: Foundation's
-    /// `trimmingCharacters` bridges through NSString, which shows in `chessctl submit`'s start-up.
-    var trimmingBlanks: Substring {
-        let s = Substring(self)
-        let start = s.firstIndex { $0 != " " && $0 != "\t" } ?? s.endIndex
-        let end = s.lastIndex { $0 != " " && $0 != "\t" }.map { s.index(after: $0) } ?? start
-        return start < end ? s[start..<end] : s[start..<start]
     }
 }

@@ -1,17 +1,23 @@
-import Foundation
 import Glibc
 
 /// A blocking HTTP/1.1 client for chessd (one kept-alive connection): on the Unix socket for
 /// `chessctl`, on TCP with signed requests for agents.
 ///
 /// Blocking and dependency-free on purpose: `chessctl` runs once per command, and its start-up
-/// time is part of every `submit` and `queue` a user types.
+/// time is part of every `submit` and `queue` a user types. No Foundation either: `sbatch` links
+/// it without (ChessAPI adds `Data` and `Codable` forms of `exchange`).
 public final class ControllerClient: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
         /// The controller's error code, when it answered with one.
         public let code: String?
         public let status: Int?
+
+        public init(description: String, code: String?, status: Int?) {
+            self.description = description
+            self.code = code
+            self.status = status
+        }
     }
 
     public let socketPath: String
@@ -28,7 +34,7 @@ public final class ControllerClient: @unchecked Sendable {
     /// `--socket`, then `CHESS_SOCKET`, then the default path.
     public static func resolveSocket(_ explicit: String?) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
-        if let env = ProcessInfo.processInfo.environment["CHESS_SOCKET"], !env.isEmpty { return env }
+        if let env = getenv("CHESS_SOCKET").map({ String(cString: $0) }), !env.isEmpty { return env }
         return defaultSocket
     }
 
@@ -118,13 +124,13 @@ public final class ControllerClient: @unchecked Sendable {
         try writeWire(session!.takeOutput())
     }
 
-    /// Sends one request; returns the status and body. Non-2xx answers throw with the
+    /// Sends one request; returns the answer's body. Non-2xx answers throw with the
     /// controller's message.
     @discardableResult
-    public func request(_ method: String, _ target: String, body: Data? = nil) throws -> Data {
+    public func exchange(_ method: String, _ target: String, body: [UInt8]? = nil) throws -> [UInt8] {
         try connectIfNeeded()
         var head = "\(method) \(target) HTTP/1.1\r\nHost: chessd\r\n"
-        let signed = signer?(method, target, body.map { Array($0) } ?? []) ?? []
+        let signed = signer?(method, target, body ?? []) ?? []
         for (k, v) in signed { head += "\(k): \(v)\r\n" }
         if let body {
             head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
@@ -137,32 +143,41 @@ public final class ControllerClient: @unchecked Sendable {
         try writeAll(out)
         let (status, data, signature) = try readResponse()
         // What the caller acts on must be chessd's; an unsigned refusal is only a failure.
-        if let verifier, (200..<300).contains(status) || signature != nil, !verifier(signed, status, signature, Array(data)) {
+        if let verifier, (200..<300).contains(status) || signature != nil, !verifier(signed, status, signature, data) {
             disconnect()
             throw Failure(description: "the answer from \(socketPath) is not signed by chessd with this agent's key (is something between them?)",
                           code: "unsigned_answer", status: status)
         }
         guard (200..<300).contains(status) else {
-            if let e = try? JSONDecoder().decode(ErrorBody.self, from: data) {
-                throw Failure(description: e.error.message, code: e.error.code, status: status)
+            if let (code, message) = Self.errorBody(data) {
+                throw Failure(description: message, code: code, status: status)
             }
             throw Failure(description: "chessd answered \(status): \(String(decoding: data, as: UTF8.self))", code: nil, status: status)
         }
         return data
     }
 
-    public func get<T: Decodable>(_ target: String, as type: T.Type) throws -> T {
-        try decode(type, try request("GET", target))
-    }
-
-    public func post<T: Decodable, B: Encodable>(_ target: String, _ body: B, as type: T.Type) throws -> T {
-        try decode(type, try request("POST", target, body: WireJSON.encode(body)))
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
-        do { return try WireJSON.decode(type, from: data) } catch {
-            throw Failure(description: "unexpected answer from chessd: \(WireJSON.describe(error))", code: nil, status: nil)
-        }
+    /// chessd's error answer, `{"error": {"code": …, "message": …}}` (`ErrorBody`).
+    static func errorBody(_ data: [UInt8]) -> (code: String, message: String)? {
+        var s = JSONScanner(data)
+        var code: String?
+        var message: String?
+        do {
+            try s.beginObject()
+            while let key = try s.nextKey() {
+                guard key == "error" else { try s.skipValue(); continue }
+                try s.beginObject()
+                while let inner = try s.nextKey() {
+                    switch inner {
+                    case "code": code = try s.string()
+                    case "message": message = try s.string()
+                    default: try s.skipValue()
+                    }
+                }
+            }
+        } catch { return nil }
+        guard let code, let message else { return nil }
+        return (code, message)
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
@@ -228,7 +243,7 @@ public final class ControllerClient: @unchecked Sendable {
         }
     }
 
-    private func readResponse() throws -> (Int, Data, String?) {
+    private func readResponse() throws -> (Int, [UInt8], String?) {
         var headerEnd: Int?
         var searchFrom = 0
         while headerEnd == nil {
@@ -260,13 +275,13 @@ public final class ControllerClient: @unchecked Sendable {
         // An answer is read before it can be checked: its length is bounded like a request's.
         guard (0...(64 << 20)).contains(length) else { throw Failure(description: "malformed answer from chessd", code: nil, status: nil) }
         let bodyStart = headerEnd! + 4
-        let body: Data
+        let body: [UInt8]
         if session == nil && buffer.count < bodyStart + length {
             body = try readBody(length: length, buffered: buffer[bodyStart...])
             buffer.removeAll(keepingCapacity: true)
         } else {
             while buffer.count < bodyStart + length { try fill() }
-            body = Data(buffer[bodyStart..<bodyStart + length])
+            body = Array(buffer[bodyStart..<bodyStart + length])
             buffer.removeFirst(bodyStart + length)
         }
         if closeAfter { disconnect() }
@@ -276,21 +291,23 @@ public final class ControllerClient: @unchecked Sendable {
     /// A body of `length` bytes, of which `buffered` have arrived, read straight into its place
     /// (a queue of ten thousand jobs is half a megabyte: growing the read buffer by doubling
     /// zero-filled and copied it over again).
-    private func readBody(length: Int, buffered: ArraySlice<UInt8>) throws -> Data {
-        var body = Data(count: length)
-        try body.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
-            var filled = buffered.withUnsafeBytes { have in
-                raw.copyMemory(from: have)
+    private func readBody(length: Int, buffered: ArraySlice<UInt8>) throws -> [UInt8] {
+        var failure: Failure?
+        let body = [UInt8](unsafeUninitializedCapacity: length) { raw, initialized in
+            var filled = buffered.withUnsafeBufferPointer { have in
+                _ = UnsafeMutableBufferPointer(rebasing: raw[0..<have.count]).initialize(from: have)
                 return have.count
             }
             while filled < length {
                 let n = read(fd, raw.baseAddress! + filled, length - filled)
                 if n < 0 && errno == EINTR { continue }
-                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { throw timedOut() }
-                guard n > 0 else { throw Failure(description: "chessd closed the connection", code: nil, status: nil) }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { failure = timedOut(); break }
+                guard n > 0 else { failure = Failure(description: "chessd closed the connection", code: nil, status: nil); break }
                 filled += n
             }
+            initialized = filled
         }
+        if let failure { throw failure }
         return body
     }
 }

@@ -1,3 +1,4 @@
+import ChessWire
 extension SlurmOptions {
     /// What a typed long-option name is, read as glibc's getopt_long reads it for Slurm.
     public enum Resolution: Equatable, Sendable {

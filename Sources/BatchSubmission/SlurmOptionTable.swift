@@ -1,3 +1,4 @@
+import ChessWire
 /// The long options of Slurm 22.05's `sbatch` and `srun`, as their getopt_long tables have them
 /// (`src/common/slurm_opt.c` at tag slurm-22-05-8-1, in its `common_options` order: an option is
 /// sbatch's when it has a `set_func` or a `set_func_sbatch`, srun's with `set_func` or

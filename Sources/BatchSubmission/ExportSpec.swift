@@ -1,3 +1,4 @@
+import ChessWire
 /// sbatch's `--export`: which of the submitter's environment a job starts with. `ALL` (the
 /// default) is all of it; `NONE` (or `NIL`) none; a list names variables to take
 /// (`PATH,HOME`) or to set (`FOO=bar`), after `ALL` to add to all of it. As in Slurm, the

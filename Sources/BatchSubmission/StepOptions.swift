@@ -1,3 +1,5 @@
+import ChessWire
+
 /// `srun`'s options, as Slurm spells them (`-n4`, `-n 4`, `--ntasks=4`, `--ntasks 4`), up to
 /// the command. What CHESS's srun does not do is refused with the way around it, rather than
 /// ignored with a different outcome (`-o FILE` writing to the job's output instead); options

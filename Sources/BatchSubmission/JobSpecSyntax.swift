@@ -1,3 +1,4 @@
+import ChessWire
 import SchedulerCore
 
 /// Parsers for the values of Slurm's job options, shared by batch-script directives, the CLI and
@@ -5,7 +6,7 @@ import SchedulerCore
 public enum JobSpecSyntax {
     public struct Error: Swift.Error, CustomStringConvertible, Equatable {
         public let description: String
-        init(_ d: String) { description = d }
+        public init(_ d: String) { description = d }
     }
 
     /// `--array`: `1-10`, `1,3,5`, `0-15:4` (step), with an optional `%N` cap on running tasks.

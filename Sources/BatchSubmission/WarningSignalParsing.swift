@@ -1,3 +1,4 @@
+import ChessWire
 /// sbatch's `--signal` text read into a `WarningSignal` (in ChessWire, which the supervisor reads
 /// without ChessAPI's option syntax).
 extension WarningSignal {
