@@ -9,7 +9,7 @@ import Testing
     /// What the core must not call, even through a module it may import (ChessAPI has the
     /// client's sockets and the key-file reader).
     static let forbidden = ["NSLock", "Mutex", "NSCondition", "Date(", "clock_gettime", "time(nil)", "FileManager",
-                            "ControllerClient", "UnixSocket", "KeyFile", "Thread", "DispatchQueue", "fopen", "read(fd"]
+                            "ControllerClient", "UnixSocket", "KeyFile", "SubmitCommand", "CallingProcess", "Thread", "DispatchQueue", "fopen", "read(fd"]
 
     static func sources() throws -> [(name: String, text: String)] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/ControllerCore").standardized
