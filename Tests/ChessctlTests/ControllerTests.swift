@@ -1,5 +1,6 @@
 import ChessAPI
 import Foundation
+import Spawning
 import Testing
 
 /// chessd and chessctl together, as a user drives them: a real daemon on a Unix socket in a
@@ -34,6 +35,17 @@ struct ControllerTests {
         }
         // The JSON keeps the name as it is (escaped by JSON, read by programs).
         #expect(try queueJSON(cluster).first?["name"] as? String == name)
+        // `show script`: exact into a pipe or a file; on a terminal (script(1) gives it one), the
+        // escape sequences as `?` and the lines as they are.
+        let script = "#!/bin/sh\n# \u{1B}]0;title\u{07}\u{1B}[2J\n\techo hi\n"
+        let path = cluster.directory.appendingPathComponent("escapes.sh").path
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try cluster.ctl(["submit", "--hold", path]).status == 0)
+        #expect(try cluster.ctl(["show", "script", "2"]).stdout == script)
+        let onTerminal = try ChildProcess.run("/usr/bin/script", ["-qec", "\(builtBinary("chessctl").path) show script 2", "/dev/null"],
+                                              environment: ["CHESS_SOCKET": cluster.socket, "TERM": "dumb"], timeout: 60)
+        let shown = onTerminal.stdoutText.replacingOccurrences(of: "\r\n", with: "\n")
+        #expect(shown == "#!/bin/sh\n# ?]0;title??[2J\n\techo hi\n", "\(shown.debugDescription) \(onTerminal.stderrText)")
     }
 
     @Test func submitQueueShowAndDirectives() throws {

@@ -25,12 +25,17 @@ struct ConnectionOptions: ParsableArguments {
     /// `read` through the socket `socket` names (nil: the default), for a command whose options
     /// were read without ArgumentParser.
     static func read(socket: String?, _ path: String, _ parameters: [String] = [], json: Bool) throws -> Data? {
+        try readBytes(socket: socket, path, parameters, json: json).map { Data($0) }
+    }
+
+    /// `read`'s answer as the bytes that came (`queue`'s table and rows: no copy into `Data`).
+    static func readBytes(socket: String?, _ path: String, _ parameters: [String] = [], json: Bool) throws -> [UInt8]? {
         let query = parameters.joined(separator: "&").addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
         let target = parameters.isEmpty ? path : "\(path)?\(query)"
         let client = Self.client(socket: socket)
-        let data = try withController { try client.request("GET", target) }
+        let data = try withController { try client.exchange("GET", target) }
         guard json else { return data }
-        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data(data))
         print()
         return nil
     }

@@ -67,8 +67,8 @@ struct QueueOptions: Equatable {
     var steps = false
     var json = false
 
-    func read(_ path: String, _ parameters: [String] = [], json: Bool) throws -> Data? {
-        try ConnectionOptions.read(socket: socket, path, parameters, json: json)
+    func read(_ path: String, _ parameters: [String] = [], json: Bool) throws -> [UInt8]? {
+        try ConnectionOptions.readBytes(socket: socket, path, parameters, json: json)
     }
 
     func run() throws {
@@ -85,7 +85,7 @@ struct QueueOptions: Equatable {
             let spec: SqueueFormat
             do { spec = try SqueueFormat(format) } catch { throw CLIError(error.description) }
             if json { _ = try read("/v1/jobs", query, json: true); return }
-            let list = try JobList(scanning: Array(try read("/v1/jobs", query, json: false)!))
+            let list = try JobList(scanning: try read("/v1/jobs", query, json: false)!)
             let now = Int(Date().timeIntervalSince1970)
             if !noHeader { print(spec.header()) }
             for job in list.jobs { print(TerminalText.neutralized(spec.row(job, now: now))) }
@@ -95,13 +95,13 @@ struct QueueOptions: Equatable {
         // The table comes as rows already rendered by chessd (tab-separated): no JSON either side.
         if !json { query.append("columns=\(columns.joined(separator: ","))") }
         guard let data = try read("/v1/jobs", query, json: json) else { return }
-        Table.print(columns.map { QueueColumns.headers[$0]! }, tabSeparated: [UInt8](data), header: !noHeader)
+        Table.print(columns.map { QueueColumns.headers[$0]! }, tabSeparated: data, header: !noHeader)
     }
 
     /// squeue -s: the running steps, with the user, partition and job filters applied.
     func listSteps() throws {
         guard let data = try read("/v1/steps", json: false) else { return }
-        var list = try WireJSON.decode(StepList.self, from: data)
+        var list = try WireJSON.decode(StepList.self, from: Data(data))
         let users = (mine ? CallingProcess.userName : user).map { Set($0.split(separator: ",").map(String.init)) }
         let partitions = partition.map { Set($0.split(separator: ",").map(String.init)) }
         let ids = jobs.map { Set($0.split(separator: ",").map(String.init)) }

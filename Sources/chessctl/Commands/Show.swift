@@ -144,7 +144,11 @@ struct ShowScript: ParsableCommand {
     func run() throws {
         guard id.split(separator: "_").allSatisfy({ Int($0) != nil }) else { throw CLIError("'\(id)' is not a job id (1234 or 1234_7)") }
         guard let data = try connection.read("/v1/jobs/\(id)/script", json: json) else { return }
-        FileHandle.standardOutput.write(Data(try WireJSON.decode(JobScript.self, from: data).script.utf8))
+        var script = Array(try WireJSON.decode(JobScript.self, from: data).script.utf8)
+        // Exact into a file or a pipe (`> job.sh`, `| less`); on a terminal, another user's
+        // escape sequences are shown as `?` rather than obeyed, lines and tabs kept (docs/security.md).
+        if isatty(1) == 1 { script.withUnsafeMutableBytes { TerminalText.neutralize($0) } }
+        FileHandle.standardOutput.write(Data(script))
     }
 }
 
