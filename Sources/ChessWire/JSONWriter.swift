@@ -89,17 +89,28 @@ public struct JSONWriter {
     public mutating func field(_ k: String, _ v: [String: String]?) {
         guard let v else { return }
         key(k)
+        Self.appendObject(v, to: &bytes)
+        endValue()
+    }
+
+    /// `dictionary` as one JSON object, keys sorted (a job's environment as the store keeps it).
+    public static func object(_ dictionary: [String: String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendObject(dictionary, to: &bytes)
+        return bytes
+    }
+
+    private static func appendObject(_ dictionary: [String: String], to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "{"))
         var first = true
-        for (name, value) in v.sorted(by: { $0.key < $1.key }) {
+        for (name, value) in dictionary.sorted(by: { $0.key < $1.key }) {
             if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
-            string(name)
+            appendString(name, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
-            string(value)
+            appendString(value, to: &bytes)
         }
         bytes.append(UInt8(ascii: "}"))
-        endValue()
     }
 
     private mutating func string(_ s: String) { Self.appendString(s, to: &bytes) }

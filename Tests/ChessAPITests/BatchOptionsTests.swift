@@ -210,6 +210,26 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertThrowsError(try JobSubmission(scanning: Array("{\"nodes\":\"two\"}".utf8)))
         XCTAssertThrowsError(try JobSubmission(scanning: Array("{\"nodes\":2} x".utf8)))
     }
+
+    /// A job's environment as the store keeps it (`JSONWriter.object`): what JSONDecoder reads
+    /// back is the environment, whatever bytes its names and values hold.
+    func testEnvironmentObjectsReadBackAsWritten() throws {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["a", "Z", "_", "=", "\"", "\\", "/", "\n", "\t", "\u{0}", "\u{1B}", "\u{7F}", "é", "💡", "\u{2028}", " "]
+        for _ in 0..<300 {
+            var env: [String: String] = [:]
+            for _ in 0..<Int.random(in: 0...12, using: &rng) {
+                let name = String((0..<Int.random(in: 1...8, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+                env[name] = String((0..<Int.random(in: 0...20, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            }
+            let bytes = JSONWriter.object(env)
+            XCTAssertEqual(try JSONDecoder().decode([String: String].self, from: Data(bytes)), env)
+            var scanner = JSONScanner(bytes)
+            XCTAssertEqual(try scanner.stringDictionary(), env)
+        }
+        XCTAssertEqual(JSONWriter.object([:]), Array("{}".utf8))
+        XCTAssertEqual(JSONWriter.object(["B": "2", "A": "1"]), Array(#"{"A":"1","B":"2"}"#.utf8))
+    }
 }
 
 final class JSONScannerTests: XCTestCase {
