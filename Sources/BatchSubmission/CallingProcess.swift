@@ -37,14 +37,15 @@ public enum CallingProcess {
         public let description: String
     }
 
-    /// A batch script's text; at most 16 MiB (a larger file is not a script).
-    public static func readFile(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// A batch script's text; at most 16 MiB (a larger file is not a script). With
+    /// `descriptor`, read from that open descriptor (standard input) and `path` only names it.
+    public static func readFile(_ path: String, descriptor: Int32? = nil) throws -> String {
+        let fd = descriptor ?? open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let why = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
             throw FileError(description: "\(path): \(why)")
         }
-        defer { close(fd) }
+        defer { if descriptor == nil { close(fd) } }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -57,17 +57,23 @@ public enum SubmitCommand {
             guard cli.operands.isEmpty else { throw Failure("give either --wrap or a script, not both") }
             script = "#!/bin/sh\n# This script was created by chessctl submit --wrap.\n\n\(wrap)\n"
             scriptName = "wrap"
-        } else {
-            guard let path = cli.operands.first else {
-                throw Failure("no script: give a batch script file, or --wrap COMMAND")
-            }
+        } else if let path = cli.operands.first {
             do { script = try CallingProcess.readFile(path) } catch let e as CallingProcess.FileError { throw Failure(e.description) }
             scriptName = path.split(separator: "/").last.map(String.init) ?? path
+            try checkScript(script)
             if cli.operands.count > 1 {
                 // The script's own arguments travel inside the script, as sbatch passes them.
                 let quoted = cli.operands.dropFirst().map { "'" + $0.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
                 script = insertArguments(quoted.joined(separator: " "), into: script)
             }
+        } else {
+            // No file: the script comes on standard input (`sbatch <<EOF`), named `sbatch` as
+            // Slurm names it.
+            do { script = try CallingProcess.readFile("/dev/stdin", descriptor: 0) } catch let e as CallingProcess.FileError {
+                throw Failure(e.description)
+            }
+            scriptName = "sbatch"
+            try checkScript(script)
         }
         // Directives first, then SBATCH_* variables, then the command line over them (sbatch's order).
         var submission: JobSubmission
@@ -119,6 +125,14 @@ public enum SubmitCommand {
         guard cli.client.wait || waitFromEnvironment else { return 0 }
         fflush(nil)
         return try waitForEnd(of: id, client)
+    }
+
+    /// sbatch's first checks of a script, with its words: an empty script or one of blanks is
+    /// refused before anything is sent. (chessd refuses the rest for every client: no `#!`, a
+    /// NUL byte, DOS line breaks.)
+    static func checkScript(_ script: String) throws {
+        if script.isEmpty { throw Failure("Batch script is empty!") }
+        if script.utf8.allSatisfy({ $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) { throw Failure("Batch script contains only whitespace!") }
     }
 
     /// sbatch's `--wait`: polls until the job (every task of an array) has ended, then gives

@@ -48,6 +48,43 @@ struct ControllerTests {
         #expect(shown == "#!/bin/sh\n# ?]0;title??[2J\n\techo hi\n", "\(shown.debugDescription) \(onTerminal.stderrText)")
     }
 
+    /// sbatch reads the script on standard input when it is given no file (`sbatch <<EOF`),
+    /// names the job `sbatch` as Slurm does, and refuses with Slurm's words what Slurm refuses:
+    /// an empty script, one of blanks, a NUL byte, DOS line breaks.
+    @Test func aScriptOnStandardInputAndSlurmsScriptChecks() throws {
+        let cluster = try TestCluster()
+        try cluster.start()
+        let sbatch = builtBinary("sbatch").path
+        func piped(_ text: String, _ args: String = "") throws -> Run {
+            let path = cluster.directory.appendingPathComponent("stdin-\(UInt32.random(in: 0...UInt32.max)).sh").path
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            let ran = try ChildProcess.run("/bin/sh", ["-c", "'\(sbatch)' -H --parsable \(args) < '\(path)'"],
+                                           environment: ["CHESS_SOCKET": cluster.socket, "PATH": "/usr/bin:/bin"], timeout: 60)
+            return Run(status: ran.status, stdout: ran.stdoutText, stderr: ran.stderrText)
+        }
+        let fromStdin = "#!/bin/sh\n#SBATCH -t 7\necho from stdin\n"
+        let submitted = try piped(fromStdin)
+        let id = try #require(Int(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(submitted.stderr)")
+        let job = try #require(try queueJSON(cluster).first { $0["id"] as? Int == id })
+        #expect(job["name"] as? String == "sbatch" && job["time_limit"] as? Int == 420, "\(job)")
+        #expect(try cluster.ctl(["show", "script", "\(id)"]).stdout == fromStdin)
+        let refusals: [(String, String)] = [
+            ("", "sbatch: error: Batch script is empty!"),
+            (" \n\t\n", "sbatch: error: Batch script contains only whitespace!"),
+            ("#!/bin/sh\r\necho hi\r\n", "Batch script contains DOS line breaks"),
+            ("#!/bin/sh\necho \u{0}hi\n", "NULL character"),
+        ]
+        for (text, message) in refusals {
+            let r = try piped(text)
+            #expect(r.status == 1 && r.stderr.contains(message), "\(text.debugDescription): \(r.stderr)")
+        }
+        // The same checks for a script file, and for every client at chessd.
+        let crlf = try script("#!/bin/sh\r\necho hi\r\n", in: cluster, name: "dos.sh")
+        let fromFile = try cluster.ctl(["submit", "--hold", crlf])
+        #expect(fromFile.status == 1 && fromFile.stderr.contains("DOS line breaks"), "\(fromFile.stderr)")
+        #expect(try queueJSON(cluster).count == 1, "nothing refused was queued")
+    }
+
     @Test func submitQueueShowAndDirectives() throws {
         let cluster = try TestCluster()
         try cluster.start()

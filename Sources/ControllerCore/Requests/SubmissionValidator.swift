@@ -28,12 +28,31 @@ package struct SubmissionValidator {
 
     package var cluster: Cluster { index.cluster }
 
+    /// Whether `script` has a `\r\n` anywhere (a lone `\r` is the script's own business).
+    static func hasDOSLineBreak(_ script: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in script.utf8 {
+            if previous == 0x0D && byte == 0x0A { return true }
+            previous = byte
+        }
+        return false
+    }
+
     package func validate(_ s: JobSubmission, id: JobID) throws(APIError) -> JobRecord {
         guard let script = s.script, !script.isEmpty else {
             throw .invalid("the job has no script: give a batch script file or --wrap COMMAND")
         }
         guard script.hasPrefix("#!") else {
             throw .invalid("this does not look like a batch script: the first line must start with #! followed by the path to an interpreter, as in #!/bin/bash")
+        }
+        // Refused as Slurm refuses them, with its words: a NUL cuts the script short where a
+        // C string reads it, and a script written on Windows fails line by line (`$'\r':
+        // command not found`) once it runs.
+        guard !script.utf8.contains(0) else {
+            throw .invalid("the controller does not allow scripts that contain a NULL character '\\0'")
+        }
+        if Self.hasDOSLineBreak(script) {
+            throw .invalid("Batch script contains DOS line breaks (\\r\\n) instead of expected UNIX line breaks (\\n); convert it with dos2unix")
         }
         try Self.checkBounds(s)
         let (partition, qos, accountName) = try placement(partition: s.partition, qos: s.qos, account: s.account)
