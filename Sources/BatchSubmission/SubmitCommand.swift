@@ -39,7 +39,7 @@ public enum SubmitCommand {
             }
         }
         if args.contains("--help") || args.contains("-h") {
-            print("Usage: \(program) [OPTIONS] SCRIPT [ARGS...] | --wrap COMMAND\n\nSubmit a batch script (sbatch's options and #SBATCH/#CHESS directives).\n\n\(optionsHelp)")
+            print("Usage: \(program) [OPTIONS] SCRIPT [ARGS...] | --wrap COMMAND | < SCRIPT\n\nSubmit a batch script (sbatch's options and #SBATCH/#CHESS directives; without a file, the script is read from standard input).\n\n\(optionsHelp)")
             return 0
         }
         let now = Int(time(nil))
