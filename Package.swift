@@ -138,10 +138,11 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
 
-        // Job steps inside a job, through the node agent's step socket: Slurm's srun.
+        // Job steps inside a job, through the node agent's step socket: Slurm's srun. Static and
+        // without Foundation, like sbatch: every step pays its start-up.
         .executableTarget(
             name: "srun",
-            dependencies: ["ChessAPI", "ChessWire"],
+            dependencies: ["BatchSubmission", "ChessWire"],
             swiftSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),

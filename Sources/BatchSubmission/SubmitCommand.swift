@@ -141,7 +141,7 @@ public enum SubmitCommand {
     static func waitForEnd(of id: Int, _ client: ControllerClient) throws -> Int32 {
         while true {
             let live = try client.exchange("GET", "/v1/jobs?id=\(id)")
-            guard try JSONScanner.firstArrayIsEmpty(live, key: "jobs") == false else { break }
+            guard try firstListedJobState(live) != nil else { break }
             usleep(1_000_000)
         }
         let records = try EndedRecord.scanning(try client.exchange("GET", "/v1/accounting?id=\(id)"))
@@ -158,49 +158,57 @@ public enum SubmitCommand {
         lines.insert("set -- \(args)", at: min(at, lines.count))
         return lines.joined(separator: "\n")
     }
+}
 
-    /// What `--wait` reads of an accounting record: its state and exit code.
-    struct EndedRecord {
-        var state = ""
-        var exitCode: Int?
+/// What `sbatch --wait` and srun read of an ended job's accounting records
+/// (`GET /v1/accounting`, `AccountingList`): state, reason, exit code.
+public struct EndedRecord: Sendable {
+    public var state = ""
+    public var reason: String?
+    public var exitCode: Int?
 
-        /// The records of `GET /v1/accounting` (`AccountingList`).
-        static func scanning(_ bytes: [UInt8]) throws -> [EndedRecord] {
-            var s = JSONScanner(bytes)
-            var out: [EndedRecord] = []
-            try s.beginObject()
-            while let key = try s.nextKey() {
-                guard key == "records", !s.null() else { try s.skipValue(); continue }
-                try s.beginArray()
-                while try s.nextElement() {
-                    var record = EndedRecord()
-                    try s.beginObject()
-                    while let field = try s.nextKey() {
-                        switch field {
-                        case "state": record.state = try s.string()
-                        case "exit_code": record.exitCode = try s.optionalInt()
-                        default: try s.skipValue()
-                        }
+    /// The records of an `AccountingList` answer.
+    public static func scanning(_ bytes: [UInt8]) throws -> [EndedRecord] {
+        var s = JSONScanner(bytes)
+        var out: [EndedRecord] = []
+        try s.beginObject()
+        while let key = try s.nextKey() {
+            guard key == "records", !s.null() else { try s.skipValue(); continue }
+            try s.beginArray()
+            while try s.nextElement() {
+                var record = EndedRecord()
+                try s.beginObject()
+                while let field = try s.nextKey() {
+                    switch field {
+                    case "state": record.state = try s.string()
+                    case "reason": record.reason = try s.optionalString()
+                    case "exit_code": record.exitCode = try s.optionalInt()
+                    default: try s.skipValue()
                     }
-                    out.append(record)
                 }
+                out.append(record)
             }
-            try s.end()
-            return out
         }
+        try s.end()
+        return out
     }
 }
 
-extension JSONScanner {
-    /// Whether the array under `key` of the object in `bytes` is empty (nil: no such key).
-    static func firstArrayIsEmpty(_ bytes: [UInt8], key wanted: String) throws -> Bool? {
-        var s = JSONScanner(bytes)
+/// A live job's state, as `GET /v1/jobs?id=N` lists it (`JobList`): nil once the job has left
+/// the queue. What `sbatch --wait` and srun follow a job by.
+public func firstListedJobState(_ bytes: [UInt8]) throws -> String? {
+    var s = JSONScanner(bytes)
+    try s.beginObject()
+    while let key = try s.nextKey() {
+        guard key == "jobs" else { try s.skipValue(); continue }
+        try s.beginArray()
+        guard try s.nextElement() else { return nil }
         try s.beginObject()
-        while let key = try s.nextKey() {
-            guard key == wanted else { try s.skipValue(); continue }
-            try s.beginArray()
-            return try !s.nextElement()
+        var state: String?
+        while let field = try s.nextKey() {
+            if field == "state" { state = try s.string() } else { try s.skipValue() }
         }
-        return nil
+        return state ?? ""
     }
+    return nil
 }

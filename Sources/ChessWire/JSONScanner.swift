@@ -145,6 +145,13 @@ public struct JSONScanner {
         return values
     }
 
+    public mutating func stringArray() throws -> [String] {
+        var values: [String] = []
+        try beginArray()
+        while try nextElement() { values.append(try string()) }
+        return values
+    }
+
     public mutating func stringDictionary() throws -> [String: String] {
         var values: [String: String] = [:]
         try beginObject()

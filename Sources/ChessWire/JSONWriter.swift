@@ -93,6 +93,18 @@ public struct JSONWriter {
         endValue()
     }
 
+    public mutating func field(_ k: String, _ v: [String]?) {
+        guard let v else { return }
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in v.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        endValue()
+    }
+
     /// `dictionary` as one JSON object, keys sorted (a job's environment as the store keeps it).
     public static func object(_ dictionary: [String: String]) -> [UInt8] {
         var bytes: [UInt8] = []

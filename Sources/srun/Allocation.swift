@@ -1,5 +1,5 @@
-import ChessAPI
-import Foundation
+import BatchSubmission
+import ChessWire
 import Glibc
 
 /// srun outside a job, as Slurm runs it: a job is made for the command (the job's options are
@@ -13,22 +13,22 @@ enum Allocation {
         let split: (job: [String], step: [String], command: [String])
         do { split = try StepOptions.splitForAllocation(arguments) } catch { fail("\(error)") }
         guard !split.command.isEmpty else { fail("no command given (srun --help)") }
-        let now = Int(Date().timeIntervalSince1970)
+        let now = Int(time(nil))
         var submission: JobSubmission
         do {
             let applied = try BatchOptions.apply(split.job, to: JobSubmission(), now: now, clientOptions: false, stopAtOperand: true)
             submission = applied.submission
-            for w in applied.warnings { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) }
+            for w in applied.warnings { CallingProcess.writeError("srun: warning: \(w)\n") }
         } catch {
             fail("\(error)")
         }
-        let workdir = submission.workdir ?? FileManager.default.currentDirectoryPath
+        let workdir = submission.workdir ?? CallingProcess.currentDirectory
         let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let out = "\(workdir)/.srun-\(tag).out", err = "\(workdir)/.srun-\(tag).err"
-        func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        func quote(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
         submission.script = "#!/bin/sh\n# Made by srun (CHESS) for a command run from outside a job.\nexec srun "
             + (split.step + ["--"] + split.command).map(quote).joined(separator: " ") + "\n"
-        submission.name = submission.name ?? (split.command[0] as NSString).lastPathComponent
+        submission.name = submission.name ?? split.command[0].split(separator: "/").last.map(String.init) ?? split.command[0]
         submission.workdir = workdir
         (submission.output, submission.error) = (out, err)
         submission.environment = environment.filter { $0.key != "CHESS_SOCKET" }
@@ -36,20 +36,19 @@ enum Allocation {
         let client = ControllerClient(socketPath: environment["CHESS_SOCKET"].flatMap { $0.isEmpty ? nil : $0 } ?? ControllerClient.defaultSocket)
         let id: Int
         do {
-            let data = try client.request("POST", "/v1/jobs", body: Data(submission.jsonBytes))
-            id = try WireJSON.decode(SubmitResponse.self, from: data).id
+            id = try SubmitResponse(scanning: client.exchange("POST", "/v1/jobs", body: submission.jsonBytes)).id
         } catch {
             fail("\(error)")
         }
         // Ctrl-C and the like cancel the job; srun then follows it to its end.
         let stopSet = blockSignals([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
         let socketPath = client.socketPath
-        Thread.detachNewThread {
+        startThread {
             var set = stopSet
             var received: Int32 = 0
             while sigwait(&set, &received) == 0 {
-                FileHandle.standardError.write(Data("srun: cancelling job \(id)\n".utf8))
-                _ = try? ControllerClient(socketPath: socketPath).post("/v1/jobs/\(id)/cancel", JobActionRequest(), as: JobActionResponse.self)
+                CallingProcess.writeError("srun: cancelling job \(id)\n")
+                _ = try? ControllerClient(socketPath: socketPath).exchange("POST", "/v1/jobs/\(id)/cancel", body: Array("{}".utf8))
             }
         }
 
@@ -60,15 +59,16 @@ enum Allocation {
             for i in files.indices { files[i].copy() }
             turn += 1
             if turn % 5 == 0 {
-                guard let live = try? client.request("GET", "/v1/jobs?id=\(id)"), let list = try? JobList(scanning: Array(live)) else {
+                let listed: String?
+                do { listed = try firstListedJobState(client.exchange("GET", "/v1/jobs?id=\(id)")) } catch {
                     fail("lost chessd while following job \(id)")
                 }
-                guard let info = list.jobs.first else { break }
-                if info.state == "PENDING", turn >= 10, !said {
-                    FileHandle.standardError.write(Data("srun: job \(id) queued and waiting for resources\n".utf8))
+                guard let state = listed else { break }
+                if state == "PENDING", turn >= 10, !said {
+                    CallingProcess.writeError("srun: job \(id) queued and waiting for resources\n")
                     said = true
-                } else if info.state == "RUNNING", said {
-                    FileHandle.standardError.write(Data("srun: job \(id) has been allocated resources\n".utf8))
+                } else if state == "RUNNING", said {
+                    CallingProcess.writeError("srun: job \(id) has been allocated resources\n")
                     said = false
                 }
             }
@@ -77,10 +77,10 @@ enum Allocation {
         for i in files.indices { files[i].copy() }
         unlink(out)
         unlink(err)
-        let records = (try? client.get("/v1/accounting?id=\(id)", as: AccountingList.self).records) ?? []
+        let records = (try? EndedRecord.scanning(client.exchange("GET", "/v1/accounting?id=\(id)"))) ?? []
         guard let record = records.first else { fail("job \(id) ended, but its accounting record was not found") }
         if record.state != "COMPLETED" && record.state != "FAILED" {
-            FileHandle.standardError.write(Data("srun: error: job \(id): \(record.state)\(record.reason.map { " (\($0))" } ?? "")\n".utf8))
+            CallingProcess.writeError("srun: error: job \(id): \(record.state)\(record.reason.map { " (\($0))" } ?? "")\n")
             exit(Int32(max(record.exitCode ?? 1, 1)))
         }
         exit(Int32(record.exitCode ?? 0))

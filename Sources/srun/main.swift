@@ -1,17 +1,18 @@
-import ChessAPI
-import Foundation
+import BatchSubmission
+import ChessWire
 import Glibc
 
 // srun: runs a job step — a command as tasks on the nodes of the job it is started in — through
 // the node agent's step socket ($CHESS_STEP_SOCKET, set in every job). The tasks write straight
 // to srun's own output (its descriptors are handed over), get Slurm's step variables
 // (SLURM_PROCID, SLURM_LOCALID, SLURM_STEP_ID, …), and srun exits with the highest task exit
-// status. Protocol: ChessAPI's `StepRequest`.
+// status. Protocol: ChessWire's `StepRequest`. No Foundation (`StepsJSON`, `CallingProcess`), so
+// that each step pays less start-up.
 
 let defaultSocket = "/var/spool/chess/srun.sock"
 
 func fail(_ message: String, status: Int32 = 1) -> Never {
-    FileHandle.standardError.write(Data("srun: error: \(message)\n".utf8))
+    CallingProcess.writeError("srun: error: \(message)\n")
     exit(status)
 }
 
@@ -30,7 +31,7 @@ if arguments.first == "--help" || arguments.first == "-h" {
         """)
     exit(0)
 }
-let environment = ProcessInfo.processInfo.environment
+let environment = CallingProcess.environment
 // Outside a job (and not --jobid): a job of its own, as Slurm's srun makes one.
 let inJob = !(environment["SLURM_JOB_ID"] ?? environment["CHESS_JOB_ID"] ?? "").isEmpty
 if !inJob, !arguments.contains(where: { $0.hasPrefix("--jobid") }) {
@@ -40,7 +41,7 @@ let options: StepOptions
 // srun's input variables (SLURM_CPU_BIND, SLURM_MPI_TYPE, SLURM_LABELIO, …) under the command line.
 do { options = try StepOptions.parse(StepOptions.environmentArguments(environment) + arguments) } catch { fail("\(error)") }
 guard !options.command.isEmpty else { fail("no command given (srun --help)") }
-if !options.quiet { for w in options.warnings { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) } }
+if !options.quiet { for w in options.warnings { CallingProcess.writeError("srun: warning: \(w)\n") } }
 
 guard let job = options.jobID ?? (environment["SLURM_JOB_ID"] ?? environment["CHESS_JOB_ID"]).flatMap({ Int($0) }) else {
     fail("no job: give --jobid=ID")
@@ -51,12 +52,12 @@ if let export = options.export {
 }
 let cpusPerTask = options.cpusPerTask ?? environment["SRUN_CPUS_PER_TASK"].flatMap { Int($0) }
 let request = StepRequest(job: job, argv: options.command, environment: taskEnvironment,
-                          workdir: options.workdir ?? FileManager.default.currentDirectoryPath, tasks: options.tasks,
+                          workdir: options.workdir ?? CallingProcess.currentDirectory, tasks: options.tasks,
                           nodes: options.nodes, tasksPerNode: options.tasksPerNode, cpusPerTask: cpusPerTask, label: options.label,
                           killOnBadExit: options.killOnBadExit, overlap: options.overlap, name: options.name, pmi: options.pmi)
 
 let socketPath = environment["CHESS_STEP_SOCKET"] ?? defaultSocket
-let body = (try? JSONEncoder().encode(request)).map { Array($0) + [UInt8(ascii: "\n")] } ?? []
+let body = request.jsonBytes + [UInt8(ascii: "\n")]
 
 // Signals for the tasks are taken by a thread of their own and passed on; the main thread
 // waits for the step's end.
@@ -69,7 +70,8 @@ func requestStep() -> (Int32, LineReader, StepStart) {
     do {
         connection = try UnixSocket.connect(socketPath)
     } catch {
-        fail("cannot reach the node agent at \(socketPath): \("\(error)".replacingOccurrences(of: "\(socketPath): ", with: "")) "
+        let why = "\(error)"
+        fail("cannot reach the node agent at \(socketPath): \(why.hasPrefix(socketPath + ": ") ? String(why.dropFirst(socketPath.count + 2)) : why) "
             + "(is chess-nodeagent running on this node?)")
     }
     do {
@@ -78,7 +80,7 @@ func requestStep() -> (Int32, LineReader, StepStart) {
         fail("cannot send the step to the node agent: \(error)")
     }
     var reader = LineReader(fd: connection)
-    guard let first = try? reader.next(), let start = try? JSONDecoder().decode(StepStart.self, from: Data(first)) else {
+    guard let first = try? reader.next(), let start = try? StepStart(scanning: Array(first)) else {
         fail("the node agent did not answer")
     }
     return (connection, reader, start)
@@ -90,7 +92,7 @@ var waited = false
 var pause: useconds_t = 100_000
 while start.retry == true {
     if !waited && !options.quiet {
-        FileHandle.standardError.write(Data("srun: Job step creation temporarily disabled, retrying (\(start.error ?? "busy"))\n".utf8))
+        CallingProcess.writeError("srun: Job step creation temporarily disabled, retrying (\(start.error ?? "busy"))\n")
     }
     waited = true
     close(connection)
@@ -100,11 +102,11 @@ while start.retry == true {
 }
 if let error = start.error { fail(error) }
 let step = start.step ?? 0
-if waited && !options.quiet { FileHandle.standardError.write(Data("srun: Step created for StepId=\(job).\(step)\n".utf8)) }
-if !options.quiet { for w in start.warnings ?? [] { FileHandle.standardError.write(Data("srun: warning: \(w)\n".utf8)) } }
+if waited && !options.quiet { CallingProcess.writeError("srun: Step created for StepId=\(job).\(step)\n") }
+if !options.quiet { for w in start.warnings ?? [] { CallingProcess.writeError("srun: warning: \(w)\n") } }
 
 let control = connection
-let forwarder = Thread {
+startThread { [signalSet] in
     var set = signalSet
     var received: Int32 = 0
     while true {
@@ -112,18 +114,17 @@ let forwarder = Thread {
         try? UnixSocket.send(control, Array("signal \(received)\n".utf8))
     }
 }
-forwarder.start()
 
-guard let last = try? reader.next(), let end = try? JSONDecoder().decode(StepEnd.self, from: Data(last)) else {
+guard let last = try? reader.next(), let end = try? StepEnd(scanning: Array(last)) else {
     fail("step \(job).\(step) ended without a report (its supervisor was lost)")
 }
 for t in end.tasks where t.exitCode != 0 || t.signal != nil {
     let how = t.signal.map { s in SignalName("\(s)").map { "killed by \($0)" } ?? "killed by signal \(s)" }
         ?? "Exited with exit code \(t.exitCode)"
-    FileHandle.standardError.write(Data("srun: error: \(t.node): task \(t.task): \(how)\n".utf8))
+    CallingProcess.writeError("srun: error: \(t.node): task \(t.task): \(how)\n")
 }
 if let reason = end.reason {
-    FileHandle.standardError.write(Data("srun: error: step \(job).\(step): \(reason)\n".utf8))
+    CallingProcess.writeError("srun: error: step \(job).\(step): \(reason)\n")
     if end.tasks.isEmpty { exit(1) }
 }
 exit(end.exitStatus)

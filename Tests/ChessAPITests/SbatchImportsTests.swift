@@ -1,12 +1,12 @@
 import Foundation
 import Testing
 
-/// The `sbatch` binary links no Foundation and no ArgumentParser: its start-up is most of a
-/// sequential submit's cost (docs/architecture.md). Every module it is built from imports only
-/// these, so that an `import Foundation` added to one of them fails here rather than silently
-/// making every submit slower.
-@Suite("sbatch's modules import no Foundation") struct SbatchImportsTests {
-    static let modules = ["sbatch", "BatchSubmission", "ChessWire", "SchedulerCore"]
+/// The `sbatch` and `srun` binaries link no Foundation and no ArgumentParser: sbatch's start-up
+/// is most of a sequential submit's cost, and srun's is paid by every step (docs/architecture.md).
+/// Every module they are built from imports only these, so that an `import Foundation` added to
+/// one of them fails here rather than silently making every submit and step slower.
+@Suite("sbatch's and srun's modules import no Foundation") struct SbatchImportsTests {
+    static let modules = ["sbatch", "srun", "BatchSubmission", "ChessWire", "SchedulerCore"]
     static let allowed: Set<String> = ["Glibc", "Synchronization", "CChessSystem", "ChessWire", "SchedulerCore", "BatchSubmission"]
 
     @Test func onlyFoundationFreeImports() throws {
