@@ -68,7 +68,8 @@ public enum SubmitCommand {
             }
         } else {
             // No file: the script comes on standard input (`sbatch <<EOF`), named `sbatch` as
-            // Slurm names it.
+            // Slurm names it. Slurm waits silently on a terminal; this says what it waits for.
+            if isatty(0) == 1 { CallingProcess.writeError("\(program): reading the batch script from standard input (end it with Ctrl-D)\n") }
             do { script = try CallingProcess.readFile("/dev/stdin", descriptor: 0) } catch let e as CallingProcess.FileError {
                 throw Failure(e.description)
             }

@@ -181,7 +181,8 @@ struct ControllerTests {
             (["submit", "--wrap"], "needs a value"),
             (["submit", "--mem-per-gpu=4G", "--wrap", "true"], "--mem-per-gpu needs GPUs"),
             (["submit", "-p", "gpu", "--gpus-per-node=1", "--cpus-per-gpu=4", "-c", "2", "--wrap", "true"], "give --cpus-per-task or --cpus-per-gpu, not both"),
-            (["submit"], "no script"),
+            // No file: the script is read from standard input, here /dev/null (as sbatch says).
+            (["submit"], "Batch script is empty!"),
         ]
         for (args, message) in cases {
             let r = try cluster.ctl(args)
