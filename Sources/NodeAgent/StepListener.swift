@@ -263,7 +263,7 @@ extension Agent {
         let steps = "\(spoolDirectory)/steps"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: steps)) ?? [] {
             let dir = JobSpool(directory: "\(steps)/\(name)")
-            if let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 { continue }
+            if dir.supervisorAlive { continue }
             dir.remove()
         }
     }
@@ -274,8 +274,9 @@ extension Agent {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: steps)) ?? []).filter { $0.hasPrefix("\(job).") }
         return names.compactMap { name in
             let dir = JobSpool(directory: "\(steps)/\(name)")
-            // Only while its supervisor lives (a dead one's group number may be another's now).
-            guard let pid = dir.pid("supervisor.pid"), kill(pid, 0) == 0 else { return nil }
+            // Only while its supervisor lives (a dead one's group number may be another's now,
+            // and so may its pid: `supervisorAlive` checks the process is that supervisor).
+            guard dir.supervisorAlive else { return nil }
             return dir.pid("tasks.pgid")
         }
     }

@@ -182,13 +182,18 @@ public struct JobSpool: Sendable {
         Self.readBytes(path(name)).flatMap { Int32(PlainText.trimmed($0)) }
     }
 
-    /// The supervisor is still alive (a process with its pid exists and is ours).
+    /// The supervisor is still alive (a process with its pid exists and is ours). Every check
+    /// of a supervisor's life goes through here: the agent signals the process groups of the
+    /// steps it believes alive, as root, so a pid the kernel has given to another process since
+    /// must not pass.
     public var supervisorAlive: Bool {
         guard let pid = pid("supervisor.pid") else { return false }
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        // A reused pid would not have our spool folder on its command line.
-        let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return cmdline.contains(directory)
+        // A reused pid would not have our spool folder as an argument: `chess-supervisor DIR`,
+        // `chess-supervisor step DIR`. Whole arguments, not a substring (step 1's folder is a
+        // prefix of step 10's).
+        let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+        return cmdline.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == directory }
     }
 
     public func remove() { try? FileManager.default.removeItem(atPath: directory) }

@@ -75,8 +75,7 @@ extension JobSpool {
     /// Steps without a result whose supervisor lives (one that died is over), with its pid.
     public var runningSteps: [(step: Int, folder: JobSpool, supervisor: pid_t)] {
         steps.compactMap { s in
-            guard !s.folder.exists("result.json"), let pid = s.folder.pid("supervisor.pid"), kill(pid, 0) == 0 || errno == EPERM
-            else { return nil }
+            guard !s.folder.exists("result.json"), s.folder.supervisorAlive, let pid = s.folder.pid("supervisor.pid") else { return nil }
             return (s.step, s.folder, pid)
         }
     }

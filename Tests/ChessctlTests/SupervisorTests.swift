@@ -37,6 +37,38 @@ import Testing
         #expect(String(decoding: long.read("out") ?? Data(), as: UTF8.self) == "survived\n")
     }
 
+    /// The agent signals the process groups of the steps whose supervisor it believes alive, as
+    /// root: a pid the kernel has since given to another process must not count, nor one whose
+    /// arguments name another folder that merely starts with this one's name (step 10's, for
+    /// step 1).
+    @Test func aPidGivenToAnotherProcessIsNotTheSupervisor() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = JobSpool(spool: dir, job: 3, run: 0)
+        try spool.create()
+        let step = JobSpool(directory: spool.stepDirectory(1))
+        try FileManager.default.createDirectory(atPath: step.directory, withIntermediateDirectories: true)
+        let other = try ChildProcess("/bin/sleep", ["30"])
+        let sibling = try ChildProcess("/bin/sh", ["-c", "sleep 30", step.directory + "0"])
+        let stepSupervisor = try ChildProcess("/bin/sh", ["-c", "sleep 30", step.directory])
+        let jobSupervisor = try ChildProcess("/bin/sh", ["-c", "sleep 30", spool.directory])
+        defer { for p in [other, sibling, stepSupervisor, jobSupervisor] { p.signal(SIGKILL); p.waitUntilExit() } }
+        usleep(100_000)  // each has exec'd its shell: /proc shows its arguments
+        func claim(_ folder: JobSpool, _ p: ChildProcess) throws {
+            try folder.writeDurably("supervisor.pid", Data("\(p.processIdentifier)".utf8))
+        }
+        try claim(spool, other)
+        #expect(!spool.supervisorAlive, "an unrelated process")
+        try claim(spool, jobSupervisor)
+        #expect(spool.supervisorAlive)
+        for p in [other, sibling] {
+            try claim(step, p)
+            #expect(!step.supervisorAlive && spool.runningSteps.isEmpty, "\(p.processIdentifier)")
+        }
+        try claim(step, stepSupervisor)
+        #expect(step.supervisorAlive && spool.runningSteps.map(\.step) == [1])
+    }
+
     /// Root runs a job as root only when its plan says uid 0: a plan without a user id (an old
     /// record, a forged step) runs nothing.
     @Test func aPlanWithoutAUserIDRunsNothing() throws {
