@@ -110,7 +110,7 @@ final class Agent: @unchecked Sendable {
         guard usageLock.withLock({ now - lastUsageAt >= interval }) else { return nil }
         var groups: [Int32: (job: Int, run: Int)] = [:]
         for spool in spools() where !spool.exists("result.json") {
-            guard let job = spool.job, let pgid = spool.pid("job.pid") else { continue }
+            guard let job = spool.job, let pgid = spool.jobGroup else { continue }
             groups[pgid] = (job, spool.run)
             // Its steps' tasks here too (their own process groups).
             for g in spool.runningStepGroups { groups[g] = (job, spool.run) }
@@ -136,7 +136,9 @@ final class Agent: @unchecked Sendable {
                                          endTime: Int(Date().timeIntervalSince1970), reason: "the job's supervisor was lost",
                                          run: spool.run)
                 try? spool.writeDurably("result.json", JSONEncoder().encode(lost))
-                if let pgid = spool.pid("job.pid") { kill(-pgid, SIGKILL) }
+                // Only while that group is still the job's: after a reboot the pid names
+                // whatever process has it now.
+                if let pgid = spool.jobGroup { kill(-pgid, SIGKILL) }
                 out.append((spool, lost))
             }
         }
@@ -359,7 +361,7 @@ final class Agent: @unchecked Sendable {
     /// Suspend (freeze) or resume a job: the cgroup freezer when there is one, else signals.
     func signal(_ job: Int, run: Int?, _ sig: Int32, freeze: Bool) {
         signalMembers(of: job, [sig])
-        guard let spool = spool(job: job, run: run), let pgid = spool.pid("job.pid"), let plan = spool.plan else { return }
+        guard let spool = spool(job: job, run: run), let pgid = spool.jobGroup, let plan = spool.plan else { return }
         let name = Cgroup.name(plan)
         let v2 = "\(Cgroup.root)/chess/\(name)/cgroup.freeze"
         let v1 = "\(Cgroup.root)/freezer/chess/\(name)/freezer.state"

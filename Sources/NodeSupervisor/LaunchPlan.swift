@@ -196,6 +196,20 @@ public struct JobSpool: Sendable {
         return cmdline.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == directory }
     }
 
+    /// The job's process group (`job.pid`), while it is still the job's: the process at that
+    /// pid is the one the supervisor started (`job.identity`: same boot, same start time). A
+    /// folder from before a reboot, or one whose job has long ended, names a pid the kernel may
+    /// have given to any process since; the agent, as root, must not signal that group. Without
+    /// `job.identity` (a supervisor that has not written it yet, or from before it existed), the
+    /// group counts only while the job's supervisor lives.
+    public var jobGroup: Int32? {
+        guard let pgid = pid("job.pid") else { return nil }
+        guard let recorded = Self.readBytes(path("job.identity")).flatMap({ ProcessIdentity(text: String(decoding: $0, as: UTF8.self)) }) else {
+            return supervisorAlive ? pgid : nil
+        }
+        return ProcessIdentity.of(pgid) == recorded ? pgid : nil
+    }
+
     public func remove() { try? FileManager.default.removeItem(atPath: directory) }
 }
 

@@ -109,7 +109,7 @@ extension JobSpool {
 
     /// Sends `sig` to the batch script's group (`batch`) and to every running step's.
     public func signalJob(_ sig: Int32, batch: Bool = true) {
-        if batch, let pgid = pid("job.pid") { kill(-pgid, sig) }
+        if batch, let pgid = jobGroup { kill(-pgid, sig) }
         for g in runningStepGroups { kill(-g, sig) }
     }
 }

@@ -162,6 +162,11 @@ public struct Supervisor {
         // and one small write() is seen whole or not at all, like a rename (one file and two
         // fsyncs fewer per job).
         _ = JobSpool.writeFile(spool.path("job.pid"), Array("\(pid)".utf8), mode: 0o600)
+        // Which process that pid is (this boot, this start time): the agent signals the group
+        // only while it still is (`JobSpool.jobGroup`).
+        if let identity = ProcessIdentity.of(pid) {
+            _ = JobSpool.writeFile(spool.path("job.identity"), Array(identity.text.utf8), mode: 0o600)
+        }
         log("started job \(launch.job) as process group \(pid) on CPUs [\(plan.cpus.map(String.init).joined(separator: ", "))] in \(workdir)")
 
         // Wait, enforcing the time limit: asleep until the job ends, the agent changes the

@@ -69,6 +69,46 @@ import Testing
         #expect(step.supervisorAlive && spool.runningSteps.map(\.step) == [1])
     }
 
+    /// The agent signals a job's process group as root only while the pid in `job.pid` is still
+    /// the process the supervisor started: same boot, same start time (`job.identity`). A spool
+    /// folder from before a reboot names a pid the kernel may have given to anything since.
+    @Test func aJobGroupIsSignalledOnlyWhileItIsStillTheJobs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("chess-sup-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = JobSpool(spool: dir, job: 4, run: 0)
+        try spool.create()
+        let launch = JobLaunch(job: 4, arrayJobID: nil, arrayTaskID: nil, name: "long", user: "root", uid: 0, gid: 0,
+                               account: "default", partition: "batch", script: "#!/bin/sh\nsleep 30\n", workdir: spool.directory,
+                               output: "out", error: nil, environment: [:], timeLimit: 60, nodeList: "host",
+                               nodes: [.init(node: "host", cores: [0], memoryMB: 0, numa: [], gpus: [])], tasks: 1, cpusPerTask: 1)
+        let plan = LaunchPlan(launch: launch, node: "host", cpus: [], mems: [], memoryBytes: nil, gpus: [], killWait: 2,
+                              clusterName: "identity")
+        try spool.writeDurably("plan.json", JSONEncoder().encode(plan))
+        let supervisor = try ChildProcess(builtBinary("chess-supervisor").path, [spool.directory])
+        defer {
+            if let pgid = spool.pid("job.pid") { kill(-pgid, SIGKILL) }
+            supervisor.signal(SIGKILL)
+            supervisor.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while !spool.exists("job.identity"), Date() < deadline { usleep(20_000) }
+        let pgid = try #require(spool.pid("job.pid"))
+        let recorded = try #require(ProcessIdentity(text: String(decoding: spool.read("job.identity") ?? Data(), as: UTF8.self)))
+        #expect(ProcessIdentity.of(pgid) == recorded)
+        #expect(spool.jobGroup == pgid)
+        // The same pid in another boot, or started at another time, is another process.
+        try spool.writeDurably("job.identity", Data("another-boot \(recorded.startTicks)".utf8))
+        #expect(spool.jobGroup == nil)
+        try spool.writeDurably("job.identity", Data("\(recorded.boot) \(recorded.startTicks + 1)".utf8))
+        #expect(spool.jobGroup == nil)
+        // Without the identity, only while the job's supervisor lives.
+        try FileManager.default.removeItem(atPath: spool.path("job.identity"))
+        try spool.writeDurably("supervisor.pid", Data("\(supervisor.processIdentifier)".utf8))
+        #expect(spool.jobGroup == pgid)
+        try spool.writeDurably("supervisor.pid", Data("1".utf8))
+        #expect(spool.jobGroup == nil)
+    }
+
     /// Root runs a job as root only when its plan says uid 0: a plan without a user id (an old
     /// record, a forged step) runs nothing.
     @Test func aPlanWithoutAUserIDRunsNothing() throws {
