@@ -83,7 +83,9 @@ extension JobSpool {
     /// The process groups of the job's steps whose tasks still run: a signal for the job goes
     /// to them too (they are not in the batch script's group).
     public var runningStepGroups: [Int32] {
-        steps.compactMap { s in s.folder.exists("result.json") ? nil : s.folder.pid("tasks.pgid") }
+        // Only while the step's supervisor lives (`supervisorAlive`): it reaps its tasks, so
+        // their group number cannot have been given to another group in the meantime.
+        steps.compactMap { s in s.folder.exists("result.json") || !s.folder.supervisorAlive ? nil : s.folder.pid("tasks.pgid") }
     }
 
     /// The job's steps as accounting keeps them, once they have ended: those still running

@@ -61,12 +61,14 @@ import Testing
         #expect(!spool.supervisorAlive, "an unrelated process")
         try claim(spool, jobSupervisor)
         #expect(spool.supervisorAlive)
+        try step.writeDurably("tasks.pgid", Data("\(other.processIdentifier)".utf8))
         for p in [other, sibling] {
             try claim(step, p)
-            #expect(!step.supervisorAlive && spool.runningSteps.isEmpty, "\(p.processIdentifier)")
+            #expect(!step.supervisorAlive && spool.runningSteps.isEmpty && spool.runningStepGroups.isEmpty, "\(p.processIdentifier)")
         }
         try claim(step, stepSupervisor)
         #expect(step.supervisorAlive && spool.runningSteps.map(\.step) == [1])
+        #expect(spool.runningStepGroups == [other.processIdentifier])
     }
 
     /// The agent signals a job's process group as root only while the pid in `job.pid` is still
