@@ -52,16 +52,19 @@ final class Agent: @unchecked Sendable {
          killWait: Int = 30, logger: Logger) throws {
         self.id = id
         self.nodes = nodes
+        // Traversable, not readable, down to each job's script: the job's user executes it (the
+        // script is theirs alone; the rest of a run's folder is root's, 0600).
+        try FileManager.default.createDirectory(atPath: "\(spool)/jobs", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o711])
+        // One spelling of the spool for good (`/var/spool/chess/`, a relative path, a link): the
+        // supervisors it starts are known by their folder as their argument.
+        let spool = JobSpool.resolved(spool) ?? spool
         spoolDirectory = spool
         self.executable = executable
         let dir = (executable as NSString).deletingLastPathComponent
         toolsDirectory = FileManager.default.isExecutableFile(atPath: dir + "/srun") ? dir : nil
         self.killWait = killWait
         self.logger = logger
-        // Traversable, not readable, down to each job's script: the job's user executes it (the
-        // script is theirs alone; the rest of a run's folder is root's, 0600).
-        try FileManager.default.createDirectory(atPath: "\(spool)/jobs", withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o711])
         for dir in [spool, "\(spool)/jobs"] {
             var info = stat()
             if stat(dir, &info) == 0, info.st_mode & 0o001 == 0 { chmod(dir, (info.st_mode & 0o7777) | 0o011) }

@@ -191,9 +191,22 @@ public struct JobSpool: Sendable {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         // A reused pid would not have our spool folder as an argument: `chess-supervisor DIR`,
         // `chess-supervisor step DIR`. Whole arguments, not a substring (step 1's folder is a
-        // prefix of step 10's).
+        // prefix of step 10's); spelled as we spell it, or naming the same folder otherwise (an
+        // agent before an upgrade may have written it through a link or with `//`).
         let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
-        return cmdline.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == directory }
+        let arguments = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        if arguments.contains(directory) { return true }
+        guard let folder = Self.resolved(directory) else { return false }
+        // A relative argument is relative to the supervisor's own working directory.
+        return arguments.dropFirst().contains { Self.resolved($0.hasPrefix("/") ? $0 : "/proc/\(pid)/cwd/\($0)") == folder }
+    }
+
+    /// `path` resolved (`realpath`): absolute, without links, `.`, `..`, doubled or trailing
+    /// slashes; nil when it names nothing.
+    public static func resolved(_ path: String) -> String? {
+        guard let full = realpath(path, nil) else { return nil }
+        defer { free(full) }
+        return String(cString: full)
     }
 
     /// The job's process group (`job.pid`), while it is still the job's: the process at that

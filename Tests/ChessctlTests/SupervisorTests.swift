@@ -61,6 +61,9 @@ import Testing
         #expect(!spool.supervisorAlive, "an unrelated process")
         try claim(spool, jobSupervisor)
         #expect(spool.supervisorAlive)
+        // The same folder spelled otherwise (an agent restarted with `--spool DIR/` or a link).
+        let otherSpelling = JobSpool(directory: dir + "//jobs/../jobs/3.0")
+        #expect(otherSpelling.supervisorAlive)
         try step.writeDurably("tasks.pgid", Data("\(other.processIdentifier)".utf8))
         for p in [other, sibling] {
             try claim(step, p)

@@ -28,6 +28,21 @@ import Testing
         SpoolBell.ring(spool: SpoolBell.spool(ofFolder: spool + "/jobs/7.0"))
         #expect(bell.wait(milliseconds: 1000) == true)
     }
+
+    /// Restarted with the spool spelled another way (a trailing slash, `..`, a link), the agent
+    /// names its folders as before: its supervisors are known by their folder, word for word.
+    @Test func theSpoolHasOneSpellingWhateverTheOptionSays() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("chess-spool-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let spool = base + "/spool"
+        let canonical = try Agent(id: "a1", nodes: [], spool: spool, executable: "/bin/true", logger: Logger(label: "test")).spoolDirectory
+        #expect(canonical.hasPrefix("/") && canonical.hasSuffix("/spool") && !canonical.contains("//"))
+        symlink(spool, base + "/link")
+        for spelling in [spool + "/", base + "//spool", spool + "/jobs/..", base + "/link"] {
+            let agent = try Agent(id: "a1", nodes: [], spool: spelling, executable: "/bin/true", logger: Logger(label: "test"))
+            #expect(agent.spoolDirectory == canonical, "\(spelling)")
+        }
+    }
 }
 
 /// The groups the agent puts in a job's plan: the user database's, as `id -G` lists them.
