@@ -85,7 +85,7 @@ extension LaunchPlan {
 /// How a job ended, as the supervisor writes it to `result.json`.
 public typealias JobResult = JobCompletion
 
-/// A job's folder in the agent's spool: `plan.json`, `script`, `supervisor.pid`, `job.pid`,
+/// A job's folder in the agent's spool: `plan.json`, `script`, `supervisor.pid`, `job.pid` and `job.identity`,
 /// `cancel` (why the agent stopped it), `result.json`. The result stays until the controller
 /// acknowledges it, so a completion survives agent and controller restarts.
 public struct JobSpool: Sendable {
