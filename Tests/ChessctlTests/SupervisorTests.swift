@@ -49,11 +49,17 @@ import Testing
         let step = JobSpool(directory: spool.stepDirectory(1))
         try FileManager.default.createDirectory(atPath: step.directory, withIntermediateDirectories: true)
         let other = try ChildProcess("/bin/sleep", ["30"])
-        let sibling = try ChildProcess("/bin/sh", ["-c", "sleep 30", step.directory + "0"])
-        let stepSupervisor = try ChildProcess("/bin/sh", ["-c", "sleep 30", step.directory])
-        let jobSupervisor = try ChildProcess("/bin/sh", ["-c", "sleep 30", spool.directory])
-        defer { for p in [other, sibling, stepSupervisor, jobSupervisor] { p.signal(SIGKILL); p.waitUntilExit() } }
-        usleep(100_000)  // each has exec'd its shell: /proc shows its arguments
+        let sibling = try ChildProcess("/bin/sh", ["-c", "sleep 30; exit 0", step.directory + "0"], newProcessGroup: true)
+        let stepSupervisor = try ChildProcess("/bin/sh", ["-c", "sleep 30; exit 0", step.directory], newProcessGroup: true)
+        let jobSupervisor = try ChildProcess("/bin/sh", ["-c", "sleep 30; exit 0", spool.directory], newProcessGroup: true)
+        defer {
+            other.signal(SIGKILL)
+            for p in [sibling, stepSupervisor, jobSupervisor] { p.signalGroup(SIGKILL) }  // the shells' sleeps too
+            for p in [other, sibling, stepSupervisor, jobSupervisor] { p.waitUntilExit() }
+        }
+        // (`; exit 0`: a shell may exec the last command of `-c` in its place, and lose the
+        // folder from its arguments.)
+        usleep(100_000)
         func claim(_ folder: JobSpool, _ p: ChildProcess) throws {
             try folder.writeDurably("supervisor.pid", Data("\(p.processIdentifier)".utf8))
         }
