@@ -26,10 +26,12 @@ extension StepRequest {
 }
 
 extension StepStart {
+    /// Every field absent, for the reader to fill.
+    init() {}
+
     /// The agent's answer line.
     public init(scanning bytes: [UInt8]) throws {
-        self.init(error: "")
-        error = nil
+        self.init()
         var s = JSONScanner(bytes)
         try s.beginObject()
         while let key = try s.nextKey() {

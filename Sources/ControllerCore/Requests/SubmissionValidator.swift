@@ -28,14 +28,17 @@ package struct SubmissionValidator {
 
     package var cluster: Cluster { index.cluster }
 
-    /// Whether `script` has a `\r\n` anywhere (a lone `\r` is the script's own business).
-    static func hasDOSLineBreak(_ script: String) -> Bool {
+    /// Whether `script` holds a NUL byte, and a `\r\n` (a lone `\r` is the script's own
+    /// business), in one pass over it.
+    static func scan(_ script: String) -> (nul: Bool, dosLineBreak: Bool) {
+        var (nul, dos) = (false, false)
         var previous: UInt8 = 0
         for byte in script.utf8 {
-            if previous == 0x0D && byte == 0x0A { return true }
+            if byte == 0 { nul = true }
+            if previous == 0x0D && byte == 0x0A { dos = true }
             previous = byte
         }
-        return false
+        return (nul, dos)
     }
 
     package func validate(_ s: JobSubmission, id: JobID) throws(APIError) -> JobRecord {
@@ -48,10 +51,11 @@ package struct SubmissionValidator {
         // Refused as Slurm refuses them, with its words: a NUL cuts the script short where a
         // C string reads it, and a script written on Windows fails line by line (`$'\r':
         // command not found`) once it runs.
-        guard !script.utf8.contains(0) else {
+        let found = Self.scan(script)
+        guard !found.nul else {
             throw .invalid("the controller does not allow scripts that contain a NULL character '\\0'")
         }
-        if Self.hasDOSLineBreak(script) {
+        if found.dosLineBreak {
             throw .invalid("Batch script contains DOS line breaks (\\r\\n) instead of expected UNIX line breaks (\\n); convert it with dos2unix")
         }
         try Self.checkBounds(s)
