@@ -189,6 +189,10 @@ public struct JobSpool: Sendable {
     public var supervisorAlive: Bool {
         guard let pid = pid("supervisor.pid") else { return false }
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        // Supervisors run as the agent's user (root): another user's process at that pid is not
+        // one, and its arguments — paths of that user's choosing — are not resolved below.
+        var owner = stat()
+        guard stat("/proc/\(pid)", &owner) == 0, owner.st_uid == geteuid() else { return false }
         // A reused pid would not have our spool folder as an argument: `chess-supervisor DIR`,
         // `chess-supervisor step DIR`. Whole arguments, not a substring (step 1's folder is a
         // prefix of step 10's); spelled as we spell it, or naming the same folder otherwise (an

@@ -75,6 +75,21 @@ import Testing
             try claim(step, p)
             #expect(!step.supervisorAlive && spool.runningSteps.isEmpty && spool.runningStepGroups.isEmpty, "\(p.processIdentifier)")
         }
+        // Another user's process naming the folder (a pid reused by a user's process): its
+        // arguments are that user's choosing, not a supervisor's.
+        let foreign = try ChildProcess("/usr/sbin/runuser", ["-u", "nobody", "--", "/bin/sh", "-c", "sleep 30; exit 0", step.directory],
+                                       newProcessGroup: true)
+        defer { foreign.signalGroup(SIGKILL); foreign.waitUntilExit() }
+        let started = Date().addingTimeInterval(10)
+        while Date() < started, !((try? String(contentsOfFile: "/proc/\(foreign.processIdentifier)/cmdline", encoding: .utf8)) ?? "").contains("runuser") { usleep(10_000) }
+        var pids = ((try? String(contentsOfFile: "/proc/\(foreign.processIdentifier)/task/\(foreign.processIdentifier)/children", encoding: .utf8)) ?? "")
+        for _ in 0..<200 where pids.isEmpty {
+            usleep(10_000)
+            pids = (try? String(contentsOfFile: "/proc/\(foreign.processIdentifier)/task/\(foreign.processIdentifier)/children", encoding: .utf8)) ?? ""
+        }
+        let shell = try #require(Int32(pids.split(separator: " ").first ?? ""), "runuser's shell")
+        try step.writeDurably("supervisor.pid", Data("\(shell)".utf8))
+        #expect(!step.supervisorAlive, "a process of nobody's")
         try claim(step, stepSupervisor)
         #expect(step.supervisorAlive && spool.runningSteps.map(\.step) == [1])
         #expect(spool.runningStepGroups == [other.processIdentifier])
