@@ -134,7 +134,8 @@ public struct StepEnd: Codable, Sendable, Equatable {
     /// srun's exit status: the highest task exit code, 128 + the signal for a task killed by
     /// one (as a shell reports it).
     public var exitStatus: Int32 {
-        Int32(tasks.map { t in t.signal.map { 128 + $0 } ?? t.exitCode }.max() ?? 0)
+        // Clamped: the numbers come over a socket (a signal is 1–127; an exit code fits a byte).
+        Int32(clamping: tasks.map { t in t.signal.map { 128 + min(max($0, 0), 127) } ?? t.exitCode }.max() ?? 0)
     }
 }
 

@@ -77,6 +77,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         _ = try? WireJSON.decode(OraclePriceReport.self, from: data)
         _ = try? WireJSON.decode(PriceList.self, from: data)
         _ = try? JobList(scanning: bytes)
+        // srun's request, as the agent reads it from any user; the answers sbatch and srun read.
+        _ = try? WireJSON.decode(StepRequest.self, from: data)
+        _ = try? StepStart(scanning: bytes)
+        _ = (try? StepEnd(scanning: bytes))?.exitStatus
+        _ = try? SubmitResponse(scanning: bytes)
+        _ = try? TestOnlyResponse(scanning: bytes)
+        _ = try? EndedRecord.scanning(bytes)
+        _ = try? firstListedJobState(bytes)
     }
 
     static func http(_ bytes: [UInt8]) {
