@@ -59,7 +59,7 @@ public enum SubmitCommand {
             scriptName = "wrap"
         } else if let path = cli.operands.first {
             do { script = try CallingProcess.readFile(path) } catch let e as CallingProcess.FileError { throw Failure(e.description) }
-            scriptName = path.split(separator: "/").last.map(String.init) ?? path
+            scriptName = PathText.lastComponent(path)
             try checkScript(script)
             if cli.operands.count > 1 {
                 // The script's own arguments travel inside the script, as sbatch passes them.

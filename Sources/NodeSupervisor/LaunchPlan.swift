@@ -95,8 +95,8 @@ public struct JobSpool: Sendable {
     public init(spool: String, job: Int, run: Int) { directory = "\(spool)/jobs/\(job).\(run)" }
     public init(directory: String) { self.directory = directory }
 
-    public var job: Int? { Int(PlainText.lastComponent(directory).split(separator: ".").first ?? "") }
-    public var run: Int { Int(PlainText.lastComponent(directory).split(separator: ".").dropFirst().first ?? "") ?? 0 }
+    public var job: Int? { Int(PathText.lastComponent(directory).split(separator: ".").first ?? "") }
+    public var run: Int { Int(PathText.lastComponent(directory).split(separator: ".").dropFirst().first ?? "") ?? 0 }
 
     public func path(_ name: String) -> String { "\(directory)/\(name)" }
 

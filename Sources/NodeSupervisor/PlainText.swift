@@ -1,28 +1,9 @@
 import Glibc
 
 /// Text the supervisor needs without Foundation (it links FoundationEssentials only: Foundation's
-/// start-up alone cost it most of a millisecond per job): paths as NSString's `lastPathComponent`
-/// and `deletingLastPathComponent` give them, trimmed file contents, a line on standard error.
+/// start-up alone cost it most of a millisecond per job): trimmed file contents, a line on
+/// standard error. Paths: ChessWire's `PathText`.
 enum PlainText {
-    /// `path` without trailing slashes ("/" stays "/").
-    static func trimmed(_ path: String) -> Substring {
-        var p = Substring(path)
-        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
-        return p
-    }
-
-    static func lastComponent(_ path: String) -> String {
-        let p = trimmed(path)
-        guard p != "/", let slash = p.lastIndex(of: "/") else { return String(p) }
-        return String(p[p.index(after: slash)...])
-    }
-
-    static func parent(_ path: String) -> String {
-        let p = trimmed(path)
-        guard let slash = p.lastIndex(of: "/") else { return "" }
-        return slash == p.startIndex ? "/" : String(p[..<slash])
-    }
-
     /// A small text's content without the ASCII whitespace around it (a number in a file, a word).
     static func trimmed(_ bytes: some Collection<UInt8>) -> String {
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }

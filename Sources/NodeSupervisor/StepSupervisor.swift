@@ -57,7 +57,7 @@ public struct StepSupervisor {
 
     /// The job's run folder, on the batch node's agent (`steps/S` is in it).
     var jobSpool: JobSpool {
-        JobSpool(directory: PlainText.parent(PlainText.parent(directory)))
+        JobSpool(directory: PathText.parent(PathText.parent(directory)))
     }
 
     /// This supervisor's nodes.

@@ -28,7 +28,7 @@ enum Allocation {
         func quote(_ s: String) -> String { "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
         submission.script = "#!/bin/sh\n# Made by srun (CHESS) for a command run from outside a job.\nexec srun "
             + (split.step + ["--"] + split.command).map(quote).joined(separator: " ") + "\n"
-        submission.name = submission.name ?? split.command[0].split(separator: "/").last.map(String.init) ?? split.command[0]
+        submission.name = submission.name ?? PathText.lastComponent(split.command[0])
         submission.workdir = workdir
         (submission.output, submission.error) = (out, err)
         submission.environment = environment.filter { $0.key != "CHESS_SOCKET" }
